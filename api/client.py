@@ -1,0 +1,190 @@
+"""A small client of the dockform API, used by the CLI (and by tests and benchmarks).
+
+`DOCKFORM_HOST` picks the daemon: `unix:///path/to/dockform.sock` (the default is
+`$DOCKFORM_HOME/dockform.sock`) or `http://HOST:PORT` with `DOCKFORM_TOKEN` as bearer token.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+import builtins
+from typing import Any
+
+import httpx
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("DOCKFORM_HOME") or Path.home() / ".dockform")
+
+
+def default_host() -> str:
+    return os.environ.get("DOCKFORM_HOST") or f"unix://{default_home() / 'dockform.sock'}"
+
+
+class ClientError(Exception):
+    """The daemon answered with an error: `status` and its message (with issues)."""
+
+    def __init__(self, status: int, message: str, issues: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.issues = issues or []
+
+
+class DaemonUnreachable(Exception):
+    def __init__(self, host: str, error: Exception) -> None:
+        super().__init__(
+            f"cannot reach the dockform daemon at {host} ({error}).\n"
+            "Start it with `dockform daemon` (or `bash scripts/up` from the repository), "
+            "or point DOCKFORM_HOST at a running one."
+        )
+        self.host = host
+
+
+class DockformClient:
+    def __init__(self, host: str | None = None, token: str | None = None, timeout: float = 30.0):
+        self.host = host or default_host()
+        token = token if token is not None else os.environ.get("DOCKFORM_TOKEN")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if self.host.startswith("unix://"):
+            transport = httpx.HTTPTransport(uds=self.host.removeprefix("unix://"))
+            base_url = "http://dockform"
+        elif self.host.startswith(("http://", "https://")):
+            transport = httpx.HTTPTransport()
+            base_url = self.host.rstrip("/")
+        elif self.host.startswith("tcp://"):
+            transport = httpx.HTTPTransport()
+            base_url = "http://" + self.host.removeprefix("tcp://").rstrip("/")
+        else:
+            raise ValueError(
+                f"DOCKFORM_HOST {self.host!r} must start with unix://, http:// or tcp://"
+            )
+        self._http = httpx.Client(
+            transport=transport, base_url=base_url, headers=headers, timeout=timeout
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DockformClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- plumbing
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.RemoteProtocolError, FileNotFoundError) as error:
+            raise DaemonUnreachable(self.host, error) from error
+        if response.status_code >= 400:
+            raise _client_error(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    # --- API
+
+    def apply(
+        self,
+        text: str,
+        *,
+        dry_run: bool = False,
+        prune: bool = False,
+        allow_empty: bool = False,
+        force: bool = False,
+        source: str = "cli",
+        filename: str | None = None,
+    ) -> dict[str, Any]:
+        params = {
+            "dryRun": dry_run,
+            "prune": prune,
+            "allowEmpty": allow_empty,
+            "force": force,
+            "source": source,
+        }
+        headers = {"Content-Type": "application/yaml"}
+        if filename:
+            headers["X-Dockform-Filename"] = filename
+        result: dict[str, Any] = self._json(
+            "POST", "/v1/apply", params=params, content=text.encode(), headers=headers
+        )
+        return result
+
+    def diff(self, text: str, *, prune: bool = False, source: str = "cli") -> dict[str, Any]:
+        result: dict[str, Any] = self._json(
+            "POST",
+            "/v1/diff",
+            params={"prune": prune, "source": source},
+            content=text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+        return result
+
+    def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        params = [("label", f"{key}={value}") for key, value in (labels or {}).items()]
+        body = self._json("GET", f"/v1/{kinds}", params=params)
+        items: list[dict[str, Any]] = body["items"]
+        return items
+
+    def get(self, kinds: str, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", f"/v1/{kinds}/{name}")
+        return result
+
+    def delete(self, kinds: str, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("DELETE", f"/v1/{kinds}/{name}")
+        return result
+
+    def events(
+        self,
+        kind: str | None = None,
+        name: str | None = None,
+        since_id: int | None = None,
+        limit: int = 100,
+    ) -> builtins.list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit}
+        if kind:
+            params["kind"] = kind
+        if name:
+            params["name"] = name
+        if since_id is not None:
+            params["sinceId"] = since_id
+        items: list[dict[str, Any]] = self._json("GET", "/v1/events", params=params)["items"]
+        return items
+
+    def logs(self, name: str, tail: int | None = None, follow: bool = False) -> Iterator[bytes]:
+        params: dict[str, Any] = {"follow": follow}
+        if tail is not None:
+            params["tail"] = tail
+        try:
+            with self._http.stream(
+                "GET", f"/v1/containers/{name}/logs", params=params, timeout=None
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _client_error(response)
+                yield from response.iter_bytes()
+        except (httpx.ConnectError, FileNotFoundError) as error:
+            raise DaemonUnreachable(self.host, error) from error
+
+    def version(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._json("GET", "/version")
+        return result
+
+    def healthz(self) -> bool:
+        return bool(self._json("GET", "/healthz").get("status") == "ok")
+
+
+def _client_error(response: httpx.Response) -> ClientError:
+    try:
+        body = response.json()
+        message = str(body.get("error") or body)
+        issues = list(body.get("issues") or [])
+    except ValueError:
+        message, issues = response.text or response.reason_phrase, []
+    return ClientError(response.status_code, message, issues)

@@ -1,0 +1,1 @@
+"""One router per concern: resources, apply/diff, events, system."""

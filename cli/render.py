@@ -1,0 +1,170 @@
+"""Rendering resources for people: tables (rich), YAML and JSON, ages and ready marks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def age(timestamp: str | None) -> str:
+    if not timestamp:
+        return "-"
+    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - then).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
+def ready_mark(item: dict[str, Any]) -> str:
+    status = item.get("status", {})
+    for condition in status.get("conditions", []):
+        if condition.get("type") == "Ready":
+            return "yes" if condition.get("status") == "True" else "no"
+    return "-"
+
+
+def _detail(item: dict[str, Any], wide: bool) -> str:
+    spec = item.get("spec", {})
+    observed = item.get("status", {}).get("observed", {})
+    kind = item["kind"]
+    if kind == "Container":
+        parts = [spec.get("image", "")]
+        if observed.get("ports"):
+            parts.append(",".join(observed["ports"]))
+        if wide and observed.get("containerId"):
+            parts.append(str(observed["containerId"])[:12])
+        return " ".join(parts)
+    if kind == "Image":
+        parts = [spec.get("ref", "")]
+        if wide and observed.get("imageId"):
+            parts.append(str(observed["imageId"])[:19])
+        return " ".join(parts)
+    if kind == "GitSource":
+        commit = str(observed.get("commit", ""))[:12]
+        return f"{spec.get('url', '')}@{spec.get('branch', '')} {commit}".strip()
+    return ""
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    """Columns padded to their widest cell, kubectl style: never wrapped, easy to grep."""
+    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
+    lines = [
+        "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def resource_table(items: list[dict[str, Any]], wide: bool = False) -> str:
+    header = ["KIND", "NAME", "PHASE", "READY", "REASON", "DETAIL", "AGE"]
+    if wide:
+        header += ["SOURCE", "GEN"]
+    rows: list[list[str]] = []
+    for item in items:
+        status = item.get("status", {})
+        phase = status.get("phase", "-")
+        if item.get("deletionRequestedAt"):
+            phase = "Terminating"
+        row = [
+            item["kind"],
+            item["name"],
+            phase,
+            ready_mark(item),
+            status.get("reason") or "-",
+            _detail(item, wide),
+            age(item.get("createdAt")),
+        ]
+        if wide:
+            row += [item.get("source", ""), str(item.get("generation", ""))]
+        rows.append(row)
+    return text_table(header, rows)
+
+
+def as_yaml(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def manifest_view(item: dict[str, Any]) -> dict[str, Any]:
+    """The object as a manifest again (what `get -o yaml` shows at the top)."""
+    metadata: dict[str, Any] = {"name": item["name"]}
+    if item.get("labels"):
+        metadata["labels"] = item["labels"]
+    if item.get("annotations"):
+        metadata["annotations"] = item["annotations"]
+    metadata.update(
+        resourceVersion=item.get("resourceVersion"),
+        generation=item.get("generation"),
+        source=item.get("source"),
+        createdAt=item.get("createdAt"),
+    )
+    return {
+        "apiVersion": "dockform/v1",
+        "kind": item["kind"],
+        "metadata": metadata,
+        "spec": item.get("spec", {}),
+        "status": item.get("status", {}),
+    }
+
+
+def describe_text(item: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    status = item.get("status", {})
+    lines = [
+        f"Name:         {item['name']}",
+        f"Kind:         {item['kind']}",
+        f"Source:       {item.get('source', '')}",
+        f"Generation:   {item.get('generation')}  (observed {status.get('observedGeneration')})",
+        f"Version:      {item.get('resourceVersion')}",
+        f"Created:      {item.get('createdAt')}",
+        f"Labels:       {_pairs(item.get('labels', {}))}",
+        f"Phase:        {status.get('phase')}",
+        f"Reason:       {status.get('reason') or '-'}",
+        f"Message:      {status.get('message') or '-'}",
+    ]
+    if item.get("deletionRequestedAt"):
+        lines.append(f"Deleting:     since {item['deletionRequestedAt']}")
+    if status.get("lastError"):
+        lines.append(f"Last error:   {status['lastError']}")
+    if status.get("nextRetryAt"):
+        lines.append(f"Next retry:   {status['nextRetryAt']}")
+    lines.append("Spec:")
+    lines += ["  " + line for line in as_yaml(item.get("spec", {})).rstrip().splitlines()]
+    if status.get("observed"):
+        lines.append("Observed:")
+        lines += ["  " + line for line in as_yaml(status["observed"]).rstrip().splitlines()]
+    lines.append("Conditions:")
+    lines.append(f"  {'TYPE':<12} {'STATUS':<8} {'REASON':<20} MESSAGE")
+    for condition in status.get("conditions", []):
+        lines.append(
+            f"  {condition['type']:<12} {condition['status']:<8} "
+            f"{condition.get('reason', ''):<20} {condition.get('message', '')}"
+        )
+    lines.append("Events:")
+    if not events:
+        lines.append("  <none>")
+    else:
+        lines.append(f"  {'TYPE':<8} {'REASON':<18} {'AGE':<6} {'COUNT':<5} MESSAGE")
+    for event in events:
+        lines.append(
+            f"  {event['type']:<8} {event['reason']:<18} {age(event.get('lastTime')):<6} "
+            f"{event.get('count', 1):<5} {event['message']}"
+        )
+    return "\n".join(lines)
+
+
+def _pairs(mapping: dict[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(mapping.items())) or "-"

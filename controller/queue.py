@@ -1,0 +1,150 @@
+"""A rate-limited, deduplicating work queue of (kind, name) keys.
+
+Semantics follow client-go's workqueue, which the controller's correctness rests on:
+- a key waiting in the queue is never queued twice (adds collapse);
+- a key being processed is never handed to a second worker; if it is added meanwhile, it is
+  queued again when `done` is called, so no change is lost;
+- `add_rate_limited` delays a key exponentially per failure, up to a cap; `forget` resets it;
+- `add_after` delays a key without counting a failure (polling, e.g. waiting for health).
+
+Workers call `get()` (blocks), reconcile, then `done(key)`. The manager owns the retry policy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections import deque
+
+Key = tuple[str, str]
+
+
+class WorkQueue:
+    def __init__(self, base_delay_s: float = 0.2, max_delay_s: float = 60.0) -> None:
+        self._base_delay_s = base_delay_s
+        self._max_delay_s = max_delay_s
+        self._lock = threading.Condition()
+        self._queue: deque[Key] = deque()
+        self._dirty: set[Key] = set()
+        self._processing: set[Key] = set()
+        self._failures: dict[Key, int] = {}
+        self._delayed: list[tuple[float, int, Key]] = []
+        self._delayed_due: dict[Key, float] = {}
+        self._tiebreak = itertools.count()
+        self._shutting_down = False
+
+    # --- adding
+
+    def add(self, key: Key) -> None:
+        with self._lock:
+            self._add_locked(key)
+
+    def _add_locked(self, key: Key) -> None:
+        if self._shutting_down or key in self._dirty:
+            return
+        self._dirty.add(key)
+        self._delayed_due.pop(key, None)
+        if key not in self._processing:
+            self._queue.append(key)
+            self._lock.notify()
+
+    def add_after(self, key: Key, delay_s: float) -> None:
+        if delay_s <= 0:
+            self.add(key)
+            return
+        due = time.monotonic() + delay_s
+        with self._lock:
+            if self._shutting_down:
+                return
+            current = self._delayed_due.get(key)
+            if current is not None and current <= due:
+                return  # an earlier wake-up is already scheduled
+            self._delayed_due[key] = due
+            heapq.heappush(self._delayed, (due, next(self._tiebreak), key))
+            self._lock.notify()
+
+    def add_rate_limited(self, key: Key) -> float:
+        """Queue `key` after its backoff delay; returns the delay chosen."""
+        with self._lock:
+            failures = self._failures.get(key, 0)
+            self._failures[key] = failures + 1
+        delay = self.backoff_delay(failures)
+        self.add_after(key, delay)
+        return delay
+
+    def backoff_delay(self, failures: int) -> float:
+        return float(min(self._base_delay_s * (2 ** min(failures, 32)), self._max_delay_s))
+
+    def failures(self, key: Key) -> int:
+        with self._lock:
+            return self._failures.get(key, 0)
+
+    def forget(self, key: Key) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    # --- taking
+
+    def get(self, timeout_s: float | None = None) -> Key | None:
+        """The next key to process, or None on shutdown (or when timeout_s passes)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._lock:
+            while True:
+                self._promote_due_locked()
+                if self._queue:
+                    key = self._queue.popleft()
+                    self._dirty.discard(key)
+                    self._processing.add(key)
+                    return key
+                if self._shutting_down:
+                    return None
+                wait = self._next_wait_locked(deadline)
+                if wait is not None and wait <= 0:
+                    return None
+                self._lock.wait(wait)
+
+    def done(self, key: Key) -> None:
+        with self._lock:
+            self._processing.discard(key)
+            if key in self._dirty:
+                self._queue.append(key)
+                self._lock.notify()
+
+    def _promote_due_locked(self) -> None:
+        now = time.monotonic()
+        while self._delayed and self._delayed[0][0] <= now:
+            due, _, key = heapq.heappop(self._delayed)
+            if self._delayed_due.get(key) != due:
+                continue  # superseded by an earlier wake-up or an immediate add
+            del self._delayed_due[key]
+            self._add_locked(key)
+
+    def _next_wait_locked(self, deadline: float | None) -> float | None:
+        now = time.monotonic()
+        waits = []
+        if self._delayed:
+            waits.append(max(self._delayed[0][0] - now, 0.0))
+        if deadline is not None:
+            remaining = deadline - now
+            if remaining <= 0:
+                return 0.0
+            waits.append(remaining)
+        return min(waits) if waits else None
+
+    # --- introspection and shutdown
+
+    def depth(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
+    def pending(self) -> int:
+        """Keys queued, delayed or being processed: zero means the controller is idle."""
+        with self._lock:
+            return len(self._queue) + len(self._delayed_due) + len(self._processing)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._shutting_down = True
+            self._lock.notify_all()

@@ -1,0 +1,248 @@
+"""Container planning, pure: translate a ContainerSpec into an engine create request, and
+decide `plan(desired, observed) -> Plan`. No I/O here; `container.py` observes and executes.
+
+A container is replaced only when its hash changes: the spec hash (which leaves out fields that
+must not force a recreate, such as dependsOn) combined with the resolved image id, so a rebuilt
+image replaces its containers and nothing else does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from controller.reconcilers.base import Action, Plan
+from manifests.models import ContainerSpec
+from manifests.units import parse_duration, parse_memory
+from runtime.types import (
+    HASH_LABEL,
+    KIND_LABEL,
+    NAME_LABEL,
+    ContainerCreate,
+    ContainerInfo,
+    HealthcheckConfig,
+    Mount,
+    PortBinding,
+    managed_labels,
+)
+
+KIND = "Container"
+DOCKER_RESTART_POLICY = {
+    "Always": "always",
+    "OnFailure": "on-failure",
+    "Never": "no",
+    "UnlessStopped": "unless-stopped",
+}
+_HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
+_NS = 1_000_000_000
+
+
+def container_hash(spec_hash: str, image_id: str) -> str:
+    return hashlib.sha256(f"{spec_hash}\n{image_id}".encode()).hexdigest()
+
+
+def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
+    check = spec.healthcheck
+    if check is None:
+        return None
+    test = tuple(check.command)
+    if test[0] not in _HEALTHCHECK_FORMS:
+        test = ("CMD", *test)
+    return HealthcheckConfig(
+        test=test,
+        interval_ns=int(parse_duration(check.interval) * _NS),
+        timeout_ns=int(parse_duration(check.timeout) * _NS),
+        retries=check.retries,
+        start_period_ns=int(parse_duration(check.start_period) * _NS),
+    )
+
+
+def create_request(
+    name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
+) -> ContainerCreate:
+    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
+    mounts = tuple(
+        Mount(
+            target=mount.mount_path,
+            source=volume_names.get(mount.volume, mount.volume)
+            if mount.volume is not None
+            else str(mount.host_path),
+            type="volume" if mount.volume is not None else "bind",
+            read_only=mount.read_only,
+        )
+        for mount in spec.volumes
+    )
+    return ContainerCreate(
+        name=name,
+        image=image,
+        labels={**spec.labels, **managed_labels(KIND, name, want_hash)},
+        command=tuple(spec.command) if spec.command is not None else None,
+        entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
+        env=dict(spec.env),
+        working_dir=spec.working_dir,
+        user=spec.user,
+        ports=tuple(
+            PortBinding(
+                container_port=port.container_port,
+                protocol=port.protocol,
+                host_ip=port.host_ip,
+                host_port=port.host_port,
+            )
+            for port in spec.ports
+        ),
+        mounts=mounts,
+        networks=tuple(spec.networks),
+        network_aliases=(name,),
+        restart_policy=DOCKER_RESTART_POLICY[spec.restart_policy],
+        healthcheck=_healthcheck(spec),
+        memory_bytes=parse_memory(spec.resources.memory) if spec.resources.memory else None,
+        nano_cpus=int(spec.resources.cpus * _NS) if spec.resources.cpus else None,
+        stop_timeout_s=int(parse_duration(spec.stop_grace_period)),
+    )
+
+
+# --- actions: one engine call each
+
+
+@dataclass(frozen=True)
+class CreateContainer(Action):
+    request: ContainerCreate
+
+    def target(self) -> str:
+        return f"container:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class StartContainer(Action):
+    container: str  # name or id
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class StopContainer(Action):
+    container: str
+    timeout_s: int
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class RestartContainer(Action):
+    container: str
+    timeout_s: int
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class RemoveContainer(Action):
+    container: str
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+# --- plan
+
+
+@dataclass(frozen=True)
+class ContainerDesired:
+    name: str
+    spec: ContainerSpec
+    spec_hash: str
+
+
+@dataclass(frozen=True)
+class ContainerObserved:
+    """One snapshot: the containers labelled as ours, whoever holds the name, and what the
+    container needs (resolved image, unmet dependencies in a stable order)."""
+
+    labelled: tuple[ContainerInfo, ...]
+    name_holder: ContainerInfo | None
+    image_id: str | None
+    image_ref: str
+    waiting: tuple[str, ...] = ()
+    volume_names: tuple[tuple[str, str], ...] = ()
+    unhealthy_restart_due: bool = False
+
+
+def owns(info: ContainerInfo, name: str) -> bool:
+    return (
+        info.managed and info.labels.get(KIND_LABEL) == KIND and info.labels.get(NAME_LABEL) == name
+    )
+
+
+def _short(container_id: str) -> str:
+    return container_id[:12]
+
+
+def plan(desired: ContainerDesired, observed: ContainerObserved) -> Plan:
+    name = desired.name
+    holder = observed.name_holder
+    if holder is not None and not owns(holder, name):
+        return Plan(
+            blocked_reason="NameConflict",
+            blocked_message=(
+                f"the Docker name {name!r} is taken by container {_short(holder.id)}, which "
+                "dockform does not manage; remove or rename it (docker rm), or rename this "
+                "Container"
+            ),
+        )
+    # Copies labelled as ours under another name (an interrupted replace, a manual rename).
+    strays = tuple(
+        RemoveContainer(cause="stray copy of this container", container=info.id)
+        for info in sorted(observed.labelled, key=lambda info: info.id)
+        if info.name != name
+    )
+    current = holder
+    if observed.waiting or observed.image_id is None:
+        reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
+        return Plan(actions=strays, blocked_reason="Waiting", blocked_message=reason)
+
+    want_hash = container_hash(desired.spec_hash, observed.image_id)
+    request = create_request(
+        name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
+    )
+    create = (
+        CreateContainer(cause="not found", request=request),
+        StartContainer(cause="created", container=name),
+    )
+    if current is None:
+        return Plan(actions=(*strays, *create))
+    if current.labels.get(HASH_LABEL) != want_hash:
+        replace_cause = "config hash changed"
+        grace = request.stop_timeout_s or 10
+        return Plan(
+            actions=(
+                *strays,
+                StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),
+                RemoveContainer(cause=replace_cause, container=current.id),
+                CreateContainer(cause=replace_cause, request=request),
+                StartContainer(cause="created", container=name),
+            )
+        )
+    return Plan(actions=(*strays, *_keep_running(desired.spec, current, observed)))
+
+
+def _keep_running(
+    spec: ContainerSpec, current: ContainerInfo, observed: ContainerObserved
+) -> tuple[Action, ...]:
+    """Repairs Docker's own restart policy does not make."""
+    if current.state == "created":
+        return (StartContainer(cause="created but not started", container=current.id),)
+    if current.state in ("exited", "dead") and spec.restart_policy == "Always":
+        return (
+            StartContainer(cause=f"{current.state}; restartPolicy Always", container=current.id),
+        )
+    if (
+        current.state == "running"
+        and current.health == "unhealthy"
+        and observed.unhealthy_restart_due
+    ):
+        grace = int(parse_duration(spec.stop_grace_period))
+        return (RestartContainer(cause="unhealthy", container=current.id, timeout_s=grace),)
+    return ()

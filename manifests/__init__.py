@@ -1,0 +1,74 @@
+"""dockform manifests: models, loading with positions, canonical hashing, JSON Schema.
+
+The bottom layer: every other package imports from here and this package imports none of them.
+"""
+
+from manifests.errors import ManifestError, ManifestIssue
+from manifests.hashing import HASH_EXCLUDED, canonical_json, manifest_spec, spec_hash
+from manifests.kinds import UnknownKindError, canonical_kind, plural
+from manifests.loader import (
+    LoadedManifest,
+    check_unique,
+    load_file,
+    load_paths,
+    load_text,
+    resolve_paths,
+)
+from manifests.models import (
+    API_VERSION,
+    KIND_MODELS,
+    KINDS,
+    SPEC_MODELS,
+    AnyManifest,
+    Container,
+    ContainerSpec,
+    GitSource,
+    GitSourceSpec,
+    Image,
+    ImageSpec,
+    Manifest,
+    Metadata,
+    Network,
+    NetworkSpec,
+    Volume,
+    VolumeSpec,
+    parse_spec,
+)
+from manifests.schema import json_schema
+
+__all__ = [
+    "API_VERSION",
+    "HASH_EXCLUDED",
+    "KINDS",
+    "KIND_MODELS",
+    "SPEC_MODELS",
+    "AnyManifest",
+    "Container",
+    "ContainerSpec",
+    "GitSource",
+    "GitSourceSpec",
+    "Image",
+    "ImageSpec",
+    "LoadedManifest",
+    "Manifest",
+    "ManifestError",
+    "ManifestIssue",
+    "Metadata",
+    "Network",
+    "NetworkSpec",
+    "UnknownKindError",
+    "Volume",
+    "VolumeSpec",
+    "canonical_json",
+    "canonical_kind",
+    "check_unique",
+    "json_schema",
+    "load_file",
+    "load_paths",
+    "load_text",
+    "manifest_spec",
+    "parse_spec",
+    "plural",
+    "resolve_paths",
+    "spec_hash",
+]

@@ -1,0 +1,61 @@
+"""Canonical spec JSON and the spec hash that decides whether a Docker object is replaced.
+
+The store keeps `manifest_spec(manifest)` as a resource's spec, and reconcilers stamp
+`spec_hash(kind, spec)` on the Docker objects they create (label `io.dockform.spec-hash`).
+A hash that changes for no real reason replaces containers for nothing, so the spec is first
+normalised through its typed model: a default written out and a default left out hash the
+same, and so do two key orders.
+
+Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUDED`):
+
+- Container `dependsOn`: ordering between containers at start; a running container is the
+  same container whatever it waited for.
+- GitSource `interval` and `suspend`: how often and whether to sync, not what is synced.
+
+A reconciler that needs more in its hash (a Container's resolved image id) adds it on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from manifests.kinds import UnknownKindError
+from manifests.models import SPEC_MODELS, Manifest
+
+HASH_EXCLUDED: dict[str, frozenset[str]] = {
+    "Container": frozenset({"dependsOn"}),
+    "GitSource": frozenset({"interval", "suspend"}),
+}
+
+
+def canonical_json(value: object) -> str:
+    """JSON with sorted keys and no whitespace: equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def normalised_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` parsed by the model of `kind` and dumped again: defaults filled in, aliases used.
+
+    Raises UnknownKindError for an unknown kind and pydantic's ValidationError for a spec the
+    model refuses (specs in the store were validated at apply, so that is a bug upstream).
+    """
+    model = SPEC_MODELS.get(kind)
+    if model is None:
+        raise UnknownKindError(kind)
+    return model.model_validate(spec).dump()
+
+
+def spec_hash(kind: str, spec: dict[str, Any]) -> str:
+    """sha256 hex of the canonical JSON of the normalised spec, minus `HASH_EXCLUDED[kind]`."""
+    excluded = HASH_EXCLUDED.get(kind, frozenset())
+    hashed = {
+        key: value for key, value in normalised_spec(kind, spec).items() if key not in excluded
+    }
+    return hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
+
+
+def manifest_spec(manifest: Manifest) -> dict[str, Any]:
+    """The stored form of a manifest's spec: camelCase keys, defaults included, None left out."""
+    return manifest.spec.dump()

@@ -1,0 +1,270 @@
+"""Manifest models for `apiVersion: dockform/v1`.
+
+This is the vocabulary every other layer speaks: the loader (`manifests.loader`) turns YAML into
+these models, the store keeps their `spec` as JSON, and reconcilers read them back with
+`parse_spec`. Field names are camelCase in YAML (aliases) and snake_case in Python. Every model
+forbids unknown fields, so a typo is an error that names the field instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "dockform/v1"
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+NAME_MAX_LENGTH = 63
+LABEL_KEY_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$"
+MAX_STRING = 16 * 1024
+MAX_ITEMS = 256
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
+ShortText = Annotated[str, Field(max_length=MAX_STRING)]
+Labels = Annotated[dict[ShortText, ShortText], Field(max_length=MAX_ITEMS)]
+Duration = Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$", max_length=32)]
+MemorySize = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|m|M|g|G|t|T|b|B)?$")]
+
+
+class Model(BaseModel):
+    """Base for every manifest object: camelCase aliases, unknown fields forbidden."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    def dump(self) -> dict[str, Any]:
+        """The object as YAML/JSON would spell it: camelCase keys, unset optionals left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
+    for key in labels:
+        if not re.match(LABEL_KEY_PATTERN, key):
+            raise ValueError(f"label key {key!r} must be alphanumeric with '.', '_', '/', '-'")
+        if key.startswith("io.dockform."):
+            raise ValueError(f"label key {key!r}: the prefix io.dockform. is reserved for dockform")
+    return labels
+
+
+class Metadata(Model):
+    name: Name
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    # Optimistic concurrency: when set, apply refuses (409) unless the stored object is at
+    # exactly this version. Never part of the spec or its hash.
+    resource_version: Annotated[int, Field(ge=0)] | None = None
+
+    _labels_ok = field_validator("labels")(_check_label_keys)
+
+
+# --- Image -------------------------------------------------------------------------------------
+
+
+class ImageBuild(Model):
+    context: ShortText = "."
+    dockerfile: ShortText = "Dockerfile"
+    args: Labels = Field(default_factory=dict)
+    target: ShortText | None = None
+
+
+class ImagePull(Model):
+    policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
+
+
+class ImageLoad(Model):
+    path: ShortText
+
+
+class ImageSpec(Model):
+    ref: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
+    build: ImageBuild | None = None
+    pull: ImagePull | None = None
+    load: ImageLoad | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> ImageSpec:
+        chosen = [key for key in ("build", "pull", "load") if getattr(self, key) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "an Image needs exactly one source of build, pull or load"
+                + (f" (got {', '.join(chosen)})" if chosen else "")
+            )
+        return self
+
+
+# --- Network -----------------------------------------------------------------------------------
+
+
+class NetworkSpec(Model):
+    driver: Literal["bridge"] = "bridge"
+    internal: bool = False
+    subnet: Annotated[str, Field(max_length=64)] | None = None
+    gateway: Annotated[str, Field(max_length=64)] | None = None
+    labels: Labels = Field(default_factory=dict)
+
+    _labels_ok = field_validator("labels")(_check_label_keys)
+
+
+# --- Volume ------------------------------------------------------------------------------------
+
+
+class VolumeSpec(Model):
+    driver: Annotated[str, Field(max_length=255)] = "local"
+    driver_opts: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict)
+    reclaim_policy: Literal["Retain", "Delete"] = "Retain"
+
+    _labels_ok = field_validator("labels")(_check_label_keys)
+
+
+# --- Container ---------------------------------------------------------------------------------
+
+
+class PortMapping(Model):
+    container_port: Annotated[int, Field(ge=1, le=65535)]
+    host_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    # DESIGN spells it hostIP (as Kubernetes does); the alias generator would say hostIp.
+    host_ip: Annotated[str, Field(max_length=64, alias="hostIP")] = "127.0.0.1"
+    protocol: Literal["tcp", "udp", "sctp"] = "tcp"
+
+
+class VolumeMount(Model):
+    volume: Name | None = None
+    host_path: ShortText | None = None
+    mount_path: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/")]
+    read_only: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> VolumeMount:
+        if (self.volume is None) == (self.host_path is None):
+            raise ValueError("a volume mount needs exactly one of volume or hostPath")
+        if self.host_path is not None and not self.host_path.startswith("/"):
+            raise ValueError(f"hostPath {self.host_path!r} must be an absolute path")
+        return self
+
+
+class Healthcheck(Model):
+    command: Annotated[list[ShortText], Field(min_length=1, max_length=MAX_ITEMS)]
+    interval: Duration = "30s"
+    timeout: Duration = "30s"
+    retries: Annotated[int, Field(ge=1, le=1000)] = 3
+    start_period: Duration = "0s"
+
+
+class Dependency(Model):
+    name: Name
+    condition: Literal["Started", "Healthy"] = "Started"
+
+
+class Resources(Model):
+    memory: MemorySize | None = None
+    cpus: Annotated[float, Field(gt=0, le=1024)] | None = None
+
+
+RestartPolicy = Literal["Always", "OnFailure", "Never", "UnlessStopped"]
+
+
+class ContainerSpec(Model):
+    image: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
+    command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
+    entrypoint: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
+    env: Annotated[dict[ShortText, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
+    working_dir: ShortText | None = None
+    user: Annotated[str, Field(max_length=255)] | None = None
+    ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    networks: Annotated[list[Name], Field(max_length=64)] = Field(default_factory=list)
+    volumes: Annotated[list[VolumeMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    restart_policy: RestartPolicy = "Always"
+    healthcheck: Healthcheck | None = None
+    depends_on: Annotated[list[Dependency], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
+    resources: Resources = Field(default_factory=Resources)
+    stop_grace_period: Duration = "10s"
+    labels: Labels = Field(default_factory=dict)
+
+    _labels_ok = field_validator("labels")(_check_label_keys)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not key or "=" in key or "\x00" in key:
+                raise ValueError(f"env name {key!r} must be non-empty and contain no '='")
+        return env
+
+
+# --- GitSource ---------------------------------------------------------------------------------
+
+
+class GitSourceSpec(Model):
+    url: Annotated[str, Field(min_length=1, max_length=4096)]
+    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    path: ShortText = "."
+    interval: Duration = "60s"
+    suspend: bool = False
+    prune: bool = True
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+
+class _Document(Model):
+    api_version: Literal["dockform/v1"]
+    metadata: Metadata
+
+
+class Image(_Document):
+    kind: Literal["Image"]
+    spec: ImageSpec
+
+
+class Network(_Document):
+    kind: Literal["Network"]
+    spec: NetworkSpec = Field(default_factory=NetworkSpec)
+
+
+class Volume(_Document):
+    kind: Literal["Volume"]
+    spec: VolumeSpec = Field(default_factory=VolumeSpec)
+
+
+class Container(_Document):
+    kind: Literal["Container"]
+    spec: ContainerSpec
+
+
+class GitSource(_Document):
+    kind: Literal["GitSource"]
+    spec: GitSourceSpec
+
+
+Manifest = Image | Network | Volume | Container | GitSource
+AnyManifest = Annotated[Manifest, Field(discriminator="kind")]
+
+KIND_MODELS: dict[str, type[_Document]] = {
+    "Image": Image,
+    "Network": Network,
+    "Volume": Volume,
+    "Container": Container,
+    "GitSource": GitSource,
+}
+SPEC_MODELS: dict[str, type[Model]] = {
+    "Image": ImageSpec,
+    "Network": NetworkSpec,
+    "Volume": VolumeSpec,
+    "Container": ContainerSpec,
+    "GitSource": GitSourceSpec,
+}
+KINDS: tuple[str, ...] = tuple(KIND_MODELS)
+
+
+def parse_spec(kind: str, spec: dict[str, Any]) -> Any:
+    """Rebuild the typed spec of `kind` from its stored JSON (already validated at apply)."""
+    return SPEC_MODELS[kind].model_validate(spec)

@@ -1,0 +1,443 @@
+"""`DockerRuntime`: the `Runtime` interface on the Docker Engine API (docker-py's APIClient).
+
+This is the only module that talks to dockerd. Each method is one Engine call or a short
+fixed sequence of them (create + connect networks; build + inspect), with every docker-py
+and requests failure translated once, by `runtime._docker_errors`, into `runtime.errors`.
+JSON shapes are read by `runtime._docker_convert`; progress and event streams are consumed
+by `runtime._docker_streams`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.auth
+import docker.types
+import docker.utils
+
+from runtime import _docker_convert as convert
+from runtime._docker_errors import translate_errors
+from runtime._docker_streams import consume_build, consume_load, consume_pull, stream_events
+from runtime.errors import (
+    ImageBuildFailed,
+    ObjectConflict,
+    ObjectNotFound,
+    RuntimeFailure,
+    RuntimeUnavailable,
+)
+from runtime.types import (
+    BuildRequest,
+    ContainerCreate,
+    ContainerInfo,
+    ImageInfo,
+    NetworkCreate,
+    NetworkInfo,
+    RuntimeEvent,
+    VolumeCreate,
+    VolumeInfo,
+)
+
+
+class DockerRuntime:
+    """The Docker Engine driver. Thread-safe: the controller's workers share one instance.
+
+    `extra_labels` go on every container, image build, network and volume it creates (tests
+    use them to find and sweep their objects). `timeout` bounds each ordinary API call;
+    builds and pulls get their own, longer read timeouts because a step may be silent a while.
+    The client connects lazily, so a runtime can be made before dockerd answers.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        extra_labels: dict[str, str] | None = None,
+        timeout: int = 60,
+        *,
+        build_timeout: int = 900,
+        pull_timeout: int = 300,
+    ) -> None:
+        self._base_url = base_url
+        self._extra_labels = dict(extra_labels or {})
+        self._timeout = timeout
+        self._build_timeout = build_timeout
+        self._pull_timeout = pull_timeout
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    # --- connection
+
+    @property
+    def _api(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                with translate_errors("connect to the Docker Engine"):
+                    self._client = self._connect()
+            return self._client
+
+    def _connect(self) -> Any:
+        kwargs: dict[str, Any] = (
+            {"base_url": self._base_url} if self._base_url else docker.utils.kwargs_from_env()
+        )
+        # "auto" asks the daemon which API version it speaks, so one client works against
+        # old (API 1.41) and new (minimum 1.44) engines alike.
+        return docker.APIClient(version="auto", timeout=self._timeout, **kwargs)
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _labels(self, labels: dict[str, str]) -> dict[str, str]:
+        return {**labels, **self._extra_labels}
+
+    # --- engine
+
+    def ping(self) -> bool:
+        try:
+            with translate_errors("ping"):
+                return bool(self._api.ping())
+        except RuntimeFailure:
+            return False
+
+    def engine_version(self) -> str:
+        with translate_errors("read the engine version"):
+            return str(self._api.version()["Version"])
+
+    # --- containers
+
+    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
+        with translate_errors("list containers"):
+            summaries = self._api.containers(all=True, filters=convert.label_filters(labels))
+        found: list[ContainerInfo] = []
+        for summary in summaries:
+            info = self.inspect_container(str(summary["Id"]))
+            if info is not None:  # removed between the list and the inspect
+                found.append(info)
+        return sorted(found, key=lambda info: (info.name, info.id))
+
+    def inspect_container(self, name_or_id: str) -> ContainerInfo | None:
+        try:
+            with translate_errors(f"inspect container {name_or_id}"):
+                data = self._api.inspect_container(name_or_id)
+        except ObjectNotFound:
+            return None
+        return convert.container_info(data)
+
+    def create_container(self, request: ContainerCreate) -> str:
+        api = self._api
+        with translate_errors(f"create container {request.name}"):
+            networking_config = None
+            if request.networks:
+                first_network = request.networks[0]
+                endpoint = api.create_endpoint_config(
+                    aliases=list(self._aliases(first_network, request)) or None
+                )
+                networking_config = api.create_networking_config({first_network: endpoint})
+            created = api.create_container(
+                image=request.image,
+                name=request.name,
+                command=list(request.command) if request.command is not None else None,
+                entrypoint=list(request.entrypoint) if request.entrypoint is not None else None,
+                environment=[f"{key}={value}" for key, value in sorted(request.env.items())],
+                working_dir=request.working_dir,
+                user=request.user,
+                labels=self._labels(request.labels),
+                ports=[(port.container_port, port.protocol) for port in request.ports] or None,
+                host_config=self._host_config(request),
+                networking_config=networking_config,
+                healthcheck=self._healthcheck(request),
+                stop_timeout=request.stop_timeout_s,
+                detach=True,
+            )
+        container_id = str(created["Id"])
+        try:
+            for network in request.networks[1:]:
+                aliases = self._aliases(network, request)
+                self.connect_network(network, container_id, aliases)
+        except RuntimeFailure:
+            # Half-attached containers would be mistaken for good ones by the next observe.
+            self.remove_container(container_id)
+            raise
+        return container_id
+
+    def _aliases(self, network: str, request: ContainerCreate) -> tuple[str, ...]:
+        if network in convert.PREDEFINED_NETWORKS:
+            return ()
+        return tuple(dict.fromkeys((request.name, *request.network_aliases)))
+
+    def _host_config(self, request: ContainerCreate) -> Any:
+        port_bindings: dict[str, list[tuple[str, ...] | tuple[str, int]]] = {}
+        for port in request.ports:
+            binding = (port.host_ip,) if port.host_port is None else (port.host_ip, port.host_port)
+            port_bindings.setdefault(f"{port.container_port}/{port.protocol}", []).append(binding)
+        mounts = [
+            docker.types.Mount(
+                target=mount.target,
+                source=mount.source,
+                type=mount.type,
+                read_only=mount.read_only,
+            )
+            for mount in request.mounts
+        ]
+        return self._api.create_host_config(
+            port_bindings=port_bindings or None,
+            mounts=mounts or None,
+            restart_policy={"Name": request.restart_policy},
+            mem_limit=request.memory_bytes,
+            nano_cpus=request.nano_cpus,
+            network_mode=request.networks[0] if request.networks else None,
+        )
+
+    @staticmethod
+    def _healthcheck(request: ContainerCreate) -> dict[str, Any] | None:
+        check = request.healthcheck
+        if check is None:
+            return None
+        return {
+            "test": list(check.test),
+            "interval": check.interval_ns,
+            "timeout": check.timeout_ns,
+            "retries": check.retries,
+            "start_period": check.start_period_ns,
+        }
+
+    def start_container(self, container_id: str) -> None:
+        with translate_errors(f"start container {container_id}"):
+            self._api.start(container_id)
+
+    def stop_container(self, container_id: str, timeout_s: int) -> None:
+        with translate_errors(f"stop container {container_id}"):
+            self._api.stop(container_id, timeout=timeout_s)
+
+    def restart_container(self, container_id: str, timeout_s: int) -> None:
+        with translate_errors(f"restart container {container_id}"):
+            self._api.restart(container_id, timeout=timeout_s)
+
+    def remove_container(self, container_id: str) -> None:
+        try:
+            with translate_errors(f"remove container {container_id}"):
+                self._api.remove_container(container_id, v=True, force=True)
+        except ObjectNotFound:
+            return
+        except ObjectConflict as conflict:
+            # Someone else is already removing it: the outcome we want is on its way.
+            if "already in progress" not in str(conflict):
+                raise
+
+    def container_logs(self, container_id: str, tail: int | None, follow: bool) -> Iterator[bytes]:
+        # Opened eagerly so a missing container fails here, not at the first next().
+        with translate_errors(f"read logs of container {container_id}"):
+            stream = self._api.logs(
+                container_id,
+                stdout=True,
+                stderr=True,
+                stream=True,
+                follow=follow,
+                tail="all" if tail is None else tail,
+            )
+        return self._iterate_logs(container_id, stream)
+
+    @staticmethod
+    def _iterate_logs(container_id: str, stream: Any) -> Iterator[bytes]:
+        try:
+            with translate_errors(f"read logs of container {container_id}"):
+                for chunk in stream:
+                    yield bytes(chunk)
+        finally:
+            # A follower that stops reading (client gone) must not leave the socket open.
+            stream.close()
+
+    # --- images
+
+    def inspect_image(self, ref: str) -> ImageInfo | None:
+        try:
+            with translate_errors(f"inspect image {ref}"):
+                data = self._api.inspect_image(ref)
+        except ObjectNotFound:
+            return None
+        return convert.image_info(data)
+
+    def list_images(self, labels: dict[str, str] | None = None) -> list[ImageInfo]:
+        with translate_errors("list images"):
+            summaries = self._api.images(filters=convert.label_filters(labels))
+        images = [convert.image_info(summary) for summary in summaries]
+        return sorted(images, key=lambda image: image.id)
+
+    def build_image(self, request: BuildRequest) -> str:
+        if not os.path.isdir(request.context_dir):
+            raise ImageBuildFailed(f"build of {request.tag}: no directory {request.context_dir}")
+        try:
+            with translate_errors(f"build image {request.tag}"):
+                chunks = self._api.build(
+                    path=request.context_dir,
+                    dockerfile=request.dockerfile,
+                    tag=request.tag,
+                    buildargs=dict(request.args) or None,
+                    target=request.target,
+                    labels=self._labels(request.labels),
+                    rm=True,
+                    forcerm=True,
+                    decode=True,
+                    timeout=self._build_timeout,
+                )
+                announced_id = consume_build(chunks, request.tag)
+        except (ImageBuildFailed, RuntimeUnavailable):
+            raise
+        except RuntimeFailure as failure:
+            # The Engine refusing the build (no Dockerfile, bad target) is the build failing.
+            raise ImageBuildFailed(str(failure)) from failure
+        built = self.inspect_image(request.tag)
+        if built is None:
+            raise ImageBuildFailed(
+                f"build of {request.tag} ended (announced id {announced_id}) but the tag is missing"
+            )
+        return built.id
+
+    def pull_image(self, ref: str) -> str:
+        repository, tag = docker.utils.parse_repository_tag(ref)
+        api = self._api
+        with translate_errors(f"pull image {ref}"):
+            registry, _ = docker.auth.resolve_repository_name(repository)
+            headers = {}
+            auth_header = docker.auth.get_config_header(api, registry)
+            if auth_header:
+                headers["X-Registry-Auth"] = auth_header
+            # docker-py's pull() has no timeout; a registry that never answers must not hang
+            # a reconcile worker forever, so the request is made with a read timeout here.
+            response = api._post(
+                api._url("/images/create"),
+                params={"fromImage": repository, "tag": tag or "latest"},
+                headers=headers,
+                stream=True,
+                timeout=self._pull_timeout,
+            )
+            api._raise_for_status(response)
+            consume_pull(api._stream_helper(response, decode=True), ref)
+        pulled = self.inspect_image(ref)
+        if pulled is None:
+            raise RuntimeFailure(f"pull {ref}: finished but the image is not there")
+        return pulled.id
+
+    def load_image(self, tarball_path: str) -> list[str]:
+        try:
+            tarball = open(tarball_path, "rb")  # noqa: SIM115 - closed below, after streaming
+        except OSError as exc:
+            raise ObjectNotFound(f"load image: cannot open {tarball_path}: {exc}") from exc
+        with tarball, translate_errors(f"load image {tarball_path}"):
+            return consume_load(self._api.load_image(tarball), tarball_path)
+
+    def tag_image(self, image_id: str, ref: str) -> None:
+        repository, tag = docker.utils.parse_repository_tag(ref)
+        with translate_errors(f"tag image {image_id} as {ref}"):
+            tagged = self._api.tag(image_id, repository, tag or "latest", force=True)
+        if not tagged:
+            raise RuntimeFailure(f"tag image {image_id} as {ref}: the engine refused")
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            with translate_errors(f"remove image {ref}"):
+                self._api.remove_image(ref, force=False, noprune=False)
+        except ObjectNotFound:
+            return
+
+    # --- networks
+
+    def list_networks(self, labels: dict[str, str] | None = None) -> list[NetworkInfo]:
+        with translate_errors("list networks"):
+            summaries = self._api.networks(filters=convert.label_filters(labels))
+        found: list[NetworkInfo] = []
+        for summary in summaries:
+            # The list endpoint leaves Containers empty; only inspect fills it.
+            info = self.inspect_network(str(summary["Id"]))
+            if info is not None:
+                found.append(info)
+        return sorted(found, key=lambda info: (info.name, info.id))
+
+    def inspect_network(self, name_or_id: str) -> NetworkInfo | None:
+        try:
+            with translate_errors(f"inspect network {name_or_id}"):
+                data = self._api.inspect_network(name_or_id)
+        except ObjectNotFound:
+            return None
+        return convert.network_info(data)
+
+    def create_network(self, request: NetworkCreate) -> str:
+        ipam = None
+        if request.subnet or request.gateway:
+            pool = docker.types.IPAMPool(subnet=request.subnet, gateway=request.gateway)
+            ipam = docker.types.IPAMConfig(pool_configs=[pool])
+        with translate_errors(f"create network {request.name}"):
+            created = self._api.create_network(
+                request.name,
+                driver=request.driver,
+                ipam=ipam,
+                check_duplicate=True,
+                internal=request.internal,
+                labels=self._labels(request.labels),
+            )
+        return str(created["Id"])
+
+    def remove_network(self, name_or_id: str) -> None:
+        try:
+            with translate_errors(f"remove network {name_or_id}"):
+                self._api.remove_network(name_or_id)
+        except ObjectNotFound:
+            return
+
+    def connect_network(self, network: str, container_id: str, aliases: tuple[str, ...]) -> None:
+        with translate_errors(f"connect container {container_id} to network {network}"):
+            self._api.connect_container_to_network(
+                container_id, network, aliases=list(aliases) or None
+            )
+
+    def disconnect_network(self, network: str, container_id: str) -> None:
+        try:
+            with translate_errors(f"disconnect container {container_id} from network {network}"):
+                self._api.disconnect_container_from_network(container_id, network)
+        except RuntimeFailure as failure:
+            # Not connected is the state asked for; the Engine reports it as a 500.
+            if "is not connected" not in str(failure):
+                raise
+
+    # --- volumes
+
+    def list_volumes(self, labels: dict[str, str] | None = None) -> list[VolumeInfo]:
+        with translate_errors("list volumes"):
+            answer = self._api.volumes(filters=convert.label_filters(labels))
+        volumes = [convert.volume_info(data) for data in answer.get("Volumes") or []]
+        return sorted(volumes, key=lambda volume: volume.name)
+
+    def inspect_volume(self, name: str) -> VolumeInfo | None:
+        try:
+            with translate_errors(f"inspect volume {name}"):
+                data = self._api.inspect_volume(name)
+        except ObjectNotFound:
+            return None
+        return convert.volume_info(data)
+
+    def create_volume(self, request: VolumeCreate) -> str:
+        with translate_errors(f"create volume {request.name}"):
+            created = self._api.create_volume(
+                request.name,
+                driver=request.driver,
+                driver_opts=dict(request.driver_opts) or None,
+                labels=self._labels(request.labels),
+            )
+        return str(created["Name"])
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            with translate_errors(f"remove volume {name}"):
+                self._api.remove_volume(name, force=False)
+        except ObjectNotFound:
+            return
+
+    # --- events
+
+    def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
+        yield from stream_events(self._api, stop)

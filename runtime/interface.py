@@ -1,0 +1,108 @@
+"""The `Runtime` interface: the only way the controller reaches a container engine.
+
+`runtime.docker_driver.DockerRuntime` implements it on the Docker Engine API; a Swarm driver
+could sit beside it later. `runtime.fake.FakeRuntime` implements it in memory for fast planner
+and queue tests. Methods are verb_noun after the Engine endpoints. Every method raises only
+`runtime.errors` types. Lookups by name return None for "not found" instead of raising.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+from runtime.types import (
+    BuildRequest,
+    ContainerCreate,
+    ContainerInfo,
+    ImageInfo,
+    NetworkCreate,
+    NetworkInfo,
+    RuntimeEvent,
+    VolumeCreate,
+    VolumeInfo,
+)
+
+
+class Runtime(Protocol):
+    # --- engine
+    def ping(self) -> bool: ...
+
+    def engine_version(self) -> str: ...
+
+    # --- containers
+    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
+        """All containers (running or not) whose labels include every given pair."""
+        ...
+
+    def inspect_container(self, name_or_id: str) -> ContainerInfo | None: ...
+
+    def create_container(self, request: ContainerCreate) -> str:
+        """Create (not start); attach every network of the request. Returns the id."""
+        ...
+
+    def start_container(self, container_id: str) -> None: ...
+
+    def stop_container(self, container_id: str, timeout_s: int) -> None: ...
+
+    def restart_container(self, container_id: str, timeout_s: int) -> None: ...
+
+    def remove_container(self, container_id: str) -> None:
+        """Force-remove (kills if running) with anonymous volumes; not-found is not an error."""
+        ...
+
+    def container_logs(
+        self, container_id: str, tail: int | None, follow: bool
+    ) -> Iterator[bytes]: ...
+
+    # --- images
+    def inspect_image(self, ref: str) -> ImageInfo | None: ...
+
+    def list_images(self, labels: dict[str, str] | None = None) -> list[ImageInfo]: ...
+
+    def build_image(self, request: BuildRequest) -> str:
+        """Build and tag; returns the image id. Raises ImageBuildFailed with the output tail."""
+        ...
+
+    def pull_image(self, ref: str) -> str: ...
+
+    def load_image(self, tarball_path: str) -> list[str]:
+        """`docker load`; returns the ids (or tags) of the loaded images."""
+        ...
+
+    def tag_image(self, image_id: str, ref: str) -> None: ...
+
+    def remove_image(self, ref: str) -> None:
+        """Remove a tag/image; not-found is not an error; in use raises ObjectConflict."""
+        ...
+
+    # --- networks
+    def list_networks(self, labels: dict[str, str] | None = None) -> list[NetworkInfo]: ...
+
+    def inspect_network(self, name_or_id: str) -> NetworkInfo | None: ...
+
+    def create_network(self, request: NetworkCreate) -> str: ...
+
+    def remove_network(self, name_or_id: str) -> None: ...
+
+    def connect_network(
+        self, network: str, container_id: str, aliases: tuple[str, ...]
+    ) -> None: ...
+
+    def disconnect_network(self, network: str, container_id: str) -> None: ...
+
+    # --- volumes
+    def list_volumes(self, labels: dict[str, str] | None = None) -> list[VolumeInfo]: ...
+
+    def inspect_volume(self, name: str) -> VolumeInfo | None: ...
+
+    def create_volume(self, request: VolumeCreate) -> str: ...
+
+    def remove_volume(self, name: str) -> None: ...
+
+    # --- events
+    def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
+        """Stream engine events until `stop` is set (checks it at least every second).
+        Raises RuntimeUnavailable when the stream breaks; the caller reconnects."""
+        ...

@@ -1,0 +1,162 @@
+"""Plain data that crosses the runtime boundary: what to create, and what was observed.
+
+These are engine-neutral dataclasses; docker-py objects never leave `runtime/`. The container
+create request is already in the engine's vocabulary (Docker restart policy names, nanoCPUs,
+bytes), because reconcilers translate manifests into it in pure code that tests can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MANAGED_LABEL = "io.dockform.managed"
+KIND_LABEL = "io.dockform.kind"
+NAME_LABEL = "io.dockform.name"
+HASH_LABEL = "io.dockform.spec-hash"
+
+
+def managed_labels(kind: str, name: str, spec_hash: str) -> dict[str, str]:
+    return {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_port: int
+    protocol: str  # tcp | udp | sctp
+    host_ip: str
+    host_port: int | None  # None: the engine picks a free port
+
+
+@dataclass(frozen=True)
+class Mount:
+    target: str
+    source: str  # volume name or absolute host path
+    type: str  # "volume" | "bind"
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class HealthcheckConfig:
+    test: tuple[str, ...]  # ("CMD", "arg", ...)
+    interval_ns: int
+    timeout_ns: int
+    retries: int
+    start_period_ns: int
+
+
+@dataclass(frozen=True)
+class ContainerCreate:
+    """Everything needed for one `POST /containers/create` (plus network attachments)."""
+
+    name: str
+    image: str  # image id or reference
+    labels: dict[str, str]
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str | None = None
+    user: str | None = None
+    ports: tuple[PortBinding, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    networks: tuple[str, ...] = ()  # network names; first is the primary
+    network_aliases: tuple[str, ...] = ()
+    restart_policy: str = "always"  # Docker's: no | always | on-failure | unless-stopped
+    healthcheck: HealthcheckConfig | None = None
+    memory_bytes: int | None = None
+    nano_cpus: int | None = None
+    stop_timeout_s: int | None = None
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image_id: str
+    labels: dict[str, str]
+    state: str  # created | running | paused | restarting | removing | exited | dead
+    health: str | None  # starting | healthy | unhealthy | None (no healthcheck)
+    restart_count: int
+    exit_code: int | None
+    started_at: str | None
+    finished_at: str | None
+    networks: dict[str, str]  # network name -> IP address
+    ports: tuple[PortBinding, ...] = ()  # bound host ports as the engine reports them
+
+    @property
+    def managed(self) -> bool:
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...]
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class NetworkCreate:
+    name: str
+    labels: dict[str, str]
+    driver: str = "bridge"
+    internal: bool = False
+    subnet: str | None = None
+    gateway: str | None = None
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    id: str
+    name: str
+    labels: dict[str, str]
+    driver: str
+    internal: bool
+    subnet: str | None
+    gateway: str | None
+    container_ids: tuple[str, ...]
+
+    @property
+    def managed(self) -> bool:
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+
+@dataclass(frozen=True)
+class VolumeCreate:
+    name: str
+    labels: dict[str, str]
+    driver: str = "local"
+    driver_opts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    labels: dict[str, str]
+    driver: str
+    driver_opts: dict[str, str]
+    mountpoint: str | None
+
+    @property
+    def managed(self) -> bool:
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    context_dir: str  # absolute path
+    dockerfile: str  # relative to context_dir
+    tag: str
+    labels: dict[str, str]
+    args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeEvent:
+    """One engine event, reduced to what triggers need: which object, what happened."""
+
+    type: str  # container | image | network | volume
+    action: str  # create | start | die | destroy | health_status | ...
+    id: str
+    labels: dict[str, str]  # the object's labels (from the event's attributes)
+    time_ns: int

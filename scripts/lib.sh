@@ -1,0 +1,65 @@
+# Shared set-up steps for scripts/up and scripts/test. Sourced, not run.
+# Everything here is idempotent: on a machine that already has it all, it only checks.
+
+DOCKFORM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$DOCKFORM_ROOT/.venv"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_debian_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  [ -x /bin/busybox ] && file_is_static /bin/busybox || missing+=(busybox-static)
+  command -v git >/dev/null 2>&1 || missing+=(git)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+file_is_static() {
+  # busybox-static ships /bin/busybox as a static binary; the dynamic "busybox" package does not.
+  dpkg -s busybox-static >/dev/null 2>&1
+}
+
+install_python_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.dockform-installed"
+  if [ ! -f "$stamp" ] || [ "$DOCKFORM_ROOT/pyproject.toml" -nt "$stamp" ]; then
+    log "installing dockform and its Python dependencies"
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q -e "$DOCKFORM_ROOT[dev]"
+    touch "$stamp"
+  fi
+}
+
+docker_answers() { timeout 5 docker version >/dev/null 2>&1; }
+
+ensure_dockerd() {
+  if docker_answers; then return 0; fi
+  log "no Docker Engine answers; starting dockerd (--iptables=false --ip-masq=false --ip-forward=false)"
+  as_root mkdir -p /var/log
+  as_root sh -c 'nohup dockerd --iptables=false --ip-masq=false --ip-forward=false \
+      >/var/log/dockform-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do
+    if docker_answers; then
+      # A dockerd that once ran with iptables on leaves FORWARD at DROP, which breaks
+      # container-to-container traffic on bridges; open it if iptables is present.
+      if command -v iptables >/dev/null 2>&1; then as_root iptables -P FORWARD ACCEPT 2>/dev/null || true; fi
+      return 0
+    fi
+    sleep 1
+  done
+  echo "dockerd did not answer within 60 s; see /var/log/dockform-dockerd.log" >&2
+  tail -20 /var/log/dockform-dockerd.log >&2 || true
+  return 1
+}

@@ -1,0 +1,1 @@
+"""Manifest sources that feed the apply path: watched directories and git."""

@@ -1,0 +1,77 @@
+"""Errors the store raises; the API maps them to HTTP statuses in one exception handler.
+
+    StoreError                      any refusal by the store
+    ├── NotFound                    no such resource (404)
+    ├── Conflict                    the write contradicts what is stored (409)
+    │   ├── OwnershipConflict       the object belongs to another source
+    │   └── StaleResourceVersion    the caller's resourceVersion is not the stored one
+    ├── DuplicateObject             one apply names the same object twice (400)
+    └── PruneRefused                a prune would delete everything the source owns (400)
+
+Every message says what happened and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Any refusal by the store; `str(error)` is meant for the person who asked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(StoreError):
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind}/{name} not found")
+        self.kind = kind
+        self.name = name
+
+
+class Conflict(StoreError):
+    """The write contradicts the stored state (409)."""
+
+
+class OwnershipConflict(Conflict):
+    def __init__(self, kind: str, name: str, owner: str, source: str) -> None:
+        super().__init__(
+            f"{kind}/{name} is owned by source {owner}, not {source}; "
+            "apply with --force to take it over"
+        )
+        self.kind = kind
+        self.name = name
+        self.owner = owner
+        self.source = source
+
+
+class StaleResourceVersion(Conflict):
+    def __init__(self, kind: str, name: str, expected: int, actual: int) -> None:
+        now = f"is at resourceVersion {actual}" if actual else "does not exist"
+        super().__init__(
+            f"{kind}/{name} {now}, but the manifest expects resourceVersion {expected}; "
+            "get the object again and re-apply, or drop metadata.resourceVersion"
+        )
+        self.kind = kind
+        self.name = name
+        self.expected = expected
+        self.actual = actual
+
+
+class DuplicateObject(StoreError):
+    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+        super().__init__(
+            f"{kind}/{name} is defined twice in one apply ({first} and {second}); keep one of them"
+        )
+        self.kind = kind
+        self.name = name
+
+
+class PruneRefused(StoreError):
+    def __init__(self, source: str, count: int) -> None:
+        super().__init__(
+            f"refusing to prune all {count} objects of source {source}: the new set is empty; "
+            "pass --allow-empty if that is what you want"
+        )
+        self.source = source
+        self.count = count

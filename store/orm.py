@@ -1,0 +1,172 @@
+"""SQLAlchemy models of the store's tables: the schema, and nothing that leaves `store/`.
+
+`store.repository` and `store.apply` read and write these rows and hand out the pydantic
+models of `store.types` instead. The migrations under `alembic/versions` create exactly these
+tables; `tests/unit/store/test_migrations.py` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KIND_LENGTH = 64
+NAME_LENGTH = 255
+SOURCE_LENGTH = 1024
+HASH_LENGTH = 128
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite keeps no offset, so a naive UTC value is written and the offset put back on read;
+    PostgreSQL gets a `timestamptz` and the value is converted to UTC on read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ResourceRow(Base):
+    """Desired state of one object: what was applied, by which source, at which version."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        UniqueConstraint("kind", "name"),
+        Index("ix_resources_source", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    generation: Mapped[int] = mapped_column(Integer)
+    resource_version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ResourceStatusRow(Base):
+    """Observed state of one resource, written by the controller only."""
+
+    __tablename__ = "resource_status"
+
+    resource_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    phase: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    conditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    observed_generation: Mapped[int] = mapped_column(Integer)
+    observed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EventRow(Base):
+    """One event about an object; repeats of the latest one bump `count` instead."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_kind_name", "kind", "name"),
+        Index("ix_events_last_time", "last_time"),
+        # Ids never go back after the oldest rows are trimmed, so `since_id` stays a cursor.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    count: Mapped[int] = mapped_column(Integer)
+    first_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RevisionRow(Base):
+    """Every applied spec, one per generation; kept after the resource is removed."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("kind", "name", "generation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    generation: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SourceRow(Base):
+    """A manifest source (`cli`, `dir:<file>`, `git:<name>`) and how its last apply went."""
+
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(SOURCE_LENGTH), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revision: Mapped[str | None] = mapped_column(String(HASH_LENGTH), nullable=True)
+    last_applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+metadata = Base.metadata

@@ -1,0 +1,466 @@
+"""`Store`: the repository over desired state, status, events, revisions and sources.
+
+Everything above the store (controller, API, sources) goes through this class and gets the
+pydantic models of `store.types` back. Each call runs in its own short session, so one
+`Store` serves the controller's workers and the API's threads at once. Writes to desired
+state (here and in `store.apply`) call the listeners after commit with the changed key; the
+controller turns that into work. Status and event writes never notify: the controller
+itself makes them, and a notification would only requeue the key it is working on.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, Select, delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from manifests.models import LABEL_KEY_PATTERN
+from store.convert import (
+    normalise_status,
+    source_type,
+    status_columns,
+    to_event,
+    to_resource,
+    to_revision,
+    to_source,
+    to_status,
+)
+from store.db import WRITE_OPTION, create_engine_for, is_memory_sqlite
+from store.errors import NotFound, StaleResourceVersion
+from store.orm import (
+    EventRow,
+    ResourceRow,
+    ResourceStatusRow,
+    RevisionRow,
+    SourceRow,
+    utcnow,
+)
+from store.types import Event, EventType, Resource, ResourceStatus, Revision, SourceRecord
+
+if TYPE_CHECKING:
+    from store.apply import ApplyRequest, ObjectResult
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, str], None]
+Key = tuple[str, str]
+
+EVENT_LIMIT = 10_000
+EVENT_TRIM_EVERY = 100
+LABEL_KEY = re.compile(LABEL_KEY_PATTERN)
+
+
+class Store:
+    """Desired and observed state behind one engine; safe to share between threads.
+
+    Reads take no lock. Writes run in a transaction that holds SQLite's write lock from its
+    start, so concurrent writers queue on the busy timeout instead of failing.
+    """
+
+    def __init__(self, engine: Engine, *, event_limit: int = EVENT_LIMIT) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        # One in-memory SQLite connection is shared by every thread: take turns on it.
+        memory = is_memory_sqlite(engine.url.render_as_string(hide_password=False))
+        self._serial: contextlib.AbstractContextManager[object] = (
+            threading.RLock() if memory else contextlib.nullcontext()
+        )
+        self._event_limit = event_limit
+        self._event_trim_every = max(1, min(EVENT_TRIM_EVERY, event_limit // 10))
+        self._event_inserts = 0
+        self._event_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str, migrate: bool = True) -> Store:
+        """A store on `url`, migrated to the latest schema unless `migrate` is False."""
+        engine = create_engine_for(url)
+        if migrate:
+            from store.migrate import upgrade_engine
+
+            upgrade_engine(engine)
+        return cls(engine)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # --- sessions and listeners (also used by store.apply) -------------------------------------
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with self._serial, self._sessions() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def write_session(self, commit: bool = True) -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its first statement.
+
+        Commits on a normal exit (rolls back instead when `commit` is False, for dry runs)
+        and rolls back on an exception.
+        """
+        with self._serial, self._sessions() as session:
+            session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(kind, name)` after every committed change to desired state."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        with self._listeners_lock:
+            self._listeners.remove(listener)
+
+    def notify(self, keys: Iterable[Key]) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for kind, name in keys:
+            for listener in listeners:
+                try:
+                    listener(kind, name)
+                except Exception:
+                    # A broken listener must not undo or hide a write that is already committed.
+                    log.exception("store listener %r failed for %s/%s", listener, kind, name)
+
+    # --- resources -----------------------------------------------------------------------------
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        with self.read_session() as session:
+            found = session.execute(
+                _with_status().where(ResourceRow.kind == kind, ResourceRow.name == name)
+            ).first()
+            return None if found is None else to_resource(found[0], found[1])
+
+    def list(
+        self, kind: str | None = None, labels: dict[str, str] | None = None
+    ) -> builtins.list[Resource]:
+        """Resources sorted by kind and name; `labels` keeps those carrying every pair."""
+        statement = _with_status().order_by(ResourceRow.kind, ResourceRow.name)
+        if kind is not None:
+            statement = statement.where(ResourceRow.kind == kind)
+        wanted = (labels or {}).items()
+        for key, value in wanted:
+            # Manifests only accept keys of this shape, so no resource can carry another; and
+            # only such keys are safe inside a JSON path.
+            if not LABEL_KEY.match(key):
+                return []
+            # Filtering in SQL spares building models for rows that do not match.
+            statement = statement.where(ResourceRow.labels[key].as_string() == value)
+        with self.read_session() as session:
+            rows = session.execute(statement).all()
+            return [
+                to_resource(row, status)
+                for row, status in rows
+                if all(row.labels.get(key) == value for key, value in wanted)
+            ]
+
+    def keys(self) -> builtins.list[Key]:
+        with self.read_session() as session:
+            rows = session.execute(
+                select(ResourceRow.kind, ResourceRow.name).order_by(
+                    ResourceRow.kind, ResourceRow.name
+                )
+            )
+            return [(kind, name) for kind, name in rows]
+
+    def request_deletion(self, kind: str, name: str) -> Resource:
+        """Mark `kind/name` for deletion; the controller tears it down, then calls `remove`."""
+        with self.write_session() as session:
+            row = _find(session, kind, name)
+            if row is None:
+                raise NotFound(kind, name)
+            status = session.get(ResourceStatusRow, row.id)
+            if row.deletion_requested_at is not None:
+                return to_resource(row, status)
+            now = utcnow()
+            row.deletion_requested_at = now
+            row.resource_version += 1
+            row.updated_at = now
+            session.flush()
+            resource = to_resource(row, status)
+        self.notify([(kind, name)])
+        return resource
+
+    def remove(self, kind: str, name: str, *, expected_version: int | None = None) -> None:
+        """Delete the row and its status (revisions stay). Absent already: nothing to do.
+
+        With `expected_version`, refuse (StaleResourceVersion) when the row changed since the
+        caller read it, e.g. an apply cancelled the deletion during the teardown.
+        """
+        with self.write_session() as session:
+            row = _find(session, kind, name)
+            if row is None:
+                return
+            if expected_version is not None and row.resource_version != expected_version:
+                raise StaleResourceVersion(kind, name, expected_version, row.resource_version)
+            session.execute(
+                delete(ResourceStatusRow).where(ResourceStatusRow.resource_id == row.id)
+            )
+            session.delete(row)
+        self.notify([(kind, name)])
+
+    def write_status(self, kind: str, name: str, status: ResourceStatus) -> bool:
+        """Store `status` unless it equals the stored one; True when it was written."""
+        # Most reconciles change nothing: find that out without taking the write lock.
+        with self.read_session() as session:
+            if _status_update(session, kind, name, status, utcnow()) is None:
+                return False
+        with self.write_session() as session:
+            now = utcnow()
+            update = _status_update(session, kind, name, status, now)
+            if update is None:
+                return False
+            resource_id, stored_row, new_status = update
+            columns = status_columns(new_status)
+            if stored_row is None:
+                session.add(ResourceStatusRow(resource_id=resource_id, updated_at=now, **columns))
+            else:
+                for column, value in columns.items():
+                    setattr(stored_row, column, value)
+                stored_row.updated_at = now
+        return True
+
+    # --- events and revisions ------------------------------------------------------------------
+
+    def record_event(
+        self, kind: str, name: str, type: EventType, reason: str, message: str
+    ) -> None:
+        """Add an event; a repeat of the object's latest event bumps its count instead."""
+        now = utcnow()
+        with self.write_session() as session:
+            latest = session.scalars(
+                select(EventRow)
+                .where(EventRow.kind == kind, EventRow.name == name)
+                .order_by(EventRow.id.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and (latest.type, latest.reason, latest.message) == (
+                type,
+                reason,
+                message,
+            ):
+                latest.count += 1
+                latest.last_time = now
+                return
+            session.add(
+                EventRow(
+                    type=type,
+                    reason=reason,
+                    message=message,
+                    kind=kind,
+                    name=name,
+                    count=1,
+                    first_time=now,
+                    last_time=now,
+                )
+            )
+            with self._event_lock:
+                inserted = self._event_inserts
+                self._event_inserts += 1
+            if inserted % self._event_trim_every == 0:
+                self._trim_events(session)
+
+    def _trim_events(self, session: Session) -> None:
+        # Trim to a batch below the limit, so the table stays under it until the next trim.
+        keep = self._event_limit - self._event_trim_every
+        session.flush()
+        oldest_kept = session.scalars(
+            select(EventRow.id).order_by(EventRow.id.desc()).offset(max(keep - 1, 0)).limit(1)
+        ).first()
+        if oldest_kept is None:
+            return
+        cutoff = oldest_kept + 1 if keep <= 0 else oldest_kept
+        session.execute(delete(EventRow).where(EventRow.id < cutoff))
+
+    def list_events(
+        self,
+        kind: str | None = None,
+        name: str | None = None,
+        since_id: int | None = None,
+        limit: int = 100,
+    ) -> builtins.list[Event]:
+        """Events oldest first: the latest `limit`, or the first `limit` after `since_id`."""
+        statement = select(EventRow)
+        if kind is not None:
+            statement = statement.where(EventRow.kind == kind)
+        if name is not None:
+            statement = statement.where(EventRow.name == name)
+        if since_id is not None:
+            # A follower reads forward from its cursor and must not skip any event.
+            statement = statement.where(EventRow.id > since_id).order_by(EventRow.id)
+        else:
+            statement = statement.order_by(EventRow.id.desc())
+        with self.read_session() as session:
+            rows = list(session.scalars(statement.limit(limit)))
+        events = [to_event(row) for row in rows]
+        return events if since_id is not None else events[::-1]
+
+    def list_revisions(self, kind: str, name: str) -> builtins.list[Revision]:
+        with self.read_session() as session:
+            rows = session.scalars(
+                select(RevisionRow)
+                .where(RevisionRow.kind == kind, RevisionRow.name == name)
+                .order_by(RevisionRow.generation)
+            )
+            return [to_revision(row) for row in rows]
+
+    # --- sources -------------------------------------------------------------------------------
+
+    def upsert_source(
+        self,
+        name: str,
+        type: str | None = None,
+        path: str | None = None,
+        revision: str | None = None,
+        last_applied_at: datetime | None = None,
+        last_error: str | None = None,
+    ) -> SourceRecord:
+        """Create or update a source. See `upsert_source_row` for what None means."""
+        with self.write_session() as session:
+            row = upsert_source_row(
+                session, name, type, path, revision, last_applied_at, last_error
+            )
+            return to_source(row, _objects_of(session, name))
+
+    def get_source(self, name: str) -> SourceRecord | None:
+        with self.read_session() as session:
+            row = session.get(SourceRow, name)
+            objects = _objects_of(session, name)
+            if row is None and not objects:
+                return None
+            return to_source(row or _implied_source(name), objects)
+
+    def list_sources(self) -> builtins.list[SourceRecord]:
+        """Every source: those recorded, and any that owns resources without a record."""
+        with self.read_session() as session:
+            rows = {row.name: row for row in session.scalars(select(SourceRow))}
+            owned = session.execute(
+                select(ResourceRow.source, ResourceRow.kind, ResourceRow.name).order_by(
+                    ResourceRow.kind, ResourceRow.name
+                )
+            )
+            objects: dict[str, list[str]] = {}
+            for source, kind, name in owned:
+                objects.setdefault(source, []).append(f"{kind}/{name}")
+            names = sorted(set(rows) | set(objects))
+            return [
+                to_source(rows.get(name) or _implied_source(name), objects.get(name, []))
+                for name in names
+            ]
+
+    def delete_source(self, name: str) -> bool:
+        """Forget the source record (its resources stay); True when there was one."""
+        with self.write_session() as session:
+            result = session.execute(delete(SourceRow).where(SourceRow.name == name))
+            return bool(getattr(result, "rowcount", 0))
+
+    # --- apply and health ----------------------------------------------------------------------
+
+    def apply(self, request: ApplyRequest) -> builtins.list[ObjectResult]:
+        from store.apply import apply
+
+        return apply(self, request)
+
+    def ping(self) -> bool:
+        try:
+            with self.read_session() as session:
+                return session.execute(text("SELECT 1")).scalar() == 1
+        except SQLAlchemyError:
+            log.warning("store ping failed", exc_info=True)
+            return False
+
+
+def upsert_source_row(
+    session: Session,
+    name: str,
+    type: str | None,
+    path: str | None,
+    revision: str | None,
+    last_applied_at: datetime | None,
+    last_error: str | None,
+) -> SourceRow:
+    """Write a source record in `session`.
+
+    `path`, `revision` and `last_applied_at` left None keep what is stored, so recording an
+    error keeps the last good apply; `last_error` is always replaced (None clears it).
+    `type` defaults to the prefix of `name` (`git:prod` -> `git`).
+    """
+    now = utcnow()
+    row = session.get(SourceRow, name)
+    if row is None:
+        row = SourceRow(name=name, type=type or source_type(name), updated_at=now)
+        session.add(row)
+    elif type is not None:
+        row.type = type
+    if path is not None:
+        row.path = path
+    if revision is not None:
+        row.revision = revision
+    if last_applied_at is not None:
+        row.last_applied_at = last_applied_at
+    row.last_error = last_error
+    row.updated_at = now
+    session.flush()
+    return row
+
+
+def _with_status() -> Select[ResourceRow, ResourceStatusRow | None]:
+    return select(ResourceRow, ResourceStatusRow).outerjoin(
+        ResourceStatusRow, ResourceStatusRow.resource_id == ResourceRow.id
+    )
+
+
+def _find(session: Session, kind: str, name: str) -> ResourceRow | None:
+    return session.scalars(
+        select(ResourceRow).where(ResourceRow.kind == kind, ResourceRow.name == name)
+    ).first()
+
+
+def _objects_of(session: Session, source: str) -> list[str]:
+    rows = session.execute(
+        select(ResourceRow.kind, ResourceRow.name)
+        .where(ResourceRow.source == source)
+        .order_by(ResourceRow.kind, ResourceRow.name)
+    )
+    return [f"{kind}/{name}" for kind, name in rows]
+
+
+def _implied_source(name: str) -> SourceRow:
+    return SourceRow(name=name, type=source_type(name))
+
+
+def _status_update(
+    session: Session, kind: str, name: str, status: ResourceStatus, now: datetime
+) -> tuple[int, ResourceStatusRow | None, ResourceStatus] | None:
+    """What `write_status` would write, or None when the row is gone or nothing changes."""
+    row = _find(session, kind, name)
+    if row is None:
+        return None
+    stored_row = session.get(ResourceStatusRow, row.id)
+    stored = to_status(stored_row)
+    new_status = normalise_status(status, stored, now)
+    if new_status.same_as(stored):
+        return None
+    return row.id, stored_row, new_status

@@ -1,0 +1,114 @@
+"""What the store hands out: pydantic models, never ORM rows.
+
+The API serialises these directly (camelCase), the controller reads `Resource` and writes
+`ResourceStatus`, and sources read `SourceRecord`. ORM classes stay inside `store/`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class StoreModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(StoreModel):
+    type: str  # Ready | Progressing | Degraded
+    status: ConditionStatus
+    reason: str = ""
+    message: str = ""
+    last_transition_time: datetime | None = None
+
+
+class ResourceStatus(StoreModel):
+    phase: str = "Pending"
+    reason: str = ""
+    message: str = ""
+    conditions: list[Condition] = Field(default_factory=list)
+    observed_generation: int = 0
+    # Observed runtime facts, per kind: containerId, state, health, restartCount, exitCode,
+    # addresses, imageId, ports (Container); imageId, contentHash (Image); commit (GitSource).
+    observed: dict[str, Any] = Field(default_factory=dict)
+    last_error: str | None = None
+    next_retry_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def same_as(self, other: ResourceStatus) -> bool:
+        """Equal ignoring the write time: used to skip writes that change nothing."""
+        mine = self.model_dump(exclude={"updated_at"})
+        theirs = other.model_dump(exclude={"updated_at"})
+        return mine == theirs
+
+    def condition(self, type_: str) -> Condition | None:
+        return next((c for c in self.conditions if c.type == type_), None)
+
+
+class Resource(StoreModel):
+    kind: str
+    name: str
+    spec: dict[str, Any]
+    spec_hash: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    generation: int = 1
+    resource_version: int = 1
+    source: str = "cli"
+    created_at: datetime
+    updated_at: datetime
+    deletion_requested_at: datetime | None = None
+    status: ResourceStatus = Field(default_factory=ResourceStatus)
+
+    @property
+    def deleting(self) -> bool:
+        return self.deletion_requested_at is not None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.name)
+
+
+EventType = Literal["Normal", "Warning"]
+
+
+class Event(StoreModel):
+    id: int
+    type: EventType
+    reason: str
+    message: str
+    kind: str
+    name: str
+    count: int = 1
+    first_time: datetime
+    last_time: datetime
+
+
+class Revision(StoreModel):
+    kind: str
+    name: str
+    generation: int
+    spec: dict[str, Any]
+    spec_hash: str
+    source: str
+    created_at: datetime
+
+
+class SourceRecord(StoreModel):
+    name: str  # cli | dir:<relative path> | git:<GitSource name>
+    type: str  # cli | dir | git
+    path: str | None = None
+    revision: str | None = None  # git commit, or file content hash
+    last_applied_at: datetime | None = None
+    last_error: str | None = None
+    objects: list[str] = Field(default_factory=list)  # "Kind/name", filled on read
+    updated_at: datetime | None = None

@@ -1,0 +1,20 @@
+"""Root pytest configuration: only cheap, collection-time hooks live here.
+
+Fixtures that need Docker are in `tests/integration/conftest.py`, so unit tests never touch
+the daemon. Every test under `tests/integration/` is marked `integration` here, so
+`-m "not integration"` selects the fast suite even when a test forgets the marker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+_INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION_DIR in item.path.parents:
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,202 @@
+"""Shared fixtures for integration tests: a real dockerd, a busybox image, a sweep of leftovers.
+
+Every Docker object a test makes carries `dockform.test=1` (the `docker_runtime` fixture adds
+it to everything the driver creates) plus `dockform.test.session=<pid>-<hex>` naming the pytest
+run. At session start, objects of runs that are gone (crashed) are swept, and so are objects
+without a session label once they are a few minutes old; at session end, this run's own.
+Objects of other live pytest runs on the same dockerd are left alone, so two people can run
+the suite at once. `sweep_test_objects()` with no argument sweeps everything.
+
+Integration tests FAIL, never skip, when dockerd does not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import pytest
+
+from runtime.docker_driver import DockerRuntime
+from runtime.errors import RuntimeFailure
+from runtime.types import BuildRequest
+
+TEST_LABEL = "dockform.test"
+SESSION_LABEL = "dockform.test.session"
+SESSION_ID = f"{os.getpid()}-{secrets.token_hex(4)}"
+UNOWNED_GRACE_S = 300
+TEST_LABELS = {TEST_LABEL: "1", SESSION_LABEL: SESSION_ID}
+
+BUSYBOX_PATH = Path("/bin/busybox")
+BUSYBOX_TAG = "dockform-test/busybox:latest"
+BUSYBOX_DOCKERFILE = (
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+)
+
+_NO_DOCKER = (
+    "dockerd does not answer ({error}). Integration tests need a running Docker Engine: "
+    "start one (scripts/test does) or run only the unit tests."
+)
+
+
+def _session_is_live(session: str) -> bool:
+    """Whether the pytest process that labelled an object is still running on this host."""
+    pid_text = session.split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _age_s(created: Any) -> float:
+    """Seconds since an object's creation time (epoch seconds or RFC 3339 text)."""
+    if isinstance(created, int | float):
+        return time.time() - float(created)
+    try:
+        return time.time() - datetime.fromisoformat(str(created)).timestamp()
+    except ValueError:
+        return float("inf")
+
+
+def _sweepable(summary: dict[str, Any], session: str | None, keep_live: bool) -> bool:
+    labels = summary.get("Labels") or {}
+    owner = labels.get(SESSION_LABEL)
+    if session is not None:
+        return bool(owner == session)
+    if not keep_live:
+        return True
+    if owner:
+        return owner == SESSION_ID or not _session_is_live(owner)
+    # Made outside the fixtures (say, by a daemon a test started): it may belong to a run
+    # still going, so only old ones count as leftovers.
+    created = summary.get("Created", summary.get("CreatedAt"))
+    return _age_s(created) > UNOWNED_GRACE_S
+
+
+def sweep_test_objects(session: str | None = None, *, keep_live_sessions: bool = False) -> int:
+    """Remove test objects (label dockform.test=1): containers, then networks, volumes, images.
+
+    `session` limits the sweep to one pytest run's objects; `keep_live_sessions` spares the
+    objects of other pytest processes still running. Returns how many objects were removed.
+    """
+    client = docker.APIClient(version="auto", timeout=60, **docker.utils.kwargs_from_env())
+    label_filter = {"label": [f"{TEST_LABEL}=1"]}
+    removed = 0
+    try:
+        for container in client.containers(all=True, filters=label_filter):
+            if _sweepable(container, session, keep_live_sessions):
+                removed += _ignore_missing(
+                    client.remove_container, container["Id"], force=True, v=True
+                )
+        for network in client.networks(filters=label_filter):
+            if _sweepable(network, session, keep_live_sessions):
+                removed += _ignore_missing(client.remove_network, network["Id"])
+        for volume in client.volumes(filters=label_filter).get("Volumes") or []:
+            if _sweepable(volume, session, keep_live_sessions):
+                removed += _ignore_missing(client.remove_volume, volume["Name"], force=True)
+        removed += _sweep_images(client, label_filter, session, keep_live_sessions)
+    finally:
+        client.close()
+    return removed
+
+
+def _sweep_images(
+    client: Any, label_filter: dict[str, list[str]], session: str | None, keep_live: bool
+) -> int:
+    # Images built FROM another test image must go before it (409 "has dependent child
+    # images"), so removal repeats while it makes progress.
+    removed = 0
+    pending = [
+        image["Id"]
+        for image in client.images(all=True, filters=label_filter)
+        if _sweepable(image, session, keep_live)
+    ]
+    while pending:
+        still_pending = []
+        for image_id in pending:
+            try:
+                removed += _ignore_missing(client.remove_image, image_id, force=True)
+            except docker.errors.APIError:
+                still_pending.append(image_id)
+        if len(still_pending) == len(pending):
+            break
+        pending = still_pending
+    return removed
+
+
+def _ignore_missing(remove: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+    try:
+        remove(*args, **kwargs)
+    except docker.errors.NotFound:
+        return 0
+    return 1
+
+
+@pytest.fixture(scope="session")
+def docker_runtime() -> Iterator[DockerRuntime]:
+    """The real driver, labelling everything it creates with TEST_LABELS."""
+    runtime = DockerRuntime(extra_labels=dict(TEST_LABELS))
+    failure: RuntimeFailure | None = None
+    try:
+        runtime.engine_version()
+    except RuntimeFailure as error:
+        failure = error
+    if failure is not None:  # failed outside the except block: no chained traceback noise
+        pytest.fail(_NO_DOCKER.format(error=failure), pytrace=False)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_around_session(docker_runtime: DockerRuntime) -> Iterator[None]:
+    sweep_test_objects(keep_live_sessions=True)
+    yield
+    sweep_test_objects(session=SESSION_ID)
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_runtime: DockerRuntime, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Tag of a FROM-scratch image holding the static busybox and its applets in /bin."""
+    if not BUSYBOX_PATH.is_file():
+        pytest.fail(
+            f"{BUSYBOX_PATH} is missing: install Debian's busybox-static (scripts/test does)",
+            pytrace=False,
+        )
+    context = tmp_path_factory.mktemp("busybox-context")
+    shutil.copy2(BUSYBOX_PATH, context / "busybox")
+    (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
+    docker_runtime.build_image(
+        BuildRequest(
+            context_dir=str(context),
+            dockerfile="Dockerfile",
+            tag=BUSYBOX_TAG,
+            labels={TEST_LABEL: "1"},
+        )
+    )
+    return BUSYBOX_TAG
+
+
+class UniqueName(str):
+    """A fresh DNS-label name ("t-1a2b3c4d"); call it for more: `unique_name("web")`."""
+
+    def __call__(self, prefix: str = "t") -> str:
+        return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def unique_name() -> UniqueName:
+    """Use as a string for one name per test, or call it for as many as needed."""
+    return UniqueName(f"t-{secrets.token_hex(4)}")

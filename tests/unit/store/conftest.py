@@ -1,0 +1,80 @@
+"""Fixtures for store tests: a migrated SQLite store in tmp_path, and manifest factories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from manifests.loader import LoadedManifest
+from manifests.models import KIND_MODELS
+from store.db import create_engine_for
+from store.migrate import upgrade_to_head
+from store.repository import Store
+
+MakeManifest = Callable[..., LoadedManifest]
+
+
+def make_manifest(
+    kind: str,
+    name: str,
+    spec: dict[str, Any] | None = None,
+    *,
+    labels: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+    resource_version: int | None = None,
+    line: int = 1,
+) -> LoadedManifest:
+    metadata: dict[str, Any] = {"name": name}
+    if labels:
+        metadata["labels"] = labels
+    if annotations:
+        metadata["annotations"] = annotations
+    if resource_version is not None:
+        metadata["resourceVersion"] = resource_version
+    document = {"apiVersion": "dockform/v1", "kind": kind, "metadata": metadata}
+    if spec is not None or kind in ("Container", "Image", "GitSource"):
+        document["spec"] = spec if spec is not None else _default_spec(kind)
+    return LoadedManifest(
+        manifest=KIND_MODELS[kind].model_validate(document),  # type: ignore[arg-type]
+        file="test.yaml",
+        document=1,
+        line=line,
+    )
+
+
+def _default_spec(kind: str) -> dict[str, Any]:
+    defaults: dict[str, dict[str, Any]] = {
+        "Container": {"image": "busybox:test"},
+        "Image": {"ref": "busybox:test", "pull": {}},
+        "GitSource": {"url": "https://127.0.0.1/repo.git"},
+    }
+    return defaults[kind]
+
+
+@pytest.fixture
+def manifest() -> MakeManifest:
+    return make_manifest
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dockform.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    upgrade_to_head(db_url)
+    opened = Store(create_engine_for(db_url))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def changes(store: Store) -> list[tuple[str, str]]:
+    """Every (kind, name) the store's listeners are told about, in order."""
+    heard: list[tuple[str, str]] = []
+    store.add_listener(lambda kind, name: heard.append((kind, name)))
+    return heard

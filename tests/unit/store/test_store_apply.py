@@ -1,0 +1,357 @@
+"""store.apply: created / configured / unchanged / pruned, ownership, versions, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from manifests.hashing import manifest_spec, spec_hash
+from manifests.loader import LoadedManifest
+from store.apply import ApplyRequest, ObjectResult, apply
+from store.errors import (
+    Conflict,
+    DuplicateObject,
+    OwnershipConflict,
+    PruneRefused,
+    StaleResourceVersion,
+)
+from store.repository import Store
+
+MakeManifest = Callable[..., LoadedManifest]
+
+
+def _actions(results: list[ObjectResult]) -> list[tuple[str, str, str]]:
+    return [(result.kind, result.name, result.action) for result in results]
+
+
+def _container(
+    manifest: MakeManifest, name: str, image: str = "busybox:test", **kw: object
+) -> LoadedManifest:
+    return manifest("Container", name, {"image": image}, **kw)
+
+
+def test_create_stores_spec_hash_generation_version_and_a_revision(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    web = _container(manifest, "web", labels={"app": "shop"}, annotations={"note": "x"})
+
+    results = apply(store, ApplyRequest([web], source="git:prod"))
+
+    spec = manifest_spec(web.manifest)
+    assert results == [
+        ObjectResult("Container", "web", "created", 1, None, spec, resource_version=1)
+    ]
+    stored = store.get("Container", "web")
+    assert stored is not None
+    assert stored.spec == spec
+    assert stored.spec_hash == spec_hash("Container", spec)
+    assert (stored.generation, stored.resource_version) == (1, 1)
+    assert stored.source == "git:prod"
+    assert stored.labels == {"app": "shop"}
+    assert stored.annotations == {"note": "x"}
+    assert stored.created_at.tzinfo is not None
+    assert [(r.generation, r.spec, r.source) for r in store.list_revisions("Container", "web")] == [
+        (1, spec, "git:prod")
+    ]
+    assert changes == [("Container", "web")]
+
+
+def test_reapplying_the_same_manifest_is_unchanged_and_writes_nothing(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
+    before = store.get("Container", "web")
+    changes.clear()
+
+    results = apply(store, ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
+
+    after = store.get("Container", "web")
+    assert _actions(results) == [("Container", "web", "unchanged")]
+    assert results[0].old_spec == results[0].new_spec
+    assert before is not None and after is not None
+    assert after.resource_version == before.resource_version == 1
+    assert after.updated_at == before.updated_at
+    assert len(store.list_revisions("Container", "web")) == 1
+    assert changes == []
+
+
+def test_a_default_written_out_is_the_same_spec(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web")]))
+
+    explicit = manifest("Container", "web", {"image": "busybox:test", "restartPolicy": "Always"})
+    results = apply(store, ApplyRequest([explicit]))
+
+    assert _actions(results) == [("Container", "web", "unchanged")]
+
+
+def test_spec_change_bumps_generation_and_version_and_adds_a_revision(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    changes.clear()
+
+    results = apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+
+    assert _actions(results) == [("Container", "web", "configured")]
+    assert results[0].old_spec is not None and results[0].old_spec["image"] == "busybox:1"
+    assert results[0].new_spec is not None and results[0].new_spec["image"] == "busybox:2"
+    stored = store.get("Container", "web")
+    assert stored is not None
+    assert (stored.generation, stored.resource_version) == (2, 2)
+    assert stored.spec["image"] == "busybox:2"
+    revisions = store.list_revisions("Container", "web")
+    assert [(r.generation, r.spec["image"]) for r in revisions] == [
+        (1, "busybox:1"),
+        (2, "busybox:2"),
+    ]
+    assert changes == [("Container", "web")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"labels": {"tier": "front"}}, {"annotations": {"owner": "ops"}}],
+)
+def test_metadata_change_bumps_only_the_version(
+    store: Store,
+    manifest: MakeManifest,
+    changes: list[tuple[str, str]],
+    change: dict[str, dict[str, str]],
+) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web")]))
+    changes.clear()
+
+    results = apply(
+        store, ApplyRequest([manifest("Container", "web", {"image": "busybox:test"}, **change)])
+    )
+
+    stored = store.get("Container", "web")
+    assert stored is not None
+    assert _actions(results) == [("Container", "web", "configured")]
+    assert (stored.generation, stored.resource_version) == (1, 2)
+    assert len(store.list_revisions("Container", "web")) == 1
+    assert changes == [("Container", "web")]
+
+
+def test_object_owned_by_another_source_is_a_conflict_unless_forced(
+    store: Store, manifest: MakeManifest
+) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web")], source="git:prod"))
+
+    with pytest.raises(OwnershipConflict) as refused:
+        apply(store, ApplyRequest([_container(manifest, "web")], source="cli"))
+    assert isinstance(refused.value, Conflict)
+    assert "git:prod" in str(refused.value) and "--force" in str(refused.value)
+
+    results = apply(store, ApplyRequest([_container(manifest, "web")], source="cli", force=True))
+
+    stored = store.get("Container", "web")
+    assert stored is not None
+    assert _actions(results) == [("Container", "web", "configured")]
+    assert stored.source == "cli"
+    assert (stored.generation, stored.resource_version) == (1, 2)
+
+
+def test_stale_resource_version_is_refused(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+
+    with pytest.raises(StaleResourceVersion) as refused:
+        apply(store, ApplyRequest([_container(manifest, "web", image="x:3", resource_version=1)]))
+    assert (refused.value.expected, refused.value.actual) == (1, 2)
+
+    results = apply(
+        store, ApplyRequest([_container(manifest, "web", image="x:3", resource_version=2)])
+    )
+    assert _actions(results) == [("Container", "web", "configured")]
+
+
+def test_resource_version_zero_means_create_only(store: Store, manifest: MakeManifest) -> None:
+    created = apply(store, ApplyRequest([_container(manifest, "web", resource_version=0)]))
+    assert _actions(created) == [("Container", "web", "created")]
+
+    with pytest.raises(StaleResourceVersion):
+        apply(store, ApplyRequest([_container(manifest, "web", resource_version=0)]))
+    with pytest.raises(StaleResourceVersion):
+        apply(store, ApplyRequest([_container(manifest, "db", resource_version=3)]))
+
+
+def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    apply(store, ApplyRequest([manifest("Network", "taken")], source="git:other"))
+    changes.clear()
+    batch = [
+        manifest("Network", "first"),
+        manifest("Network", "taken"),
+        manifest("Volume", "last"),
+    ]
+
+    with pytest.raises(OwnershipConflict):
+        apply(store, ApplyRequest(batch, source="cli"))
+
+    assert store.keys() == [("Network", "taken")]
+    assert store.list_revisions("Network", "first") == []
+    assert store.get_source("cli") is None
+    assert changes == []
+
+
+def test_prune_deletes_the_sources_objects_missing_from_the_new_set(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    apply(
+        store,
+        ApplyRequest(
+            [manifest("Network", "net"), manifest("Volume", "data"), _container(manifest, "web")],
+            source="git:prod",
+        ),
+    )
+    apply(store, ApplyRequest([manifest("Volume", "mine")], source="cli"))
+    changes.clear()
+
+    results = apply(
+        store, ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True)
+    )
+
+    assert _actions(results) == [
+        ("Container", "web", "unchanged"),
+        ("Network", "net", "pruned"),
+        ("Volume", "data", "pruned"),
+    ]
+    assert results[1].new_spec is None
+    assert results[1].old_spec == manifest_spec(manifest("Network", "net").manifest)
+    net = store.get("Network", "net")
+    assert net is not None and net.deleting and net.resource_version == 2
+    mine = store.get("Volume", "mine")
+    assert mine is not None and not mine.deleting
+    assert sorted(changes) == [("Network", "net"), ("Volume", "data")]
+
+    again = apply(store, ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True))
+    assert _actions(again) == [("Container", "web", "unchanged")]
+
+
+def test_prune_to_an_empty_set_needs_allow_empty(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Network", "net")], source="dir:app.yaml"))
+
+    with pytest.raises(PruneRefused) as refused:
+        apply(store, ApplyRequest([], source="dir:app.yaml", prune=True))
+    assert "--allow-empty" in str(refused.value)
+    stored = store.get("Network", "net")
+    assert stored is not None and not stored.deleting
+
+    results = apply(store, ApplyRequest([], source="dir:app.yaml", prune=True, allow_empty=True))
+    assert _actions(results) == [("Network", "net", "pruned")]
+
+
+def test_empty_prune_of_a_source_with_nothing_is_fine(store: Store) -> None:
+    assert apply(store, ApplyRequest([], source="git:new", prune=True)) == []
+
+
+def test_reapplying_a_pruned_object_cancels_its_deletion(
+    store: Store, manifest: MakeManifest
+) -> None:
+    apply(store, ApplyRequest([manifest("Network", "net"), manifest("Network", "keep")]))
+    apply(store, ApplyRequest([manifest("Network", "keep")], prune=True))
+
+    results = apply(store, ApplyRequest([manifest("Network", "net")]))
+
+    stored = store.get("Network", "net")
+    assert _actions(results) == [("Network", "net", "configured")]
+    assert stored is not None and not stored.deleting
+    assert (stored.generation, stored.resource_version) == (1, 3)
+
+
+def test_dry_run_reports_the_same_results_and_writes_nothing(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    apply(store, ApplyRequest([manifest("Network", "old"), _container(manifest, "web")]))
+    changes.clear()
+    request = ApplyRequest(
+        [_container(manifest, "web", image="busybox:2"), manifest("Volume", "data")],
+        prune=True,
+        dry_run=True,
+    )
+
+    dry = apply(store, request)
+
+    assert _actions(dry) == [
+        ("Container", "web", "configured"),
+        ("Volume", "data", "created"),
+        ("Network", "old", "pruned"),
+    ]
+    assert store.keys() == [("Container", "web"), ("Network", "old")]
+    web = store.get("Container", "web")
+    assert web is not None and web.spec["image"] == "busybox:test" and web.resource_version == 1
+    old = store.get("Network", "old")
+    assert old is not None and not old.deleting
+    assert len(store.list_revisions("Container", "web")) == 1
+    assert changes == []
+
+    request.dry_run = False
+    assert apply(store, request) == dry
+
+
+def test_dry_run_raises_the_same_conflicts(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Network", "net")], source="git:a"))
+
+    with pytest.raises(OwnershipConflict):
+        apply(store, ApplyRequest([manifest("Network", "net")], source="git:b", dry_run=True))
+
+
+def test_results_follow_input_order_then_pruned(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Volume", "gone")]))
+    batch = [manifest("Volume", "z"), _container(manifest, "a"), manifest("Network", "m")]
+
+    results = apply(store, ApplyRequest(batch, prune=True))
+
+    assert [result.name for result in results] == ["z", "a", "m", "gone"]
+
+
+def test_the_same_object_twice_in_one_apply_is_refused(
+    store: Store, manifest: MakeManifest
+) -> None:
+    batch = [manifest("Network", "net", line=1), manifest("Network", "net", line=9)]
+
+    with pytest.raises(DuplicateObject) as refused:
+        apply(store, ApplyRequest(batch))
+
+    assert "test.yaml:1" in str(refused.value) and "test.yaml:9" in str(refused.value)
+    assert store.keys() == []
+
+
+def test_apply_records_its_source(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Network", "net")], source="git:prod", revision="abc123"))
+
+    record = store.get_source("git:prod")
+
+    assert record is not None
+    assert (record.type, record.revision, record.objects) == ("git", "abc123", ["Network/net"])
+    assert record.last_applied_at is not None and record.last_error is None
+
+
+def test_dry_run_records_no_source(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Network", "net")], source="git:prod", dry_run=True))
+
+    assert store.get_source("git:prod") is None
+    assert store.list_sources() == []
+
+
+def test_recreating_a_removed_object_continues_its_revision_history(
+    store: Store, manifest: MakeManifest
+) -> None:
+    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+    store.request_deletion("Container", "web")
+    store.remove("Container", "web")
+
+    results = apply(store, ApplyRequest([_container(manifest, "web", image="busybox:3")]))
+
+    assert _actions(results) == [("Container", "web", "created")]
+    assert results[0].generation == 3
+    assert [r.generation for r in store.list_revisions("Container", "web")] == [1, 2, 3]
+
+
+def test_store_apply_delegates(store: Store, manifest: MakeManifest) -> None:
+    results = store.apply(ApplyRequest([manifest("Volume", "data")]))
+
+    assert _actions(results) == [("Volume", "data", "created")]

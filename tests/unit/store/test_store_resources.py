@@ -1,0 +1,242 @@
+"""Store reads, deletion, removal, status writes and listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from manifests.loader import LoadedManifest
+from store.apply import ApplyRequest, apply
+from store.db import create_engine_for
+from store.errors import NotFound, StaleResourceVersion
+from store.repository import Store
+from store.types import Condition, Resource, ResourceStatus
+
+MakeManifest = Callable[..., LoadedManifest]
+
+
+@pytest.fixture
+def populated(store: Store, manifest: MakeManifest) -> Store:
+    apply(
+        store,
+        ApplyRequest(
+            [
+                manifest("Volume", "data", labels={"app": "shop"}),
+                manifest("Network", "front", labels={"app": "shop", "tier": "front"}),
+                manifest("Network", "back", labels={"app": "shop", "tier": "back"}),
+                manifest("Container", "web", {"image": "busybox:test"}, labels={"app": "blog"}),
+            ]
+        ),
+    )
+    return store
+
+
+def _names(resources: list[Resource]) -> list[str]:
+    return [f"{resource.kind}/{resource.name}" for resource in resources]
+
+
+def test_get_returns_none_for_a_missing_resource(store: Store) -> None:
+    assert store.get("Container", "nope") is None
+
+
+def test_list_sorts_by_kind_and_name_and_filters(populated: Store) -> None:
+    assert _names(populated.list()) == [
+        "Container/web",
+        "Network/back",
+        "Network/front",
+        "Volume/data",
+    ]
+    assert _names(populated.list("Network")) == ["Network/back", "Network/front"]
+    assert _names(populated.list(labels={"app": "shop"})) == [
+        "Network/back",
+        "Network/front",
+        "Volume/data",
+    ]
+    assert _names(populated.list(labels={"app": "shop", "tier": "front"})) == ["Network/front"]
+    assert _names(populated.list("Volume", labels={"tier": "front"})) == []
+    assert populated.keys() == [
+        ("Container", "web"),
+        ("Network", "back"),
+        ("Network", "front"),
+        ("Volume", "data"),
+    ]
+
+
+def test_list_of_a_thousand_resources_with_a_selector(store: Store, manifest: MakeManifest) -> None:
+    # How fast this is belongs to bench/ (api.list_p99_ms), not to an assertion here.
+    batch = [
+        manifest("Network", f"net-{index}", labels={"group": str(index % 10)})
+        for index in range(1000)
+    ]
+    apply(store, ApplyRequest(batch))
+
+    found = store.list("Network", labels={"group": "3"})
+
+    assert len(found) == 100
+    assert {item.labels["group"] for item in found} == {"3"}
+
+
+def test_timestamps_come_back_aware_utc(populated: Store) -> None:
+    web = populated.get("Container", "web")
+
+    assert web is not None
+    assert web.created_at.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - web.created_at) < timedelta(minutes=1)
+
+
+def test_request_deletion_marks_bumps_and_notifies_once(
+    populated: Store, changes: list[tuple[str, str]]
+) -> None:
+    first = populated.request_deletion("Volume", "data")
+    again = populated.request_deletion("Volume", "data")
+
+    assert first.deleting and first.resource_version == 2 and first.generation == 1
+    assert again.resource_version == 2
+    assert again.deletion_requested_at == first.deletion_requested_at
+    assert changes == [("Volume", "data")]
+    with pytest.raises(NotFound, match="Volume/missing"):
+        populated.request_deletion("Volume", "missing")
+
+
+def test_remove_deletes_row_and_status_but_keeps_revisions(
+    populated: Store, changes: list[tuple[str, str]]
+) -> None:
+    populated.write_status("Volume", "data", ResourceStatus(phase="Ready"))
+
+    populated.remove("Volume", "data")
+    populated.remove("Volume", "data")
+
+    assert populated.get("Volume", "data") is None
+    assert len(populated.list_revisions("Volume", "data")) == 1
+    assert changes == [("Volume", "data")]
+    assert populated.write_status("Volume", "data", ResourceStatus(phase="Failed")) is False
+
+
+def test_remove_with_a_stale_version_is_refused(populated: Store) -> None:
+    deleting = populated.request_deletion("Network", "back")
+
+    with pytest.raises(StaleResourceVersion):
+        populated.remove("Network", "back", expected_version=deleting.resource_version - 1)
+    populated.remove("Network", "back", expected_version=deleting.resource_version)
+
+    assert populated.get("Network", "back") is None
+
+
+def test_status_is_written_only_when_it_changes(
+    populated: Store, changes: list[tuple[str, str]]
+) -> None:
+    running = ResourceStatus(
+        phase="Running",
+        observed_generation=1,
+        observed={"containerId": "abc", "ports": (80, 443)},
+    )
+
+    assert populated.write_status("Container", "web", running) is True
+    first = populated.get("Container", "web")
+    assert populated.write_status("Container", "web", running) is False
+    assert populated.write_status("Container", "web", running.model_copy()) is False
+    second = populated.get("Container", "web")
+
+    assert first is not None and second is not None
+    assert first.status.phase == "Running"
+    assert first.status.observed == {"containerId": "abc", "ports": [80, 443]}
+    assert first.status.updated_at is not None
+    assert second.status.updated_at == first.status.updated_at
+    # Status is observed state: it neither bumps the version nor wakes the controller.
+    assert second.resource_version == 1
+    assert changes == []
+
+    failed = running.model_copy(update={"phase": "Failed", "last_error": "boom"})
+    assert populated.write_status("Container", "web", failed) is True
+    third = populated.get("Container", "web")
+    assert third is not None and third.status.last_error == "boom"
+
+
+def test_condition_transition_time_changes_only_with_its_status(populated: Store) -> None:
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    t1 = datetime(2024, 1, 2, tzinfo=UTC)
+
+    def ready(status: str, when: datetime | None, reason: str = "") -> ResourceStatus:
+        return ResourceStatus(
+            conditions=[
+                Condition(type="Ready", status=status, reason=reason, last_transition_time=when)
+            ]
+        )
+
+    def stored_time() -> datetime | None:
+        resource = populated.get("Network", "front")
+        assert resource is not None
+        condition = resource.status.condition("Ready")
+        assert condition is not None
+        return condition.last_transition_time
+
+    assert populated.write_status("Network", "front", ready("False", t0)) is True
+    assert stored_time() == t0
+    # Same status, a fresh time from the caller: nothing changed, nothing written.
+    assert populated.write_status("Network", "front", ready("False", t1)) is False
+    # Same status, other reason: written, but the transition time stays.
+    assert populated.write_status("Network", "front", ready("False", t1, "Waiting")) is True
+    assert stored_time() == t0
+    assert populated.write_status("Network", "front", ready("True", t1)) is True
+    assert stored_time() == t1
+    assert populated.write_status("Network", "front", ready("False", None)) is True
+    changed = stored_time()
+    assert changed is not None and abs(datetime.now(UTC) - changed) < timedelta(minutes=1)
+
+
+def test_status_times_are_stored_as_utc(populated: Store) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    retry = datetime(2024, 5, 1, 12, 0, tzinfo=plus_two)
+
+    populated.write_status("Volume", "data", ResourceStatus(next_retry_at=retry))
+
+    resource = populated.get("Volume", "data")
+    assert resource is not None
+    assert resource.status.next_retry_at == retry
+    assert resource.status.next_retry_at is not None
+    assert resource.status.next_retry_at.utcoffset() == timedelta(0)
+
+
+def test_a_failing_listener_does_not_break_writes_or_other_listeners(
+    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+) -> None:
+    def broken(kind: str, name: str) -> None:
+        raise RuntimeError("listener bug")
+
+    store.add_listener(broken)
+
+    results = apply(store, ApplyRequest([manifest("Volume", "data")]))
+
+    assert [result.action for result in results] == ["created"]
+    assert changes == [("Volume", "data")]
+    store.remove_listener(broken)
+
+
+def test_ping(store: Store, tmp_path: Path) -> None:
+    assert store.ping() is True
+    unreachable = Store(create_engine_for(f"sqlite:///{tmp_path}/missing/dir/dockform.db"))
+    try:
+        assert unreachable.ping() is False
+    finally:
+        unreachable.close()
+
+
+def test_label_selector_takes_dotted_keys_and_refuses_impossible_ones(
+    store: Store, manifest: MakeManifest
+) -> None:
+    apply(
+        store,
+        ApplyRequest(
+            [
+                manifest("Volume", "a", labels={"app.kubernetes.io/name": "shop"}),
+                manifest("Volume", "b", labels={"app.kubernetes.io/name": "blog"}),
+            ]
+        ),
+    )
+
+    assert _names(store.list(labels={"app.kubernetes.io/name": "shop"})) == ["Volume/a"]
+    assert store.list(labels={'bad"key': "shop"}) == []
+    assert _names(store.list(labels={})) == ["Volume/a", "Volume/b"]

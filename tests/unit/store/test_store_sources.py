@@ -1,0 +1,75 @@
+"""Source records: upsert semantics, objects filled on read, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from manifests.loader import LoadedManifest
+from store.apply import ApplyRequest, apply
+from store.repository import Store
+
+MakeManifest = Callable[..., LoadedManifest]
+
+
+def test_upsert_creates_then_updates_keeping_what_is_not_given(store: Store) -> None:
+    applied = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
+
+    created = store.upsert_source(
+        "dir:apps/web.yaml",
+        "dir",
+        path="/srv/apps/web.yaml",
+        revision="h1",
+        last_applied_at=applied,
+    )
+    failed = store.upsert_source("dir:apps/web.yaml", "dir", last_error="line 3: bad indent")
+
+    assert (created.type, created.path, created.revision) == ("dir", "/srv/apps/web.yaml", "h1")
+    assert created.last_applied_at == applied
+    # An error keeps the record of the last good apply.
+    assert (failed.path, failed.revision, failed.last_applied_at) == (
+        "/srv/apps/web.yaml",
+        "h1",
+        applied,
+    )
+    assert failed.last_error == "line 3: bad indent"
+    assert failed.updated_at is not None and created.updated_at is not None
+    assert failed.updated_at >= created.updated_at
+
+    fixed = store.upsert_source("dir:apps/web.yaml", "dir", revision="h2")
+    assert (fixed.revision, fixed.last_error) == ("h2", None)
+    assert store.get_source("dir:apps/web.yaml") == fixed
+
+
+def test_type_defaults_to_the_prefix_of_the_name(store: Store) -> None:
+    assert store.upsert_source("git:prod").type == "git"
+    assert store.upsert_source("cli").type == "cli"
+
+
+def test_list_sources_fills_objects_and_includes_owners_without_a_record(
+    store: Store, manifest: MakeManifest
+) -> None:
+    apply(
+        store,
+        ApplyRequest([manifest("Volume", "data"), manifest("Network", "net")], source="git:prod"),
+    )
+    store.upsert_source("dir:empty.yaml")
+    apply(store, ApplyRequest([manifest("Volume", "scratch")]))
+    store.delete_source("cli")
+
+    sources = {record.name: record for record in store.list_sources()}
+
+    assert sorted(sources) == ["cli", "dir:empty.yaml", "git:prod"]
+    assert sources["git:prod"].objects == ["Network/net", "Volume/data"]
+    assert sources["dir:empty.yaml"].objects == []
+    assert (sources["cli"].type, sources["cli"].objects) == ("cli", ["Volume/scratch"])
+    assert sources["cli"].last_applied_at is None
+
+
+def test_delete_source_forgets_the_record_only(store: Store, manifest: MakeManifest) -> None:
+    apply(store, ApplyRequest([manifest("Volume", "data")], source="git:prod"))
+
+    assert store.delete_source("git:prod") is True
+    assert store.delete_source("git:prod") is False
+    assert store.get("Volume", "data") is not None
+    assert store.get_source("git:nothing") is None
