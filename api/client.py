@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Iterator
 from pathlib import Path
-import builtins
 from typing import Any
 
 import httpx

@@ -34,6 +34,8 @@ _CLIENT_SIDE_REFUSALS = (
     docker.errors.NullResource,
 )
 
+_LOCAL_FILE_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+
 _CONFLICT_FRAGMENTS = ("active endpoints", "in use", "is being used", "already exists")
 
 
@@ -72,9 +74,12 @@ def translate(error: BaseException, action: str) -> RuntimeFailure:
     if isinstance(error, docker.errors.DockerException):
         # Raised by the client itself, e.g. when the version handshake fails on a dead socket.
         return RuntimeUnavailable(f"{action}: {error}")
-    if isinstance(
-        error, requests.exceptions.RequestException | urllib3.exceptions.HTTPError | OSError
-    ):
+    if isinstance(error, requests.exceptions.RequestException | urllib3.exceptions.HTTPError):
+        return RuntimeUnavailable(f"{action}: {error}")
+    if isinstance(error, _LOCAL_FILE_ERRORS):
+        # A file of ours (a build context, a tarball) is missing or unreadable: no retry helps.
+        return InvalidRequest(f"{action}: {error}")
+    if isinstance(error, OSError):
         return RuntimeUnavailable(f"{action}: {error}")
     return RuntimeFailure(f"{action}: {error}")
 

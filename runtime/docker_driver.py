@@ -46,8 +46,11 @@ class DockerRuntime:
     """The Docker Engine driver. Thread-safe: the controller's workers share one instance.
 
     `extra_labels` go on every container, image build, network and volume it creates (tests
-    use them to find and sweep their objects). `timeout` bounds each ordinary API call;
-    builds and pulls get their own, longer read timeouts because a step may be silent a while.
+    use them to find and sweep their objects), and every list is scoped to them, so a daemon
+    started with `--label` sees (and garbage-collects) only objects it could have made: two
+    daemons with different labels share one engine without fighting. `timeout` bounds each
+    ordinary API call; builds and pulls get their own, longer read timeouts because a step may
+    be silent a while.
     The client connects lazily, so a runtime can be made before dockerd answers.
     """
 
@@ -95,6 +98,11 @@ class DockerRuntime:
     def _labels(self, labels: dict[str, str]) -> dict[str, str]:
         return {**labels, **self._extra_labels}
 
+    def _scope(self, labels: dict[str, str] | None) -> dict[str, str] | None:
+        if not self._extra_labels:
+            return labels
+        return {**(labels or {}), **self._extra_labels}
+
     # --- engine
 
     def ping(self) -> bool:
@@ -112,7 +120,9 @@ class DockerRuntime:
 
     def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
         with translate_errors("list containers"):
-            summaries = self._api.containers(all=True, filters=convert.label_filters(labels))
+            summaries = self._api.containers(
+                all=True, filters=convert.label_filters(self._scope(labels))
+            )
         found: list[ContainerInfo] = []
         for summary in summaries:
             info = self.inspect_container(str(summary["Id"]))
@@ -264,7 +274,7 @@ class DockerRuntime:
 
     def list_images(self, labels: dict[str, str] | None = None) -> list[ImageInfo]:
         with translate_errors("list images"):
-            summaries = self._api.images(filters=convert.label_filters(labels))
+            summaries = self._api.images(filters=convert.label_filters(self._scope(labels)))
         images = [convert.image_info(summary) for summary in summaries]
         return sorted(images, key=lambda image: image.id)
 
@@ -349,7 +359,7 @@ class DockerRuntime:
 
     def list_networks(self, labels: dict[str, str] | None = None) -> list[NetworkInfo]:
         with translate_errors("list networks"):
-            summaries = self._api.networks(filters=convert.label_filters(labels))
+            summaries = self._api.networks(filters=convert.label_filters(self._scope(labels)))
         found: list[NetworkInfo] = []
         for summary in summaries:
             # The list endpoint leaves Containers empty; only inspect fills it.
@@ -408,7 +418,7 @@ class DockerRuntime:
 
     def list_volumes(self, labels: dict[str, str] | None = None) -> list[VolumeInfo]:
         with translate_errors("list volumes"):
-            answer = self._api.volumes(filters=convert.label_filters(labels))
+            answer = self._api.volumes(filters=convert.label_filters(self._scope(labels)))
         volumes = [convert.volume_info(data) for data in answer.get("Volumes") or []]
         return sorted(volumes, key=lambda volume: volume.name)
 

@@ -217,12 +217,13 @@ class FakeRuntime:
         return {cid for cid, container in self.containers.items() if container.running}
 
     def _mark_running(self, container: FakeContainer) -> None:
+        networks = [self._network(name) for name in container.networks]  # gone: start fails
         container.state = "running"
         container.started_at = now_text()
         container.exit_code = None
         container.health = "starting" if container.request.healthcheck else None
-        for name in container.networks:
-            container.networks[name] = self._network(name).allocate_ip()
+        for network in networks:
+            container.networks[network.name] = network.allocate_ip()
         container.ports = tuple(self._bind(port) for port in container.request.ports)
         self._emit_container(container, "start")
 
@@ -299,11 +300,8 @@ class FakeRuntime:
         with self._lock:
             self._enter("start_container", f"start_container {container_id}")
             container = self._container(container_id)
-            if container.running:
-                return
-            for name in container.networks:
-                self._network(name)  # removed while the container was stopped: start fails
-            self._mark_running(container)
+            if not container.running:
+                self._mark_running(container)
 
     def stop_container(self, container_id: str, timeout_s: int) -> None:
         with self._lock:

@@ -5,7 +5,9 @@ it to everything the driver creates) plus `dockform.test.session=<pid>-<hex>` na
 run. At session start, objects of runs that are gone (crashed) are swept, and so are objects
 without a session label once they are a few minutes old; at session end, this run's own.
 Objects of other live pytest runs on the same dockerd are left alone, so two people can run
-the suite at once. `sweep_test_objects()` with no argument sweeps everything.
+the suite at once. The busybox image is shared by all runs: no session label, spared by the
+start sweep, removed at session end unless something still uses it. `sweep_test_objects()`
+with no argument sweeps everything.
 
 Integration tests FAIL, never skip, when dockerd does not answer.
 """
@@ -79,7 +81,7 @@ def _sweepable(summary: dict[str, Any], session: str | None, keep_live: bool) ->
     if not keep_live:
         return True
     if owner:
-        return owner == SESSION_ID or not _session_is_live(owner)
+        return not _session_is_live(owner)
     # Made outside the fixtures (say, by a daemon a test started): it may belong to a run
     # still going, so only old ones count as leftovers.
     created = summary.get("Created", summary.get("CreatedAt"))
@@ -90,46 +92,44 @@ def sweep_test_objects(session: str | None = None, *, keep_live_sessions: bool =
     """Remove test objects (label dockform.test=1): containers, then networks, volumes, images.
 
     `session` limits the sweep to one pytest run's objects; `keep_live_sessions` spares the
-    objects of other pytest processes still running. Returns how many objects were removed.
+    objects of other pytest processes still running, and the shared busybox image. Removal is
+    best effort: an object that cannot go (used by something outside the sweep) stays.
+    Returns how many objects were removed.
     """
     client = docker.APIClient(version="auto", timeout=60, **docker.utils.kwargs_from_env())
     label_filter = {"label": [f"{TEST_LABEL}=1"]}
+
+    def selected(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [s for s in summaries if _sweepable(s, session, keep_live_sessions)]
+
     removed = 0
     try:
-        for container in client.containers(all=True, filters=label_filter):
-            if _sweepable(container, session, keep_live_sessions):
-                removed += _ignore_missing(
-                    client.remove_container, container["Id"], force=True, v=True
-                )
-        for network in client.networks(filters=label_filter):
-            if _sweepable(network, session, keep_live_sessions):
-                removed += _ignore_missing(client.remove_network, network["Id"])
-        for volume in client.volumes(filters=label_filter).get("Volumes") or []:
-            if _sweepable(volume, session, keep_live_sessions):
-                removed += _ignore_missing(client.remove_volume, volume["Name"], force=True)
-        removed += _sweep_images(client, label_filter, session, keep_live_sessions)
+        for container in selected(client.containers(all=True, filters=label_filter)):
+            removed += _try_remove(client.remove_container, container["Id"], force=True, v=True)
+        for network in selected(client.networks(filters=label_filter)):
+            removed += _try_remove(client.remove_network, network["Id"])
+        for volume in selected(client.volumes(filters=label_filter).get("Volumes") or []):
+            removed += _try_remove(client.remove_volume, volume["Name"], force=True)
+        images = selected(client.images(all=True, filters=label_filter))
+        if keep_live_sessions:
+            images = [i for i in images if BUSYBOX_TAG not in (i.get("RepoTags") or [])]
+        removed += _remove_images(client, [image["Id"] for image in images])
     finally:
         client.close()
     return removed
 
 
-def _sweep_images(
-    client: Any, label_filter: dict[str, list[str]], session: str | None, keep_live: bool
-) -> int:
+def _remove_images(client: Any, image_ids: list[str]) -> int:
     # Images built FROM another test image must go before it (409 "has dependent child
     # images"), so removal repeats while it makes progress.
     removed = 0
-    pending = [
-        image["Id"]
-        for image in client.images(all=True, filters=label_filter)
-        if _sweepable(image, session, keep_live)
-    ]
+    pending = image_ids
     while pending:
         still_pending = []
         for image_id in pending:
-            try:
-                removed += _ignore_missing(client.remove_image, image_id, force=True)
-            except docker.errors.APIError:
+            outcome = _try_remove(client.remove_image, image_id, force=True)
+            removed += outcome
+            if outcome == 0 and _exists(client.inspect_image, image_id):
                 still_pending.append(image_id)
         if len(still_pending) == len(pending):
             break
@@ -137,12 +137,30 @@ def _sweep_images(
     return removed
 
 
-def _ignore_missing(remove: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+def _remove_shared_busybox() -> None:
+    """Remove the busybox image unless another run's containers or images still use it."""
+    client = docker.APIClient(version="auto", timeout=60, **docker.utils.kwargs_from_env())
+    try:
+        _try_remove(client.remove_image, BUSYBOX_TAG, force=False)
+    finally:
+        client.close()
+
+
+def _try_remove(remove: Callable[..., Any], *args: Any, **kwargs: Any) -> int:
+    """1 if removed; 0 if already gone or refused (in use by objects outside the sweep)."""
     try:
         remove(*args, **kwargs)
-    except docker.errors.NotFound:
+    except docker.errors.APIError:
         return 0
     return 1
+
+
+def _exists(inspect: Callable[[str], Any], object_id: str) -> bool:
+    try:
+        inspect(object_id)
+    except docker.errors.NotFound:
+        return False
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -165,6 +183,7 @@ def _sweep_around_session(docker_runtime: DockerRuntime) -> Iterator[None]:
     sweep_test_objects(keep_live_sessions=True)
     yield
     sweep_test_objects(session=SESSION_ID)
+    _remove_shared_busybox()
 
 
 @pytest.fixture(scope="session")
@@ -178,14 +197,17 @@ def busybox_image(docker_runtime: DockerRuntime, tmp_path_factory: pytest.TempPa
     context = tmp_path_factory.mktemp("busybox-context")
     shutil.copy2(BUSYBOX_PATH, context / "busybox")
     (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
-    docker_runtime.build_image(
-        BuildRequest(
-            context_dir=str(context),
-            dockerfile="Dockerfile",
-            tag=BUSYBOX_TAG,
-            labels={TEST_LABEL: "1"},
+    # Shared by concurrent runs (one tag), so it carries no session label: images and
+    # containers made FROM it would inherit that label and be swept with the wrong run.
+    shared = DockerRuntime(extra_labels={TEST_LABEL: "1"})
+    try:
+        shared.build_image(
+            BuildRequest(
+                context_dir=str(context), dockerfile="Dockerfile", tag=BUSYBOX_TAG, labels={}
+            )
         )
-    )
+    finally:
+        shared.close()
     return BUSYBOX_TAG
 
 

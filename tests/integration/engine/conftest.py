@@ -3,6 +3,7 @@ dockerd. Every Docker object it creates carries `dockform.test=1` (daemon flag -
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import docker
 import pytest
 
 from api.client import ClientError, DockformClient
+from tests.integration.conftest import SESSION_ID, SESSION_LABEL
 
 T = TypeVar("T")
 DOCKFORM = str(Path(sys.executable).parent / "dockform")
@@ -31,6 +33,7 @@ class Daemon:
     process: subprocess.Popen[bytes]
     client: DockformClient
     log_path: Path
+    label: str  # "dockform.test.daemon=<id>": on every object this daemon creates, and its scope
 
     @property
     def socket(self) -> Path:
@@ -112,12 +115,29 @@ def is_ready(item: dict[str, Any]) -> bool:
 
 
 def start_daemon(home: Path, *extra: str) -> Daemon:
+    """A daemon on `home`. Its objects carry the run's test labels and a label derived from
+    `home`, which also scopes what it lists and garbage-collects: daemons of other tests (or
+    of other test runs on this engine) never touch each other's objects, while a restarted
+    daemon on the same home adopts its predecessor's."""
     home.mkdir(parents=True, exist_ok=True)
+    label = f"dockform.test.daemon={hashlib.sha256(str(home).encode()).hexdigest()[:12]}"
     log_path = home / "daemon.log"
     env = {**os.environ, "DOCKFORM_HOME": str(home), "DOCKFORM_LOG_LEVEL": "INFO"}
     log_file = log_path.open("ab")
     process = subprocess.Popen(
-        [DOCKFORM, "daemon", "--label", "dockform.test=1", "--resync", "5", *extra],
+        [
+            DOCKFORM,
+            "daemon",
+            "--resync",
+            "5",
+            "--label",
+            "dockform.test=1",
+            "--label",
+            f"{SESSION_LABEL}={SESSION_ID}",
+            "--label",
+            label,
+            *extra,
+        ],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -130,7 +150,7 @@ def start_daemon(home: Path, *extra: str) -> Daemon:
         if (home / "dockform.sock").exists():
             try:
                 if client.healthz():
-                    return Daemon(home, process, client, log_path)
+                    return Daemon(home, process, client, log_path, label)
             except Exception:
                 pass
         time.sleep(0.05)

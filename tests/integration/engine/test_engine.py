@@ -68,10 +68,11 @@ def fetch(port: int) -> str:
 
 
 class EventRecorder:
-    """Counts Docker events on objects labelled dockform.test=1 while it runs."""
+    """Collects Docker events on one daemon's objects while it runs."""
 
-    def __init__(self, client: docker.DockerClient) -> None:
+    def __init__(self, client: docker.DockerClient, daemon: Daemon) -> None:
         self._client = client
+        self._label = daemon.label
         self.events: list[dict[str, Any]] = []
         self._since = time.time()
 
@@ -82,7 +83,7 @@ class EventRecorder:
             since=self._since,
             until=until,
             decode=True,
-            filters={"label": ["dockform.test=1"], "type": ["container", "network", "volume"]},
+            filters={"label": [self._label], "type": ["container", "network", "volume"]},
         )
         return [
             event
@@ -112,7 +113,7 @@ def test_apply_builds_and_serves_and_unchanged_reapply_is_silent(
     assert info.labels["dockform.test"] == "1"
     assert info.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
 
-    recorder = EventRecorder(docker_client)
+    recorder = EventRecorder(docker_client, daemon)
     assert apply(daemon, *documents) == {
         f"Image/{unique}": "unchanged",
         f"Container/{unique}-web": "unchanged",
@@ -365,7 +366,7 @@ def test_restart_changes_nothing_and_sigterm_leaves_containers_running(
             container.status == "running"
             and container.id == item["status"]["observed"]["containerId"]
         )
-        recorder = EventRecorder(docker_client)
+        recorder = EventRecorder(docker_client, first)
         second = start_daemon(home)
         first = second
         second.wait_phase("Container", f"{unique}-web", "Running", ready=True)

@@ -153,6 +153,9 @@ def test_connection_failures_are_unavailable() -> None:
 def test_client_side_refusals_are_invalid_requests() -> None:
     refused = translate(docker.errors.InvalidArgument("bad mount type"), "create container web")
     assert isinstance(refused, InvalidRequest) and not refused.transient
+    unreadable = translate(PermissionError("context/secret"), "build image app:1")
+    assert isinstance(unreadable, InvalidRequest)
+    assert isinstance(translate(BrokenPipeError("socket"), "x"), RuntimeUnavailable)
 
 
 def test_build_stream_failure_keeps_the_tail() -> None:
