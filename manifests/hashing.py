@@ -3,8 +3,10 @@
 The store keeps `manifest_spec(manifest)` as a resource's spec, and reconcilers stamp
 `spec_hash(kind, spec)` on the Docker objects they create (label `io.dockform.spec-hash`).
 A hash that changes for no real reason replaces containers for nothing, so the spec is first
-normalised through its typed model: a default written out and a default left out hash the
-same, and so do two key orders.
+normalised through its typed model and every field still at its default is left out: a
+default written out and a default left out hash the same, two key orders hash the same, and a
+field added with a default in a later release changes no existing hash (no recreate storm on
+upgrade).
 
 Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUDED`):
 
@@ -47,12 +49,21 @@ def normalised_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     return model.model_validate(spec).dump()
 
 
-def spec_hash(kind: str, spec: dict[str, Any]) -> str:
-    """sha256 hex of the canonical JSON of the normalised spec, minus `HASH_EXCLUDED[kind]`."""
+def hashed_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """What the hash covers: non-default fields of the typed spec, minus `HASH_EXCLUDED`."""
+    model = SPEC_MODELS.get(kind)
+    if model is None:
+        raise UnknownKindError(kind)
+    explicit = model.model_validate(spec).model_dump(
+        mode="json", by_alias=True, exclude_defaults=True
+    )
     excluded = HASH_EXCLUDED.get(kind, frozenset())
-    hashed = {
-        key: value for key, value in normalised_spec(kind, spec).items() if key not in excluded
-    }
+    return {key: value for key, value in explicit.items() if key not in excluded}
+
+
+def spec_hash(kind: str, spec: dict[str, Any]) -> str:
+    """sha256 hex of the canonical JSON of `hashed_spec(kind, spec)`."""
+    hashed = hashed_spec(kind, spec)
     return hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
 
 

@@ -188,6 +188,11 @@ class ContainerSpec(Model):
     resources: Resources = Field(default_factory=Resources)
     stop_grace_period: Duration = "10s"
     labels: Labels = Field(default_factory=dict)
+    # Host-level powers. The daemon refuses them unless started with --allow-host-access.
+    privileged: bool = False
+    host_network: bool = False
+    host_pid: bool = Field(default=False, alias="hostPID")
+    host_ipc: bool = Field(default=False, alias="hostIPC")
 
     _labels_ok = field_validator("labels")(_check_label_keys)
 

@@ -200,7 +200,12 @@ class DockerRuntime:
             restart_policy={"Name": request.restart_policy},
             mem_limit=request.memory_bytes,
             nano_cpus=request.nano_cpus,
-            network_mode=request.networks[0] if request.networks else None,
+            network_mode="host"
+            if request.host_network
+            else (request.networks[0] if request.networks else None),
+            privileged=request.privileged,
+            pid_mode="host" if request.host_pid else None,
+            ipc_mode="host" if request.host_ipc else None,
         )
 
     @staticmethod

@@ -65,6 +65,11 @@ class ContainerCreate:
     memory_bytes: int | None = None
     nano_cpus: int | None = None
     stop_timeout_s: int | None = None
+    # Host-level powers: refused by the daemon's policy unless explicitly allowed.
+    privileged: bool = False
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,10 @@ def create_request(
         memory_bytes=parse_memory(spec.resources.memory) if spec.resources.memory else None,
         nano_cpus=int(spec.resources.cpus * _NS) if spec.resources.cpus else None,
         stop_timeout_s=int(parse_duration(spec.stop_grace_period)),
+        privileged=spec.privileged,
+        host_network=spec.host_network,
+        host_pid=spec.host_pid,
+        host_ipc=spec.host_ipc,
     )
 
 
