@@ -185,7 +185,7 @@ class Manager:
             # An unmanaged container may free or take a name a Container wants.
             name = event.labels.get("name", "")
             return [("Container", name)] if self.store.get("Container", name) else []
-        if event.type in ("network", "volume"):
+        if event.type in ("network", "volume") and event.action in ("create", "destroy"):
             kind = event.type.capitalize()
             name = event.labels.get("name", event.id)
             if self.store.get(kind, name) is not None:
@@ -219,7 +219,7 @@ class Manager:
                 log.warning("garbage collection of %s failed: %s", kind, error)
                 continue
             for note in notes:
-                self.store.record_event(kind, "", note.type, note.reason, note.message)
+                self.store.record_event(kind, note.subject, note.type, note.reason, note.message)
 
     # --- workers
 

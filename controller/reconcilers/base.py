@@ -40,6 +40,7 @@ class EventNote:
     type: EventType
     reason: str
     message: str
+    subject: str = ""  # for garbage collection: the name of the object the note is about
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from controller.reconcilers.base import (
 )
 from controller.reconcilers.container_plan import (
     KIND,
+    ConnectNetwork,
     ContainerDesired,
     ContainerObserved,
     CreateContainer,
@@ -46,6 +47,7 @@ _EVENT_REASON = {
     "StopContainer": "Stopped",
     "RemoveContainer": "Removed",
     "RestartContainer": "Restarted",
+    "ConnectNetwork": "Connected",
 }
 UNHEALTHY_BACKOFF_BASE_S = 1.0
 UNHEALTHY_BACKOFF_CAP_S = 300.0
@@ -88,12 +90,12 @@ class ContainerReconciler:
                     "ref or name, or load it into Docker"
                 )
         for network in spec.networks:
-            waiting += self._need("Network", network)
+            waiting += self._need("Network", network, external=self._network_exists)
         volume_names: dict[str, str] = {}
         for mount in spec.volumes:
             if mount.volume is None:
                 continue
-            waiting += self._need("Volume", mount.volume)
+            waiting += self._need("Volume", mount.volume, external=self._volume_exists)
             volume = self._store.get("Volume", mount.volume)
             if volume is not None:
                 volume_names[mount.volume] = str(
@@ -103,10 +105,19 @@ class ContainerReconciler:
             waiting += self._need_container(dependency.name, dependency.condition)
         return image_id, image_ref, waiting, volume_names
 
-    def _need(self, kind: str, name: str) -> list[str]:
+    def _network_exists(self, name: str) -> bool:
+        return self._runtime.inspect_network(name) is not None
+
+    def _volume_exists(self, name: str) -> bool:
+        return self._runtime.inspect_volume(name) is not None
+
+    def _need(self, kind: str, name: str, external: Callable[[str], bool]) -> list[str]:
         needed = self._store.get(kind, name)
         if needed is None:
-            return [f"{kind}/{name} does not exist"]
+            # Like Compose's external networks and volumes: made outside dockform, used as is.
+            if external(name):
+                return []
+            return [f"{kind}/{name} (not defined, and Docker has no {kind.lower()} {name!r})"]
         if needed.deleting:
             return [f"{kind}/{name} is being deleted"]
         if not is_ready(needed):
@@ -181,6 +192,8 @@ class ContainerReconciler:
                 self._runtime.restart_container(container, timeout_s)
             case RemoveContainer(container=container):
                 self._runtime.remove_container(container)
+            case ConnectNetwork(network=network, container=container, aliases=aliases):
+                self._runtime.connect_network(network, container, aliases)
             case _:
                 raise TypeError(f"unknown container action {action!r}")
 
@@ -259,7 +272,11 @@ class ContainerReconciler:
                 EventNote(
                     "Normal",
                     "GarbageCollected",
-                    f"removed container {info.name} ({info.id[:12]}): no Container/{name} owns it",
+                    subject=name,
+                    message=(
+                        f"removed container {info.name} ({info.id[:12]}): "
+                        f"no Container/{name} owns it"
+                    ),
                 )
             )
         return notes

@@ -143,6 +143,16 @@ class RestartContainer(Action):
 
 
 @dataclass(frozen=True)
+class ConnectNetwork(Action):
+    network: str
+    container: str
+    aliases: tuple[str, ...]
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
 class RemoveContainer(Action):
     container: str
 
@@ -236,6 +246,22 @@ def _keep_running(
     spec: ContainerSpec, current: ContainerInfo, observed: ContainerObserved
 ) -> tuple[Action, ...]:
     """Repairs Docker's own restart policy does not make."""
+    reconnect = tuple(
+        ConnectNetwork(
+            cause=f"not attached to network {network}",
+            network=network,
+            container=current.name,
+            aliases=(current.name,),
+        )
+        for network in spec.networks
+        if network not in current.networks and not spec.host_network
+    )
+    return reconnect + _keep_process(spec, current, observed)
+
+
+def _keep_process(
+    spec: ContainerSpec, current: ContainerInfo, observed: ContainerObserved
+) -> tuple[Action, ...]:
     if current.state == "created":
         return (StartContainer(cause="created but not started", container=current.id),)
     if current.state in ("exited", "dead") and spec.restart_policy == "Always":

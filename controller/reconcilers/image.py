@@ -243,7 +243,8 @@ class ImageReconciler:
                     EventNote(
                         "Normal",
                         "GarbageCollected",
-                        f"removed image {tag}: no Image/{name} owns it",
+                        subject=name,
+                        message=f"removed image {tag}: no Image/{name} owns it",
                     )
                 )
         return notes

@@ -20,6 +20,7 @@ import docker
 import pytest
 
 from api.client import ClientError, DockformClient
+from manifests.kinds import canonical_kind, plural
 from tests.integration.conftest import SESSION_ID, SESSION_LABEL
 
 T = TypeVar("T")
@@ -56,7 +57,7 @@ class Daemon:
 
     def resource(self, kind: str, name: str) -> dict[str, Any] | None:
         try:
-            return self.client.get(kind, name)
+            return self.client.get(plural(canonical_kind(kind)), name)
         except ClientError as error:
             if error.status == 404:
                 return None

@@ -193,3 +193,11 @@ def test_create_request_translates_every_field() -> None:
     ]
     assert request.networks == ("back",)
     assert request.network_aliases == ("web",)
+
+
+def test_detached_network_is_reconnected_without_recreate() -> None:
+    spec = desired(networks=["back"])
+    current = info(want_hash=container_hash(SPEC_HASH, IMAGE_ID))
+    assert str(plan(spec, observed(current))) == (
+        "#1 container:web, ConnectNetwork, not attached to network back"
+    )

@@ -1,0 +1,172 @@
+"""The manager with a real store and the fake runtime: triggers, ordering, retry policy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cli.daemon import build_reconcilers
+from controller.manager import Manager
+from controller.queue import WorkQueue
+from controller.reconcilers.base import ReconcileContext
+from manifests.loader import load_text
+from runtime.errors import RuntimeUnavailable
+from runtime.fake import FakeRuntime
+from store.apply import ApplyRequest, apply
+from store.repository import Store
+
+APP = """
+apiVersion: dockform/v1
+kind: Network
+metadata: {name: back}
+---
+apiVersion: dockform/v1
+kind: Volume
+metadata: {name: data}
+---
+apiVersion: dockform/v1
+kind: Container
+metadata: {name: db}
+spec:
+  image: app:1
+  networks: [back]
+  volumes: [{volume: data, mountPath: /data}]
+  healthcheck: {command: ["true"], interval: 1s}
+---
+apiVersion: dockform/v1
+kind: Container
+metadata: {name: api}
+spec:
+  image: app:1
+  networks: [back]
+  dependsOn: [{name: db, condition: Healthy}]
+"""
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture()
+def runtime() -> FakeRuntime:
+    fake = FakeRuntime()
+    fake.add_image("app:1")
+    return fake
+
+
+@pytest.fixture()
+def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
+    running = Manager(
+        store,
+        runtime,
+        build_reconcilers(ReconcileContext(store=store, runtime=runtime)),
+        workers=4,
+        resync_interval_s=3600,
+        queue=WorkQueue(base_delay_s=0.05, max_delay_s=0.5),
+    )
+    running.start()
+    yield running
+    running.stop()
+
+
+def wait(predicate: object, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+def phase(store: Store, kind: str, name: str) -> str:
+    resource = store.get(kind, name)
+    return resource.status.phase if resource else "<gone>"
+
+
+def test_healthy_dependency_gates_start_and_wakes_the_dependent(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    assert manager.wait_idle(5)
+    api = store.get("Container", "api")
+    assert api is not None and api.status.reason == "Waiting"
+    assert "Container/db to be Healthy" in api.status.message
+    assert not any(call.startswith("create_container api") for call in runtime.calls)
+
+    db_id = store.get("Container", "db").status.observed["containerId"]  # type: ignore[union-attr]
+    runtime.set_health(db_id, "healthy")  # emits a health_status event: no resync needed
+    wait(lambda: phase(store, "Container", "api") == "Running", timeout_s=5)
+
+
+def test_unchanged_reapply_and_resync_make_no_mutating_calls(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    runtime.set_health(store.get("Container", "db").status.observed["containerId"], "healthy")  # type: ignore[union-attr]
+    wait(lambda: phase(store, "Container", "api") == "Running")
+    assert manager.wait_idle(5)
+    before = list(runtime.calls)
+    results = apply(store, ApplyRequest(load_text(APP)))
+    assert {result.action for result in results} == {"unchanged"}
+    manager.resync()
+    assert manager.wait_idle(5)
+    mutating = [
+        call
+        for call in runtime.calls[len(before) :]
+        if call.split()[0].startswith(("create", "start", "stop", "remove", "restart", "connect"))
+    ]
+    assert mutating == []
+
+
+def test_deletion_removes_containers_before_their_network(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    for kind, name in (("Network", "back"), ("Container", "db"), ("Container", "api")):
+        store.request_deletion(kind, name)
+    wait(lambda: store.get("Network", "back") is None)
+    removes = [c for c in runtime.calls if c.startswith(("remove_container", "remove_network"))]
+    assert removes[-1].startswith("remove_network")
+    assert store.get("Container", "db") is None
+
+
+def test_engine_failure_backs_off_and_recovers(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    runtime.fail_next("create_network", RuntimeUnavailable("engine restarting"))
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(
+        lambda: (n := store.get("Network", "back")) is not None and n.status.last_error is not None
+    )
+    failed = store.get("Network", "back")
+    assert failed is not None and failed.status.reason == "EngineError"
+    assert failed.status.next_retry_at is not None
+    wait(lambda: phase(store, "Network", "back") == "Ready")
+    recovered = store.get("Network", "back")
+    assert recovered is not None and recovered.status.last_error is None
+    warnings = [e for e in store.list_events("Network", "back") if e.type == "Warning"]
+    assert warnings and "engine restarting" in warnings[0].message
+
+
+def test_removed_container_is_recreated_from_the_destroy_event(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    old = store.get("Container", "db").status.observed["containerId"]  # type: ignore[union-attr]
+    runtime.remove_container(old)
+
+    def replaced() -> bool:
+        info = runtime.inspect_container("db")
+        return info is not None and info.id != old and info.state == "running"
+
+    wait(replaced)
