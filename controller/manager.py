@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from controller import metrics
-from controller.dependencies import dependents, image_matches
+from controller.dependencies import dependents, image_matches, referrers
 from controller.facade import NoSuchContainer
 from controller.queue import Key, WorkQueue
 from controller.reconcilers.base import (
@@ -276,15 +276,30 @@ class Manager:
         return "ok"
 
     def _delete(self, reconciler: Reconciler, resource: Resource) -> str:
+        referenced_by = [
+            f"{kind}/{name}" for kind, name in referrers(resource, self.store.list("Container"))
+        ]
+        if referenced_by:
+            self.store.record_event(
+                resource.kind,
+                resource.name,
+                "Warning",
+                "StillReferenced",
+                f"deleted while still referenced by {', '.join(referenced_by)}; they will wait "
+                f"for {resource.kind}/{resource.name} until it is applied again",
+            )
         outcome: DeleteOutcome = reconciler.delete(resource)
         self._record_events(resource, outcome.events)
         if not outcome.done:
+            message = f"waiting: {outcome.waiting_for}"
+            if referenced_by:
+                message += f"; still referenced by {', '.join(referenced_by)}"
             status = make_status(
                 resource,
                 phase="Terminating",
                 ready=False,
                 reason="Terminating",
-                message=f"waiting: {outcome.waiting_for}",
+                message=message,
                 progressing=True,
             )
             self.store.write_status(resource.kind, resource.name, status)

@@ -170,3 +170,21 @@ def test_removed_container_is_recreated_from_the_destroy_event(
         return info is not None and info.id != old and info.state == "running"
 
     wait(replaced)
+
+
+def test_deleting_a_referenced_network_reports_its_referrers(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    store.request_deletion("Network", "back")
+
+    def reported() -> bool:
+        events = store.list_events("Network", "back")
+        return any(e.reason == "StillReferenced" for e in events)
+
+    wait(reported)
+    wait(lambda: phase(store, "Network", "back") == "Terminating")
+    network = store.get("Network", "back")
+    assert network is not None and network.status.phase == "Terminating"
+    assert "Container/api" in network.status.message and "Container/db" in network.status.message
