@@ -13,9 +13,11 @@ as_root() {
 install_debian_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-  [ -x /bin/busybox ] && file_is_static /bin/busybox || missing+=(busybox-static)
+  busybox_static_installed || missing+=(busybox-static)
   command -v git >/dev/null 2>&1 || missing+=(git)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  # Debian's python3 lacks venv/ensurepip until python3-venv is installed.
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
@@ -23,7 +25,7 @@ install_debian_packages() {
   fi
 }
 
-file_is_static() {
+busybox_static_installed() {
   # busybox-static ships /bin/busybox as a static binary; the dynamic "busybox" package does not.
   dpkg -s busybox-static >/dev/null 2>&1
 }
@@ -62,4 +64,13 @@ ensure_dockerd() {
   echo "dockerd did not answer within 60 s; see /var/log/dockform-dockerd.log" >&2
   tail -20 /var/log/dockform-dockerd.log >&2 || true
   return 1
+}
+
+install_bench_packages() {
+  # bench/run compares against Debian's docker-compose (1.29), the peer the README names.
+  if ! command -v docker-compose >/dev/null 2>&1; then
+    log "installing Debian package: docker-compose"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >/dev/null
+  fi
 }
