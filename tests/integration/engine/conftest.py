@@ -108,6 +108,31 @@ class Daemon:
         return self.process.returncode
 
 
+CHANGE_ACTIONS = ("create", "start", "stop", "destroy", "kill", "die")
+
+
+class EventRecorder:
+    """The create/start/stop/destroy events on one daemon's objects since it was made."""
+
+    def __init__(
+        self, client: docker.DockerClient, daemon: Daemon, since: float | None = None
+    ) -> None:
+        self._client = client
+        self._label = daemon.label
+        self._since = time.time() if since is None else since
+
+    def collect(self, settle_s: float = 1.5) -> list[dict[str, Any]]:
+        time.sleep(settle_s)
+        until = time.time()
+        stream = self._client.api.events(
+            since=self._since,
+            until=until,
+            decode=True,
+            filters={"label": [self._label], "type": ["container", "network", "volume"]},
+        )
+        return [event for event in stream if event.get("Action") in CHANGE_ACTIONS]
+
+
 def is_ready(item: dict[str, Any]) -> bool:
     return any(
         condition["type"] == "Ready" and condition["status"] == "True"

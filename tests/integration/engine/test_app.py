@@ -13,7 +13,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.integration.engine.conftest import Daemon, start_daemon, teardown_daemon
+from tests.integration.engine.conftest import Daemon, EventRecorder, start_daemon, teardown_daemon
 
 pytestmark = pytest.mark.integration
 
@@ -395,17 +395,10 @@ def test_killed_daemon_converges_without_duplicates_and_restart_changes_nothing(
         assert sorted(n.name for n in networks) == sorted([f"{unique}-back", f"{unique}-front"])
 
         current.stop()
-        since = time.time()
+        recorder = EventRecorder(docker_client, current)
         current = start_daemon(home)
         wait_app(current, unique)
-        time.sleep(3)
-        events = docker_client.api.events(
-            since=since, until=time.time(), decode=True, filters={"label": [current.label]}
-        )
-        changes = [
-            e for e in events if e.get("Action") in ("create", "start", "stop", "destroy", "kill")
-        ]
-        assert changes == []
+        assert recorder.collect(settle_s=3) == []
     finally:
         teardown_daemon(current)
 

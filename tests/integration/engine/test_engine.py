@@ -15,7 +15,13 @@ import docker
 import pytest
 
 from api.client import ClientError
-from tests.integration.engine.conftest import Daemon, is_ready, start_daemon, teardown_daemon
+from tests.integration.engine.conftest import (
+    Daemon,
+    EventRecorder,
+    is_ready,
+    start_daemon,
+    teardown_daemon,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -65,31 +71,6 @@ def fetch(port: int) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-
-
-class EventRecorder:
-    """Collects Docker events on one daemon's objects while it runs."""
-
-    def __init__(self, client: docker.DockerClient, daemon: Daemon) -> None:
-        self._client = client
-        self._label = daemon.label
-        self.events: list[dict[str, Any]] = []
-        self._since = time.time()
-
-    def collect(self, settle_s: float = 1.5) -> list[dict[str, Any]]:
-        time.sleep(settle_s)
-        until = time.time()
-        stream = self._client.api.events(
-            since=self._since,
-            until=until,
-            decode=True,
-            filters={"label": [self._label], "type": ["container", "network", "volume"]},
-        )
-        return [
-            event
-            for event in stream
-            if event.get("Action") in ("create", "start", "stop", "destroy", "kill", "die")
-        ]
 
 
 def test_apply_builds_and_serves_and_unchanged_reapply_is_silent(
