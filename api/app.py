@@ -1,12 +1,21 @@
-"""The FastAPI application factory: routers, error handlers, state."""
+"""The FastAPI application factory: routers, error handlers, middleware, state.
+
+Routers are included most specific first: `/v1/events`, `/v1/sources` and `/v1/apply` come
+before the `/v1/{kinds}` collection routes that would otherwise swallow them.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
 
-from api.deps import AppState
-from api.errors import install_error_handlers
-from api.routes import apply, resources, system
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.deps import UNAUTHENTICATED_PATHS, AppState
+from api.errors import install_error_handlers, responses
+from api.metrics import CountApplyRequests
+from api.params import reject_unknown_query
+from api.routes import apply, events, logs, resources, sources, system
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -15,13 +24,60 @@ def create_app(state: AppState) -> FastAPI:
         version=state.version,
         summary="Desired-state engine for Docker hosts",
         description=(
-            "Apply manifests, read desired and observed state, follow events. "
-            'Errors are JSON: {"error": ..., "issues": [...]}.'
+            "Apply manifests, read desired and observed state, follow events and logs. "
+            'Errors are JSON: {"error": "...", "issues": [{"file", "document", "line", '
+            '"path", "message"}]}. Over TCP every request but /healthz needs '
+            "`Authorization: Bearer <token>` (the token is in $DOCKFORM_HOME/token). "
+            "Unknown query parameters are refused (422)."
         ),
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.dockform = state
     install_error_handlers(app)
+    app.add_middleware(CountApplyRequests)
     app.include_router(system.router)
     app.include_router(apply.router)
+    app.include_router(events.router)
+    app.include_router(sources.router)
+    app.include_router(logs.router)
     app.include_router(resources.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the bearer token that the TCP listener (api.server) demands."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearerAuth"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Over TCP only: the token in $DOCKFORM_HOME/token. "
+        "The unix socket needs none.",
+    }
+    unauthorized = responses(401)[401]
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            if path in UNAUTHENTICATED_PATHS:
+                operation["security"] = []
+                continue
+            operation["security"] = [{"bearerAuth": []}]
+            operation["responses"].setdefault(
+                "401",
+                {
+                    "description": unauthorized["description"],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                },
+            )
+    app.openapi_schema = schema
+    return schema

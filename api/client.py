@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,10 @@ def default_home() -> Path:
 
 def default_host() -> str:
     return os.environ.get("DOCKFORM_HOST") or f"unix://{default_home() / 'dockform.sock'}"
+
+
+# Streams may stay quiet for long (a follower between events): only connecting is bounded.
+_STREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=None, write=30.0, pool=10.0)
 
 
 class ClientError(Exception):
@@ -47,6 +53,7 @@ class DockformClient:
     def __init__(self, host: str | None = None, token: str | None = None, timeout: float = 30.0):
         self.host = host or default_host()
         token = token if token is not None else os.environ.get("DOCKFORM_TOKEN")
+        token = (token or "").strip()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if self.host.startswith("unix://"):
             transport = httpx.HTTPTransport(uds=self.host.removeprefix("unix://"))
@@ -79,7 +86,7 @@ class DockformClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.RemoteProtocolError, FileNotFoundError) as error:
+        except (httpx.TransportError, FileNotFoundError) as error:
             raise DaemonUnreachable(self.host, error) from error
         if response.status_code >= 400:
             raise _client_error(response)
@@ -116,11 +123,20 @@ class DockformClient:
         )
         return result
 
-    def diff(self, text: str, *, prune: bool = False, source: str = "cli") -> dict[str, Any]:
+    def diff(
+        self,
+        text: str,
+        *,
+        prune: bool = False,
+        allow_empty: bool = False,
+        force: bool = False,
+        source: str = "cli",
+    ) -> dict[str, Any]:
+        params = {"prune": prune, "allowEmpty": allow_empty, "force": force, "source": source}
         result: dict[str, Any] = self._json(
             "POST",
             "/v1/diff",
-            params={"prune": prune, "source": source},
+            params=params,
             content=text.encode(),
             headers={"Content-Type": "application/yaml"},
         )
@@ -157,20 +173,48 @@ class DockformClient:
         items: list[dict[str, Any]] = self._json("GET", "/v1/events", params=params)["items"]
         return items
 
+    def follow_events(
+        self,
+        kind: str | None = None,
+        name: str | None = None,
+        since_id: int | None = None,
+        limit: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """The recent events, then each new one as it happens (server-sent events)."""
+        params: dict[str, Any] = {"follow": True, "limit": limit}
+        if kind:
+            params["kind"] = kind
+        if name:
+            params["name"] = name
+        if since_id is not None:
+            params["sinceId"] = since_id
+        with self._stream("GET", "/v1/events", params=params) as response:
+            yield from parse_sse(response.iter_lines())
+
     def logs(self, name: str, tail: int | None = None, follow: bool = False) -> Iterator[bytes]:
         params: dict[str, Any] = {"follow": follow}
         if tail is not None:
             params["tail"] = tail
+        with self._stream("GET", f"/v1/containers/{name}/logs", params=params) as response:
+            yield from response.iter_bytes()
+
+    @contextlib.contextmanager
+    def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
         try:
-            with self._http.stream(
-                "GET", f"/v1/containers/{name}/logs", params=params, timeout=None
-            ) as response:
+            with self._http.stream(method, path, timeout=_STREAM_TIMEOUT, **kwargs) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _client_error(response)
-                yield from response.iter_bytes()
-        except (httpx.ConnectError, FileNotFoundError) as error:
+                yield response
+        except (httpx.TransportError, FileNotFoundError) as error:
             raise DaemonUnreachable(self.host, error) from error
+
+    def sources(self) -> builtins.list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self._json("GET", "/v1/sources")["items"]
+        return items
+
+    def metrics(self) -> str:
+        return self._request("GET", "/metrics").text
 
     def version(self) -> dict[str, Any]:
         result: dict[str, Any] = self._json("GET", "/version")
@@ -180,11 +224,24 @@ class DockformClient:
         return bool(self._json("GET", "/healthz").get("status") == "ok")
 
 
+def parse_sse(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON `data:` of each server-sent event in `lines`; comments and ids are skipped."""
+    data: list[str] = []
+    for line in lines:
+        if line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+        elif not line and data:
+            yield json.loads("\n".join(data))
+            data = []
+
+
 def _client_error(response: httpx.Response) -> ClientError:
     try:
         body = response.json()
-        message = str(body.get("error") or body)
-        issues = list(body.get("issues") or [])
     except ValueError:
-        message, issues = response.text or response.reason_phrase, []
+        body = None
+    if not isinstance(body, dict):
+        return ClientError(response.status_code, response.text or response.reason_phrase)
+    message = str(body.get("error") or body)
+    issues = [issue for issue in body.get("issues") or [] if isinstance(issue, dict)]
     return ClientError(response.status_code, message, issues)

@@ -1,4 +1,8 @@
-"""Request dependencies: the store and the controller facade the app was built with."""
+"""Request dependencies: the store, the controller facade and the settings the app was built with.
+
+`AppState` is made once by the composition root (`cli.daemon`) or a test, and routes reach it
+through `StateDep` / `StoreDep`; no route keeps state of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.body import DEFAULT_MAX_BODY_BYTES
 from controller.facade import Controller
 from store.repository import Store
+
+# The one route a TCP client may call without the bearer token (api.server.TokenAuth).
+UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
 
 
 @dataclass
@@ -16,7 +24,15 @@ class AppState:
     store: Store
     controller: Controller | None = None
     version: str = "0.0.0"
-    max_body_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Containers asking for privileged mode, host namespaces or dangerous host mounts are
+    # refused (403) unless the daemon runs with --allow-host-access.
+    allow_host_access: bool = False
+    # Streams (events ?follow, logs ?follow) end after this many seconds; None: when the
+    # client goes. Tests and fuzzers set it so a streamed answer has an end.
+    stream_limit_s: float | None = None
+    events_poll_s: float = 0.2
+    heartbeat_s: float = 15.0
     settings: dict[str, str] = field(default_factory=dict)
 
 

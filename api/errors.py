@@ -1,9 +1,20 @@
 """Domain errors -> HTTP responses, in one place.
 
-Every error body is `{"error": "<what and where>", "issues": [...]}`; `issues` carries the
-file/document/line/path of each manifest problem. Nothing here ever answers 500 for bad input:
-unexpected exceptions are logged and reported as 500 with a short message, and tests check
-that no input reaches that branch.
+Every error body is `{"error": "<what and where>", "issues": [...]}` (`api.models.ErrorBody`);
+`issues` carries the file/document/line/path of each manifest problem, or the parameter of a
+bad request. The mapping:
+
+    ManifestError            422  invalid manifests (every issue listed)
+    UnknownKindError         404  /v1/<not a kind>
+    store NotFound           404
+    store Conflict           409  ownership (names the owner) or a stale resourceVersion
+    store PruneRefused       400  prune to an empty set without allowEmpty
+    other StoreError         400
+    request validation       422
+    ApiError                 its own status (403 host access, 413 body too large, ...)
+
+Bad input never reaches the last handler, which answers 500 for bugs; the API's fuzz test
+checks that no generated request does.
 """
 
 from __future__ import annotations
@@ -16,9 +27,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.models import ErrorBody
 from manifests.errors import ManifestError
 from manifests.kinds import UnknownKindError
-from store.errors import Conflict, NotFound, PruneRefused
+from store.errors import Conflict, NotFound, StoreError
 
 log = logging.getLogger("dockform.api")
 
@@ -35,43 +47,68 @@ def error_body(message: str, issues: list[dict[str, Any]] | None = None) -> dict
     return {"error": message, "issues": issues or []}
 
 
+_DESCRIPTIONS = {
+    400: "Bad request (e.g. a refused prune, a bad label selector, undecodable body)",
+    401: "Missing or wrong bearer token (TCP listener only)",
+    403: "Refused by policy (host access)",
+    404: "No such object or kind",
+    409: "Conflict: owned by another source, or a stale resourceVersion",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid manifests or request parameters",
+    503: "Not available (Docker Engine or controller)",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error statuses, all with the ErrorBody schema."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+def _json(status: int, message: str, issues: list[dict[str, Any]] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, issues), status_code=status)
+
+
+def _validation_issue(item: dict[str, Any]) -> dict[str, Any]:
+    location = [str(part) for part in item.get("loc", ())]
+    # FastAPI prefixes "query"/"path"/"header"/"body"; name the parameter as the client sent it.
+    where = location[0] if location else ""
+    path = ".".join(location[1:]) if len(location) > 1 else where
+    message = str(item.get("msg", ""))
+    return {"path": path, "message": f"{message} (in the {where})" if where else message}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(error.message, error.issues), status_code=error.status_code)
+        return _json(error.status_code, error.message, error.issues)
 
     @app.exception_handler(ManifestError)
     async def _manifest_error(_: Request, error: ManifestError) -> JSONResponse:
         issues = [issue.to_dict() for issue in error.issues]
-        return JSONResponse(error_body(str(error), issues), status_code=422)
+        count = len(issues)
+        return _json(
+            422, f"{count} problem(s) in the manifests; nothing was applied:\n{error}", issues
+        )
 
     @app.exception_handler(UnknownKindError)
     async def _unknown_kind(_: Request, error: UnknownKindError) -> JSONResponse:
-        return JSONResponse(error_body(str(error)), status_code=404)
+        return _json(404, str(error))
 
-    @app.exception_handler(NotFound)
-    async def _not_found(_: Request, error: NotFound) -> JSONResponse:
-        return JSONResponse(error_body(str(error)), status_code=404)
-
-    @app.exception_handler(Conflict)
-    async def _conflict(_: Request, error: Conflict) -> JSONResponse:
-        return JSONResponse(error_body(str(error)), status_code=409)
-
-    @app.exception_handler(PruneRefused)
-    async def _prune_refused(_: Request, error: PruneRefused) -> JSONResponse:
-        return JSONResponse(error_body(str(error)), status_code=400)
+    @app.exception_handler(StoreError)
+    async def _store_error(_: Request, error: StoreError) -> JSONResponse:
+        if isinstance(error, NotFound):
+            return _json(404, str(error))
+        if isinstance(error, Conflict):
+            return _json(409, str(error))
+        return _json(400, str(error))  # PruneRefused, DuplicateObject: the request is wrong
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        issues = [
-            {
-                "path": ".".join(str(part) for part in item.get("loc", ())),
-                "message": item.get("msg", ""),
-            }
-            for item in error.errors()
-        ]
+        details = list(error.errors())
+        issues = [_validation_issue(item) for item in details]
         summary = "; ".join(f"{issue['path']}: {issue['message']}" for issue in issues)
-        return JSONResponse(error_body(f"invalid request: {summary}", issues), status_code=422)
+        return _json(422, f"invalid request: {summary}", issues)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -82,4 +119,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error serving %s %s", request.method, request.url.path)
-        return JSONResponse(error_body(f"internal error: {type(error).__name__}"), status_code=500)
+        return _json(500, f"internal error: {type(error).__name__}; see the daemon's log")

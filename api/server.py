@@ -21,13 +21,13 @@ from typing import Any
 
 import uvicorn
 
+from api.deps import UNAUTHENTICATED_PATHS
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
 
 
 def load_or_create_token(path: Path) -> str:
@@ -47,13 +47,18 @@ class TokenAuth:
         self._expected = f"Bearer {token}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNAUTHENTICATED_PATHS:
+        if scope["type"] == "lifespan" or (
+            scope["type"] == "http" and scope["path"] in UNAUTHENTICATED_PATHS
+        ):
             await self._app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
         offered = headers.get(b"authorization", b"")
         if hmac.compare_digest(offered, self._expected):
             await self._app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # a websocket: refused before the handshake completes
+            await send({"type": "websocket.close", "code": 1008})
             return
         body = json.dumps(
             {

@@ -19,8 +19,16 @@ from api.server import load_or_create_token, parse_listen, serve
 from controller.manager import Manager
 from controller.reconcilers.base import ReconcileContext, Reconciler
 from controller.reconcilers.container import ContainerReconciler
+from controller.reconcilers.gitsource import GitSourceReconciler, GitSyncer
 from controller.reconcilers.image import ImageReconciler
+from controller.reconcilers.network import NetworkReconciler
+from controller.reconcilers.volume import VolumeReconciler
+from manifests.policy import host_access_issues
 from runtime.docker_driver import DockerRuntime
+from sources.directory import DirectorySync
+from sources.files import ManifestCheck
+from sources.git import GitSync
+from sources.watch import DirectoryWatcher
 from store.db import default_url
 from store.migrate import upgrade_to_head
 from store.repository import Store
@@ -38,11 +46,37 @@ class DaemonOptions:
     resync_s: float = 60.0
     extra_labels: dict[str, str] = field(default_factory=dict)
     docker_host: str | None = None
+    # Let Containers ask for privileged mode, host namespaces and dangerous host mounts.
+    allow_host_access: bool = False
+    watch: list[str] = field(default_factory=list)  # directories whose files are sources
+    rescan_s: float = 30.0
 
 
-def build_reconcilers(context: ReconcileContext) -> dict[str, Reconciler]:
-    reconcilers: list[Reconciler] = [ImageReconciler(context), ContainerReconciler(context)]
+def build_reconcilers(
+    context: ReconcileContext, git: GitSyncer | None = None
+) -> dict[str, Reconciler]:
+    reconcilers: list[Reconciler] = [
+        ImageReconciler(context),
+        NetworkReconciler(context),
+        VolumeReconciler(context),
+        ContainerReconciler(context),
+    ]
+    if git is not None:
+        reconcilers.append(GitSourceReconciler(context, git))
     return {reconciler.kind: reconciler for reconciler in reconcilers}
+
+
+def watch_roots(directories: list[str]) -> list[str]:
+    """The --watch directories as absolute paths; ValueError for a missing or nested one."""
+    roots = [os.path.abspath(directory) for directory in directories]
+    for root in roots:
+        if not os.path.isdir(root):
+            raise ValueError(f"--watch {root}: not a directory")
+    for root in roots:
+        for other in roots:
+            if root != other and other.startswith(root.rstrip(os.sep) + os.sep):
+                raise ValueError(f"--watch {other} is inside --watch {root}: give one of them")
+    return list(dict.fromkeys(roots))
 
 
 def run_daemon(options: DaemonOptions) -> None:
@@ -54,22 +88,44 @@ def run_daemon(options: DaemonOptions) -> None:
     os.umask(0o077)
     home.mkdir(parents=True, exist_ok=True)
     tcp = parse_listen(options.listen) if options.listen else None
+    roots = watch_roots(options.watch)
     store_url = options.store_url or default_url(str(home))
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
+    # Both sources refuse host access like the API does, unless the daemon allows it.
+    check: ManifestCheck | None = None if options.allow_host_access else host_access_issues
     runtime = DockerRuntime(base_url=options.docker_host, extra_labels=options.extra_labels)
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
     manager = Manager(
         store,
         runtime,
-        build_reconcilers(ReconcileContext(store=store, runtime=runtime)),
+        build_reconcilers(
+            ReconcileContext(store=store, runtime=runtime),
+            GitSync(store, home / "git", check=check),
+        ),
         workers=options.workers,
         resync_interval_s=options.resync_s,
     )
     manager.start()
+    watcher = (
+        DirectoryWatcher(DirectorySync(store, roots, check=check), rescan_s=options.rescan_s)
+        if roots
+        else None
+    )
+    if watcher is not None:
+        watcher.start()
     token = load_or_create_token(home / "token") if tcp else None
-    app = create_app(AppState(store=store, controller=manager, version=VERSION))
+    if options.allow_host_access:
+        log.warning("--allow-host-access: Containers may get privileged mode and host access")
+    app = create_app(
+        AppState(
+            store=store,
+            controller=manager,
+            version=VERSION,
+            allow_host_access=options.allow_host_access,
+        )
+    )
     socket_path = home / "dockform.sock"
 
     def ready() -> None:
@@ -80,4 +136,6 @@ def run_daemon(options: DaemonOptions) -> None:
         serve(app, socket_path, tcp=tcp, token=token, on_ready=ready)
     finally:
         log.info("stopping: containers keep running")
+        if watcher is not None:
+            watcher.stop()
         manager.stop()

@@ -1,48 +1,98 @@
-"""`dockform`: apply, get, describe, delete, validate, schema, daemon, version.
+"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, schema, daemon, version.
 
-Commands that read or change state talk to the daemon through `api.client`; `validate` and
-`schema` work offline. Exit codes: 0 success, 1 failure, 2 usage or invalid input.
+Commands that read or change state talk to the daemon through `api.client` (`DOCKFORM_HOST`,
+`DOCKFORM_TOKEN`); `validate` and `schema` work offline. Exit codes: 0 success, 1 failure,
+2 usage or invalid input; `diff` follows kubectl: 0 no differences, 1 differences, 2 error.
+
+Startup stays light: nothing here imports Docker or SQLAlchemy; `daemon` and `apply --wait`
+import what they need when they run.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from api.client import ClientError, DaemonUnreachable, DockformClient
+from cli.inputs import issue_text, localise, manifests_text, read_manifests
 from cli.render import (
     as_json,
     as_yaml,
     console,
     describe_text,
     err_console,
+    event_line,
+    events_table,
     manifest_view,
     resource_table,
+    spec_diff,
 )
+from cli.sources_cmd import is_sources, print_sources
 from manifests.errors import ManifestError
 from manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
-from manifests.loader import LoadedManifest, load_paths
+from manifests.loader import LoadedManifest
+from manifests.policy import host_access_issues
 from manifests.schema import json_schema
 
 VERSION = "0.1.0"
 
 app = typer.Typer(
     name="dockform",
-    help="Desired state for Docker hosts: apply YAML manifests, dockform keeps them running.",
+    help="Desired state for Docker hosts: apply YAML manifests, dockform keeps them running.\n\n"
+    "The daemon is found through DOCKFORM_HOST (default unix://$DOCKFORM_HOME/dockform.sock; "
+    "or http://HOST:PORT with DOCKFORM_TOKEN).\n\n"
+    "Example: dockform apply -f examples/hello/ --wait",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
+
+def _complete_target(incomplete: str) -> list[str]:
+    """Kinds, and after `kind/` the names the daemon knows (quietly nothing if it is down)."""
+    kind_text, sep, prefix = incomplete.partition("/")
+    if not sep:
+        return [f"{kind.lower()}/" for kind in PLURALS if kind.lower().startswith(incomplete)]
+    try:
+        kind = canonical_kind(kind_text)
+        with DockformClient(timeout=2.0) as client:
+            names = [item["name"] for item in client.list(plural(kind))]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [f"{kind_text}/{name}" for name in names if name.startswith(prefix)]
+
+
 FilesOption = Annotated[
     list[str],
-    typer.Option("-f", "--filename", help="A file, a directory (recursive *.yaml/*.yml) or -."),
+    typer.Option(
+        "-f",
+        "--filename",
+        metavar="PATH",
+        help="A file, a directory (recursive *.yaml/*.yml) or - for stdin; repeat for more.",
+    ),
+]
+SourceOption = Annotated[
+    str,
+    typer.Option(
+        help="Who applies: cli, dir:<file> or git:<name>; --prune only touches its objects."
+    ),
+]
+PruneOption = Annotated[
+    bool, typer.Option("--prune", help="Delete this source's objects that are not in PATH.")
+]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Let --prune delete every object of the source.")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Take over objects owned by another source.")
+]
+TargetArgument = Annotated[
+    str, typer.Argument(help="KIND/NAME, or KIND", autocompletion=_complete_target)
 ]
 
 
@@ -52,33 +102,41 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def daemon_client() -> Iterator[DockformClient]:
-    """A client, with the daemon's errors turned into messages and exit codes."""
+def daemon_client(
+    manifests: Sequence[LoadedManifest] = (), error_code: int | None = None
+) -> Iterator[DockformClient]:
+    """A client, with the daemon's errors turned into messages and exit codes.
+
+    Issues about the request body are printed against the user's own files (`manifests`).
+    `error_code` replaces the usual 1 / 2 (diff answers 2 for every error).
+    """
     try:
         with DockformClient() as client:
             yield client
     except DaemonUnreachable as error:
-        raise fail(str(error)) from error
+        raise fail(str(error), error_code or 1) from error
     except ClientError as error:
-        for issue in error.issues:
-            if issue.get("file"):
-                err_console.print(f"  {_issue_text(issue)}")
-        code = 2 if error.status in (400, 413, 422) else 1
-        raise fail(f"{error.message} (HTTP {error.status})", code) from error
-    except ValueError as error:
+        for issue in localise(error.issues, manifests):
+            if issue.get("file") or issue.get("path"):
+                err_console.print(issue_text(issue))
+        message = error.message.splitlines()[0] if error.issues else error.message
+        message += f" (HTTP {error.status})"
+        if error.status == 401:
+            message += (
+                "\nset DOCKFORM_TOKEN to the daemon's token (the file $DOCKFORM_HOME/token on "
+                "its host)"
+            )
+        code = 2 if error.status in (400, 413, 415, 422) else 1
+        raise fail(message, error_code or code) from error
+    except ValueError as error:  # DOCKFORM_HOST malformed
         raise fail(str(error), 2) from error
-
-
-def _issue_text(issue: dict[str, Any]) -> str:
-    where = f"{issue.get('file')}:{issue.get('line')}"
-    return f"{where}: {issue.get('path') or '(document)'}: {issue.get('message')}"
 
 
 def load_or_exit(paths: list[str]) -> list[LoadedManifest]:
     if not paths:
         raise fail("no manifests given: use -f FILE, -f DIR or -f -", 2)
     try:
-        return load_paths(paths, stdin=sys.stdin)
+        return read_manifests(paths)
     except ManifestError as error:
         for issue in error.issues:
             err_console.print(str(issue))
@@ -89,15 +147,6 @@ def load_or_exit(paths: list[str]) -> list[LoadedManifest]:
         raise fail(str(error), 2) from error
 
 
-def manifests_text(manifests: list[LoadedManifest]) -> str:
-    """The manifests as one multi-document YAML body (paths already absolute)."""
-    documents = [
-        loaded.manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
-        for loaded in manifests
-    ]
-    return yaml.safe_dump_all(documents, sort_keys=False)
-
-
 def split_target(target: str, name: str | None) -> tuple[str, str | None]:
     """`container/web`, `container web` or `containers` -> (Kind, name or None)."""
     kind_text, sep, slash_name = target.partition("/")
@@ -105,50 +154,141 @@ def split_target(target: str, name: str | None) -> tuple[str, str | None]:
         kind = canonical_kind(kind_text)
     except UnknownKindError as error:
         raise fail(str(error), 2) from error
-    return kind, (slash_name if sep else name)
+    if sep and name:
+        raise fail(f"give KIND/NAME or KIND NAME, not both ({target} {name})", 2)
+    return kind, (slash_name if sep else name) or None
 
 
-# --- commands
+def _selector(selectors: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for selector in selectors:
+        for part in selector.split(","):
+            key, sep, value = part.partition("=")
+            if not sep or not key:
+                raise fail(f"label selector {part!r} must look like key=value", 2)
+            labels[key] = value
+    return labels
+
+
+# --- apply and diff
 
 
 @app.command()
 def apply(
     filename: FilesOption = [],  # noqa: B006 - typer reads the default
-    prune: Annotated[
-        bool, typer.Option(help="Delete objects of this source not in the set.")
-    ] = False,
-    allow_empty: Annotated[bool, typer.Option(help="Allow --prune to delete everything.")] = False,
+    prune: PruneOption = False,
+    allow_empty: AllowEmptyOption = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
-    force: Annotated[bool, typer.Option(help="Take over objects owned by another source.")] = False,
+    force: ForceOption = False,
+    source: SourceOption = "cli",
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Show progress until every object is Ready (or one fails)."),
+    ] = False,
+    timeout: Annotated[
+        str, typer.Option(help="With --wait: give up after this long (120s, 2m, 1m30s).")
+    ] = "120s",
 ) -> None:
-    """Create or update objects from manifests.
+    """Create or update objects from manifests, all or nothing.
 
-    Example: dockform apply -f examples/hello/
+    Prints each object's result: created, configured, unchanged or pruned.
+
+    Example: dockform apply -f examples/hello/ --wait --timeout 2m
     """
+    timeout_s = _timeout(timeout) if wait else 0.0
     manifests = load_or_exit(filename)
-    with daemon_client() as client:
+    with daemon_client(manifests) as client:
         result = client.apply(
             manifests_text(manifests),
             dry_run=dry_run,
             prune=prune,
             allow_empty=allow_empty,
             force=force,
+            source=source,
         )
-    suffix = " (dry run)" if dry_run else ""
-    for item in result["results"]:
-        console.print(f"{item['kind'].lower()}/{item['name']} {item['action']}{suffix}")
+        suffix = " (dry run)" if dry_run else ""
+        for item in result["results"]:
+            console.print(f"{item['kind'].lower()}/{item['name']} {item['action']}{suffix}")
+        if not wait or dry_run:
+            return
+        from cli.wait import Target, wait_for
+
+        targets = [Target(item["kind"], item["name"], item["action"]) for item in result["results"]]
+        if not wait_for(client, targets, timeout_s):
+            raise typer.Exit(1)
+
+
+def _timeout(text: str) -> float:
+    from cli.wait import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--timeout") from error
+
+
+@app.command()
+def diff(
+    filename: FilesOption = [],  # noqa: B006
+    prune: PruneOption = False,
+    allow_empty: AllowEmptyOption = False,
+    force: ForceOption = False,
+    source: SourceOption = "cli",
+) -> None:
+    """Show what apply would change, as a unified diff of each changed object.
+
+    Exit code 0: no differences, 1: differences, 2: error (as kubectl diff).
+
+    Example: dockform diff -f examples/hello/
+    """
+    manifests = load_or_exit(filename)  # exits 2 on invalid manifests
+    with daemon_client(manifests, error_code=2) as client:
+        result = client.diff(
+            manifests_text(manifests),
+            prune=prune,
+            allow_empty=allow_empty,
+            force=force,
+            source=source,
+        )
+    changed = [item for item in result["results"] if item["action"] != "unchanged"]
+    for item in changed:
+        text = spec_diff(item)
+        if not text:  # configured with identical spec and metadata shown: say what it is
+            text = f"# {item['kind'].lower()}/{item['name']}: {item['action']}\n"
+        _print_diff(text)
+    if changed:
+        raise typer.Exit(1)
+
+
+def _print_diff(text: str) -> None:
+    if not console.is_terminal:
+        console.print(text, end="")
+        return
+    from rich.text import Text
+
+    styles = {"+": "green", "-": "red", "@": "cyan"}
+    for line in text.splitlines():
+        style = "bold" if line.startswith(("+++", "---")) else styles.get(line[:1], "")
+        console.print(Text(line, style=style))
+
+
+# --- reading state
 
 
 @app.command()
 def get(
     kind: Annotated[
-        str | None, typer.Argument(help="Kind, singular or plural; empty for all.")
+        str | None,
+        typer.Argument(
+            help="Kind (singular or plural, any case) or KIND/NAME; empty for all.",
+            autocompletion=_complete_target,
+        ),
     ] = None,
     name: Annotated[str | None, typer.Argument(help="Object name.")] = None,
     selector: Annotated[
-        list[str], typer.Option("-l", "--selector", help="Label selector k=v.")
+        list[str], typer.Option("-l", "--selector", metavar="K=V", help="Label selector.")
     ] = [],  # noqa: B006
     output: Annotated[
         str, typer.Option("-o", "--output", help="table | wide | yaml | json")
@@ -156,25 +296,32 @@ def get(
 ) -> None:
     """List objects and their status.
 
-    Example: dockform get containers -o wide
+    Example: dockform get containers -l app=web -o wide
     """
     if output not in ("table", "wide", "yaml", "json"):
         raise fail(f"unknown output {output!r}: use table, wide, yaml or json", 2)
     labels = _selector(selector)
+    if is_sources(kind):  # `get sources`: not a kind, the sources that applied objects
+        with daemon_client() as client:
+            print_sources(client.sources(), name, output)
+        return
+    single = False
     with daemon_client() as client:
         if kind is None:
             items = [item for kinds in PLURALS.values() for item in client.list(kinds, labels)]
         else:
             canonical, object_name = split_target(kind, name)
+            single = object_name is not None
             if object_name:
                 items = [client.get(plural(canonical), object_name)]
             else:
                 items = client.list(plural(canonical), labels)
-    single = kind is not None and (name is not None or "/" in (kind or ""))
     if output in ("yaml", "json"):
         views = [manifest_view(item) for item in items]
         value: Any = views[0] if single and views else {"items": views}
         console.print(as_yaml(value) if output == "yaml" else as_json(value), end="")
+        if output == "json":
+            console.print()
         return
     if not items:
         err_console.print("No objects found.")
@@ -184,7 +331,7 @@ def get(
 
 @app.command()
 def describe(
-    target: Annotated[str, typer.Argument(help="KIND/NAME or KIND")],
+    target: TargetArgument,
     name: Annotated[str | None, typer.Argument(help="NAME when KIND is separate.")] = None,
 ) -> None:
     """Show one object: spec, status, conditions and recent events.
@@ -201,16 +348,100 @@ def describe(
 
 
 @app.command()
+def events(
+    target: Annotated[
+        str | None,
+        typer.Argument(help="KIND/NAME or KIND to filter on.", autocompletion=_complete_target),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep printing new events (Ctrl-C stops).")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many recent events.")] = 50,
+) -> None:
+    """Show recent events, oldest first; -f follows new ones as they happen.
+
+    KIND/NAME filters on one object; source/NAME on a watched file (source/dir:app.yaml).
+
+    Example: dockform events -f container/web
+    """
+    kind, name = _event_target(target)
+    with daemon_client() as client:
+        if not follow:
+            found = client.events(kind=kind, name=name, limit=limit)
+            if not found:
+                err_console.print("No events.")
+                return
+            console.print(events_table(found))
+            return
+        try:
+            for event in client.follow_events(kind=kind, name=name, limit=limit):
+                console.print(event_line(event))
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+
+def _event_target(target: str | None) -> tuple[str | None, str | None]:
+    """KIND/NAME or KIND to filter events on; `source/dir:app.yaml` names a watched file."""
+    if not target:
+        return None, None
+    kind_text, sep, name = target.partition("/")
+    if kind_text.strip().lower() in ("source", "sources"):
+        return "Source", (name if sep else None) or None
+    return split_target(target, None)
+
+
+@app.command()
+def logs(
+    name: Annotated[str, typer.Argument(help="Container name (or container/NAME).")],
+    follow: Annotated[
+        bool, typer.Option("-f", "--follow", help="Keep streaming new output (Ctrl-C stops).")
+    ] = False,
+    tail: Annotated[
+        int | None, typer.Option(min=0, help="Only the last N lines.", show_default="all")
+    ] = None,
+) -> None:
+    """Print a Container's output (stdout and stderr).
+
+    Example: dockform logs web -f --tail 20
+    """
+    if "/" in name:
+        kind, object_name = split_target(name, None)
+        if kind != "Container" or not object_name:
+            raise fail("logs takes a Container name, e.g. `dockform logs web`", 2)
+        name = object_name
+    out = sys.stdout.buffer
+    with daemon_client() as client:
+        try:
+            for chunk in client.logs(name, tail=tail, follow=follow):
+                out.write(chunk)
+                out.flush()
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except BrokenPipeError:  # `dockform logs web | head`
+            raise typer.Exit(0) from None
+
+
+# --- changing state
+
+
+@app.command()
 def delete(
-    target: Annotated[str | None, typer.Argument(help="KIND/NAME or KIND")] = None,
+    target: Annotated[
+        str | None,
+        typer.Argument(help="KIND/NAME or KIND", autocompletion=_complete_target),
+    ] = None,
     name: Annotated[str | None, typer.Argument(help="NAME when KIND is separate.")] = None,
     filename: FilesOption = [],  # noqa: B006
+    ignore_not_found: Annotated[
+        bool, typer.Option("--ignore-not-found", help="An absent object is not an error.")
+    ] = False,
 ) -> None:
     """Delete objects by name or by the manifests that describe them.
 
     Example: dockform delete container/web   or   dockform delete -f examples/hello/
     """
-    keys: list[tuple[str, str]] = []
+    if filename and target:
+        raise fail("give KIND/NAME or -f PATH, not both", 2)
     if filename:
         keys = [(loaded.kind, loaded.name) for loaded in load_or_exit(filename)]
     elif target:
@@ -220,21 +451,51 @@ def delete(
         keys = [(kind, object_name)]
     else:
         raise fail("delete needs KIND/NAME, KIND NAME or -f PATH", 2)
+    missing = 0
     with daemon_client() as client:
         for kind, object_name in keys:
-            client.delete(plural(kind), object_name)
+            try:
+                client.delete(plural(kind), object_name)
+            except ClientError as error:
+                if error.status != 404:
+                    raise
+                if not ignore_not_found:
+                    err_console.print(f"error: {kind.lower()}/{object_name} not found")
+                    missing += 1
+                continue
             console.print(f"{kind.lower()}/{object_name} deleted")
+    if missing:
+        raise typer.Exit(1)
+
+
+# --- offline
 
 
 @app.command()
 def validate(filename: FilesOption = []) -> None:  # noqa: B006
-    """Check manifests offline (no daemon needed).
+    """Check manifests offline (no daemon needed): every problem with file, line and field.
+
+    Host-access settings are valid, but are listed as warnings: a daemon refuses them unless
+    it runs with --allow-host-access.
 
     Example: dockform validate -f app.yaml
     """
     manifests = load_or_exit(filename)
     for loaded in manifests:
         console.print(f"{loaded.kind.lower()}/{loaded.name} valid ({loaded.file}:{loaded.line})")
+    for issue in host_access_issues(manifests, _texts(manifests)):
+        err_console.print(f"warning: {issue}")
+
+
+def _texts(manifests: Sequence[LoadedManifest]) -> dict[str, str]:
+    texts = {}
+    for file in {loaded.file for loaded in manifests}:
+        try:
+            with open(file, encoding="utf-8-sig") as handle:
+                texts[file] = handle.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+    return texts
 
 
 @app.command()
@@ -256,19 +517,8 @@ def version() -> None:
     try:
         with DockformClient() as client:
             console.print(f"daemon: {client.version()['version']}")
-    except (DaemonUnreachable, ClientError) as error:
+    except (DaemonUnreachable, ClientError, ValueError) as error:
         console.print(f"daemon: unreachable ({str(error).splitlines()[0]})")
-
-
-def _selector(selectors: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for selector in selectors:
-        for part in selector.split(","):
-            key, sep, value = part.partition("=")
-            if not sep or not key:
-                raise fail(f"label selector {part!r} must look like key=value", 2)
-            labels[key] = value
-    return labels
 
 
 @app.command()
@@ -280,20 +530,40 @@ def daemon(
         str | None, typer.Option(help="SQLAlchemy URL (default sqlite in --home).")
     ] = None,
     listen: Annotated[
-        str | None, typer.Option(help="Also serve TCP, e.g. tcp://127.0.0.1:7420 (token required).")
+        str | None,
+        typer.Option(help="Also serve TCP, e.g. tcp://127.0.0.1:7420 (bearer token required)."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Reconcile workers.")] = 4,
     resync: Annotated[float, typer.Option(min=1.0, help="Seconds between full resyncs.")] = 60.0,
     label: Annotated[
-        list[str], typer.Option(help="Extra label k=v on every Docker object created.")
+        list[str],
+        typer.Option(metavar="K=V", help="Extra label on every Docker object created."),
     ] = [],  # noqa: B006
     docker_host: Annotated[
         str | None, typer.Option(help="Docker Engine URL (default DOCKER_HOST).")
     ] = None,
+    allow_host_access: Annotated[
+        bool,
+        typer.Option(
+            "--allow-host-access",
+            help="Accept Containers with privileged, hostNetwork/PID/IPC or mounts of /, /etc "
+            "or the Docker socket (refused by default).",
+        ),
+    ] = False,
+    watch: Annotated[
+        list[str],
+        typer.Option(
+            metavar="DIR",
+            help="Apply every *.yaml/*.yml below DIR, each file its own source; repeatable.",
+        ),
+    ] = [],  # noqa: B006
+    rescan: Annotated[
+        float, typer.Option(min=1.0, help="Seconds between full rescans of --watch DIRs.")
+    ] = 30.0,
 ) -> None:
-    """Run the controller, the sources and the API (unix socket, optional TCP).
+    """Run the controller, the sources and the API (unix socket, optional TCP) until SIGTERM.
 
-    Example: dockform daemon --watch ./manifests
+    Example: dockform daemon --watch ./manifests --listen tcp://127.0.0.1:7420
     """
     from cli.daemon import DaemonOptions, run_daemon
 
@@ -305,6 +575,9 @@ def daemon(
         resync_s=resync,
         extra_labels=_selector(label),
         docker_host=docker_host,
+        allow_host_access=allow_host_access,
+        watch=list(watch),
+        rescan_s=rescan,
     )
     try:
         run_daemon(options)

@@ -1,7 +1,12 @@
-"""Rendering resources for people: tables (rich), YAML and JSON, ages and ready marks."""
+"""Rendering for people: resource and event tables, YAML and JSON, describe, spec diffs.
+
+Pure functions from the API's JSON to text; the commands in `cli.main` print what they return.
+The consoles never interpret markup or emoji codes: manifests are full of `[...]` and `:x:`.
+"""
 
 from __future__ import annotations
 
+import difflib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -9,14 +14,17 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
 def age(timestamp: str | None) -> str:
     if not timestamp:
         return "-"
-    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    try:
+        then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "?"
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     seconds = int((datetime.now(UTC) - then).total_seconds())
@@ -168,3 +176,66 @@ def describe_text(item: dict[str, Any], events: list[dict[str, Any]]) -> str:
 
 def _pairs(mapping: dict[str, str]) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(mapping.items())) or "-"
+
+
+def events_table(events: list[dict[str, Any]]) -> str:
+    rows = [event_row(event) for event in events]
+    return text_table(["LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"], rows)
+
+
+def event_row(event: dict[str, Any]) -> list[str]:
+    target = f"{event['kind'].lower()}/{event['name']}" if event.get("name") else event["kind"]
+    return [
+        age(event.get("lastTime")),
+        event.get("type", ""),
+        event.get("reason", ""),
+        target,
+        str(event.get("count", 1)),
+        " ".join(str(event.get("message", "")).split()),
+    ]
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """One followed event: its time, so a scrolling log reads without a header."""
+    when = str(event.get("lastTime", ""))[:19].replace("T", " ")
+    _, kind_type, reason, target, _, message = event_row(event)
+    return f"{when}  {kind_type:<7}  {reason:<18} {target}: {message}"
+
+
+def _diff_document(
+    spec: dict[str, Any] | None, metadata: dict[str, Any] | None, show_source: bool
+) -> list[str]:
+    if spec is None:
+        return []
+    document: dict[str, Any] = {}
+    shown = {
+        key: value
+        for key, value in (metadata or {}).items()
+        if value and (key != "source" or show_source)
+    }
+    if shown:
+        document["metadata"] = shown
+    document["spec"] = spec
+    return as_yaml(document).splitlines(keepends=True)
+
+
+def spec_diff(item: dict[str, Any]) -> str:
+    """The unified diff of one diff result: stored (live) against the manifest.
+
+    A new object is all added, a pruned one all removed. Labels and annotations appear when
+    set, the owning source when it changes (a forced take-over).
+    """
+    old_meta, new_meta = item.get("oldMetadata"), item.get("newMetadata")
+    show_source = (
+        old_meta is not None
+        and new_meta is not None
+        and old_meta.get("source") != new_meta.get("source")
+    )
+    target = f"{item['kind'].lower()}/{item['name']}"
+    lines = difflib.unified_diff(
+        _diff_document(item.get("old"), old_meta, show_source),
+        _diff_document(item.get("new"), new_meta, show_source),
+        fromfile=f"live/{target}" if item.get("old") is not None else "/dev/null",
+        tofile=f"manifest/{target}" if item.get("new") is not None else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

@@ -80,6 +80,7 @@ class Store:
         self._event_trim_every = max(1, min(EVENT_TRIM_EVERY, event_limit // 10))
         self._event_inserts = 0
         self._event_lock = threading.Lock()
+        self._sync_requests: set[Key] = set()  # see request_sync
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
@@ -375,6 +376,31 @@ class Store:
         with self.write_session() as session:
             result = session.execute(delete(SourceRow).where(SourceRow.name == name))
             return bool(getattr(result, "rowcount", 0))
+
+    # --- sync requests -------------------------------------------------------------------------
+
+    def request_sync(self, kind: str, name: str) -> Resource:
+        """Ask the controller to act on `kind/name` now (a webhook's "fetch now").
+
+        Desired state is not written: the request is a nudge kept in memory until the
+        reconciler takes it (`take_sync_request`), and listeners hear the key as after a write.
+        A daemon that stops before acting loses it, and polls at start anyway.
+        """
+        resource = self.get(kind, name)
+        if resource is None:
+            raise NotFound(kind, name)
+        with self._listeners_lock:
+            self._sync_requests.add((kind, name))
+        self.notify([(kind, name)])
+        return resource
+
+    def take_sync_request(self, kind: str, name: str) -> bool:
+        """True once per `request_sync` of `kind/name` since the last take."""
+        with self._listeners_lock:
+            if (kind, name) not in self._sync_requests:
+                return False
+            self._sync_requests.discard((kind, name))
+            return True
 
     # --- apply and health ----------------------------------------------------------------------
 

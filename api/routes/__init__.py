@@ -1,1 +1,1 @@
-"""One router per concern: resources, apply/diff, events, system."""
+"""One router per concern: resources, apply/diff, events, logs, sources, system."""

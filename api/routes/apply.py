@@ -1,103 +1,106 @@
-"""`POST /v1/apply` and `POST /v1/diff`: one code path (store.apply), diff and dry-run write
-nothing. The body is YAML or JSON manifests; relative paths must already be resolved."""
+"""`POST /v1/apply` and `POST /v1/diff`: one code path (`store.apply`); a dry run and a diff
+run it to the end and roll back, so they refuse exactly what apply would and write nothing.
+
+Before the store sees anything, the body is read within its size limit and loaded
+(`api.body`), and the host-access policy (`manifests.policy`) is checked: a Container with
+host powers is a 403 unless the daemon allows host access.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import StateDep
-from api.errors import ApiError
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.loader import LoadedManifest, load_text
-from manifests.models import Image
+from api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
+from api.deps import AppState, StateDep
+from api.errors import ApiError, responses
+from api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
+from manifests.policy import ALLOW_FLAG, host_access_issues
 from store.apply import ApplyRequest, ObjectResult, apply
+from store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["apply"])
 
-SOURCE_PATTERN = r"^(cli|dir:.{1,1024}|git:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$"
+SOURCE_PATTERN = r"^(cli|dir:[^\x00-\x1f]{1,1024}|git:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$"
+
+DryRun = Annotated[
+    bool, Query(alias="dryRun", description="Run everything, write nothing, report the results.")
+]
+Prune = Annotated[bool, Query(description="Delete this source's objects that are not in the body.")]
+AllowEmpty = Annotated[
+    bool,
+    Query(alias="allowEmpty", description="Let prune delete every object of the source."),
+]
+Force = Annotated[bool, Query(description="Take over objects owned by another source.")]
+Source = Annotated[
+    str,
+    Query(
+        pattern=SOURCE_PATTERN,
+        max_length=1100,
+        description="Who applies: cli, dir:<file> or git:<name>. Prune only touches its objects.",
+    ),
+]
+
+_ERRORS = responses(400, 403, 409, 413, 415, 422)
 
 
-async def read_manifests(request: Request, max_bytes: int) -> list[LoadedManifest]:
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise ApiError(413, f"request body is larger than {max_bytes} bytes")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ApiError(400, f"request body is not UTF-8 text: {error}") from error
-    filename = request.headers.get("x-dockform-filename", "<request>")[:512]
-    manifests = load_text(text, filename=filename)
-    _require_absolute_paths(manifests)
-    return manifests
+def check_host_access(state: AppState, body: ManifestBody) -> None:
+    if state.allow_host_access:
+        return
+    issues = host_access_issues(body.manifests, {body.filename: body.text})
+    if not issues:
+        return
+    listed = "\n".join(str(issue) for issue in issues)
+    raise ApiError(
+        403,
+        f"{len(issues)} host-access setting(s) refused, nothing was applied; the daemon "
+        f"allows them only when started with {ALLOW_FLAG}\n{listed}",
+        [issue.to_dict() for issue in issues],
+    )
 
 
-def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
-    issues = []
-    for loaded in manifests:
-        manifest = loaded.manifest
-        if not isinstance(manifest, Image):
-            continue
-        paths = []
-        if manifest.spec.build is not None:
-            paths.append(("spec.build.context", manifest.spec.build.context))
-        if manifest.spec.load is not None:
-            paths.append(("spec.load.path", manifest.spec.load.path))
-        for field_path, value in paths:
-            if not value.startswith("/"):
-                issues.append(
-                    ManifestIssue(
-                        file=loaded.file,
-                        document=loaded.document,
-                        line=loaded.line,
-                        path=field_path,
-                        message=(
-                            f"{value!r} is relative; through the API it must be absolute "
-                            "(the dockform CLI resolves it against the manifest's directory)"
-                        ),
-                        kind=loaded.kind,
-                        name=loaded.name,
-                    )
-                )
-    if issues:
-        raise ManifestError(issues)
+async def run_apply(
+    state: AppState, body: ManifestBody, request: ApplyRequest
+) -> list[ObjectResult]:
+    check_host_access(state, body)
+    # The store blocks on SQLite's write lock: keep that off the event loop.
+    return await run_in_threadpool(apply, state.store, request)
 
 
-def result_body(results: list[ObjectResult], dry_run: bool) -> dict[str, Any]:
-    changed = any(result.action != "unchanged" for result in results)
-    return {
-        "dryRun": dry_run,
-        "changed": changed,
-        "results": [
-            {
-                "kind": result.kind,
-                "name": result.name,
-                "action": result.action,
-                "generation": result.generation,
-            }
-            for result in results
-        ],
-    }
+def _result(result: ObjectResult) -> ApplyResult:
+    return ApplyResult(
+        kind=result.kind, name=result.name, action=result.action, generation=result.generation
+    )
 
 
-@router.post("/apply", summary="Apply manifests (YAML or JSON body)")
+@router.post(
+    "/apply",
+    summary="Apply manifests (YAML or JSON body)",
+    response_model=ApplyResponse,
+    responses=_ERRORS,
+    openapi_extra={"requestBody": REQUEST_BODY_DOC},
+)
 async def apply_manifests(
     request: Request,
     state: StateDep,
-    dry_run: bool = Query(default=False, alias="dryRun"),
-    prune: bool = Query(default=False),
-    allow_empty: bool = Query(default=False, alias="allowEmpty"),
-    force: bool = Query(default=False),
-    source: str = Query(default="cli", pattern=SOURCE_PATTERN, max_length=1100),
-) -> dict[str, Any]:
-    manifests = await read_manifests(request, state.max_body_bytes)
-    results = apply(
-        state.store,
+    dry_run: DryRun = False,
+    prune: Prune = False,
+    allow_empty: AllowEmpty = False,
+    force: Force = False,
+    source: Source = "cli",
+) -> ApplyResponse:
+    """Create, configure or leave unchanged every object in the body, all or nothing.
+
+    Each result's action is created, configured, unchanged or pruned.
+    """
+    body = await read_manifests(request, state.max_body_bytes)
+    results = await run_apply(
+        state,
+        body,
         ApplyRequest(
-            manifests=manifests,
+            manifests=body.manifests,
             source=source,
             prune=prune,
             allow_empty=allow_empty,
@@ -105,31 +108,76 @@ async def apply_manifests(
             dry_run=dry_run,
         ),
     )
-    return result_body(results, dry_run)
+    return ApplyResponse(
+        dry_run=dry_run,
+        changed=any(result.changed for result in results),
+        results=[_result(result) for result in results],
+    )
 
 
-@router.post("/diff", summary="What apply would change, with old and new specs")
+@router.post(
+    "/diff",
+    summary="What apply would change, with old and new specs",
+    response_model=DiffResponse,
+    responses=_ERRORS,
+    openapi_extra={"requestBody": REQUEST_BODY_DOC},
+)
 async def diff_manifests(
     request: Request,
     state: StateDep,
-    prune: bool = Query(default=False),
-    force: bool = Query(default=True),
-    source: str = Query(default="cli", pattern=SOURCE_PATTERN, max_length=1100),
-) -> dict[str, Any]:
-    manifests = await read_manifests(request, state.max_body_bytes)
-    results = apply(
-        state.store,
+    prune: Prune = False,
+    allow_empty: AllowEmpty = False,
+    force: Force = False,
+    source: Source = "cli",
+) -> DiffResponse:
+    """A dry-run apply with the same parameters, answering old and new spec and metadata."""
+    body = await read_manifests(request, state.max_body_bytes)
+    results = await run_apply(
+        state,
+        body,
         ApplyRequest(
-            manifests=manifests,
+            manifests=body.manifests,
             source=source,
             prune=prune,
-            allow_empty=True,
+            allow_empty=allow_empty,
             force=force,
             dry_run=True,
         ),
     )
-    body = result_body(results, True)
-    for item, result in zip(body["results"], results, strict=True):
-        item["old"] = result.old_spec
-        item["new"] = result.new_spec
-    return body
+    desired = {
+        (loaded.kind, loaded.name): ObjectMetadata(
+            labels=dict(loaded.manifest.metadata.labels),
+            annotations=dict(loaded.manifest.metadata.annotations),
+            source=source,
+        )
+        for loaded in body.manifests
+    }
+    stored = await run_in_threadpool(_stored, state, results)
+    items = []
+    for result in results:
+        current = stored.get((result.kind, result.name))
+        items.append(
+            DiffResult(
+                **_result(result).model_dump(),
+                old=result.old_spec,
+                new=result.new_spec,
+                old_metadata=None if current is None else _metadata(current),
+                new_metadata=desired.get((result.kind, result.name)),
+            )
+        )
+    return DiffResponse(changed=any(result.changed for result in results), results=items)
+
+
+def _stored(state: AppState, results: list[ObjectResult]) -> dict[tuple[str, str], Resource]:
+    found = {}
+    for result in results:
+        resource = state.store.get(result.kind, result.name)
+        if resource is not None:
+            found[resource.key] = resource
+    return found
+
+
+def _metadata(resource: Resource) -> ObjectMetadata:
+    return ObjectMetadata(
+        labels=resource.labels, annotations=resource.annotations, source=resource.source
+    )

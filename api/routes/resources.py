@@ -1,52 +1,111 @@
 """`GET /v1/{kinds}`, `GET /v1/{kinds}/{name}`, `DELETE /v1/{kinds}/{name}`: store reads and
-deletion requests. The controller does the teardown; DELETE answers 202 at once."""
+deletion requests. The controller does the teardown; DELETE answers 202 at once.
+
+`kinds` is a kind name as `manifests.kinds` reads it (documented as the plural lowercase
+names; an unknown one is a 404 naming the known ones) and `name` must be a DNS label (else
+422), so no path reaches the store unchecked.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import StoreDep
-from api.errors import ApiError
-from manifests.kinds import canonical_kind
+from api.errors import ApiError, responses
+from api.models import DeleteAccepted, ResourceList
+from manifests.kinds import PLURALS, canonical_kind
+from manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
 from store.errors import NotFound
+from store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["resources"])
 
 
+KINDS_IN_PATHS = sorted(PLURALS.values())
+
+# Documented as the plural lowercase names (so clients and fuzzers use those), while any
+# spelling manifests.kinds knows (`Container`, `container`) is accepted; others are a 404.
+KindsPath = Annotated[
+    str,
+    Path(
+        max_length=64,
+        description="Plural lowercase kind: "
+        + ", ".join(KINDS_IN_PATHS)
+        + " (singular and any case are accepted too)",
+        json_schema_extra={"enum": KINDS_IN_PATHS},
+    ),
+]
+NamePath = Annotated[
+    str,
+    Path(
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX_LENGTH,
+        description="Object name (DNS label)",
+        examples=["web"],
+    ),
+]
+LabelQuery = Annotated[
+    list[str],
+    Query(
+        max_length=64,
+        description="Label selector key=value; repeat, or separate with commas, for AND.",
+        examples=[["app=web"]],
+    ),
+]
+
+
 def parse_selector(selectors: list[str]) -> dict[str, str]:
-    """`?label=app=web&label=tier=front` -> {"app": "web", "tier": "front"}."""
+    """`?label=app=web&label=tier=front` (or `app=web,tier=front`) -> {"app": "web", ...}."""
     labels: dict[str, str] = {}
     for selector in selectors:
         for part in selector.split(","):
             key, sep, value = part.partition("=")
             if not sep or not key.strip():
-                raise ApiError(400, f"label selector {part!r} must look like key=value")
+                raise ApiError(
+                    400,
+                    f"label selector {part[:100]!r} must look like key=value",
+                    [{"path": "label", "message": "expected key=value"}],
+                )
             labels[key.strip()] = value.strip()
     return labels
 
 
-@router.get("/{kinds}", summary="List objects of a kind")
-def list_objects(
-    kinds: str, store: StoreDep, label: list[str] = Query(default=[], max_length=64)
-) -> dict[str, Any]:
+@router.get(
+    "/{kinds}",
+    summary="List objects of a kind",
+    response_model=ResourceList,
+    responses=responses(400, 404, 422),
+)
+def list_objects(kinds: KindsPath, store: StoreDep, label: LabelQuery = []) -> ResourceList:  # noqa: B006 - FastAPI copies defaults
     kind = canonical_kind(kinds)
-    items = store.list(kind, labels=parse_selector(label) or None)
-    return {"kind": kind, "items": [item.dump() for item in items]}
+    return ResourceList(kind=kind, items=store.list(kind, labels=parse_selector(label) or None))
 
 
-@router.get("/{kinds}/{name}", summary="Get one object with its status")
-def get_object(kinds: str, name: str, store: StoreDep) -> dict[str, Any]:
+@router.get(
+    "/{kinds}/{name}",
+    summary="Get one object with its status",
+    response_model=Resource,
+    responses=responses(404, 422),
+)
+def get_object(kinds: KindsPath, name: NamePath, store: StoreDep) -> Resource:
     kind = canonical_kind(kinds)
     resource = store.get(kind, name)
     if resource is None:
         raise NotFound(kind, name)
-    return resource.dump()
+    return resource
 
 
-@router.delete("/{kinds}/{name}", status_code=202, summary="Request deletion of an object")
-def delete_object(kinds: str, name: str, store: StoreDep) -> dict[str, Any]:
+@router.delete(
+    "/{kinds}/{name}",
+    status_code=202,
+    summary="Request deletion of an object",
+    response_model=DeleteAccepted,
+    responses=responses(404, 422),
+)
+def delete_object(kinds: KindsPath, name: NamePath, store: StoreDep) -> DeleteAccepted:
+    """Mark the object for deletion; the controller tears it down, then it disappears."""
     kind = canonical_kind(kinds)
     resource = store.request_deletion(kind, name)
-    return {"kind": kind, "name": name, "status": "deleting", "resource": resource.dump()}
+    return DeleteAccepted(kind=kind, name=name, resource=resource)

@@ -1,0 +1,87 @@
+"""`GET /v1/events`: recent events from the store, or with `?follow=true` a server-sent event
+stream of new ones (`api.streams.event_stream`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import StateDep
+from api.errors import ApiError, responses
+from api.models import EventList
+from api.streams import event_stream
+from manifests.kinds import UnknownKindError, canonical_kind
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+# SQLite integers are signed 64-bit; a larger cursor would overflow inside the driver.
+MAX_ID = 2**62
+
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Events oldest first; with follow=true a text/event-stream of "
+        "`id: <id>` / `data: <event JSON>` messages",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/events",
+    summary="Recent events, oldest first; ?follow=true streams new ones (SSE)",
+    response_model=EventList,
+    responses={**_STREAM_DOC, **responses(422)},
+)
+async def list_events(
+    request: Request,
+    state: StateDep,
+    kind: Annotated[
+        str | None,
+        Query(max_length=64, description="Kind, singular or plural, any case; or Source"),
+    ] = None,
+    name: Annotated[str | None, Query(max_length=253, description="Object name")] = None,
+    since_id: Annotated[
+        int | None,
+        Query(alias="sinceId", ge=0, le=MAX_ID, description="Only events after this id"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    follow: Annotated[bool, Query(description="Keep the connection and stream (SSE)")] = False,
+    last_event_id: Annotated[
+        int | None,
+        Header(alias="Last-Event-ID", ge=0, le=MAX_ID, description="SSE resume cursor"),
+    ] = None,
+) -> EventList | StreamingResponse:
+    canonical = _kind(kind)
+    if follow:
+        return StreamingResponse(
+            event_stream(
+                request,
+                state,
+                kind=canonical,
+                name=name,
+                since_id=since_id if since_id is not None else last_event_id,
+                limit=limit,
+            ),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    items = await run_in_threadpool(state.store.list_events, canonical, name, since_id, limit)
+    return EventList(items=items)
+
+
+# Watched files are not objects, but their apply errors are events of kind Source.
+SOURCE_EVENT_KIND = "Source"
+
+
+def _kind(text: str | None) -> str | None:
+    if not text:
+        return None
+    if text.strip().lower() in ("source", "sources"):
+        return SOURCE_EVENT_KIND
+    try:
+        return canonical_kind(text)
+    except UnknownKindError as error:
+        raise ApiError(422, str(error), [{"path": "kind", "message": str(error)}]) from error

@@ -1,0 +1,60 @@
+"""`GET /v1/containers/{name}/logs`: a Container's output, through the controller facade (the
+API itself never talks to Docker). Plain text, stdout and stderr interleaved as written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import AppState, StateDep
+from api.errors import ApiError, responses
+from api.routes.resources import NamePath
+from api.streams import log_stream
+from controller.facade import NoSuchContainer
+
+router = APIRouter(prefix="/v1", tags=["logs"])
+
+
+@router.get(
+    "/containers/{name}/logs",
+    summary="Container output (stdout and stderr)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The log text; with follow=true it streams until the container "
+            "stops or the client goes",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **responses(404, 422, 503),
+    },
+)
+async def container_logs(
+    request: Request,
+    name: NamePath,
+    state: StateDep,
+    tail: Annotated[
+        int | None, Query(ge=0, le=100_000, description="Only the last N lines")
+    ] = None,
+    follow: Annotated[bool, Query(description="Keep streaming new output")] = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, name, tail, follow)
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+def _open_logs(state: AppState, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
+    if state.store.get("Container", name) is None:
+        raise ApiError(404, f"Container/{name} not found")
+    if state.controller is None:
+        raise ApiError(503, "the controller is not running; logs come through it")
+    try:
+        return state.controller.container_logs(name, tail, follow)
+    except NoSuchContainer as error:
+        raise ApiError(404, f"{error}; `dockform describe container/{name}` says why") from error
+    except Exception as error:
+        # The facade's engine errors are runtime types the API must not import (layering):
+        # whatever else fails here is the Docker Engine not answering as it should.
+        raise ApiError(503, f"cannot read the logs of Container/{name}: {error}") from error

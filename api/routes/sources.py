@@ -1,0 +1,78 @@
+"""`GET /v1/sources`: every source that applied objects (the CLI, watched files, git sources),
+with what it applied, when, its last error and the objects it owns; `GET /v1/sources/{name}`
+for one. `POST /v1/gitsources/{name}/sync`: fetch a GitSource now (for webhooks).
+
+The sync route only asks (`Store.request_sync`): the GitSource reconciler fetches on its
+next pass, at once, without waiting for its interval. The answer is 202; the result shows in
+the GitSource's status (`commit`, `fetchedAt`) and events.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+
+from api.deps import StoreDep
+from api.errors import ApiError, responses
+from api.models import ApiModel, SourceList
+from manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
+from store.errors import NotFound
+from store.types import SourceRecord
+
+router = APIRouter(prefix="/v1", tags=["sources"])
+
+GIT_SOURCE = "GitSource"
+
+
+class SyncAccepted(ApiModel):
+    kind: str = GIT_SOURCE
+    name: str
+    status: Literal["sync requested"] = "sync requested"
+    commit: str | None = None  # the commit applied before this sync
+
+
+@router.get("/sources", summary="Every source and the objects it owns", response_model=SourceList)
+def list_sources(store: StoreDep) -> SourceList:
+    return SourceList(items=store.list_sources())
+
+
+@router.get(
+    "/sources/{name:path}",
+    summary="One source: cli, dir:<file> or git:<name>",
+    response_model=SourceRecord,
+    responses=responses(404),
+)
+def get_source(name: str, store: StoreDep) -> SourceRecord:
+    record = store.get_source(name)
+    if record is None:
+        raise ApiError(404, f"source {name[:200]!r} not found; GET /v1/sources lists them")
+    return record
+
+
+@router.post(
+    "/gitsources/{name}/sync",
+    status_code=202,
+    summary="Fetch a GitSource now (webhook)",
+    response_model=SyncAccepted,
+    responses=responses(404, 409, 422),
+)
+def sync_gitsource(
+    name: Annotated[
+        str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH, description="GitSource name")
+    ],
+    store: StoreDep,
+) -> SyncAccepted:
+    """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
+    resource = store.get(GIT_SOURCE, name)
+    if resource is None:
+        raise NotFound(GIT_SOURCE, name)
+    if resource.deleting:
+        raise ApiError(409, f"{GIT_SOURCE}/{name} is being deleted")
+    if resource.spec.get("suspend"):
+        raise ApiError(
+            409, f"{GIT_SOURCE}/{name} is suspended: set spec.suspend to false to sync it"
+        )
+    store.request_sync(GIT_SOURCE, name)
+    commit = resource.status.observed.get("commit")
+    return SyncAccepted(name=name, commit=str(commit) if commit else None)

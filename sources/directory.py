@@ -1,0 +1,281 @@
+"""Watched directories, one file at a time: read, check, apply with prune, record the outcome.
+
+Every `*.yaml` / `*.yml` below a watched directory is its own source, named
+`dir:<path relative to the directory>`. `DirectorySync.sync(path)` looks at what is on disk now
+(level-triggered: which event led here does not matter) and makes the store agree:
+
+- a file present and valid is applied through `store.apply` with prune, at revision = the
+  sha256 of its bytes; an unchanged file is not applied again;
+- a file gone deletes its source's objects (prune to the empty set) and the source record;
+- a file that cannot be used (invalid YAML or manifest, binary, too large, no manifests, refused
+  by the daemon's policy, an ownership conflict) is a Warning event and the source's
+  `lastError`; nothing is deleted, and the objects of its last good version keep running.
+
+Events are about the source, not its objects: kind `Source`, name = the source name (cut to
+the store's 255 characters). An empty file is left alone: it is what a writer makes first.
+
+When two watched directories hold the same relative path, the first directory given wins and
+the other file is reported (`Shadowed`) and not applied. A file moved or renamed inside the
+watched directories keeps its objects running: the new source takes over the objects of a
+`dir:` source whose file is gone, and the old source then has nothing left to prune.
+`sources.watch` decides when to call `sync`; this module never waits or watches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from manifests.errors import ManifestError, ManifestIssue
+from manifests.loader import LoadedManifest, load_text
+from sources.files import (
+    FileChanging,
+    FileProblem,
+    ManifestCheck,
+    is_manifest_path,
+    read_manifest_file,
+    summarize,
+)
+from store.apply import ApplyRequest, ObjectResult
+from store.errors import StoreError
+from store.repository import Store
+from store.types import EventType
+
+log = logging.getLogger("dockform.sources.dir")
+
+SOURCE_PREFIX = "dir:"
+EVENT_KIND = "Source"
+EVENT_NAME_LENGTH = 255
+SOURCE_NAME_LENGTH = 1024
+
+Action = Literal["applied", "unchanged", "deleted", "invalid", "failed", "skipped", "ignored"]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What `sync` did about one path; `retry` asks the caller to look again later."""
+
+    source: str
+    action: Action
+    message: str = ""
+    retry: bool = False
+
+
+class DirectorySync:
+    def __init__(
+        self, store: Store, roots: Sequence[str], check: ManifestCheck | None = None
+    ) -> None:
+        self._store = store
+        self.roots = [os.path.abspath(root) for root in roots]
+        self._check = check
+        # source -> (path, signature) of the last version looked at, so a rescan does not
+        # read, parse and apply (or report) the same content again.
+        self._seen: dict[str, tuple[str, str]] = {}
+
+    # --- names ---------------------------------------------------------------------------------
+
+    def source_of(self, path: str) -> str | None:
+        """`dir:<relative path>` for a manifest path below a watched directory, else None."""
+        for root in self.roots:
+            if is_manifest_path(root, path):
+                return SOURCE_PREFIX + os.path.relpath(path, root)
+        return None
+
+    def owner_path(self, source: str) -> str | None:
+        """The file that feeds `source` now: the first watched directory holding it."""
+        relative = source.removeprefix(SOURCE_PREFIX)
+        for root in self.roots:
+            candidate = os.path.join(root, relative)
+            if os.path.isfile(candidate) and is_manifest_path(root, candidate):
+                return candidate
+        return None
+
+    def recorded_paths(self) -> list[str]:
+        """Paths of the `dir:` sources recorded in the store below the watched directories.
+
+        A directory that is missing right now (unmounted, being replaced) is left out, so its
+        sources are not mistaken for deleted files.
+        """
+        live_roots = [root for root in self.roots if os.path.isdir(root)]
+        paths: set[str] = set()
+        for record in self._store.list_sources():
+            if record.type != "dir" or not record.path:
+                continue
+            if any(is_manifest_path(root, record.path) for root in live_roots):
+                paths.add(record.path)
+        return sorted(paths)
+
+    # --- sync ----------------------------------------------------------------------------------
+
+    def sync(self, path: str, quiet: Callable[[str], bool] | None = None) -> FileOutcome:
+        """Make the store agree with the file at `path` as it is now.
+
+        `quiet(path)` is asked after the file is read and before anything is applied: False
+        (a new event arrived meanwhile) drops what was read, the next look applies it.
+        """
+        path = os.path.abspath(path)
+        source = self.source_of(path)
+        if source is None:
+            return FileOutcome("", "ignored", f"{path} is not a manifest below a watched directory")
+        if len(source) > SOURCE_NAME_LENGTH:
+            issue = _file_issue(path, "path is too long for a source name; shorten it")
+            return self._invalid(source[:SOURCE_NAME_LENGTH], path, [issue], "name-too-long")
+        owner = self.owner_path(source)
+        if owner is None:
+            return self._remove(source, path)
+        if owner != path:
+            if os.path.lexists(path):
+                return self._shadowed(source, path, owner)
+            path = owner  # this copy went away; the other directory's copy feeds the source now
+        return self._apply(source, path, quiet)
+
+    def _apply(self, source: str, path: str, quiet: Callable[[str], bool] | None) -> FileOutcome:
+        try:
+            file = read_manifest_file(path)
+        except FileChanging as changing:
+            return FileOutcome(source, "skipped", str(changing), retry=True)
+        except FileProblem as problem:
+            return self._invalid(source, path, [problem.issue], problem.signature)
+        if file.size == 0:
+            return FileOutcome(source, "skipped", f"{path} is empty")
+        if self._seen.get(source) == (path, file.digest):
+            return FileOutcome(source, "unchanged")
+        record = self._store.get_source(source)
+        if record is not None and (record.revision, record.path, record.last_error) == (
+            file.digest,
+            path,
+            None,
+        ):
+            # Applied at this content before (a restart): nothing to do.
+            self._seen[source] = (path, file.digest)
+            return FileOutcome(source, "unchanged")
+        try:
+            loaded = load_text(file.text, filename=path, base_dir=os.path.dirname(path))
+        except ManifestError as error:
+            return self._invalid(source, path, error.issues, file.digest)
+        if not loaded:
+            message = "no manifests in the file; delete the file to delete its objects"
+            return self._invalid(source, path, [_file_issue(path, message)], file.digest)
+        issues = self._check(loaded, {path: file.text}) if self._check is not None else []
+        if issues:
+            return self._invalid(source, path, issues, file.digest)
+        if quiet is not None and not quiet(path):
+            return FileOutcome(source, "skipped", f"{path} changed again before it was applied")
+        try:
+            results = self._store.apply(
+                ApplyRequest(
+                    manifests=loaded,
+                    source=source,
+                    prune=True,
+                    force=self._takes_over(source, loaded),
+                    revision=file.digest,
+                )
+            )
+        except StoreError as error:
+            return self._failed(source, path, str(error))
+        except SQLAlchemyError as error:
+            log.warning("applying %s failed in the store: %s", path, error)
+            return FileOutcome(source, "failed", str(error), retry=True)
+        self._store.upsert_source(source, "dir", path=path)
+        self._seen[source] = (path, file.digest)
+        changes = _changes(results)
+        if changes:
+            message = f"applied {path} (revision {file.digest[:12]}): {changes}"
+            self._event(source, "Normal", "Applied", message)
+            log.info("%s: %s", source, message)
+        return FileOutcome(source, "applied", changes or "no changes")
+
+    def _takes_over(self, source: str, loaded: Sequence[LoadedManifest]) -> bool:
+        """Whether this apply may take objects over: only when every object owned elsewhere
+        belongs to a `dir:` source whose file is gone (the file was moved or renamed)."""
+        orphaned = False
+        for manifest in loaded:
+            current = self._store.get(manifest.kind, manifest.name)
+            if current is None or current.source == source:
+                continue
+            owner = current.source
+            if not owner.startswith(SOURCE_PREFIX) or self.owner_path(owner) is not None:
+                return False  # owned by a live source: let the apply report the conflict
+            orphaned = True
+        return orphaned
+
+    def _remove(self, source: str, path: str) -> FileOutcome:
+        self._seen.pop(source, None)
+        record = self._store.get_source(source)
+        if record is None:
+            return FileOutcome(source, "ignored", f"{path} is gone and was never applied")
+        try:
+            results = self._store.apply(
+                ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
+            )
+            self._store.delete_source(source)
+        except (StoreError, SQLAlchemyError) as error:
+            log.warning("deleting the objects of %s failed: %s", source, error)
+            return FileOutcome(source, "failed", str(error), retry=True)
+        if not results and record.path is None:
+            # Only implied by objects still being torn down after an earlier deletion.
+            return FileOutcome(source, "ignored", f"{path} is gone; its objects are going")
+        pruned = ", ".join(f"{result.kind}/{result.name}" for result in results) or "nothing"
+        message = f"{path} was removed: deleting {pruned}"
+        self._event(source, "Normal", "Deleted", message)
+        log.info("%s: %s", source, message)
+        return FileOutcome(source, "deleted", message)
+
+    def _invalid(
+        self, source: str, path: str, issues: Sequence[ManifestIssue], signature: str
+    ) -> FileOutcome:
+        if signature and self._seen.get(source) == (path, signature):
+            return FileOutcome(source, "unchanged")
+        message = summarize(issues)
+        self._record_error(source, path, message, "InvalidManifest")
+        if signature:
+            self._seen[source] = (path, signature)
+        return FileOutcome(source, "invalid", message, retry=not signature)
+
+    def _failed(self, source: str, path: str, message: str) -> FileOutcome:
+        # Not remembered as seen: a conflict may go away (the other owner lets go), so the
+        # next rescan tries again.
+        self._record_error(source, path, message, "ApplyFailed")
+        return FileOutcome(source, "failed", message)
+
+    def _shadowed(self, source: str, path: str, owner: str) -> FileOutcome:
+        message = f"{path} is not applied: {owner} already feeds source {source}"
+        if self._seen.get("shadow:" + path) != (owner, ""):
+            self._event(source, "Warning", "Shadowed", message)
+            self._seen["shadow:" + path] = (owner, "")
+        return FileOutcome(source, "skipped", message)
+
+    def _record_error(self, source: str, path: str, message: str, reason: str) -> None:
+        log.warning("%s: %s: %s", source, reason, message)
+        try:
+            record = self._store.upsert_source(source, "dir", path=path, last_error=message)
+        except SQLAlchemyError:
+            log.exception("recording the error of %s failed", source)
+            return
+        kept = (
+            f"nothing applied; its {len(record.objects)} objects keep their last good version"
+            if record.objects
+            else "nothing applied"
+        )
+        self._event(source, "Warning", reason, f"{kept}: {message}")
+
+    def _event(self, source: str, type_: EventType, reason: str, message: str) -> None:
+        try:
+            self._store.record_event(EVENT_KIND, source[:EVENT_NAME_LENGTH], type_, reason, message)
+        except SQLAlchemyError:
+            log.exception("recording an event of %s failed", source)
+
+
+def _file_issue(path: str, message: str) -> ManifestIssue:
+    return ManifestIssue(file=path, document=0, line=None, path="", message=message)
+
+
+def _changes(results: Sequence[ObjectResult]) -> str:
+    return ", ".join(
+        f"{result.kind}/{result.name} {result.action}" for result in results if result.changed
+    )

@@ -1,0 +1,329 @@
+"""The git source: fetch a GitSource's branch, and apply its manifests at a new commit.
+
+`GitSync` does the work the GitSource reconciler (`controller.reconcilers.gitsource`) asks
+for; the controller may not import this package, so the daemon hands it over as a
+`GitSyncer` (structural typing: the names here match that Protocol). Per GitSource `name`,
+under `cache_root/<name>/`:
+
+    repo.git/              bare cache the branch is fetched into (`sources.gitcmd`)
+    checkouts/<commit>/    the tree of a commit, exported with `git archive`
+    current -> checkouts/<commit>    the applied commit (a symlink, swapped atomically)
+
+Manifests are read from the new commit's tree, but their relative paths (an Image's
+`build.context`) resolve against `current/...`: the path stays the same from commit to
+commit, so an Image is rebuilt only when its context really changed, never because the
+commit id is part of a path. A commit is applied all or nothing: every file must load and
+pass the daemon's checks, then `store.apply` with prune as source `git:<name>` at revision =
+the commit. A bad commit applies nothing; `current` and the objects stay at the last good one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from manifests.errors import ManifestError, ManifestIssue
+from manifests.loader import LoadedManifest, check_unique, load_text
+from manifests.models import GitSourceSpec, Image
+from sources.files import (
+    FileChanging,
+    FileProblem,
+    ManifestCheck,
+    read_manifest_file,
+    summarize,
+    walk_manifests,
+)
+from sources.gitcmd import GitCache, GitError, GitSpecError
+from store.apply import ApplyRequest, ObjectResult
+from store.errors import StoreError
+from store.repository import Store
+
+log = logging.getLogger("dockform.sources.git")
+
+FETCH_FAILED = "FetchFailed"
+INVALID_SOURCE = "InvalidSource"
+INVALID_MANIFEST = "InvalidManifest"
+APPLY_FAILED = "ApplyFailed"
+STORE_BUSY = "StoreError"
+
+
+@dataclass(frozen=True)
+class GitSyncResult:
+    """What one sync found and did. `commit` is the branch tip fetched (None when the fetch
+    failed); `applied` says whether it was applied now; `objects` are the objects of the
+    applied commit (when `applied`); `error` and `reason` say why nothing was applied."""
+
+    commit: str | None = None
+    commit_time: str | None = None
+    applied: bool = False
+    objects: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    error: str | None = None
+    reason: str = ""
+    transient: bool = False  # a fetch or disk failure that may pass: retried with backoff
+
+
+def source_name(name: str) -> str:
+    return f"git:{name}"
+
+
+def describe(spec: GitSourceSpec) -> str:
+    """Where a GitSource reads from, for the sources list."""
+    return f"{spec.url} branch={spec.branch} path={spec.path}"
+
+
+class GitSync:
+    def __init__(
+        self,
+        store: Store,
+        cache_root: Path,
+        check: ManifestCheck | None = None,
+        fetch_timeout_s: float = 120.0,
+    ) -> None:
+        self._store = store
+        self._cache_root = cache_root
+        self._check = check
+        self._fetch_timeout_s = fetch_timeout_s
+
+    def _workdir(self, name: str) -> Path:
+        return self._cache_root / name
+
+    # --- sync ----------------------------------------------------------------------------------
+
+    def sync(self, name: str, spec: GitSourceSpec, applied_commit: str | None) -> GitSyncResult:
+        """Fetch; apply the tip unless it is `applied_commit` (already applied for this spec)."""
+        workdir = self._workdir(name)
+        cache = GitCache(workdir / "repo.git", self._fetch_timeout_s)
+        try:
+            commit = cache.fetch(spec.url, spec.branch)
+            commit_time = cache.commit_time(commit)
+        except GitSpecError as error:
+            return self._failed(name, spec, None, None, str(error), INVALID_SOURCE)
+        except GitError as error:
+            return self._failed(name, spec, None, None, str(error), FETCH_FAILED)
+        if commit == applied_commit:
+            self._clear_error(name, spec)
+            return GitSyncResult(commit=commit, commit_time=commit_time)
+        try:
+            checkout = self._checkout(cache, workdir, commit)
+            loaded = self._load(workdir, checkout, spec, commit)
+        except GitError as error:
+            self._discard(workdir, commit)
+            return self._failed(name, spec, commit, commit_time, str(error), FETCH_FAILED)
+        except OSError as error:
+            self._discard(workdir, commit)
+            message = f"cannot write the checkout of commit {commit[:12]} in {workdir}: {error}"
+            return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
+        except ManifestError as error:
+            self._discard(workdir, commit)
+            message = f"commit {commit[:12]}: {summarize(error.issues)}"
+            return self._failed(name, spec, commit, commit_time, message, INVALID_MANIFEST)
+        try:
+            previous = self._swap(workdir, commit)
+        except OSError as error:
+            self._discard(workdir, commit)
+            message = f"cannot switch {workdir / 'current'} to commit {commit[:12]}: {error}"
+            return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
+        try:
+            results = self._store.apply(
+                ApplyRequest(
+                    manifests=loaded, source=source_name(name), prune=spec.prune, revision=commit
+                )
+            )
+        except (StoreError, SQLAlchemyError) as error:
+            self._swap_back(workdir, previous)
+            self._discard(workdir, commit)
+            message = f"commit {commit[:12]}: {error}"
+            reason = APPLY_FAILED if isinstance(error, StoreError) else STORE_BUSY
+            return self._failed(name, spec, commit, commit_time, message, reason)
+        self._store.upsert_source(source_name(name), "git", path=describe(spec))
+        self._prune_checkouts(workdir, keep=commit)
+        # An Image's context may have changed with an unchanged spec: have it looked at.
+        self._store.notify(
+            (item.kind, item.name) for item in loaded if isinstance(item.manifest, Image)
+        )
+        objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
+        changes = tuple(f"{r.kind}/{r.name} {r.action}" for r in results if r.changed)
+        log.info(
+            "GitSource/%s: applied commit %s: %s",
+            name,
+            commit[:12],
+            ", ".join(changes) or "no changes",
+        )
+        return GitSyncResult(
+            commit=commit,
+            commit_time=commit_time,
+            applied=True,
+            objects=objects,
+            changes=changes,
+        )
+
+    def _checkout(self, cache: GitCache, workdir: Path, commit: str) -> Path:
+        checkout = workdir / "checkouts" / commit
+        if checkout.is_dir():
+            return checkout
+        staging = workdir / "checkouts" / f".{commit}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        skipped = cache.export(commit, staging)
+        if skipped:
+            log.warning(
+                "commit %s: skipped unsafe entries %s", commit[:12], ", ".join(skipped[:10])
+            )
+        os.rename(staging, checkout)
+        return checkout
+
+    def _load(
+        self, workdir: Path, checkout: Path, spec: GitSourceSpec, commit: str
+    ) -> list[LoadedManifest]:
+        relative = _inside_path(spec.path)
+        where = checkout / relative if relative else checkout
+        shown = spec.path
+        if not where.is_dir() or where.is_symlink():
+            raise ManifestError(
+                [_issue(shown, "no such directory in the repository at this commit (spec.path)")]
+            )
+        manifests: list[LoadedManifest] = []
+        issues: list[ManifestIssue] = []
+        texts: dict[str, str] = {}
+        for file in walk_manifests(str(where)):
+            inside = os.path.relpath(file, checkout)  # as the repository names it
+            base_dir = str(workdir / "current" / os.path.dirname(inside))
+            try:
+                read = read_manifest_file(file, display=inside, inside=str(checkout))
+                texts[inside] = read.text
+                manifests += load_text(read.text, filename=inside, base_dir=base_dir)
+            except FileProblem as problem:
+                issues.append(problem.issue)
+            except FileChanging as changing:  # nothing else writes a checkout
+                issues.append(_issue(inside, str(changing)))
+            except ManifestError as error:
+                issues += error.issues
+        if not issues:
+            try:
+                check_unique(manifests)
+            except ManifestError as error:
+                issues += error.issues
+        if not issues and not manifests:
+            message = (
+                f"no manifests (*.yaml, *.yml) under {spec.path!r}; nothing applied "
+                "(delete the GitSource to delete its objects)"
+            )
+            issues.append(_issue(shown, message))
+        if not issues and self._check is not None:
+            issues += self._check(manifests, texts)
+        if issues:
+            raise ManifestError(issues)
+        return manifests
+
+    # --- current checkout ----------------------------------------------------------------------
+
+    def _swap(self, workdir: Path, commit: str) -> str | None:
+        """Point `current` at the commit's checkout; the previous target (or None)."""
+        current = workdir / "current"
+        previous = os.readlink(current) if current.is_symlink() else None
+        temporary = workdir / ".current.new"
+        temporary.unlink(missing_ok=True)
+        os.symlink(os.path.join("checkouts", commit), temporary)
+        os.replace(temporary, current)
+        return previous
+
+    def _swap_back(self, workdir: Path, previous: str | None) -> None:
+        current = workdir / "current"
+        if previous is None:
+            current.unlink(missing_ok=True)
+            return
+        temporary = workdir / ".current.new"
+        temporary.unlink(missing_ok=True)
+        os.symlink(previous, temporary)
+        os.replace(temporary, current)
+
+    def _discard(self, workdir: Path, commit: str) -> None:
+        """Remove a commit's checkout unless `current` uses it."""
+        current = workdir / "current"
+        if current.is_symlink() and os.path.basename(os.readlink(current)) == commit:
+            return
+        shutil.rmtree(workdir / "checkouts" / commit, ignore_errors=True)
+
+    def _prune_checkouts(self, workdir: Path, keep: str) -> None:
+        checkouts = workdir / "checkouts"
+        for entry in os.listdir(checkouts) if checkouts.is_dir() else []:
+            if entry != keep:
+                shutil.rmtree(checkouts / entry, ignore_errors=True)
+
+    # --- source record -------------------------------------------------------------------------
+
+    def _failed(
+        self,
+        name: str,
+        spec: GitSourceSpec,
+        commit: str | None,
+        commit_time: str | None,
+        message: str,
+        reason: str,
+    ) -> GitSyncResult:
+        transient = reason in (FETCH_FAILED, STORE_BUSY)
+        log.warning("GitSource/%s: %s: %s", name, reason, message)
+        try:
+            self._store.upsert_source(
+                source_name(name), "git", path=describe(spec), last_error=message
+            )
+        except SQLAlchemyError:
+            log.exception("recording the error of GitSource/%s failed", name)
+        return GitSyncResult(
+            commit=commit,
+            commit_time=commit_time,
+            error=message,
+            reason=reason,
+            transient=transient,
+        )
+
+    def _clear_error(self, name: str, spec: GitSourceSpec) -> None:
+        record = self._store.get_source(source_name(name))
+        if record is not None and (record.last_error is not None or record.path != describe(spec)):
+            self._store.upsert_source(source_name(name), "git", path=describe(spec))
+
+    # --- deletion ------------------------------------------------------------------------------
+
+    def forget(self, name: str, prune: bool) -> Sequence[str]:
+        """The GitSource is being deleted: delete its objects (with `prune`), and its cache.
+
+        Without `prune` the objects stay, still owned by `git:<name>` (a GitSource of the same
+        name adopts them again; `dockform apply --force` takes them over), and so does the
+        applied checkout, which their Images may still build from.
+        """
+        source = source_name(name)
+        workdir = self._workdir(name)
+        if not prune:
+            self._store.upsert_source(
+                source,
+                "git",
+                last_error=f"GitSource/{name} was deleted with prune: false; its objects are kept",
+            )
+            shutil.rmtree(workdir / "repo.git", ignore_errors=True)
+            return ()
+        results: list[ObjectResult] = self._store.apply(
+            ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
+        )
+        self._store.delete_source(source)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return tuple(f"{result.kind}/{result.name}" for result in results)
+
+
+def _inside_path(path: str) -> str:
+    """`spec.path` as a relative path inside the repository ("" for its root)."""
+    normalized = posixpath.normpath(path).lstrip("/")
+    if normalized == ".." or normalized.startswith("../"):
+        raise ManifestError([_issue(path, f"path {path!r} leads out of the repository")])
+    return "" if normalized == "." else normalized
+
+
+def _issue(file: str, message: str) -> ManifestIssue:
+    return ManifestIssue(file=file, document=0, line=None, path="", message=message)

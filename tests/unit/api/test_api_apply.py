@@ -1,0 +1,195 @@
+"""POST /v1/apply and /v1/diff: results, dry runs, prune, ownership, versions, host access."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.deps import AppState
+from store.repository import Store
+
+MakeDoc = Callable[..., str]
+
+
+def apply(client: TestClient, body: str, **params: Any) -> Any:
+    response = client.post("/v1/apply", content=body, params=params)
+    return response
+
+
+def actions(response: Any) -> dict[str, str]:
+    assert response.status_code == 200, response.text
+    return {f"{r['kind']}/{r['name']}": r["action"] for r in response.json()["results"]}
+
+
+def test_created_unchanged_configured(client: TestClient, container_doc: MakeDoc) -> None:
+    assert actions(apply(client, container_doc("web"))) == {"Container/web": "created"}
+    again = apply(client, container_doc("web"))
+    assert actions(again) == {"Container/web": "unchanged"}
+    assert again.json()["changed"] is False
+    changed = apply(client, container_doc("web", "  env: {A: b}\n"))
+    assert actions(changed) == {"Container/web": "configured"}
+    assert changed.json()["results"][0]["generation"] == 2
+
+
+def test_json_bodies_object_array_and_items(client: TestClient) -> None:
+    one = '{"apiVersion": "dockform/v1", "kind": "Volume", "metadata": {"name": "a"}}'
+    headers = {"Content-Type": "application/json"}
+    response = client.post("/v1/apply", content=one, headers=headers)
+    assert actions(response) == {"Volume/a": "created"}
+    other = one.replace('"a"', '"b"')
+    many = f"[{one}, {other}]"
+    assert actions(client.post("/v1/apply", content=many, headers=headers)) == {
+        "Volume/a": "unchanged",
+        "Volume/b": "created",
+    }
+    listed = f'{{"kind": "List", "items": [{one}]}}'
+    assert actions(client.post("/v1/apply", content=listed, headers=headers)) == {
+        "Volume/a": "unchanged"
+    }
+
+
+def test_dry_run_writes_nothing(client: TestClient, store: Store, container_doc: MakeDoc) -> None:
+    apply(client, container_doc("web"))
+    store.record_event("Container", "web", "Normal", "Created", "made")
+    before = store.get("Container", "web")
+    events_before = store.list_events()
+    sources_before = store.list_sources()
+    body = container_doc("web", "  env: {A: b}\n") + "---\n" + container_doc("other")
+    response = apply(client, body, dryRun="true", prune="true")
+    assert actions(response) == {"Container/web": "configured", "Container/other": "created"}
+    assert response.json()["dryRun"] is True
+    after = store.get("Container", "web")
+    assert after is not None and before is not None
+    assert after.resource_version == before.resource_version
+    assert after.spec == before.spec
+    assert store.get("Container", "other") is None
+    assert store.list_events() == events_before
+    assert store.list_sources() == sources_before
+
+
+def test_diff_reports_old_and_new_and_writes_nothing(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    apply(client, container_doc("web", labels="{app: web}"))
+    version = store.get("Container", "web").resource_version  # type: ignore[union-attr]
+    body = container_doc("web", "  env: {A: b}\n", labels="{app: web}") + "---\n"
+    body += container_doc("new")
+    response = client.post("/v1/diff", content=body)
+    assert response.status_code == 200, response.text
+    results = {r["name"]: r for r in response.json()["results"]}
+    assert results["web"]["action"] == "configured"
+    assert results["web"]["old"]["env"] == {} and results["web"]["new"]["env"] == {"A": "b"}
+    assert results["web"]["oldMetadata"]["labels"] == {"app": "web"}
+    assert results["web"]["newMetadata"]["source"] == "cli"
+    assert results["new"]["action"] == "created" and results["new"]["old"] is None
+    assert results["new"]["oldMetadata"] is None
+    assert store.get("Container", "new") is None
+    assert store.get("Container", "web").resource_version == version  # type: ignore[union-attr]
+
+
+def test_prune_deletes_only_the_sources_absent_objects(
+    client: TestClient, store: Store, volume_doc: MakeDoc
+) -> None:
+    source = "dir:/srv/app.yaml"
+    apply(client, volume_doc("a") + "---\n" + volume_doc("b"), source=source)
+    apply(client, volume_doc("other"))  # source cli: never pruned by dir:...
+    pruned = apply(client, volume_doc("a"), source=source, prune="true")
+    assert actions(pruned) == {"Volume/a": "unchanged", "Volume/b": "pruned"}
+    assert store.get("Volume", "b").deleting  # type: ignore[union-attr]
+    assert not store.get("Volume", "other").deleting  # type: ignore[union-attr]
+
+
+def test_prune_to_an_empty_set_needs_allow_empty(client: TestClient, volume_doc: MakeDoc) -> None:
+    apply(client, volume_doc("a"), source="git:prod")
+    refused = apply(client, "", source="git:prod", prune="true")
+    assert refused.status_code == 400
+    assert "allow-empty" in refused.json()["error"] and "git:prod" in refused.json()["error"]
+    allowed = apply(client, "", source="git:prod", prune="true", allowEmpty="true")
+    assert actions(allowed) == {"Volume/a": "pruned"}
+
+
+def test_object_of_another_source_is_a_conflict_unless_forced(
+    client: TestClient, store: Store, volume_doc: MakeDoc
+) -> None:
+    apply(client, volume_doc("shared"), source="git:prod")
+    refused = apply(client, volume_doc("shared"))
+    assert refused.status_code == 409
+    assert "owned by source git:prod" in refused.json()["error"]
+    assert "--force" in refused.json()["error"]
+    assert actions(apply(client, volume_doc("shared"), force="true")) == {
+        "Volume/shared": "configured"
+    }
+    assert store.get("Volume", "shared").source == "cli"  # type: ignore[union-attr]
+
+
+def test_stale_resource_version_is_a_conflict(client: TestClient, container_doc: MakeDoc) -> None:
+    apply(client, container_doc("web"))
+    stale = container_doc("web", "  env: {A: b}\n").replace(
+        "labels: {}}", "labels: {}, resourceVersion: 7}"
+    )
+    refused = apply(client, stale)
+    assert refused.status_code == 409
+    assert "resourceVersion 1" in refused.json()["error"]
+    current = stale.replace("resourceVersion: 7", "resourceVersion: 1")
+    assert actions(apply(client, current)) == {"Container/web": "configured"}
+
+
+def test_host_access_is_refused_with_file_line_and_field(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    body = container_doc(
+        "root",
+        "  privileged: true\n"
+        "  hostNetwork: true\n"
+        "  volumes:\n"
+        "  - {hostPath: /srv/data, mountPath: /data}\n"
+        "  - {hostPath: /etc/ssl/../, mountPath: /host-etc}\n",
+    )
+    response = client.post("/v1/apply", content=body, headers={"X-Dockform-Filename": "root.yaml"})
+    assert response.status_code == 403
+    issues = response.json()["issues"]
+    assert [(i["path"], i["line"]) for i in issues] == [
+        ("spec.privileged", 6),
+        ("spec.hostNetwork", 7),
+        ("spec.volumes[1].hostPath", 10),
+    ]
+    assert all(i["file"] == "root.yaml" and i["document"] == 1 for i in issues)
+    assert "--allow-host-access" in response.json()["error"]
+    assert store.get("Container", "root") is None
+    # A dry run and a diff refuse it too: they run the same code.
+    assert apply(client, body, dryRun="true").status_code == 403
+    assert client.post("/v1/diff", content=body).status_code == 403
+
+
+def test_host_access_is_accepted_when_the_daemon_allows_it(
+    client: TestClient, state: AppState, container_doc: MakeDoc
+) -> None:
+    state.allow_host_access = True
+    body = container_doc(
+        "root",
+        "  hostPID: true\n  volumes:\n  - {hostPath: /var/run/docker.sock, mountPath: /s}\n",
+    )
+    assert actions(apply(client, body)) == {"Container/root": "created"}
+
+
+def test_a_bad_document_writes_nothing(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    body = container_doc("good") + "---\n" + container_doc("bad", "  colour: blue\n")
+    response = apply(client, body)
+    assert response.status_code == 422
+    issue = response.json()["issues"][0]
+    assert (issue["document"], issue["line"], issue["path"]) == (2, 12, "spec.colour")
+    assert store.get("Container", "good") is None
+
+
+def test_relative_image_paths_are_refused(client: TestClient) -> None:
+    body = (
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: app}\n"
+        "spec: {ref: app:1, build: {context: ./app}}\n"
+    )
+    response = apply(client, body)
+    assert response.status_code == 422
+    assert response.json()["issues"][0]["path"] == "spec.build.context"

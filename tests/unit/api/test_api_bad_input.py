@@ -1,0 +1,156 @@
+"""Malformed requests and manifests: every one a 4xx whose body says what and where."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.deps import AppState
+from store.repository import Store
+
+MakeDoc = Callable[..., str]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle", "line"),
+    [
+        ("kind: [unclosed\n", 422, "invalid YAML", 2),
+        (
+            "apiVersion: dockform/v1\nkind: Container\nmetadata: {name: a}\nspec: {image: [1]}\n",
+            422,
+            "string",
+            4,
+        ),
+        (
+            "apiVersion: dockform/v1\nkind: Container\nmetadata: {name: a}\nspec: {imag: x}\n",
+            422,
+            "did you mean image",
+            4,
+        ),
+        ("apiVersion: dockform/v1\nkind: Containr\nmetadata: {name: a}\n", 422, "Container", 2),
+        ("apiVersion: dockform/v1\nkind: Volume\nmetadata: {name: Bad_Name}\n", 422, "pattern", 3),
+        ("- just\n- a list\n", 422, "mapping", 1),
+        ("a: &x [*x]\n", 422, "alias", 1),
+        (
+            "apiVersion: dockform/v1\nkind: Volume\nmetadata: {name: a}\n---\n"
+            "apiVersion: dockform/v1\nkind: Volume\nmetadata: {name: a}\n",
+            422,
+            "duplicate",
+            5,
+        ),
+    ],
+)
+def test_invalid_manifests_are_422_with_line(
+    client: TestClient, store: Store, body: str, status: int, needle: str, line: int
+) -> None:
+    response = client.post("/v1/apply", content=body)
+    assert response.status_code == status, response.text
+    payload = response.json()
+    assert needle in payload["error"]
+    assert payload["issues"] and payload["issues"][0]["line"] == line
+    assert store.list() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (b"\x00\x01\x02binary", "binary"),
+        (b"kind: caf\xe9\n", "UTF-8"),
+    ],
+)
+def test_binary_and_undecodable_bodies_are_400(
+    client: TestClient, body: bytes, needle: str
+) -> None:
+    response = client.post("/v1/apply", content=body)
+    assert response.status_code == 400
+    assert needle in response.json()["error"]
+    assert response.json()["issues"][0]["line"] == 1
+
+
+def test_invalid_json_names_line_and_column(client: TestClient) -> None:
+    response = client.post(
+        "/v1/apply", content='{\n"kind": }', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "invalid JSON" in response.json()["error"]
+    assert response.json()["issues"][0]["line"] == 2
+
+
+def test_a_body_over_the_limit_is_413_declared_or_streamed(
+    client: TestClient, state: AppState
+) -> None:
+    state.max_body_bytes = 1024
+    big = b"# " + b"x" * 2048 + b"\n"
+    declared = client.post("/v1/apply", content=big)
+    assert declared.status_code == 413
+    assert "larger than 1024 bytes" in declared.json()["error"]
+
+    def chunks() -> object:
+        for _ in range(8):
+            yield b"# " + b"y" * 300 + b"\n"
+
+    streamed = client.post("/v1/apply", content=chunks())  # chunked: no Content-Length
+    assert streamed.status_code == 413
+
+
+def test_a_form_upload_is_415_and_says_how_to_send(client: TestClient) -> None:
+    response = client.post("/v1/apply", files={"file": ("app.yaml", b"kind: x\n")})
+    assert response.status_code == 415
+    assert "--data-binary" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"source": "nobody"}, "source"),
+        ({"source": "git:Bad Name"}, "source"),
+        ({"dryRun": "perhaps"}, "dryRun"),
+        ({"prune": "2"}, "prune"),
+    ],
+)
+def test_bad_apply_parameters_are_422_naming_them(
+    client: TestClient, params: dict[str, str], needle: str, volume_doc: MakeDoc
+) -> None:
+    response = client.post("/v1/apply", content=volume_doc("a"), params=params)
+    assert response.status_code == 422
+    assert response.json()["issues"][0]["path"] == needle
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1/widgets", 404),
+        ("GET", "/v1/containers/Not_A_Name", 422),
+        ("GET", "/v1/containers/" + "a" * 64, 422),
+        ("DELETE", "/v1/volumes/missing", 404),
+        ("GET", "/v1/containers/missing", 404),
+        ("GET", "/v1/containers?label=novalue", 400),
+        ("GET", "/v1/events?kind=widget", 422),
+        ("GET", "/v1/events?sinceId=99999999999999999999999", 422),
+        ("GET", "/v1/events?limit=0", 422),
+        ("GET", "/v1/containers/missing/logs", 404),
+        ("GET", "/v1/containers/web/logs?tail=-1", 422),
+        ("PUT", "/v1/apply", 405),
+        ("GET", "/nowhere", 404),
+    ],
+)
+def test_bad_paths_and_queries_are_4xx_with_a_message(
+    client: TestClient, method: str, path: str, status: int
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]
+
+
+def test_deeply_nested_bodies_are_422(client: TestClient) -> None:
+    for depth in (100, 900, 100_000):
+        nested = "[" * depth + "]" * depth
+        as_json = client.post(
+            "/v1/apply",
+            content=f'[{{"a": {nested}}}]',
+            headers={"Content-Type": "application/json"},
+        )
+        assert as_json.status_code == 422, depth
+        assert client.post("/v1/apply", content=f"a: {nested}").status_code == 422, depth

@@ -1,0 +1,96 @@
+"""api.routes.sources on the real app over a SQLite store: the sources list and the sync route."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from api.app import create_app
+from api.deps import AppState
+from manifests.loader import load_text
+from store.apply import ApplyRequest
+from store.repository import Store
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note about httpx versions
+    from fastapi.testclient import TestClient
+
+GIT_SOURCE = "apiVersion: dockform/v1\nkind: GitSource\nmetadata: {{name: {name}}}\nspec: {spec}\n"
+CONTAINER = (
+    "apiVersion: dockform/v1\nkind: Container\nmetadata: {{name: {name}}}\n"
+    "spec: {{image: busybox}}\n"
+)
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(AppState(store=store))) as test_client:
+        yield test_client
+
+
+def test_sources_list_every_source_with_its_objects(client: TestClient, store: Store) -> None:
+    store.apply(ApplyRequest(manifests=load_text(CONTAINER.format(name="web"))))
+    store.apply(
+        ApplyRequest(
+            manifests=load_text(CONTAINER.format(name="db")),
+            source="dir:apps/db.yaml",
+            revision="abc",
+        )
+    )
+    store.upsert_source("dir:apps/db.yaml", "dir", path="/srv/apps/db.yaml")
+
+    response = client.get("/v1/sources")
+
+    assert response.status_code == 200
+    items = {item["name"]: item for item in response.json()["items"]}
+    assert items["cli"]["objects"] == ["Container/web"]
+    watched = items["dir:apps/db.yaml"]
+    assert (watched["type"], watched["path"], watched["revision"]) == (
+        "dir",
+        "/srv/apps/db.yaml",
+        "abc",
+    )
+    assert watched["objects"] == ["Container/db"]
+    assert watched["lastAppliedAt"] is not None and watched["lastError"] is None
+
+    one = client.get("/v1/sources/dir:apps/db.yaml")
+    assert one.status_code == 200 and one.json()["name"] == "dir:apps/db.yaml"
+    missing = client.get("/v1/sources/dir:nothing.yaml")
+    assert missing.status_code == 404 and "not found" in missing.json()["error"]
+
+
+def test_sync_asks_the_controller_and_answers_202(client: TestClient, store: Store) -> None:
+    store.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="prod", spec="{url: /r}"))))
+    heard: list[tuple[str, str]] = []
+    store.add_listener(lambda kind, name: heard.append((kind, name)))
+
+    response = client.post("/v1/gitsources/prod/sync")
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "kind": "GitSource",
+        "name": "prod",
+        "status": "sync requested",
+        "commit": None,
+    }
+    assert heard == [("GitSource", "prod")]
+    assert store.take_sync_request("GitSource", "prod")
+    assert store.get("GitSource", "prod").resource_version == 1  # type: ignore[union-attr]
+
+
+def test_sync_of_an_unknown_or_suspended_gitsource_is_refused(
+    client: TestClient, store: Store
+) -> None:
+    missing = client.post("/v1/gitsources/nope/sync")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "GitSource/nope not found"
+
+    spec = "{url: /r, suspend: true}"
+    store.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="held", spec=spec))))
+    suspended = client.post("/v1/gitsources/held/sync")
+    assert suspended.status_code == 409
+    assert "suspended" in suspended.json()["error"]
+
+    assert client.post("/v1/gitsources/Not_A_Name/sync").status_code == 422

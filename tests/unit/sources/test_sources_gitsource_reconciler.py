@@ -1,0 +1,248 @@
+"""controller.reconcilers.gitsource with a fake GitSyncer: when to fetch, and what status says.
+
+(It lives with the sources tests because it is the other half of sources.git.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from controller.reconcilers.base import ReconcileContext, TransientError
+from controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
+from manifests.loader import load_text
+from manifests.models import GitSourceSpec
+from runtime.fake import FakeRuntime
+from sources.git import GitSyncResult
+from store.apply import ApplyRequest
+from store.repository import Store
+from store.types import Resource
+
+
+@dataclass
+class FakeSyncer:
+    results: list[GitSyncResult] = field(default_factory=list)
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    forgotten: list[tuple[str, bool]] = field(default_factory=list)
+
+    def sync(self, name: str, spec: GitSourceSpec, applied_commit: str | None) -> GitSyncResult:
+        self.calls.append((name, applied_commit))
+        return self.results.pop(0)
+
+    def forget(self, name: str, prune: bool) -> Sequence[str]:
+        self.forgotten.append((name, prune))
+        return ("Container/web",) if prune else ()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _apply(store: Store, extra: str = "") -> Resource:
+    text = (
+        "apiVersion: dockform/v1\nkind: GitSource\nmetadata: {name: prod}\n"
+        f"spec:\n  url: /srv/repo\n  interval: 1m\n{extra}"
+    )
+    store.apply(ApplyRequest(manifests=load_text(text)))
+    resource = store.get("GitSource", "prod")
+    assert resource is not None
+    return resource
+
+
+def _reconcile(store: Store, reconciler: GitSourceReconciler) -> Resource:
+    """Reconcile, store the status as the manager would, and return the resource again."""
+    resource = store.get("GitSource", "prod")
+    assert resource is not None
+    outcome = reconciler.reconcile(resource)
+    store.write_status("GitSource", "prod", outcome.status)
+    updated = store.get("GitSource", "prod")
+    assert updated is not None
+    return updated
+
+
+@pytest.fixture
+def syncer() -> FakeSyncer:
+    return FakeSyncer()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def reconciler(store: Store, syncer: FakeSyncer, clock: Clock) -> GitSourceReconciler:
+    return GitSourceReconciler(ReconcileContext(store=store, runtime=FakeRuntime()), syncer, clock)
+
+
+APPLIED = GitSyncResult(
+    commit="c1" * 20,
+    commit_time="2024-05-01T10:00:00+00:00",
+    applied=True,
+    objects=("Container/web",),
+    changes=("Container/web created",),
+)
+
+
+def test_fetch_wait_rules() -> None:
+    last = LastFetch(at=100.0, generation=2)
+    assert fetch_wait(None, 2, 60.0, False, 100.0) == 0.0  # never fetched by this process
+    assert fetch_wait(last, 2, 60.0, False, 130.0) == 30.0
+    assert fetch_wait(last, 2, 60.0, False, 170.0) == 0.0
+    assert fetch_wait(last, 3, 60.0, False, 101.0) == 0.0  # the spec changed
+    assert fetch_wait(last, 2, 60.0, True, 101.0) == 0.0  # a sync was requested
+
+
+def test_a_new_commit_is_applied_and_reported(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    _apply(store)
+    syncer.results.append(APPLIED)
+    resource = store.get("GitSource", "prod")
+    assert resource is not None
+
+    outcome = reconciler.reconcile(resource)
+
+    assert syncer.calls == [("prod", None)]
+    assert outcome.requeue_after == 60.0
+    status = outcome.status
+    assert (status.phase, status.reason, status.last_error) == ("Ready", "Synced", None)
+    observed = dict(status.observed)
+    assert observed.pop("fetchedAt")
+    assert observed == {
+        "url": "/srv/repo",
+        "branch": "main",
+        "path": ".",
+        "commit": APPLIED.commit,
+        "commitTime": "2024-05-01T10:00:00+00:00",
+        "objects": ["Container/web"],
+        "appliedGeneration": 1,
+    }
+    assert [(note.type, note.reason) for note in outcome.events] == [("Normal", "Synced")]
+    assert "Container/web created" in outcome.events[0].message
+
+
+def test_between_intervals_nothing_is_fetched(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+) -> None:
+    _apply(store)
+    syncer.results.append(APPLIED)
+    first = _reconcile(store, reconciler)
+
+    clock.now += 20
+    outcome = reconciler.reconcile(first)
+
+    assert len(syncer.calls) == 1
+    assert outcome.requeue_after == 40.0
+    assert outcome.status == first.status  # nothing to write
+
+
+def test_the_applied_commit_is_passed_so_it_is_not_applied_again(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+) -> None:
+    _apply(store)
+    syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
+    _reconcile(store, reconciler)
+    clock.now += 61
+    resource = _reconcile(store, reconciler)
+
+    assert syncer.calls == [("prod", None), ("prod", APPLIED.commit)]
+    assert resource.status.observed["objects"] == ["Container/web"]  # kept from the apply
+
+
+def test_a_sync_request_fetches_before_the_interval(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    _apply(store)
+    syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
+    _reconcile(store, reconciler)
+
+    store.request_sync("GitSource", "prod")
+    _reconcile(store, reconciler)
+
+    assert len(syncer.calls) == 2
+    assert not store.take_sync_request("GitSource", "prod")  # taken by the reconcile
+
+
+def test_a_bad_commit_keeps_the_last_good_one_in_status(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+) -> None:
+    _apply(store)
+    bad = GitSyncResult(
+        commit="b2" * 20,
+        commit_time="t",
+        error="commit b2b2b2b2b2b2: deploy/web.yaml:7: spec.bogus: unknown field",
+        reason="InvalidManifest",
+    )
+    syncer.results += [APPLIED, bad]
+    _reconcile(store, reconciler)
+    clock.now += 61
+    resource = store.get("GitSource", "prod")
+    assert resource is not None
+
+    outcome = reconciler.reconcile(resource)
+
+    status = outcome.status
+    assert (status.phase, status.reason) == ("Failed", "InvalidManifest")
+    assert status.last_error == bad.error
+    assert status.message.endswith(f"; commit {APPLIED.commit[:12]} stays applied")
+    assert status.observed["commit"] == APPLIED.commit
+    assert status.observed["failedCommit"] == bad.commit
+    assert status.observed["objects"] == ["Container/web"]
+    assert outcome.requeue_after == 60.0  # polling for the next commit, not a retry
+    assert [(note.type, note.reason) for note in outcome.events] == [("Warning", "InvalidManifest")]
+
+
+def test_a_failed_fetch_is_retried_with_backoff(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    _apply(store)
+    syncer.results += [
+        GitSyncResult(error="fetching ... failed: timeout", reason="FetchFailed", transient=True),
+        APPLIED,
+    ]
+    resource = store.get("GitSource", "prod")
+    assert resource is not None
+    with pytest.raises(TransientError, match="GitSource/prod: fetching") as caught:
+        reconciler.reconcile(resource)
+    assert caught.value.reason == "FetchFailed"
+    # The retry fetches at once: a failed fetch does not count as the interval's fetch.
+    assert reconciler.reconcile(resource).status.phase == "Ready"
+
+
+def test_suspended_means_no_fetch(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    resource = _apply(store, "  suspend: true\n")
+    outcome = reconciler.reconcile(resource)
+    assert syncer.calls == []
+    assert (outcome.status.phase, outcome.status.reason) == ("Suspended", "Suspended")
+    assert outcome.requeue_after is None
+
+
+def test_a_spec_change_applies_again_even_at_the_same_commit(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    _apply(store)
+    syncer.results += [APPLIED, APPLIED]
+    _reconcile(store, reconciler)
+    _apply(store, "  path: deploy\n")
+    _reconcile(store, reconciler)
+    assert syncer.calls == [("prod", None), ("prod", None)]
+
+
+@pytest.mark.parametrize(("prune", "message"), [(True, "Container/web"), (False, "kept")])
+def test_deletion_forgets_the_source(
+    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, prune: bool, message: str
+) -> None:
+    resource = _apply(store, f"  prune: {str(prune).lower()}\n")
+    outcome = reconciler.delete(resource)
+    assert outcome.done
+    assert syncer.forgotten == [("prod", prune)]
+    assert message in outcome.events[0].message
