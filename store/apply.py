@@ -146,6 +146,10 @@ def _apply_one(
     if row is None:
         return _create(session, request, item, now)
     if row.source != request.source and not request.force:
+        # Like server-side apply: only a change conflicts. Applying exactly what the owner
+        # applied is `unchanged`, and ownership stays where it was.
+        if _same_content(row, item):
+            return _result(row, "unchanged", row.spec)
         raise OwnershipConflict(item.kind, item.name, row.source, request.source)
     if item.expected_version is not None and item.expected_version != row.resource_version:
         raise StaleResourceVersion(
@@ -174,6 +178,15 @@ def _apply_one(
     row.resource_version += 1
     row.updated_at = now
     return _result(row, "configured", old_spec)
+
+
+def _same_content(row: ResourceRow, item: _Desired) -> bool:
+    return (
+        row.spec_hash == item.spec_hash
+        and row.labels == item.labels
+        and row.annotations == item.annotations
+        and row.deletion_requested_at is None
+    )
 
 
 def _create(session: Session, request: ApplyRequest, item: _Desired, now: datetime) -> ObjectResult:

@@ -114,13 +114,15 @@ def test_object_of_another_source_is_a_conflict_unless_forced(
     client: TestClient, store: Store, volume_doc: MakeDoc
 ) -> None:
     apply(client, volume_doc("shared"), source="git:prod")
-    refused = apply(client, volume_doc("shared"))
+    # The owner's exact content is no conflict: unchanged, and the owner stays.
+    assert actions(apply(client, volume_doc("shared"))) == {"Volume/shared": "unchanged"}
+    assert store.get("Volume", "shared").source == "git:prod"  # type: ignore[union-attr]
+    changed = volume_doc("shared") + "spec: {reclaimPolicy: Delete}\n"
+    refused = apply(client, changed)
     assert refused.status_code == 409
     assert "owned by source git:prod" in refused.json()["error"]
     assert "--force" in refused.json()["error"]
-    assert actions(apply(client, volume_doc("shared"), force="true")) == {
-        "Volume/shared": "configured"
-    }
+    assert actions(apply(client, changed, force="true")) == {"Volume/shared": "configured"}
     assert store.get("Volume", "shared").source == "cli"  # type: ignore[union-attr]
 
 

@@ -138,18 +138,24 @@ def test_object_owned_by_another_source_is_a_conflict_unless_forced(
 ) -> None:
     apply(store, ApplyRequest([_container(manifest, "web")], source="git:prod"))
 
+    # Exactly what the owner applied: unchanged, no conflict, and the owner stays.
+    same = apply(store, ApplyRequest([_container(manifest, "web")], source="cli"))
+    assert _actions(same) == [("Container", "web", "unchanged")]
+    assert store.get("Container", "web").source == "git:prod"  # type: ignore[union-attr]
+
+    changed = _container(manifest, "web", image="busybox:2")
     with pytest.raises(OwnershipConflict) as refused:
-        apply(store, ApplyRequest([_container(manifest, "web")], source="cli"))
+        apply(store, ApplyRequest([changed], source="cli"))
     assert isinstance(refused.value, Conflict)
     assert "git:prod" in str(refused.value) and "--force" in str(refused.value)
 
-    results = apply(store, ApplyRequest([_container(manifest, "web")], source="cli", force=True))
+    results = apply(store, ApplyRequest([changed], source="cli", force=True))
 
     stored = store.get("Container", "web")
     assert stored is not None
     assert _actions(results) == [("Container", "web", "configured")]
     assert stored.source == "cli"
-    assert (stored.generation, stored.resource_version) == (1, 2)
+    assert (stored.generation, stored.resource_version) == (2, 2)
 
 
 def test_stale_resource_version_is_refused(store: Store, manifest: MakeManifest) -> None:
@@ -183,7 +189,7 @@ def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
     changes.clear()
     batch = [
         manifest("Network", "first"),
-        manifest("Network", "taken"),
+        manifest("Network", "taken", labels={"changed": "yes"}),
         manifest("Volume", "last"),
     ]
 
@@ -295,7 +301,12 @@ def test_dry_run_raises_the_same_conflicts(store: Store, manifest: MakeManifest)
     apply(store, ApplyRequest([manifest("Network", "net")], source="git:a"))
 
     with pytest.raises(OwnershipConflict):
-        apply(store, ApplyRequest([manifest("Network", "net")], source="git:b", dry_run=True))
+        apply(
+            store,
+            ApplyRequest(
+                [manifest("Network", "net", {"internal": True})], source="git:b", dry_run=True
+            ),
+        )
 
 
 def test_results_follow_input_order_then_pruned(store: Store, manifest: MakeManifest) -> None:
