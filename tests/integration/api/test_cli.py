@@ -144,7 +144,7 @@ def test_ownership_conflict_and_force(
     # The owner's exact content is no conflict (server-side apply semantics).
     same = api_daemon.cli("apply", "-f", str(manifest))
     assert same.returncode == 0 and f"container/{unique}-o unchanged" in same.stdout
-    write(manifest, container_yaml(f"{unique}-o", image, labels="{changed: \"yes\"}"))
+    write(manifest, container_yaml(f"{unique}-o", image, labels='{changed: "yes"}'))
     refused = api_daemon.cli("apply", "-f", str(manifest))
     assert refused.returncode == 1
     assert "owned by source git:team" in refused.stderr and "HTTP 409" in refused.stderr
