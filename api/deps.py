@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.body import DEFAULT_MAX_BODY_BYTES
+from api.list_cache import ListCache
 from controller.facade import Controller
 from store.repository import Store
 
@@ -34,6 +35,7 @@ class AppState:
     events_poll_s: float = 0.2
     heartbeat_s: float = 15.0
     settings: dict[str, str] = field(default_factory=dict)
+    list_cache: ListCache = field(default_factory=ListCache)
 
 
 def get_state(request: Request) -> AppState:

@@ -81,6 +81,8 @@ class Store:
         self._event_inserts = 0
         self._event_lock = threading.Lock()
         self._sync_requests: set[Key] = set()  # see request_sync
+        self._data_version = 0
+        self._data_version_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
@@ -122,8 +124,22 @@ class Store:
                 raise
             if commit:
                 session.commit()
+                self._bump_data_version()
             else:
                 session.rollback()
+
+    def _bump_data_version(self) -> None:
+        with self._data_version_lock:
+            self._data_version += 1
+
+    @property
+    def data_version(self) -> int:
+        """A number that grows after every committed write through this store.
+
+        Readers that cache what they read (the API's list cache) compare it: equal means
+        nothing was written since. Read it *before* reading the data it guards.
+        """
+        return self._data_version
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(kind, name)` after every committed change to desired state."""

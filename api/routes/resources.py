@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import StoreDep
+from api.deps import StateDep, StoreDep
 from api.errors import ApiError, responses
 from api.models import DeleteAccepted, ResourceList
 from manifests.kinds import PLURALS, canonical_kind
@@ -78,9 +78,20 @@ def parse_selector(selectors: list[str]) -> dict[str, str]:
     response_model=ResourceList,
     responses=responses(400, 404, 422),
 )
-def list_objects(kinds: KindsPath, store: StoreDep, label: LabelQuery = []) -> ResourceList:  # noqa: B006 - FastAPI copies defaults
+def list_objects(kinds: KindsPath, state: StateDep, label: LabelQuery = []) -> Response:  # noqa: B006 - FastAPI copies defaults
     kind = canonical_kind(kinds)
-    return ResourceList(kind=kind, items=store.list(kind, labels=parse_selector(label) or None))
+    labels = parse_selector(label)
+    version = state.store.data_version  # read before the data: see api.list_cache
+    body = state.list_cache.get_or_render(
+        (kind, tuple(sorted(labels.items()))),
+        version,
+        lambda: (
+            ResourceList(kind=kind, items=state.store.list(kind, labels=labels or None))
+            .model_dump_json(by_alias=True)
+            .encode()
+        ),
+    )
+    return Response(content=body, media_type="application/json")
 
 
 @router.get(
