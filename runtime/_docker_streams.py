@@ -24,7 +24,7 @@ BUILD_LOG_TAIL_LINES = 20
 EVENT_TYPES = ("container", "image", "network", "volume")
 
 # How often the event watcher looks at the caller's stop flag, in seconds.
-_STOP_POLL_S = 0.2
+_STOP_POLL_S = 1.0
 
 _LOADED_RE = re.compile(r"Loaded image(?: ID)?: (\S+)")
 

@@ -455,4 +455,13 @@ class DockerRuntime:
     # --- events
 
     def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
-        yield from stream_events(self._api, stop)
+        for event in stream_events(self._api, stop):
+            # Scoped like the lists: container events carry the container's labels, so those
+            # of objects this runtime could not have made are dropped here. Network and volume
+            # events carry no labels and pass.
+            if event.type == "container" and not self._in_scope(event.labels):
+                continue
+            yield event
+
+    def _in_scope(self, labels: dict[str, str]) -> bool:
+        return all(labels.get(key) == value for key, value in self._extra_labels.items())
