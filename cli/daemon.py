@@ -42,7 +42,7 @@ class DaemonOptions:
     home: str | None = None
     store_url: str | None = None
     listen: str | None = None
-    workers: int = 4
+    workers: int = 8  # the engine is the bottleneck: as many calls in flight as the floor uses
     resync_s: float = 60.0
     extra_labels: dict[str, str] = field(default_factory=dict)
     docker_host: str | None = None

@@ -533,7 +533,7 @@ def daemon(
         str | None,
         typer.Option(help="Also serve TCP, e.g. tcp://127.0.0.1:7420 (bearer token required)."),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Reconcile workers.")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Reconcile workers.")] = 8,
     resync: Annotated[float, typer.Option(min=1.0, help="Seconds between full resyncs.")] = 60.0,
     label: Annotated[
         list[str],

@@ -65,7 +65,7 @@ class Manager:
         runtime: Runtime,
         reconcilers: Mapping[str, Reconciler],
         *,
-        workers: int = 4,
+        workers: int = 8,
         resync_interval_s: float = 60.0,
         queue: WorkQueue | None = None,
     ) -> None:
