@@ -33,6 +33,7 @@ from controller.status import error_status, make_status
 from runtime.errors import ObjectNotFound, RuntimeFailure
 from runtime.interface import Runtime
 from runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, RuntimeEvent
+from store.errors import StaleResourceVersion
 from store.repository import Store
 from store.types import Resource
 
@@ -305,7 +306,15 @@ class Manager:
             self.store.write_status(resource.kind, resource.name, status)
             self.queue.add_after(resource.key, outcome.requeue_after or 1.0)
             return "requeue"
-        self.store.remove(resource.kind, resource.name)
+        try:
+            self.store.remove(
+                resource.kind, resource.name, expected_version=resource.resource_version
+            )
+        except StaleResourceVersion:
+            # Applied again while it was being torn down: the deletion is called off, and
+            # the object is reconciled back into existence.
+            self.queue.add(resource.key)
+            return "requeue"
         self.store.record_event(
             resource.kind,
             resource.name,

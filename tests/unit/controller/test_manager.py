@@ -185,3 +185,19 @@ def test_deleting_a_referenced_network_reports_its_referrers(
     network = store.get("Network", "back")
     assert network is not None and network.status.phase == "Terminating"
     assert "Container/api" in network.status.message and "Container/db" in network.status.message
+
+
+def test_reapply_during_teardown_calls_the_deletion_off(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    apply(store, ApplyRequest(load_text(APP)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    before = store.get("Container", "db")
+    assert before is not None
+    deleting = store.request_deletion("Container", "db")
+    # The teardown read `deleting`; an apply lands before the row is removed.
+    apply(store, ApplyRequest(load_text(APP)))
+    manager._delete(manager.reconcilers["Container"], deleting)
+    kept = store.get("Container", "db")
+    assert kept is not None and not kept.deleting
+    wait(lambda: (info := runtime.inspect_container("db")) is not None and info.state == "running")
