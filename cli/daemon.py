@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from store.migrate import upgrade_to_head
 from store.repository import Store
 
 log = logging.getLogger("dockform.daemon")
+INSTANCE_LABEL = "io.dockform.instance"
+INSTANCE_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 VERSION = "0.1.0"
 
 
@@ -45,6 +48,9 @@ class DaemonOptions:
     workers: int = 8  # the engine is the bottleneck: as many calls in flight as the floor uses
     resync_s: float = 60.0
     extra_labels: dict[str, str] = field(default_factory=dict)
+    # Several daemons may share one engine (tests, benchmarks next to a real one): each sees
+    # only objects stamped with its own instance, so none garbage-collects another's.
+    instance: str = "default"
     docker_host: str | None = None
     # Let Containers ask for privileged mode, host namespaces and dangerous host mounts.
     allow_host_access: bool = False
@@ -94,7 +100,12 @@ def run_daemon(options: DaemonOptions) -> None:
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
     check: ManifestCheck | None = None if options.allow_host_access else host_access_issues
-    runtime = DockerRuntime(base_url=options.docker_host, extra_labels=options.extra_labels)
+    if not INSTANCE_PATTERN.match(options.instance):
+        raise ValueError(f"--instance {options.instance!r} must be a DNS label ([a-z0-9-], <= 63)")
+    runtime = DockerRuntime(
+        base_url=options.docker_host,
+        extra_labels={**options.extra_labels, INSTANCE_LABEL: options.instance},
+    )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
     manager = Manager(

@@ -542,6 +542,13 @@ def daemon(
     docker_host: Annotated[
         str | None, typer.Option(help="Docker Engine URL (default DOCKER_HOST).")
     ] = None,
+    instance: Annotated[
+        str,
+        typer.Option(
+            help="Instance name, stamped on every Docker object as io.dockform.instance; a "
+            "daemon sees and garbage-collects only its own instance's objects.",
+        ),
+    ] = "default",
     allow_host_access: Annotated[
         bool,
         typer.Option(
@@ -575,6 +582,7 @@ def daemon(
         resync_s=resync,
         extra_labels=_selector(label),
         docker_host=docker_host,
+        instance=instance,
         allow_host_access=allow_host_access,
         watch=list(watch),
         rescan_s=rescan,

@@ -154,6 +154,8 @@ def start_daemon(home: Path, *extra: str) -> Daemon:
         [
             DOCKFORM,
             "daemon",
+            "--instance",
+            "t-" + label.rsplit("=", 1)[1],
             "--resync",
             "5",
             "--label",

@@ -1,0 +1,210 @@
+"""Targets, verdicts, the printed table and the JSON results.
+
+Targets are goals printed beside each figure (issue 6), never asserted: a figure that misses
+its target is reported as `misses`, and the run still succeeds. Figures without a target are
+`reference` (the peers, sample counts). `python -m bench.report [FILE]` prints the table of a
+results file as Markdown, for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Results = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    target: str
+    verdict: str
+
+
+def _get(results: Results, figure: str) -> Any:
+    section, _, key = figure.partition(".")
+    return (results.get(section) or {}).get(key)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _verdict(ok: bool | None) -> str:
+    if ok is None:
+        return "n/a"
+    return "meets" if ok else "misses"
+
+
+Check = Callable[[Results], tuple[str, bool | None]]
+
+
+def _converge(results: Results) -> tuple[str, bool | None]:
+    value = _get(results, "converge.dockform_s")
+    floor = _get(results, "converge.floor_s")
+    compose = _get(results, "converge.compose_s")
+    text = f"<= 1.15x floor ({1.15 * floor:.2f}s) and <= 0.6x compose ({0.6 * compose:.2f}s)"
+    return text, value <= 1.15 * floor and value <= 0.6 * compose
+
+
+def _noop_time(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "noop.n")
+    return f"< 0.05s for 100 objects (here n={n})", _get(results, "noop.dockform_s") < 0.05
+
+
+def _noop_events(results: Results) -> tuple[str, bool | None]:
+    return "0", _get(results, "noop.docker_events") == 0
+
+
+def _drift_p50(results: Results) -> tuple[str, bool | None]:
+    floor = _get(results, "drift.floor_p50_s")
+    limit = floor + 0.150
+    return f"<= floor p50 + 150ms ({limit:.3f}s)", _get(results, "drift.p50_s") <= limit
+
+
+def _drift_p99(results: Results) -> tuple[str, bool | None]:
+    return "< 1s", _get(results, "drift.p99_s") < 1.0
+
+
+def _watch_p50(results: Results) -> tuple[str, bool | None]:
+    floor = _get(results, "watch.floor_p50_s")
+    value = _get(results, "watch.p50_s")
+    if floor is None or value is None:
+        reason = (results.get("watch") or {}).get("unavailable", "not measured")
+        return f"< floor + 300ms ({reason})", None
+    limit = floor + 0.300
+    return f"< floor p50 + 300ms ({limit:.3f}s)", value < limit
+
+
+def _api_get(results: Results) -> tuple[str, bool | None]:
+    return "< 25ms", _get(results, "api.get_p99_ms") < 25
+
+
+def _api_list(results: Results) -> tuple[str, bool | None]:
+    return "< 100ms", _get(results, "api.list_p99_ms") < 100
+
+
+def _idle_cpu(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "idle.containers")
+    return f"< 0.02 cores with 100 containers (here {n})", _get(results, "idle.cpu_cores") < 0.02
+
+
+def _idle_rss(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "idle.containers")
+    return f"< 150 MiB with 100 containers (here {n})", _get(results, "idle.rss_mib") < 150
+
+
+def _recreate(results: Results) -> tuple[str, bool | None]:
+    floor = _get(results, "recreate.floor_s")
+    value = _get(results, "recreate.dockform_s")
+    return f"<= 1.3x floor ({1.3 * floor:.2f}s)", value <= 1.3 * floor
+
+
+# (figure, unit, check or None for a reference figure), in the order printed.
+FIGURES: list[tuple[str, str, Check | None]] = [
+    ("converge.n", "", None),
+    ("converge.dockform_s", "s", _converge),
+    ("converge.compose_s", "s", None),
+    ("converge.floor_s", "s", None),
+    ("noop.n", "", None),
+    ("noop.dockform_s", "s", _noop_time),
+    ("noop.compose_s", "s", None),
+    ("noop.docker_events", "", _noop_events),
+    ("drift.samples", "", None),
+    ("drift.p50_s", "s", _drift_p50),
+    ("drift.p99_s", "s", _drift_p99),
+    ("drift.floor_p50_s", "s", None),
+    ("watch.samples", "", None),
+    ("watch.p50_s", "s", _watch_p50),
+    ("watch.p99_s", "s", None),
+    ("watch.floor_p50_s", "s", None),
+    ("api.objects", "", None),
+    ("api.get_p50_ms", "ms", None),
+    ("api.get_p99_ms", "ms", _api_get),
+    ("api.list_p99_ms", "ms", _api_list),
+    ("api.rps", "req/s", None),
+    ("idle.containers", "", None),
+    ("idle.cpu_cores", "cores", _idle_cpu),
+    ("idle.rss_mib", "MiB", _idle_rss),
+    ("recreate.n", "", None),
+    ("recreate.dockform_s", "s", _recreate),
+    ("recreate.floor_s", "s", None),
+    ("recreate.compose_s", "s", None),
+]
+
+
+def rows(results: Results) -> list[Row]:
+    table = []
+    for figure, unit, check in FIGURES:
+        section = figure.partition(".")[0]
+        if section not in results:
+            continue
+        value = _get(results, figure)
+        shown = _fmt(value) + (f" {unit}" if unit and value is not None else "")
+        if check is None:
+            table.append(Row(figure, shown, "", "reference"))
+            continue
+        if value is None:
+            target, _ = check(results) if section == "watch" else ("", None)
+            table.append(Row(figure, shown, target, "n/a"))
+            continue
+        target, ok = check(results)
+        table.append(Row(figure, shown, target, _verdict(ok)))
+    return table
+
+
+def verdicts(results: Results) -> dict[str, dict[str, str]]:
+    return {
+        row.figure: {"target": row.target, "verdict": row.verdict}
+        for row in rows(results)
+        if row.verdict != "reference"
+    }
+
+
+def text_table(results: Results) -> str:
+    table = rows(results)
+    header = Row("figure", "value", "target", "verdict")
+    columns = list(Row.__annotations__)
+    widths = [max(len(getattr(row, column)) for row in [header, *table]) for column in columns]
+    lines = []
+    for row in [header, *table]:
+        cells = [
+            getattr(row, column).ljust(width) for column, width in zip(columns, widths, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(results: Results) -> str:
+    lines = ["| figure | value | target | verdict |", "| --- | --- | --- | --- |"]
+    for row in rows(results):
+        lines.append(f"| `{row.figure}` | {row.value} | {row.target} | {row.verdict} |")
+    return "\n".join(lines)
+
+
+def write(results: Results, path: Path) -> None:
+    """Write atomically: an interrupted run never leaves half a results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+    os.replace(partial, path)
+
+
+def main() -> None:
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    print(markdown_table(json.loads(path.read_text())))
+
+
+if __name__ == "__main__":
+    main()
