@@ -29,6 +29,7 @@ from typing import Any
 import docker
 import docker.errors
 import docker.utils
+import requests
 
 BENCH_LABEL = "dockform.bench"
 RUN_LABEL = "dockform.bench.run"
@@ -335,14 +336,22 @@ class Floor:
         list(self._pool.map(lambda cid: remove_quietly(self._api, cid), ids))
 
 
-def remove_quietly(api: Any, container_id: str) -> None:
-    try:
-        api.remove_container(container_id, v=True, force=True)
-    except docker.errors.NotFound:
-        pass
-    except docker.errors.APIError as error:
-        if "already in progress" not in str(error):
-            raise
+def remove_quietly(api: Any, container_id: str, attempts: int = 3) -> None:
+    """Force-remove a container; gone already is fine. A busy Engine can let one call run past
+    the client's timeout (seen with other suites on the same dockerd): try again."""
+    for attempt in range(attempts):
+        try:
+            api.remove_container(container_id, v=True, force=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as error:
+            if "already in progress" not in str(error):
+                raise
+            return
+        except requests.exceptions.Timeout:
+            if attempt == attempts - 1:
+                raise
 
 
 def running_names(api: Any, peer: str) -> set[str]:

@@ -60,7 +60,7 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         "versions": versions(api),
     }
     errors: dict[str, str] = {}
-    _warn_unscoped(results["machine"]["unscoped_dockform_daemons"])
+    _warn_others(results["machine"]["other_dockform_daemons"])
     say(f"run {RUN_ID}: {sizes.mode}, cases {', '.join(c for c in CASES if c in only)}")
     swept = sweep(api, this_run=False)
     if swept:
@@ -94,7 +94,7 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
             sweep(api, this_run=True)
             remove_images(api)
     results["machine"]["loadavg_end"] = os.getloadavg()
-    results["machine"]["unscoped_dockform_daemons_at_end"] = unscoped_daemons()
+    results["machine"]["other_dockform_daemons_at_end"] = other_daemons()
     results["duration_s"] = round(time.monotonic() - started, 1)
     if errors:
         results["errors"] = errors
@@ -108,7 +108,7 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         f"{load['loadavg_end'][0]:.2f}; other running containers at start: "
         f"{load['other_running_containers_at_start']} (figures are noisier on a busy host)"
     )
-    _warn_unscoped(results["machine"]["unscoped_dockform_daemons_at_end"])
+    _warn_others(results["machine"]["other_dockform_daemons_at_end"])
     for case, message in errors.items():
         print(f"ERROR in {case}: {message}")
     return 1 if errors else 0
@@ -179,17 +179,16 @@ def machine(api: Any) -> dict[str, Any]:
         "loadavg_start": os.getloadavg(),
         # Other work on the same engine or host makes figures noisier; say how much there was.
         "other_running_containers_at_start": len(others),
-        "unscoped_dockform_daemons": unscoped_daemons(),
+        "other_dockform_daemons": other_daemons(),
     }
 
 
-def unscoped_daemons() -> list[str]:
-    """Command lines of `dockform daemon` processes started without --label on this host.
-
-    Such a daemon owns every managed object on the engine: its garbage collection removes
-    the bench's containers (which its store does not hold), and the bench daemon recreates
-    them, which shows up as Docker events in noop, CPU in idle and outliers in drift.
-    """
+def other_daemons() -> list[str]:
+    """Command lines of the `dockform daemon` processes on this host that this run did not
+    start: their work competes with the bench for the CPU and the engine. A daemon older
+    than instance scoping (`--instance`, default "default") also garbage-collected every
+    managed container on the engine, the bench's included, which its repairs then showed as
+    Docker events in noop, CPU in idle and outliers in drift."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -197,17 +196,14 @@ def unscoped_daemons() -> list[str]:
         except OSError:
             continue
         is_daemon = any(arg.endswith("dockform") for arg in argv) and "daemon" in argv
-        if is_daemon and "--label" not in argv and not any(a.startswith("--label=") for a in argv):
+        if is_daemon and not any(RUN_ID in arg for arg in argv):
             found.append(f"{cmdline.parent.name}: {' '.join(argv).strip()}")
     return found
 
 
-def _warn_unscoped(daemons: list[str]) -> None:
+def _warn_others(daemons: list[str]) -> None:
     for line in daemons:
-        say(
-            f"WARNING: a dockform daemon without --label runs on this engine ({line}); its "
-            "garbage collection removes the bench's containers and disturbs the figures"
-        )
+        say(f"note: another dockform daemon runs on this host ({line[:160]})")
 
 
 def versions(api: Any) -> dict[str, Any]:
