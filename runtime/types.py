@@ -19,6 +19,15 @@ def managed_labels(kind: str, name: str, spec_hash: str) -> dict[str, str]:
     return {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
 
 
+def owned_by(labels: dict[str, str], kind: str, name: str) -> bool:
+    """Whether an engine object's labels say dockform made it for resource kind/name."""
+    return (
+        labels.get(MANAGED_LABEL) == "true"
+        and labels.get(KIND_LABEL) == kind
+        and labels.get(NAME_LABEL) == name
+    )
+
+
 @dataclass(frozen=True)
 class PortBinding:
     container_port: int

@@ -16,14 +16,13 @@ from manifests.models import ContainerSpec
 from manifests.units import parse_duration, parse_memory
 from runtime.types import (
     HASH_LABEL,
-    KIND_LABEL,
-    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     HealthcheckConfig,
     Mount,
     PortBinding,
     managed_labels,
+    owned_by,
 )
 
 KIND = "Container"
@@ -185,9 +184,7 @@ class ContainerObserved:
 
 
 def owns(info: ContainerInfo, name: str) -> bool:
-    return (
-        info.managed and info.labels.get(KIND_LABEL) == KIND and info.labels.get(NAME_LABEL) == name
-    )
+    return owned_by(info.labels, KIND, name)
 
 
 def _short(container_id: str) -> str:

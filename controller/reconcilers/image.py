@@ -35,6 +35,7 @@ from runtime.types import (
     BuildRequest,
     ImageInfo,
     managed_labels,
+    owned_by,
 )
 from store.types import Resource
 
@@ -251,11 +252,7 @@ class ImageReconciler:
 
 
 def _owned(image: ImageInfo, name: str) -> bool:
-    return (
-        image.labels.get(MANAGED_LABEL) == "true"
-        and image.labels.get(KIND_LABEL) == KIND
-        and image.labels.get(NAME_LABEL) == name
-    )
+    return owned_by(image.labels, KIND, name)
 
 
 def _reason(action: Action) -> str:

@@ -33,6 +33,7 @@ from runtime.types import (
     NetworkCreate,
     NetworkInfo,
     managed_labels,
+    owned_by,
 )
 from store.types import Resource
 
@@ -71,9 +72,7 @@ class NetworkObserved:
 
 
 def owns(info: NetworkInfo, name: str) -> bool:
-    return (
-        info.managed and info.labels.get(KIND_LABEL) == KIND and info.labels.get(NAME_LABEL) == name
-    )
+    return owned_by(info.labels, KIND, name)
 
 
 def create_request(name: str, spec: NetworkSpec, spec_hash: str) -> NetworkCreate:

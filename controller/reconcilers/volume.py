@@ -32,6 +32,7 @@ from runtime.types import (
     VolumeCreate,
     VolumeInfo,
     managed_labels,
+    owned_by,
 )
 from store.types import Resource
 
@@ -48,9 +49,7 @@ class CreateVolume(Action):
 
 
 def owns(info: VolumeInfo, name: str) -> bool:
-    return (
-        info.managed and info.labels.get(KIND_LABEL) == KIND and info.labels.get(NAME_LABEL) == name
-    )
+    return owned_by(info.labels, KIND, name)
 
 
 def create_request(name: str, spec: VolumeSpec, spec_hash: str) -> VolumeCreate:
