@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.body import DEFAULT_MAX_BODY_BYTES
-from api.list_cache import ListCache
+from api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
 from controller.facade import Controller
 from store.repository import Store
 
@@ -35,16 +35,20 @@ class AppState:
     events_poll_s: float = 0.2
     heartbeat_s: float = 15.0
     settings: dict[str, str] = field(default_factory=dict)
-    list_cache: ListCache = field(default_factory=ListCache)
+    list_cache: ResponseCache = field(default_factory=lambda: ResponseCache(LIST_ENTRIES))
+    object_cache: ResponseCache = field(default_factory=lambda: ResponseCache(OBJECT_ENTRIES))
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in its threadpool, a thread hop
+# per request for what is an attribute read.
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.dockform
     return state
 
 
-def get_store(request: Request) -> Store:
-    return get_state(request).store
+async def get_store(request: Request) -> Store:
+    state: AppState = request.app.state.dockform
+    return state.store
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

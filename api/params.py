@@ -31,7 +31,7 @@ def _declared(route: APIRoute) -> frozenset[str]:
     return found
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

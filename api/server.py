@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+import uvloop
 
 from api.deps import UNAUTHENTICATED_PATHS
 
@@ -139,7 +140,9 @@ def serve(
             on_ready()
         await asyncio.gather(*tasks)
 
-    asyncio.run(run_all())
+    # uvloop: the C event loop (uvicorn's own choice when it makes the loop; here we do).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run_all())
     socket_path.unlink(missing_ok=True)
 
 

@@ -10,25 +10,25 @@ is empty, with the periodic resync moved out of the window (`--resync 600`; its 
 store.
 
 Load, in two phases of equal length, 16 closed-loop clients each (asyncio tasks over the unix
-socket, HTTP keep-alive): first all 16 GET a random object (get p50/p99 and requests per
-second); then one client LISTs all 1000 while the other 15 keep GETting (list p99: a listing
-as a dashboard or `dockform get` sees it on a busy daemon). One client alone is timed too: the
-cost of a request before any queueing.
+socket, HTTP keep-alive, the lean client of bench.http_load): first all 16 GET a random object
+(get p50/p99 and requests per second); then one client LISTs all 1000 while the other 15 keep
+GETting (list p99: a listing as a dashboard or `dockform get` sees it on a busy daemon). One
+client alone is timed too: the cost of a request before any queueing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import yaml
 
 from bench.context import Context, say, wait_until
 from bench.daemon import BenchDaemon
 from bench.engine import IMAGE
+from bench.http_load import run_load
 from bench.stats import median, percentile, rounded
 
 BATCH = 100
@@ -70,37 +70,24 @@ def _queue_depth(daemon: BenchDaemon) -> float:
     return float("nan")
 
 
-async def _load(
+def _load(
     socket: str, names: list[str], clients: int, listers: int, duration_s: float
 ) -> tuple[list[float], list[float], int]:
     """`clients` closed-loop clients for `duration_s`: the first `listers` LIST all objects,
     the others GET a random one. Returns (get latencies, list latencies, errors) in seconds."""
-    gets: list[float] = []
-    lists: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + duration_s
-    transport = httpx.AsyncHTTPTransport(uds=socket)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def client_loop(index: int) -> None:
-        nonlocal errors
+    def list_path() -> str:
+        return f"/v1/{KINDS}"
+
+    def get_paths(index: int) -> Callable[[], str]:
         chooser = random.Random(index)
-        listing = index < listers
-        while time.monotonic() < deadline:
-            path = f"/v1/{KINDS}" if listing else f"/v1/{KINDS}/{chooser.choice(names)}"
-            started = time.perf_counter()
-            response = await http.get(path)
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200:
-                errors += 1
-                continue
-            (lists if listing else gets).append(elapsed)
+        return lambda: f"/v1/{KINDS}/{chooser.choice(names)}"
 
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://dockform", limits=limits, timeout=60
-    ) as http:
-        await asyncio.gather(*(client_loop(index) for index in range(clients)))
-    return gets, lists, errors
+    paths = [list_path if index < listers else get_paths(index) for index in range(clients)]
+    tallies = run_load(socket, paths, duration_s)
+    gets = [latency for tally in tallies[listers:] for latency in tally.latencies]
+    lists = [latency for tally in tallies[:listers] for latency in tally.latencies]
+    return gets, lists, sum(tally.errors for tally in tallies)
 
 
 def _single_client(daemon: BenchDaemon, names: list[str]) -> tuple[float, float]:
@@ -133,9 +120,9 @@ def run(context: Context) -> dict[str, Any]:
         single_get_ms, single_list_ms = _single_client(daemon, names)
         with context.profile(daemon, "api"):
             started = time.monotonic()
-            gets, _, get_errors = asyncio.run(_load(socket, names, clients, 0, phase_s))
+            gets, _, get_errors = _load(socket, names, clients, 0, phase_s)
             get_phase_s = time.monotonic() - started
-            mixed_gets, lists, list_errors = asyncio.run(_load(socket, names, clients, 1, phase_s))
+            mixed_gets, lists, list_errors = _load(socket, names, clients, 1, phase_s)
     finally:
         context.stop_daemon(daemon)
     if not gets or not lists:

@@ -109,11 +109,12 @@ class Store:
             yield session
 
     @contextlib.contextmanager
-    def write_session(self, commit: bool = True) -> Iterator[Session]:
+    def write_session(self, commit: bool = True, *, resources: bool = True) -> Iterator[Session]:
         """A session whose transaction holds the write lock from its first statement.
 
         Commits on a normal exit (rolls back instead when `commit` is False, for dry runs)
-        and rolls back on an exception.
+        and rolls back on an exception. `resources=False` says the transaction writes no
+        resource or status row (events, source records), so `data_version` stays.
         """
         with self._serial, self._sessions() as session:
             session.connection(execution_options={WRITE_OPTION: True})
@@ -124,7 +125,8 @@ class Store:
                 raise
             if commit:
                 session.commit()
-                self._bump_data_version()
+                if resources:
+                    self._bump_data_version()
             else:
                 session.rollback()
 
@@ -134,7 +136,7 @@ class Store:
 
     @property
     def data_version(self) -> int:
-        """A number that grows after every committed write through this store.
+        """A number that grows after every committed write of resources or their status.
 
         Readers that cache what they read (the API's list cache) compare it: equal means
         nothing was written since. Read it *before* reading the data it guards.
@@ -266,7 +268,7 @@ class Store:
     ) -> None:
         """Add an event; a repeat of the object's latest event bumps its count instead."""
         now = utcnow()
-        with self.write_session() as session:
+        with self.write_session(resources=False) as session:
             latest = session.scalars(
                 select(EventRow)
                 .where(EventRow.kind == kind, EventRow.name == name)
@@ -355,7 +357,7 @@ class Store:
         last_error: str | None = None,
     ) -> SourceRecord:
         """Create or update a source. See `upsert_source_row` for what None means."""
-        with self.write_session() as session:
+        with self.write_session(resources=False) as session:
             row = upsert_source_row(
                 session, name, type, path, revision, last_applied_at, last_error
             )
@@ -389,7 +391,7 @@ class Store:
 
     def delete_source(self, name: str) -> bool:
         """Forget the source record (its resources stay); True when there was one."""
-        with self.write_session() as session:
+        with self.write_session(resources=False) as session:
             result = session.execute(delete(SourceRow).where(SourceRow.name == name))
             return bool(getattr(result, "rowcount", 0))
 

@@ -18,6 +18,7 @@ from api.models import DeleteAccepted, ResourceList
 from manifests.kinds import PLURALS, canonical_kind
 from manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
 from store.errors import NotFound
+from store.repository import Store
 from store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["resources"])
@@ -81,7 +82,7 @@ def parse_selector(selectors: list[str]) -> dict[str, str]:
 def list_objects(kinds: KindsPath, state: StateDep, label: LabelQuery = []) -> Response:  # noqa: B006 - FastAPI copies defaults
     kind = canonical_kind(kinds)
     labels = parse_selector(label)
-    version = state.store.data_version  # read before the data: see api.list_cache
+    version = state.store.data_version  # read before the data: see api.response_cache
     body = state.list_cache.get_or_render(
         (kind, tuple(sorted(labels.items()))),
         version,
@@ -100,12 +101,24 @@ def list_objects(kinds: KindsPath, state: StateDep, label: LabelQuery = []) -> R
     response_model=Resource,
     responses=responses(404, 422),
 )
-def get_object(kinds: KindsPath, name: NamePath, store: StoreDep) -> Resource:
+async def get_object(kinds: KindsPath, name: NamePath, state: StateDep) -> Response:
+    # On the event loop, with no threadpool hop: a cached answer costs a dict lookup, and a
+    # miss one indexed SQLite read (~0.35 ms; WAL readers never wait for writers). Sixteen
+    # concurrent misses queued behind the GIL in the threadpool took ten times longer.
     kind = canonical_kind(kinds)
+    version = state.store.data_version  # read before the data: see api.response_cache
+    body = state.object_cache.lookup((kind, name), version)
+    if body is None:
+        body = _render_object(state.store, kind, name)
+        state.object_cache.store((kind, name), version, body)
+    return Response(content=body, media_type="application/json")
+
+
+def _render_object(store: Store, kind: str, name: str) -> bytes:
     resource = store.get(kind, name)
     if resource is None:
         raise NotFound(kind, name)
-    return resource
+    return resource.model_dump_json(by_alias=True).encode()
 
 
 @router.delete(

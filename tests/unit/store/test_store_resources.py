@@ -240,3 +240,24 @@ def test_label_selector_takes_dotted_keys_and_refuses_impossible_ones(
     assert _names(store.list(labels={"app.kubernetes.io/name": "shop"})) == ["Volume/a"]
     assert store.list(labels={'bad"key': "shop"}) == []
     assert _names(store.list(labels={})) == ["Volume/a", "Volume/b"]
+
+
+def test_data_version_moves_with_resource_writes_only(
+    populated: Store, manifest: MakeManifest
+) -> None:
+    store = populated
+    start = store.data_version
+    store.record_event("Volume", "data", "Normal", "Created", "created volume data")
+    store.upsert_source("cli", type="cli")
+    store.delete_source("cli")
+    assert store.data_version == start  # events and source records leave cached reads valid
+    assert store.write_status("Volume", "data", ResourceStatus(phase="Ready"))
+    after_status = store.data_version
+    assert after_status > start
+    assert not store.write_status("Volume", "data", ResourceStatus(phase="Ready"))
+    assert store.data_version == after_status  # an unchanged status writes nothing
+    apply(store, ApplyRequest([manifest("Volume", "logs")]))
+    assert store.data_version > after_status
+    before_dry_run = store.data_version
+    apply(store, ApplyRequest([manifest("Volume", "more")], dry_run=True))
+    assert store.data_version == before_dry_run

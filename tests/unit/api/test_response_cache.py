@@ -1,10 +1,10 @@
-"""The list cache never serves an answer older than the store."""
+"""The response cache never serves an answer older than the store."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.list_cache import ListCache
+from api.response_cache import ResponseCache
 from store.repository import Store
 from store.types import ResourceStatus
 from tests.unit.api.conftest import MakeDoc
@@ -44,7 +44,7 @@ def test_selectors_and_kinds_are_cached_apart(client: TestClient, volume_doc: Ma
 
 
 def test_cache_renders_again_only_when_the_version_moves() -> None:
-    cache = ListCache()
+    cache = ResponseCache(max_entries=8)
     renders: list[int] = []
 
     def render(value: int) -> bytes:
@@ -55,3 +55,30 @@ def test_cache_renders_again_only_when_the_version_moves() -> None:
     assert cache.get_or_render(("Volume", ()), 1, lambda: render(2)) == b"1"
     assert cache.get_or_render(("Volume", ()), 2, lambda: render(3)) == b"3"
     assert renders == [1, 3]
+
+
+def test_cache_keeps_the_most_recently_used_entries() -> None:
+    cache = ResponseCache(max_entries=2)
+    cache.store("a", 1, b"a")
+    cache.store("b", 1, b"b")
+    assert cache.lookup("a", 1) == b"a"  # "a" is now the most recently used
+    cache.store("c", 1, b"c")
+    assert cache.lookup("b", 1) is None
+    assert cache.lookup("a", 1) == b"a"
+    assert cache.lookup("c", 1) == b"c"
+    assert cache.lookup("c", 2) is None
+
+
+def test_get_follows_status_writes_applies_and_deletions(
+    client: TestClient, store: Store, volume_doc: MakeDoc
+) -> None:
+    assert client.get("/v1/volumes/a").status_code == 404
+    client.post("/v1/apply", content=volume_doc("a"))
+    assert client.get("/v1/volumes/a").json()["status"]["phase"] == "Pending"
+    assert client.get("/v1/volumes/a").json()["status"]["phase"] == "Pending"  # cached
+    store.write_status("Volume", "a", ResourceStatus(phase="Ready", reason="Created"))
+    assert client.get("/v1/volumes/a").json()["status"]["phase"] == "Ready"
+    store.request_deletion("Volume", "a")
+    assert client.get("/v1/volumes/a").json()["deletionRequestedAt"]
+    store.remove("Volume", "a")
+    assert client.get("/v1/volumes/a").status_code == 404
