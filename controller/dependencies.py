@@ -53,7 +53,33 @@ def depends_on(container: Resource, target: Resource) -> bool:
 
 def dependents(target: Resource, resources: Sequence[Resource]) -> list[Key]:
     """Keys of resources that must be reconciled again when `target` changes status."""
-    return sorted(resource.key for resource in resources if depends_on(resource, target))
+    return DependencyIndex(resources).dependents(target)
+
+
+class DependencyIndex:
+    """`dependents` for many targets over one set of Containers: built once (linear), then
+    each lookup costs a dict access instead of a pass over every Container."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self._by_requirement: dict[Key, set[Key]] = {}
+        self._by_image: dict[str, set[Key]] = {}
+        for resource in resources:
+            if resource.kind != "Container":
+                continue
+            for needed in requirements(resource):
+                self._by_requirement.setdefault(needed, set()).add(resource.key)
+            image = str(resource.spec.get("image", ""))
+            self._by_image.setdefault(image, set()).add(resource.key)
+
+    def dependents(self, target: Resource) -> list[Key]:
+        if target.kind == "Image":
+            found = self._by_image.get(target.name, set())
+            ref = target.spec.get("ref")
+            if ref is not None:
+                found = found | self._by_image.get(str(ref), set())
+        else:
+            found = self._by_requirement.get(target.key, set())
+        return sorted(found)
 
 
 def referrers(target: Resource, resources: Sequence[Resource]) -> list[Key]:

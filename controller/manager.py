@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from controller import metrics
-from controller.dependencies import dependents, image_matches, referrers
+from controller.dependencies import DependencyIndex, image_matches, referrers
 from controller.facade import NoSuchContainer
 from controller.queue import Key, WorkQueue
 from controller.reconcilers.base import (
@@ -79,6 +79,12 @@ class Manager:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._engine_connected = threading.Event()
+        # Who depends on whom changes only with desired state: the index is rebuilt after a
+        # store write of desired state (the listener bumps _desired_version), not per status.
+        self._desired_version = 0
+        self._dependency_index: tuple[int, DependencyIndex] | None = None
+        self._index_lock = threading.Lock()
+        store.add_listener(self._note_desired_change)
 
     # --- life cycle
 
@@ -146,6 +152,10 @@ class Manager:
             raise NoSuchContainer(f"Container/{name}: {error}") from error
 
     # --- triggers
+
+    def _note_desired_change(self, kind: str, name: str) -> None:
+        with self._index_lock:
+            self._desired_version += 1
 
     def _on_store_change(self, kind: str, name: str) -> None:
         if kind in self.reconcilers:
@@ -332,8 +342,21 @@ class Manager:
         return "deleted"
 
     def _wake_dependents(self, resource: Resource) -> None:
-        for key in dependents(resource, self.store.list("Container")):
+        for key in self._dependencies().dependents(resource):
             self.queue.add(key)
+
+    def _dependencies(self) -> DependencyIndex:
+        with self._index_lock:
+            version = self._desired_version
+            cached = self._dependency_index
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        # The version is read before the Containers: a write landing in between makes this
+        # index look older than it is, so the next call builds it again; never the reverse.
+        index = DependencyIndex(self.store.list("Container"))
+        with self._index_lock:
+            self._dependency_index = (version, index)
+        return index
 
     def _record_events(self, resource: Resource, events: tuple[EventNote, ...]) -> None:
         for note in events:

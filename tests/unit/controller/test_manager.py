@@ -105,6 +105,23 @@ def test_healthy_dependency_gates_start_and_wakes_the_dependent(
     wait(lambda: phase(store, "Container", "api") == "Running", timeout_s=5)
 
 
+def test_a_dependent_applied_later_is_woken_too(
+    store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    # The manager keeps who-depends-on-whom between status writes; an apply must refresh it.
+    first, api = APP.rsplit("---", 1)
+    apply(store, ApplyRequest(load_text(first)))
+    wait(lambda: phase(store, "Container", "db") == "Running")
+    assert manager.wait_idle(5)
+    apply(store, ApplyRequest(load_text(api), source="cli:api"))
+    wait(lambda: store.get("Container", "api").status.reason == "Waiting")  # type: ignore[union-attr]
+    assert manager.wait_idle(5)
+
+    db_id = store.get("Container", "db").status.observed["containerId"]  # type: ignore[union-attr]
+    runtime.set_health(db_id, "healthy")
+    wait(lambda: phase(store, "Container", "api") == "Running", timeout_s=5)
+
+
 def test_unchanged_reapply_and_resync_make_no_mutating_calls(
     store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
