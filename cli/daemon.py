@@ -108,15 +108,14 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
+    context = ReconcileContext(store=store, runtime=runtime)
     manager = Manager(
         store,
         runtime,
-        build_reconcilers(
-            ReconcileContext(store=store, runtime=runtime),
-            GitSync(store, home / "git", check=check),
-        ),
+        build_reconcilers(context, GitSync(store, home / "git", check=check)),
         workers=options.workers,
         resync_interval_s=options.resync_s,
+        expectations=context.expectations,
     )
     manager.start()
     watcher = (

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from controller import metrics
 from controller.dependencies import DependencyIndex, image_matches, referrers
+from controller.expectations import Expectations
 from controller.facade import NoSuchContainer
 from controller.queue import Key, WorkQueue
 from controller.reconcilers.base import (
@@ -69,11 +70,13 @@ class Manager:
         workers: int = 8,
         resync_interval_s: float = 60.0,
         queue: WorkQueue | None = None,
+        expectations: Expectations | None = None,
     ) -> None:
         self.store = store
         self.runtime = runtime
         self.reconcilers = dict(reconcilers)
         self.queue = queue or WorkQueue()
+        self.expectations = expectations or Expectations()
         self._workers = workers
         self._resync_interval_s = resync_interval_s
         self._stop = threading.Event()
@@ -192,7 +195,10 @@ class Manager:
             if event.action not in _CONTAINER_ACTIONS:
                 return []
             if event.labels.get(MANAGED_LABEL) == "true" and event.labels.get(KIND_LABEL):
-                return [(event.labels[KIND_LABEL], event.labels.get(NAME_LABEL, ""))]
+                key = (event.labels[KIND_LABEL], event.labels.get(NAME_LABEL, ""))
+                if self.expectations.consume(*key, event.action):
+                    return []  # caused and observed by a reconcile already
+                return [key]
             # An unmanaged container may free or take a name a Container wants.
             name = event.labels.get("name", "")
             return [("Container", name)] if self.store.get("Container", name) else []

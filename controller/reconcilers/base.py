@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from controller.expectations import Expectations
 from runtime.interface import Runtime
 from store.repository import Store
 from store.types import Resource, ResourceStatus
@@ -112,3 +113,5 @@ class Reconciler(Protocol):
 class ReconcileContext:
     store: Store
     runtime: Runtime
+    # Engine events the reconcilers caused and observed already; the manager drops them.
+    expectations: Expectations = field(default_factory=Expectations)

@@ -63,6 +63,7 @@ class ContainerReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._store = context.store
         self._runtime = context.runtime
+        self._expectations = context.expectations
 
     # --- observe
 
@@ -156,17 +157,23 @@ class ContainerReconciler:
         spec = ContainerSpec.model_validate(resource.spec)
         observed = self.observe(resource, spec)
         container_plan = plan(ContainerDesired(resource.name, spec, resource.spec_hash), observed)
-        events = self._execute(container_plan)
+        events = self._execute(resource.name, container_plan)
         current = observed.name_holder
         if not container_plan.empty:
             current = self._runtime.inspect_container(resource.name)
         return self._status(resource, spec, container_plan, current, observed, events)
 
-    def _execute(self, container_plan: Plan) -> list[EventNote]:
+    def _execute(self, name: str, container_plan: Plan) -> list[EventNote]:
         events: list[EventNote] = []
         for action in container_plan.actions:
             try:
                 self._dispatch(action)
+                # The inspect after the actions observes what they did; their own create and
+                # start events need no pass of their own (controller.expectations).
+                if isinstance(action, CreateContainer):
+                    self._expectations.expect(KIND, name, "create")
+                elif isinstance(action, StartContainer):
+                    self._expectations.expect(KIND, name, "start")
             except ObjectNotFound:
                 if not isinstance(action, (StopContainer, RemoveContainer)):
                     raise

@@ -322,6 +322,9 @@ spec:
         docker_client.images.get(f"dockform-test/{unique}-loaded:latest").id
         == item["status"]["observed"]["imageId"]
     )
+    # The Image goes first: while it exists, dockform loads a removed image again.
+    daemon.client.delete("images", f"{unique}-loaded")
+    daemon.wait_gone("Image", f"{unique}-loaded")
     docker_client.images.remove(f"dockform-test/{unique}-loaded:latest", force=True)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,19 @@ import pytest
 from cli.daemon import build_reconcilers
 from controller.manager import Manager
 from controller.queue import WorkQueue
-from controller.reconcilers.base import ReconcileContext
+from controller.reconcilers.base import (
+    DeleteOutcome,
+    EventNote,
+    Outcome,
+    ReconcileContext,
+    Reconciler,
+)
 from manifests.loader import load_text
 from runtime.errors import RuntimeUnavailable
 from runtime.fake import FakeRuntime
 from store.apply import ApplyRequest, apply
 from store.repository import Store
+from store.types import Resource
 
 APP = """
 apiVersion: dockform/v1
@@ -62,13 +70,15 @@ def runtime() -> FakeRuntime:
 
 @pytest.fixture()
 def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
+    context = ReconcileContext(store=store, runtime=runtime)
     running = Manager(
         store,
         runtime,
-        build_reconcilers(ReconcileContext(store=store, runtime=runtime)),
+        build_reconcilers(context),
         workers=4,
         resync_interval_s=3600,
         queue=WorkQueue(base_delay_s=0.05, max_delay_s=0.5),
+        expectations=context.expectations,
     )
     running.start()
     yield running
@@ -218,3 +228,69 @@ def test_reapply_during_teardown_calls_the_deletion_off(
     kept = store.get("Container", "db")
     assert kept is not None and not kept.deleting
     wait(lambda: (info := runtime.inspect_container("db")) is not None and info.state == "running")
+
+
+class CountingReconciler:
+    """Passes through to a reconciler and counts its reconcile passes per name."""
+
+    def __init__(self, inner: Reconciler) -> None:
+        self.kind = inner.kind
+        self._inner = inner
+        self.passes: Counter[str] = Counter()
+
+    def reconcile(self, resource: Resource) -> Outcome:
+        self.passes[resource.name] += 1
+        return self._inner.reconcile(resource)
+
+    def delete(self, resource: Resource) -> DeleteOutcome:
+        return self._inner.delete(resource)
+
+    def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
+        return self._inner.collect_garbage(owned)
+
+
+def test_a_new_container_takes_one_pass_and_a_removal_one_more(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    # The pass that creates and starts a container observes the result; the create and start
+    # events it caused are expected and trigger nothing. An outside removal still does.
+    context = ReconcileContext(store=store, runtime=runtime)
+    reconcilers = build_reconcilers(context)
+    counting = CountingReconciler(reconcilers["Container"])
+    reconcilers["Container"] = counting
+    manager = Manager(
+        store,
+        runtime,
+        reconcilers,
+        workers=2,
+        resync_interval_s=3600,
+        expectations=context.expectations,
+    )
+    manager.start()
+    try:
+        apply(store, ApplyRequest(load_text(SOLO)))
+        wait(lambda: phase(store, "Container", "solo") == "Running")
+        assert manager.wait_idle(5, settle_s=0.5)
+        assert counting.passes["solo"] == 1
+        assert context.expectations.pending() == 0
+
+        solo_id = store.get("Container", "solo").status.observed["containerId"]  # type: ignore[union-attr]
+        runtime.remove_container(solo_id)  # emits destroy: not expected, so it triggers
+        wait(
+            lambda: (
+                store.get("Container", "solo").status.observed.get("containerId")
+                not in (None, solo_id)
+            )
+        )  # type: ignore[union-attr]
+        assert manager.wait_idle(5, settle_s=0.5)
+        assert counting.passes["solo"] == 2
+    finally:
+        manager.stop()
+
+
+SOLO = """
+apiVersion: dockform/v1
+kind: Container
+metadata: {name: solo}
+spec: {image: app:1}
+"""
