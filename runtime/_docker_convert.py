@@ -10,6 +10,7 @@ from typing import Any
 
 from runtime.types import (
     ContainerInfo,
+    ContainerSummary,
     ImageInfo,
     NetworkInfo,
     PortBinding,
@@ -90,6 +91,20 @@ def container_info(data: JSON) -> ContainerInfo:
             for name, endpoint in as_dict(settings.get("Networks")).items()
         },
         ports=parse_ports(settings.get("Ports")),
+    )
+
+
+def container_summary(data: JSON) -> ContainerSummary:
+    """A ContainerSummary from one entry of `GET /containers/json`."""
+    names = [str(name).lstrip("/") for name in data.get("Names") or []]
+    # A container linked from others is listed under those names too ("/web/db"); its own
+    # name is the one without a slash.
+    own = [name for name in names if "/" not in name]
+    return ContainerSummary(
+        id=str(data["Id"]),
+        name=own[0] if own else (names[0] if names else ""),
+        labels=str_dict(data.get("Labels")),
+        state=str(data.get("State") or "unknown"),
     )
 
 

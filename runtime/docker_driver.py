@@ -22,6 +22,7 @@ import docker.utils
 from runtime import _docker_convert as convert
 from runtime._docker_errors import translate_errors
 from runtime._docker_streams import consume_build, consume_load, consume_pull, stream_events
+from runtime._docker_transport import tune_unix_socket_client
 from runtime.errors import (
     ImageBuildFailed,
     ObjectConflict,
@@ -33,6 +34,7 @@ from runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,
+    ContainerSummary,
     ImageInfo,
     NetworkCreate,
     NetworkInfo,
@@ -87,7 +89,9 @@ class DockerRuntime:
         )
         # "auto" asks the daemon which API version it speaks, so one client works against
         # old (API 1.41) and new (minimum 1.44) engines alike.
-        return docker.APIClient(version="auto", timeout=self._timeout, **kwargs)
+        client = docker.APIClient(version="auto", timeout=self._timeout, **kwargs)
+        tune_unix_socket_client(client)
+        return client
 
     def close(self) -> None:
         with self._client_lock:
@@ -129,6 +133,16 @@ class DockerRuntime:
             if info is not None:  # removed between the list and the inspect
                 found.append(info)
         return sorted(found, key=lambda info: (info.name, info.id))
+
+    def list_container_summaries(
+        self, labels: dict[str, str] | None = None
+    ) -> list[ContainerSummary]:
+        with translate_errors("list containers"):
+            summaries = self._api.containers(
+                all=True, filters=convert.label_filters(self._scope(labels))
+            )
+        found = [convert.container_summary(summary) for summary in summaries]
+        return sorted(found, key=lambda summary: (summary.name, summary.id))
 
     def inspect_container(self, name_or_id: str) -> ContainerInfo | None:
         try:

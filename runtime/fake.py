@@ -42,6 +42,7 @@ from runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,
+    ContainerSummary,
     ImageInfo,
     NetworkCreate,
     NetworkInfo,
@@ -266,6 +267,18 @@ class FakeRuntime:
                 c.info() for c in self.containers.values() if _has_labels(c.request.labels, labels)
             ]
             return sorted(found, key=lambda info: (info.name, info.id))
+
+    def list_container_summaries(
+        self, labels: dict[str, str] | None = None
+    ) -> list[ContainerSummary]:
+        with self._lock:
+            self._enter("list_container_summaries")
+            found = [
+                c.info().summary()
+                for c in self.containers.values()
+                if _has_labels(c.request.labels, labels)
+            ]
+            return sorted(found, key=lambda summary: (summary.name, summary.id))
 
     def inspect_container(self, name_or_id: str) -> ContainerInfo | None:
         with self._lock:

@@ -16,6 +16,7 @@ from runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,
+    ContainerSummary,
     ImageInfo,
     NetworkCreate,
     NetworkInfo,
@@ -34,6 +35,12 @@ class Runtime(Protocol):
     # --- containers
     def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
         """All containers (running or not) whose labels include every given pair."""
+        ...
+
+    def list_container_summaries(
+        self, labels: dict[str, str] | None = None
+    ) -> list[ContainerSummary]:
+        """Like list_containers, from the list alone: one Engine call however many match."""
         ...
 
     def inspect_container(self, name_or_id: str) -> ContainerInfo | None: ...

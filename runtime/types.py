@@ -100,6 +100,21 @@ class ContainerInfo:
     def managed(self) -> bool:
         return self.labels.get(MANAGED_LABEL) == "true"
 
+    def summary(self) -> ContainerSummary:
+        return ContainerSummary(id=self.id, name=self.name, labels=self.labels, state=self.state)
+
+
+@dataclass(frozen=True)
+class ContainerSummary:
+    """A container as the Engine lists it (`GET /containers/json`, no inspect per entry): who
+    it is and whether it runs. Enough to find stray copies and garbage; status needs the
+    ContainerInfo of an inspect."""
+
+    id: str
+    name: str
+    labels: dict[str, str]
+    state: str
+
 
 @dataclass(frozen=True)
 class ImageInfo:

@@ -18,6 +18,7 @@ from runtime.types import (
     HASH_LABEL,
     ContainerCreate,
     ContainerInfo,
+    ContainerSummary,
     HealthcheckConfig,
     Mount,
     PortBinding,
@@ -174,7 +175,7 @@ class ContainerObserved:
     """One snapshot: the containers labelled as ours, whoever holds the name, and what the
     container needs (resolved image, unmet dependencies in a stable order)."""
 
-    labelled: tuple[ContainerInfo, ...]
+    labelled: tuple[ContainerSummary, ...]
     name_holder: ContainerInfo | None
     image_id: str | None
     image_ref: str
@@ -183,7 +184,7 @@ class ContainerObserved:
     unhealthy_restart_due: bool = False
 
 
-def owns(info: ContainerInfo, name: str) -> bool:
+def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
     return owned_by(info.labels, KIND, name)
 
 

@@ -296,6 +296,10 @@ def test_list_containers_filters_by_label(
     assert [info.name for info in listed] == [first.name]
     assert listed[0].state == "created" and listed[0].exit_code is None
     assert docker_runtime.list_containers({"m": "none-" + marker}) == []
+    summaries = docker_runtime.list_container_summaries({"m": marker})
+    assert [(s.id, s.name, s.state) for s in summaries] == [(listed[0].id, first.name, "created")]
+    assert summaries[0].labels == listed[0].labels
+    assert docker_runtime.list_container_summaries({"m": "none-" + marker}) == []
 
 
 def test_logs_tail_and_follow(
@@ -592,3 +596,24 @@ def test_events_report_destroy_and_stop_ends_the_stream(
     stop.set()
     assert ended.wait(1.5), "events() did not end within 1.5 s of stop"
     consumer.join(1)
+
+
+def test_calls_share_one_kept_alive_connection(
+    docker_runtime: DockerRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docker-py alone keeps one pool per URL (25 at most): 40 names meant 40 new connections.
+    from docker.transport.unixconn import UnixHTTPConnection
+
+    connects = 0
+    original = UnixHTTPConnection.connect
+
+    def counting_connect(self: UnixHTTPConnection) -> None:
+        nonlocal connects
+        connects += 1
+        original(self)
+
+    monkeypatch.setattr(UnixHTTPConnection, "connect", counting_connect)
+    for index in range(40):
+        assert docker_runtime.inspect_container(fresh_name(f"absent-{index}")) is None
+        docker_runtime.list_containers({"dockform.test.absent": str(index)})
+    assert connects <= 1

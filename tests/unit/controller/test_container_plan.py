@@ -52,7 +52,9 @@ def info(
 def observed(
     holder: ContainerInfo | None, *others: ContainerInfo, **extra: Any
 ) -> ContainerObserved:
-    labelled = tuple(item for item in (holder, *others) if item is not None and item.managed)
+    labelled = tuple(
+        item.summary() for item in (holder, *others) if item is not None and item.managed
+    )
     return ContainerObserved(
         labelled=labelled,
         name_holder=holder,

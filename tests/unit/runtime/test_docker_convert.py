@@ -196,3 +196,17 @@ def test_events_are_reduced_and_actions_stripped() -> None:
     )
     assert legacy == RuntimeEvent("volume", "destroy", "v", {}, 2_000_000_000)
     assert to_runtime_event({"Type": "daemon", "Action": "reload"}) is None
+
+
+def test_container_summary_takes_the_own_name_among_link_names() -> None:
+    summary = convert.container_summary(
+        {"Id": "c1", "Names": ["/web/db", "/db"], "Labels": {"a": "b"}, "State": "running"}
+    )
+    assert (summary.id, summary.name, summary.labels, summary.state) == (
+        "c1",
+        "db",
+        {"a": "b"},
+        "running",
+    )
+    bare = convert.container_summary({"Id": "c2", "Names": None, "Labels": None})
+    assert (bare.name, bare.labels, bare.state) == ("", {}, "unknown")

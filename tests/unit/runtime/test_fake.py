@@ -147,6 +147,9 @@ def test_list_filters_by_every_label(fake: FakeRuntime) -> None:
     assert [i.name for i in fake.list_containers({"tier": "web"})] == ["a", "b"]
     assert [i.name for i in fake.list_containers({"tier": "web", "env": "prod"})] == ["a"]
     assert fake.list_containers({"tier": "db"}) == []
+    summaries = fake.list_container_summaries({"tier": "web"})
+    assert summaries == [info.summary() for info in fake.list_containers({"tier": "web"})]
+    assert [(s.name, s.state) for s in summaries] == [("a", "created"), ("b", "created")]
 
 
 def test_logs_tail(fake: FakeRuntime) -> None:
