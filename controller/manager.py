@@ -112,8 +112,10 @@ class Manager:
         self._threads.append(thread)
 
     def enqueue_all(self) -> None:
+        """Queue every resource in the background lane: what an event or a store write queues
+        meanwhile is taken first (see controller.queue)."""
         for key in self.store.keys():  # noqa: SIM118 - Store is not a mapping
-            self.queue.add(key)
+            self.queue.add(key, background=True)
 
     def wait_idle(self, timeout_s: float = 30.0, settle_s: float = 0.2) -> bool:
         """True once the queue stays empty for `settle_s` (tests and `--wait` use it)."""

@@ -5,7 +5,10 @@ Semantics follow client-go's workqueue, which the controller's correctness rests
 - a key being processed is never handed to a second worker; if it is added meanwhile, it is
   queued again when `done` is called, so no change is lost;
 - `add_rate_limited` delays a key exponentially per failure, up to a cap; `forget` resets it;
-- `add_after` delays a key without counting a failure (polling, e.g. waiting for health).
+- `add_after` delays a key without counting a failure (polling, e.g. waiting for health);
+- `add(key, background=True)` queues in a second lane that workers take only when the first
+  is empty: the periodic resync's hundreds of keys never stand in front of a repair that an
+  event asked for. An ordinary add of a key waiting in the background lane moves it forward.
 
 Workers call `get()` (blocks), reconcile, then `done(key)`. The manager owns the retry policy.
 """
@@ -27,6 +30,9 @@ class WorkQueue:
         self._max_delay_s = max_delay_s
         self._lock = threading.Condition()
         self._queue: deque[Key] = deque()
+        # The background lane and the dirty keys that belong to it.
+        self._background: deque[Key] = deque()
+        self._background_keys: set[Key] = set()
         self._dirty: set[Key] = set()
         self._processing: set[Key] = set()
         self._failures: dict[Key, int] = {}
@@ -37,18 +43,32 @@ class WorkQueue:
 
     # --- adding
 
-    def add(self, key: Key) -> None:
+    def add(self, key: Key, *, background: bool = False) -> None:
         with self._lock:
-            self._add_locked(key)
+            self._add_locked(key, background)
 
-    def _add_locked(self, key: Key) -> None:
-        if self._shutting_down or key in self._dirty:
+    def _add_locked(self, key: Key, background: bool = False) -> None:
+        if self._shutting_down:
+            return
+        if key in self._dirty:
+            if not background and key in self._background_keys:
+                self._background_keys.discard(key)  # moves to the first lane
+                if key not in self._processing:
+                    # Linear, but only for a key an event names while a resync queued it.
+                    self._background.remove(key)
+                    self._queue.append(key)
+                    self._lock.notify()
             return
         self._dirty.add(key)
         self._delayed_due.pop(key, None)
+        if background:
+            self._background_keys.add(key)
         if key not in self._processing:
-            self._queue.append(key)
+            self._lane(key).append(key)
             self._lock.notify()
+
+    def _lane(self, key: Key) -> deque[Key]:
+        return self._background if key in self._background_keys else self._queue
 
     def add_after(self, key: Key, delay_s: float) -> None:
         if delay_s <= 0:
@@ -93,8 +113,8 @@ class WorkQueue:
         with self._lock:
             while True:
                 self._promote_due_locked()
-                if self._queue:
-                    key = self._queue.popleft()
+                key = self._next_key_locked()
+                if key is not None:
                     self._dirty.discard(key)
                     self._processing.add(key)
                     return key
@@ -105,11 +125,20 @@ class WorkQueue:
                     return None
                 self._lock.wait(wait)
 
+    def _next_key_locked(self) -> Key | None:
+        if self._queue:
+            return self._queue.popleft()
+        if self._background:
+            key = self._background.popleft()
+            self._background_keys.discard(key)
+            return key
+        return None
+
     def done(self, key: Key) -> None:
         with self._lock:
             self._processing.discard(key)
             if key in self._dirty:
-                self._queue.append(key)
+                self._lane(key).append(key)
                 self._lock.notify()
 
     def _promote_due_locked(self) -> None:
@@ -136,13 +165,18 @@ class WorkQueue:
     # --- introspection and shutdown
 
     def depth(self) -> int:
+        """Keys waiting for a worker, in either lane."""
         with self._lock:
-            return len(self._queue)
+            return self._waiting_locked()
 
     def pending(self) -> int:
         """Keys queued, delayed or being processed: zero means the controller is idle."""
         with self._lock:
-            return len(self._queue) + len(self._delayed_due) + len(self._processing)
+            return self._waiting_locked() + len(self._delayed_due) + len(self._processing)
+
+    def _waiting_locked(self) -> int:
+        # Every key that is dirty and not being processed waits in exactly one lane.
+        return sum(1 for key in self._dirty if key not in self._processing)
 
     def shutdown(self) -> None:
         with self._lock:

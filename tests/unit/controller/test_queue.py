@@ -91,3 +91,58 @@ def test_many_workers_never_share_a_key() -> None:
     assert not overlap.is_set()
     assert processed >= 5
     assert queue.pending() == 0
+
+
+def drain(queue: WorkQueue) -> list[tuple[str, str]]:
+    taken = []
+    while (key := queue.get(timeout_s=0.02)) is not None:
+        taken.append(key)
+        queue.done(key)
+    return taken
+
+
+def keys(count: int) -> list[tuple[str, str]]:
+    return [("Container", f"c{index}") for index in range(count)]
+
+
+def test_background_keys_wait_behind_ordinary_ones() -> None:
+    queue = WorkQueue()
+    for key in keys(3):
+        queue.add(key, background=True)
+    queue.add(KEY)
+    assert queue.depth() == 4 and queue.pending() == 4
+    assert drain(queue) == [KEY, *keys(3)]
+    assert queue.pending() == 0
+
+
+def test_an_ordinary_add_moves_a_background_key_forward_once() -> None:
+    queue = WorkQueue()
+    for key in keys(3):
+        queue.add(key, background=True)
+    queue.add(("Container", "c2"))  # an event for a key the resync queued
+    queue.add(("Container", "c2"), background=True)  # stays in the first lane
+    assert queue.depth() == 3
+    assert drain(queue) == [("Container", "c2"), ("Container", "c0"), ("Container", "c1")]
+
+
+def test_a_key_re_added_while_processing_keeps_its_lane() -> None:
+    queue = WorkQueue()
+    queue.add(KEY)
+    assert queue.get(timeout_s=0.1) == KEY
+    queue.add(KEY, background=True)  # a resync while a worker holds it
+    queue.add(OTHER)
+    queue.done(KEY)
+    assert queue.pending() == 2
+    assert drain(queue) == [OTHER, KEY]
+
+
+def test_moved_forward_while_processing_then_background_again() -> None:
+    queue = WorkQueue()
+    queue.add(KEY, background=True)
+    queue.add(OTHER, background=True)
+    queue.add(KEY)  # moved forward
+    assert queue.get(timeout_s=0.1) == KEY
+    queue.add(KEY, background=True)
+    queue.done(KEY)
+    assert drain(queue) == [OTHER, KEY]  # handed out once, in its lane's order
+    assert queue.pending() == 0
