@@ -111,11 +111,11 @@ class Manager:
         thread.start()
         self._threads.append(thread)
 
-    def enqueue_all(self) -> None:
-        """Queue every resource in the background lane: what an event or a store write queues
-        meanwhile is taken first (see controller.queue)."""
+    def enqueue_all(self, *, background: bool = False) -> None:
+        """Queue every resource. The periodic resync uses the background lane: what an event or
+        a store write queues meanwhile goes first (see controller.queue)."""
         for key in self.store.keys():  # noqa: SIM118 - Store is not a mapping
-            self.queue.add(key, background=True)
+            self.queue.add(key, background=background)
 
     def wait_idle(self, timeout_s: float = 30.0, settle_s: float = 0.2) -> bool:
         """True once the queue stays empty for `settle_s` (tests and `--wait` use it)."""
@@ -225,7 +225,7 @@ class Manager:
 
     def resync(self) -> None:
         """Queue everything and remove managed objects no resource owns."""
-        self.enqueue_all()
+        self.enqueue_all(background=True)
         self.collect_garbage()
 
     def collect_garbage(self) -> None:

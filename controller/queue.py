@@ -9,6 +9,8 @@ Semantics follow client-go's workqueue, which the controller's correctness rests
 - `add(key, background=True)` queues in a second lane that workers take only when the first
   is empty: the periodic resync's hundreds of keys never stand in front of a repair that an
   event asked for. An ordinary add of a key waiting in the background lane moves it forward.
+  At most `background_workers` (one by default) keys of that lane are processed at once: a
+  resync goes through its keys on one thread instead of all of them contending for the GIL.
 
 Workers call `get()` (blocks), reconcile, then `done(key)`. The manager owns the retry policy.
 """
@@ -25,7 +27,9 @@ Key = tuple[str, str]
 
 
 class WorkQueue:
-    def __init__(self, base_delay_s: float = 0.2, max_delay_s: float = 60.0) -> None:
+    def __init__(
+        self, base_delay_s: float = 0.2, max_delay_s: float = 60.0, background_workers: int = 1
+    ) -> None:
         self._base_delay_s = base_delay_s
         self._max_delay_s = max_delay_s
         self._lock = threading.Condition()
@@ -33,6 +37,8 @@ class WorkQueue:
         # The background lane and the dirty keys that belong to it.
         self._background: deque[Key] = deque()
         self._background_keys: set[Key] = set()
+        self._background_workers = max(1, background_workers)
+        self._processing_background: set[Key] = set()
         self._dirty: set[Key] = set()
         self._processing: set[Key] = set()
         self._failures: dict[Key, int] = {}
@@ -128,15 +134,19 @@ class WorkQueue:
     def _next_key_locked(self) -> Key | None:
         if self._queue:
             return self._queue.popleft()
-        if self._background:
+        if self._background and len(self._processing_background) < self._background_workers:
             key = self._background.popleft()
             self._background_keys.discard(key)
+            self._processing_background.add(key)
             return key
         return None
 
     def done(self, key: Key) -> None:
         with self._lock:
             self._processing.discard(key)
+            if key in self._processing_background:
+                self._processing_background.discard(key)
+                self._lock.notify()  # a background slot is free
             if key in self._dirty:
                 self._lane(key).append(key)
                 self._lock.notify()

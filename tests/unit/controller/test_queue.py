@@ -146,3 +146,16 @@ def test_moved_forward_while_processing_then_background_again() -> None:
     queue.done(KEY)
     assert drain(queue) == [OTHER, KEY]  # handed out once, in its lane's order
     assert queue.pending() == 0
+
+
+def test_background_keys_are_processed_a_few_at_a_time() -> None:
+    queue = WorkQueue(background_workers=2)
+    for key in keys(4):
+        queue.add(key, background=True)
+    first, second = queue.get(timeout_s=0.1), queue.get(timeout_s=0.1)
+    assert queue.get(timeout_s=0.05) is None  # two background keys in progress: the limit
+    queue.add(KEY)
+    assert queue.get(timeout_s=0.1) == KEY  # the first lane is not limited
+    assert first is not None and second is not None
+    queue.done(first)
+    assert queue.get(timeout_s=0.1) == ("Container", "c2")
