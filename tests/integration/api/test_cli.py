@@ -296,18 +296,6 @@ def test_offline_commands_version_completion_and_help(
     assert "client: 0.1.0" in version.stdout and "daemon: 0.1.0" in version.stdout
     completion = api_daemon.cli("--show-completion", "bash")
     assert completion.returncode == 0 and "_dockform_completion" in completion.stdout
-    for command in (
-        "apply",
-        "diff",
-        "get",
-        "describe",
-        "delete",
-        "events",
-        "logs",
-        "validate",
-        "schema",
-        "daemon",
-        "version",
-    ):
-        shown = api_daemon.cli(command, "--help")
-        assert shown.returncode == 0 and "Example" in shown.stdout, command
+    # Every command's help is checked in tests/unit/cli; here the installed entry point once.
+    shown = api_daemon.cli("apply", "--help")
+    assert shown.returncode == 0 and "Example" in shown.stdout

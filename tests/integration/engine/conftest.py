@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -131,6 +132,25 @@ class EventRecorder:
             filters={"label": [self._label], "type": ["container", "network", "volume"]},
         )
         return [event for event in stream if event.get("Action") in CHANGE_ACTIONS]
+
+
+def host_port(item: dict[str, Any]) -> int:
+    """The host port of a Container's first published port, from its status."""
+    binding = item["status"]["observed"]["ports"][0]  # "127.0.0.1:49153->8080/tcp"
+    return int(binding.split("->")[0].rsplit(":", 1)[1])
+
+
+def fetch(port: int) -> str:
+    """GET http://127.0.0.1:PORT/ (only loopback), retried for up to 10 s while it refuses."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def is_ready(item: dict[str, Any]) -> bool:

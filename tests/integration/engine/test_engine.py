@@ -7,7 +7,6 @@ import os
 import stat
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ from api.client import ClientError
 from tests.integration.engine.conftest import (
     Daemon,
     EventRecorder,
+    fetch,
+    host_port,
     is_ready,
     start_daemon,
     teardown_daemon,
@@ -54,23 +55,6 @@ spec:
 def apply(daemon: Daemon, *documents: str, **options: Any) -> dict[str, str]:
     result = daemon.client.apply("---\n".join(documents), **options)
     return {f"{r['kind']}/{r['name']}": r["action"] for r in result["results"]}
-
-
-def host_port(item: dict[str, Any]) -> int:
-    binding = item["status"]["observed"]["ports"][0]  # "127.0.0.1:49153->8080/tcp"
-    return int(binding.split("->")[0].rsplit(":", 1)[1])
-
-
-def fetch(port: int) -> str:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                return str(response.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def test_apply_builds_and_serves_and_unchanged_reapply_is_silent(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from tests.integration.engine.conftest import (  # noqa: F401 - fixtures used by
     Daemon,
     app_dir,
     docker_client,
+    fetch,
+    host_port,
     start_daemon,
     teardown_daemon,
     unique,
@@ -45,23 +45,6 @@ spec:
   ports: [{{containerPort: 8080}}]
   stopGracePeriod: 1s
 """
-
-
-def host_port(item: dict[str, Any]) -> int:
-    binding = item["status"]["observed"]["ports"][0]  # "127.0.0.1:49153->8080/tcp"
-    return int(binding.split("->")[0].rsplit(":", 1)[1])
-
-
-def fetch(port: int) -> str:
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                return str(response.read().decode())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def serving(daemon: Daemon, name: str, text: str) -> dict[str, Any] | None:
