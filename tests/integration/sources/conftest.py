@@ -5,7 +5,6 @@ once per run) that serves its GREETING on 127.0.0.1."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from runtime.docker_driver import DockerRuntime
 from runtime.types import BuildRequest
+from tests.gitrepo import GitRepo
 from tests.integration.conftest import BUSYBOX_DOCKERFILE, BUSYBOX_PATH, SESSION_ID
 from tests.integration.engine.conftest import (  # noqa: F401 - fixtures used by the tests
     Daemon,
@@ -62,44 +62,6 @@ def serving(daemon: Daemon, name: str, text: str) -> dict[str, Any] | None:
         return None
 
 
-class Repo:
-    """A local git repository with a working tree; commits with the real git command."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True)
-        self.git("init", "--quiet", "--initial-branch=main")
-
-    def git(self, *args: str) -> str:
-        result = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(self.path),
-                "-c",
-                "user.name=test",
-                "-c",
-                "user.email=test@example.invalid",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return result.stdout.strip()
-
-    def write(self, relative: str, text: str) -> None:
-        target = self.path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-
-    def commit(self, message: str) -> str:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
-
-
 @pytest.fixture(scope="session")
 def web_image(docker_runtime: DockerRuntime, tmp_path_factory: pytest.TempPathFactory) -> str:
     context = tmp_path_factory.mktemp("web-image")
@@ -143,5 +105,5 @@ def git_daemon(tmp_path_factory: pytest.TempPathFactory, web_image: str) -> Iter
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    return Repo(tmp_path / "repo")
+def repo(tmp_path: Path) -> GitRepo:
+    return GitRepo(tmp_path / "repo")

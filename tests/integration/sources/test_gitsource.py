@@ -17,12 +17,13 @@ import httpx
 import pytest
 
 from api.client import ClientError
-from tests.integration.sources.conftest import Daemon, Repo, serving, web_yaml
+from tests.gitrepo import GitRepo
+from tests.integration.sources.conftest import Daemon, serving, web_yaml
 
 pytestmark = pytest.mark.integration
 
 
-def gitsource_yaml(name: str, repo: Repo, interval: str = "1s", extra: str = "") -> str:
+def gitsource_yaml(name: str, repo: GitRepo, interval: str = "1s", extra: str = "") -> str:
     return f"""apiVersion: dockform/v1
 kind: GitSource
 metadata: {{name: {name}}}
@@ -53,7 +54,7 @@ def sync(daemon: Daemon, name: str) -> httpx.Response:
 
 
 def test_a_commit_deploys_and_a_commit_removing_a_manifest_prunes_it(
-    git_daemon: Daemon, repo: Repo, unique: str, docker_client: docker.DockerClient
+    git_daemon: Daemon, repo: GitRepo, unique: str, docker_client: docker.DockerClient
 ) -> None:
     repo.write("deploy/web.yaml", web_yaml(f"{unique}-web", "from-git"))
     repo.write("deploy/extra/extra.yaml", web_yaml(f"{unique}-extra", "extra"))
@@ -90,7 +91,7 @@ def test_a_commit_deploys_and_a_commit_removing_a_manifest_prunes_it(
 
 
 def test_a_bad_commit_shows_its_error_and_changes_nothing(
-    git_daemon: Daemon, repo: Repo, unique: str, docker_client: docker.DockerClient
+    git_daemon: Daemon, repo: GitRepo, unique: str, docker_client: docker.DockerClient
 ) -> None:
     repo.write("deploy/web.yaml", web_yaml(f"{unique}-web", "good"))
     good = repo.commit("good")
@@ -127,7 +128,7 @@ def test_a_bad_commit_shows_its_error_and_changes_nothing(
 
 
 def test_the_sync_endpoint_deploys_without_waiting_for_the_interval(
-    git_daemon: Daemon, repo: Repo, unique: str
+    git_daemon: Daemon, repo: GitRepo, unique: str
 ) -> None:
     repo.write("deploy/web.yaml", web_yaml(f"{unique}-web", "before"))
     first = repo.commit("first")
@@ -147,7 +148,11 @@ def test_the_sync_endpoint_deploys_without_waiting_for_the_interval(
 
 
 def test_git_owned_objects_refuse_a_cli_apply_without_force_and_drift_is_repaired(
-    git_daemon: Daemon, repo: Repo, unique: str, docker_client: docker.DockerClient, tmp_path: Path
+    git_daemon: Daemon,
+    repo: GitRepo,
+    unique: str,
+    docker_client: docker.DockerClient,
+    tmp_path: Path,
 ) -> None:
     repo.write("deploy/web.yaml", web_yaml(f"{unique}-web", "owned"))
     commit = repo.commit("first")
@@ -179,7 +184,7 @@ def test_git_owned_objects_refuse_a_cli_apply_without_force_and_drift_is_repaire
 
 
 def test_deleting_the_gitsource_deletes_its_objects_and_get_sources_lists_it(
-    git_daemon: Daemon, repo: Repo, unique: str
+    git_daemon: Daemon, repo: GitRepo, unique: str
 ) -> None:
     repo.write("deploy/web.yaml", web_yaml(f"{unique}-web", "bye"))
     commit = repo.commit("first")

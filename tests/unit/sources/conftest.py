@@ -3,8 +3,6 @@ repositories (git init in tmp_path, real commits), and a poll-until helper for t
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import TypeVar
 import pytest
 
 from store.repository import Store
+from tests.gitrepo import GitRepo
 
 T = TypeVar("T")
 
@@ -41,48 +40,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
     yield opened
     opened.close()
-
-
-class GitRepo:
-    """A local repository with a working tree, committed to with the real git command."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True)
-        self.git("init", "--quiet", "--initial-branch=main")
-
-    def git(self, *args: str) -> str:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "test",
-            "GIT_AUTHOR_EMAIL": "test@example.invalid",
-            "GIT_COMMITTER_NAME": "test",
-            "GIT_COMMITTER_EMAIL": "test@example.invalid",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "HOME": str(self.path),
-        }
-        result = subprocess.run(
-            ["git", "-C", str(self.path), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-            timeout=60,
-        )
-        return result.stdout.strip()
-
-    def write(self, relative: str, text: str) -> None:
-        target = self.path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-
-    def remove(self, relative: str) -> None:
-        (self.path / relative).unlink()
-
-    def commit(self, message: str) -> str:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
 
 
 @pytest.fixture
