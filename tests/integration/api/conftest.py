@@ -8,7 +8,6 @@ so containers start without a registry.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -69,21 +68,7 @@ class ApiDaemon:
 
     def cli(self, *args: str, input_text: str | None = None, **env: str) -> Any:
         """The CLI on the socket (DOCKFORM_HOME), or on TCP when env sets DOCKFORM_HOST."""
-        if not env:
-            return self.daemon.cli(*args, input_text=input_text)
-        import subprocess
-
-        from tests.integration.engine.conftest import DOCKFORM
-
-        full_env = {**os.environ, "DOCKFORM_HOME": str(self.home), **env}
-        return subprocess.run(
-            [DOCKFORM, *args],
-            env=full_env,
-            capture_output=True,
-            text=True,
-            input=input_text,
-            timeout=120,
-        )
+        return self.daemon.cli(*args, input_text=input_text, **env)
 
 
 def _start(home: Path, *extra: str) -> ApiDaemon:

@@ -41,9 +41,13 @@ class Daemon:
     def socket(self) -> Path:
         return self.home / "dockform.sock"
 
-    def cli(self, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, input_text: str | None = None, **overrides: str
+    ) -> subprocess.CompletedProcess[str]:
+        """The CLI on this daemon's socket (DOCKFORM_HOME); `overrides` set more variables."""
         env = {**os.environ, "DOCKFORM_HOME": str(self.home)}
         env.pop("DOCKFORM_HOST", None)
+        env.update(overrides)
         return subprocess.run(
             [DOCKFORM, *args],
             env=env,
