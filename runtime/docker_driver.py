@@ -122,21 +122,7 @@ class DockerRuntime:
 
     # --- containers
 
-    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
-        with translate_errors("list containers"):
-            summaries = self._api.containers(
-                all=True, filters=convert.label_filters(self._scope(labels))
-            )
-        found: list[ContainerInfo] = []
-        for summary in summaries:
-            info = self.inspect_container(str(summary["Id"]))
-            if info is not None:  # removed between the list and the inspect
-                found.append(info)
-        return sorted(found, key=lambda info: (info.name, info.id))
-
-    def list_container_summaries(
-        self, labels: dict[str, str] | None = None
-    ) -> list[ContainerSummary]:
+    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerSummary]:
         with translate_errors("list containers"):
             summaries = self._api.containers(
                 all=True, filters=convert.label_filters(self._scope(labels))

@@ -260,19 +260,9 @@ class FakeRuntime:
 
     # --- containers
 
-    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
+    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerSummary]:
         with self._lock:
             self._enter("list_containers")
-            found = [
-                c.info() for c in self.containers.values() if _has_labels(c.request.labels, labels)
-            ]
-            return sorted(found, key=lambda info: (info.name, info.id))
-
-    def list_container_summaries(
-        self, labels: dict[str, str] | None = None
-    ) -> list[ContainerSummary]:
-        with self._lock:
-            self._enter("list_container_summaries")
             found = [
                 c.info().summary()
                 for c in self.containers.values()

@@ -33,14 +33,9 @@ class Runtime(Protocol):
     def engine_version(self) -> str: ...
 
     # --- containers
-    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerInfo]:
-        """All containers (running or not) whose labels include every given pair."""
-        ...
-
-    def list_container_summaries(
-        self, labels: dict[str, str] | None = None
-    ) -> list[ContainerSummary]:
-        """Like list_containers, from the list alone: one Engine call however many match."""
+    def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerSummary]:
+        """All containers (running or not) whose labels include every given pair, as the list
+        shows them: one Engine call however many match; inspect_container for the details."""
         ...
 
     def inspect_container(self, name_or_id: str) -> ContainerInfo | None: ...

@@ -139,9 +139,7 @@ class ContainerReconciler:
 
     def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerObserved:
         image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
-        labelled = self._runtime.list_container_summaries(
-            {KIND_LABEL: KIND, NAME_LABEL: resource.name}
-        )
+        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
         holder = self._runtime.inspect_container(resource.name)
         return ContainerObserved(
             labelled=tuple(labelled),
@@ -255,9 +253,7 @@ class ContainerReconciler:
         events: list[EventNote] = []
         targets = {
             info.id: info
-            for info in self._runtime.list_container_summaries(
-                {KIND_LABEL: KIND, NAME_LABEL: resource.name}
-            )
+            for info in self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
         }
         for container_id, info in sorted(targets.items()):
             try:
@@ -274,9 +270,7 @@ class ContainerReconciler:
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         owned_names = {resource.name for resource in owned}
         notes: list[EventNote] = []
-        for info in self._runtime.list_container_summaries(
-            {MANAGED_LABEL: "true", KIND_LABEL: KIND}
-        ):
+        for info in self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND}):
             name = info.labels.get(NAME_LABEL, "")
             if name in owned_names and owns(info, name):
                 continue

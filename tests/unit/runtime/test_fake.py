@@ -76,13 +76,19 @@ def test_ports_are_bound_while_running(fake: FakeRuntime) -> None:
     port = PortBinding(8080, "tcp", "127.0.0.1", None)
     fixed = PortBinding(9090, "tcp", "127.0.0.1", 19090)
     container_id = fake.create_container(container_request(ports=(port, fixed)))
-    assert fake.list_containers()[0].ports == ()
+
+    def ports() -> tuple[PortBinding, ...]:
+        info = fake.inspect_container(container_id)
+        assert info is not None
+        return info.ports
+
+    assert ports() == ()
     fake.start_container(container_id)
-    bound = fake.list_containers()[0].ports
+    bound = ports()
     assert [p.container_port for p in bound] == [8080, 9090]
     assert bound[0].host_port is not None and bound[1].host_port == 19090
     fake.stop_container(container_id, 10)
-    assert fake.list_containers()[0].ports == ()
+    assert ports() == ()
 
 
 def test_remove_forces_a_running_container_and_ignores_missing(fake: FakeRuntime) -> None:
@@ -130,7 +136,8 @@ def test_health_starts_then_follows_set_health(fake: FakeRuntime) -> None:
     plain = fake.create_container(container_request("plain"))
     fake.start_container(checked)
     fake.start_container(plain)
-    assert [(i.name, i.health) for i in fake.list_containers()] == [
+    inspected = [fake.inspect_container(summary.id) for summary in fake.list_containers()]
+    assert [(i.name, i.health) for i in inspected if i is not None] == [
         ("plain", None),
         ("web", "starting"),
     ]
@@ -147,8 +154,8 @@ def test_list_filters_by_every_label(fake: FakeRuntime) -> None:
     assert [i.name for i in fake.list_containers({"tier": "web"})] == ["a", "b"]
     assert [i.name for i in fake.list_containers({"tier": "web", "env": "prod"})] == ["a"]
     assert fake.list_containers({"tier": "db"}) == []
-    summaries = fake.list_container_summaries({"tier": "web"})
-    assert summaries == [info.summary() for info in fake.list_containers({"tier": "web"})]
+    summaries = fake.list_containers({"tier": "web"})
+    assert summaries == [fake.inspect_container(name).summary() for name in ("a", "b")]  # type: ignore[union-attr]
     assert [(s.name, s.state) for s in summaries] == [("a", "created"), ("b", "created")]
 
 
