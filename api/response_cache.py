@@ -5,9 +5,6 @@ list of 1000 tens of milliseconds; in a steady state nothing changes between two
 bytes of the last answer are served again. Lists are keyed by (kind, label selector), single
 objects by (kind, name). The guard is `Store.data_version`, read *before* the data, so a write
 that lands during a read can only make an entry look older than it is, never newer.
-
-`lookup` never renders, so an async route can answer a hit on the event loop and send only a
-miss to the threadpool, where the blocking store read belongs.
 """
 
 from __future__ import annotations

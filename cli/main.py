@@ -385,7 +385,7 @@ def _event_target(target: str | None) -> tuple[str | None, str | None]:
     if not target:
         return None, None
     kind_text, sep, name = target.partition("/")
-    if kind_text.strip().lower() in ("source", "sources"):
+    if is_sources(kind_text):
         return "Source", (name if sep else None) or None
     return split_target(target, None)
 

@@ -227,7 +227,7 @@ class DirectoryWatcher:
                 unwatched = root not in self._watches or root in self._dead
             if unwatched:
                 self._rewatch(root)
-            present.update(path for path in walk_manifests(root) if is_manifest_path(root, path))
+            present.update(walk_manifests(root))  # only manifests, no hidden directories
         recorded = set(self.sync.recorded_paths())
         with self._lock:
             live = [root for root in self.sync.roots if os.path.isdir(root)]

@@ -107,10 +107,9 @@ async def get_object(kinds: KindsPath, name: NamePath, state: StateDep) -> Respo
     # concurrent misses queued behind the GIL in the threadpool took ten times longer.
     kind = canonical_kind(kinds)
     version = state.store.data_version  # read before the data: see api.response_cache
-    body = state.object_cache.lookup((kind, name), version)
-    if body is None:
-        body = _render_object(state.store, kind, name)
-        state.object_cache.store((kind, name), version, body)
+    body = state.object_cache.get_or_render(
+        (kind, name), version, lambda: _render_object(state.store, kind, name)
+    )
     return Response(content=body, media_type="application/json")
 
 
