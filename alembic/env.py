@@ -13,8 +13,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from store.db import WRITE_OPTION, create_engine_for
-from store.orm import metadata
+from dockform.store.db import WRITE_OPTION, create_engine_for
+from dockform.store.orm import metadata
 
 config = context.config
 target_metadata = metadata

@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api.deps import UNAUTHENTICATED_PATHS, AppState
-from api.errors import install_error_handlers, responses
-from api.metrics import CountApplyRequests
-from api.params import reject_unknown_query
-from api.routes import apply, events, logs, resources, sources, system
+from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
+from dockform.api.errors import install_error_handlers, responses
+from dockform.api.metrics import CountApplyRequests
+from dockform.api.params import reject_unknown_query
+from dockform.api.routes import apply, events, logs, resources, sources, system
 
 
 def create_app(state: AppState) -> FastAPI:

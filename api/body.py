@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import ApiError
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from manifests.models import Image
+from dockform.api.errors import ApiError
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
+from dockform.manifests.models import Image
 
 REQUEST_FILE = "<request>"
 FILENAME_HEADER = "x-dockform-filename"

@@ -11,10 +11,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.body import DEFAULT_MAX_BODY_BYTES
-from api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
-from controller.facade import Controller
-from store.repository import Store
+from dockform.api.body import DEFAULT_MAX_BODY_BYTES
+from dockform.api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
+from dockform.controller.facade import Controller
+from dockform.store.repository import Store
 
 # The one route a TCP client may call without the bearer token (api.server.TokenAuth).
 UNAUTHENTICATED_PATHS = frozenset({"/healthz"})

@@ -27,10 +27,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.models import ErrorBody
-from manifests.errors import ManifestError
-from manifests.kinds import UnknownKindError
-from store.errors import Conflict, NotFound, StoreError
+from dockform.api.models import ErrorBody
+from dockform.manifests.errors import ManifestError
+from dockform.manifests.kinds import UnknownKindError
+from dockform.store.errors import Conflict, NotFound, StoreError
 
 log = logging.getLogger("dockform.api")
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
-from api.deps import AppState
-from controller.metrics import REGISTRY
+from dockform.api.deps import AppState
+from dockform.controller.metrics import REGISTRY
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

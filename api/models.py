@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from store.types import Event, Resource, SourceRecord
+from dockform.store.types import Event, Resource, SourceRecord
 
 
 class ApiModel(BaseModel):

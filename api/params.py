@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from api.errors import ApiError
+from dockform.api.errors import ApiError
 
 _known: dict[int, frozenset[str]] = {}
 

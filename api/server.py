@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from api.deps import UNAUTHENTICATED_PATHS
+from dockform.api.deps import UNAUTHENTICATED_PATHS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AppState
+from dockform.api.deps import AppState
 
 EVENTS_PER_POLL = 500
 _LOG_QUEUE_CHUNKS = 64

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from api.client import ClientError, DockformClient
 from bench.engine import BENCH_LABEL, COMMAND, PEER_LABEL, RUN_ID, RUN_LABEL, STOP_GRACE_S
+from dockform.api.client import ClientError, DockformClient
 
 DOCKFORM = str(Path(sys.executable).parent / "dockform")
 

@@ -13,31 +13,31 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.app import create_app
-from api.client import default_home
-from api.deps import AppState
-from api.server import load_or_create_token, parse_listen, serve
-from controller.manager import Manager
-from controller.reconcilers.base import ReconcileContext, Reconciler
-from controller.reconcilers.container import ContainerReconciler
-from controller.reconcilers.gitsource import GitSourceReconciler, GitSyncer
-from controller.reconcilers.image import ImageReconciler
-from controller.reconcilers.network import NetworkReconciler
-from controller.reconcilers.volume import VolumeReconciler
-from manifests.policy import host_access_issues
-from runtime.docker_driver import DockerRuntime
-from sources.directory import DirectorySync
-from sources.files import ManifestCheck
-from sources.git import GitSync
-from sources.watch import DirectoryWatcher
-from store.db import default_url
-from store.migrate import upgrade_to_head
-from store.repository import Store
+from dockform import __version__
+from dockform.api.app import create_app
+from dockform.api.client import default_home
+from dockform.api.deps import AppState
+from dockform.api.server import load_or_create_token, parse_listen, serve
+from dockform.controller.manager import Manager
+from dockform.controller.reconcilers.base import ReconcileContext, Reconciler
+from dockform.controller.reconcilers.container import ContainerReconciler
+from dockform.controller.reconcilers.gitsource import GitSourceReconciler, GitSyncer
+from dockform.controller.reconcilers.image import ImageReconciler
+from dockform.controller.reconcilers.network import NetworkReconciler
+from dockform.controller.reconcilers.volume import VolumeReconciler
+from dockform.manifests.policy import host_access_issues
+from dockform.runtime.docker_driver import DockerRuntime
+from dockform.sources.directory import DirectorySync
+from dockform.sources.files import ManifestCheck
+from dockform.sources.git import GitSync
+from dockform.sources.watch import DirectoryWatcher
+from dockform.store.db import default_url
+from dockform.store.migrate import upgrade_to_head
+from dockform.store.repository import Store
 
 log = logging.getLogger("dockform.daemon")
 INSTANCE_LABEL = "io.dockform.instance"
 INSTANCE_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-VERSION = "0.1.0"
 
 
 @dataclass
@@ -132,7 +132,7 @@ def run_daemon(options: DaemonOptions) -> None:
         AppState(
             store=store,
             controller=manager,
-            version=VERSION,
+            version=__version__,
             allow_host_access=options.allow_host_access,
         )
     )
@@ -140,7 +140,7 @@ def run_daemon(options: DaemonOptions) -> None:
 
     def ready() -> None:
         where = f"unix://{socket_path}" + (f" and tcp://{tcp[0]}:{tcp[1]}" if tcp else "")
-        log.info("dockform %s serving on %s (store %s)", VERSION, where, store_url)
+        log.info("dockform %s serving on %s (store %s)", __version__, where, store_url)
 
     try:
         serve(app, socket_path, tcp=tcp, token=token, on_ready=ready)

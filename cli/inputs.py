@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from manifests.loader import STDIN_NAME, LoadedManifest, load_paths
-from manifests.policy import locate_field
+from dockform.manifests.loader import STDIN_NAME, LoadedManifest, load_paths
+from dockform.manifests.policy import locate_field
 
 REQUEST_FILE = "<request>"
 

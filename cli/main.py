@@ -18,9 +18,10 @@ from typing import Annotated, Any
 
 import typer
 
-from api.client import ClientError, DaemonUnreachable, DockformClient
-from cli.inputs import issue_text, localise, manifests_text, read_manifests
-from cli.render import (
+from dockform import __version__
+from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
+from dockform.cli.inputs import issue_text, localise, manifests_text, read_manifests
+from dockform.cli.render import (
     as_json,
     as_yaml,
     console,
@@ -32,14 +33,12 @@ from cli.render import (
     resource_table,
     spec_diff,
 )
-from cli.sources_cmd import is_sources, print_sources
-from manifests.errors import ManifestError
-from manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
-from manifests.loader import LoadedManifest
-from manifests.policy import host_access_issues
-from manifests.schema import json_schema
-
-VERSION = "0.1.0"
+from dockform.cli.sources_cmd import is_sources, print_sources
+from dockform.manifests.errors import ManifestError
+from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
+from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.policy import host_access_issues
+from dockform.manifests.schema import json_schema
 
 app = typer.Typer(
     name="dockform",
@@ -213,7 +212,7 @@ def apply(
             console.print(f"{item['kind'].lower()}/{item['name']} {item['action']}{suffix}")
         if not wait or dry_run:
             return
-        from cli.wait import Target, wait_for
+        from dockform.cli.wait import Target, wait_for
 
         targets = [Target(item["kind"], item["name"], item["action"]) for item in result["results"]]
         if not wait_for(client, targets, timeout_s):
@@ -221,7 +220,7 @@ def apply(
 
 
 def _timeout(text: str) -> float:
-    from cli.wait import parse_timeout
+    from dockform.cli.wait import parse_timeout
 
     try:
         return parse_timeout(text)
@@ -513,7 +512,7 @@ def version() -> None:
 
     Example: dockform version
     """
-    console.print(f"client: {VERSION}")
+    console.print(f"client: {__version__}")
     try:
         with DockformClient() as client:
             console.print(f"daemon: {client.version()['version']}")
@@ -572,7 +571,7 @@ def daemon(
 
     Example: dockform daemon --watch ./manifests --listen tcp://127.0.0.1:7420
     """
-    from cli.daemon import DaemonOptions, run_daemon
+    from dockform.cli.daemon import DaemonOptions, run_daemon
 
     options = DaemonOptions(
         home=home,

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from cli.render import age, as_json, as_yaml, console, err_console, text_table
+from dockform.cli.render import age, as_json, as_yaml, console, err_console, text_table
 
 SOURCE_WORDS = frozenset({"source", "sources"})
 

@@ -23,9 +23,9 @@ from typing import Any, Literal
 from rich.live import Live
 from rich.table import Table
 
-from api.client import DockformClient
-from cli.render import console, err_console, event_row
-from manifests.kinds import plural
+from dockform.api.client import DockformClient
+from dockform.cli.render import console, err_console, event_row
+from dockform.manifests.kinds import plural
 
 POLL_S = 0.5
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from store.types import Resource
+from dockform.store.types import Resource
 
 Key = tuple[str, str]
 

@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-from controller import metrics
-from controller.dependencies import DependencyIndex, image_matches, referrers
-from controller.expectations import Expectations
-from controller.facade import NoSuchContainer
-from controller.queue import Key, WorkQueue
-from controller.reconcilers.base import (
+from dockform.controller import metrics
+from dockform.controller.dependencies import DependencyIndex, image_matches, referrers
+from dockform.controller.expectations import Expectations
+from dockform.controller.facade import NoSuchContainer
+from dockform.controller.queue import Key, WorkQueue
+from dockform.controller.reconcilers.base import (
     DeleteOutcome,
     EventNote,
     Outcome,
@@ -30,13 +30,13 @@ from controller.reconcilers.base import (
     TerminalError,
     TransientError,
 )
-from controller.status import error_status, make_status
-from runtime.errors import ObjectNotFound, RuntimeFailure
-from runtime.interface import Runtime
-from runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, RuntimeEvent
-from store.errors import StaleResourceVersion
-from store.repository import Store
-from store.types import Resource
+from dockform.controller.status import error_status, make_status
+from dockform.runtime.errors import ObjectNotFound, RuntimeFailure
+from dockform.runtime.interface import Runtime
+from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, RuntimeEvent
+from dockform.store.errors import StaleResourceVersion
+from dockform.store.repository import Store
+from dockform.store.types import Resource
 
 log = logging.getLogger("dockform.controller")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from store.types import Condition, ConditionStatus, Resource, ResourceStatus
+from dockform.store.types import Condition, ConditionStatus, Resource, ResourceStatus
 
 READY = "Ready"
 PROGRESSING = "Progressing"

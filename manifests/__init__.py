@@ -3,10 +3,10 @@
 The bottom layer: every other package imports from here and this package imports none of them.
 """
 
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.hashing import HASH_EXCLUDED, canonical_json, manifest_spec, spec_hash
-from manifests.kinds import UnknownKindError, canonical_kind, plural
-from manifests.loader import (
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.hashing import HASH_EXCLUDED, canonical_json, manifest_spec, spec_hash
+from dockform.manifests.kinds import UnknownKindError, canonical_kind, plural
+from dockform.manifests.loader import (
     LoadedManifest,
     check_unique,
     load_file,
@@ -14,7 +14,7 @@ from manifests.loader import (
     load_text,
     resolve_paths,
 )
-from manifests.models import (
+from dockform.manifests.models import (
     API_VERSION,
     KIND_MODELS,
     KINDS,
@@ -34,7 +34,7 @@ from manifests.models import (
     VolumeSpec,
     parse_spec,
 )
-from manifests.schema import json_schema
+from dockform.manifests.schema import json_schema
 
 __all__ = [
     "API_VERSION",

@@ -23,8 +23,8 @@ import hashlib
 import json
 from typing import Any
 
-from manifests.kinds import UnknownKindError
-from manifests.models import SPEC_MODELS, Manifest
+from dockform.manifests.kinds import UnknownKindError
+from dockform.manifests.models import SPEC_MODELS, Manifest
 
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
     "Container": frozenset({"dependsOn"}),

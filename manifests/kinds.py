@@ -6,7 +6,7 @@ CamelCase kind. This module is the one place that maps between them.
 
 from __future__ import annotations
 
-from manifests.models import KINDS
+from dockform.manifests.models import KINDS
 
 PLURALS: dict[str, str] = {kind: kind.lower() + "s" for kind in KINDS}
 _LOOKUP: dict[str, str] = {}

@@ -30,9 +30,9 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from manifests.composer import compose_documents, construct
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.models import (
+from dockform.manifests.composer import compose_documents, construct
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.models import (
     API_VERSION,
     Container,
     GitSource,

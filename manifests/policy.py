@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from manifests.composer import ComposeError, compose_documents
-from manifests.errors import ManifestIssue
-from manifests.loader import LoadedManifest
-from manifests.models import Container
+from dockform.manifests.composer import ComposeError, compose_documents
+from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.models import Container
 
 ALLOW_FLAG = "--allow-host-access"
 

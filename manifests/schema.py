@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from manifests.models import API_VERSION, AnyManifest
+from dockform.manifests.models import API_VERSION, AnyManifest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.types import (
+from dockform.runtime.types import (
     ContainerInfo,
     ContainerSummary,
     ImageInfo,

@@ -15,7 +15,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
-from runtime.errors import (
+from dockform.runtime.errors import (
     InvalidRequest,
     ObjectConflict,
     ObjectNotFound,

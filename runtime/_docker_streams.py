@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from runtime._docker_convert import as_dict, event_action
-from runtime._docker_errors import translate_errors
-from runtime.errors import ImageBuildFailed, RuntimeFailure, RuntimeUnavailable
-from runtime.types import RuntimeEvent
+from dockform.runtime._docker_convert import as_dict, event_action
+from dockform.runtime._docker_errors import translate_errors
+from dockform.runtime.errors import ImageBuildFailed, RuntimeFailure, RuntimeUnavailable
+from dockform.runtime.types import RuntimeEvent
 
 BUILD_LOG_TAIL_LINES = 20
 

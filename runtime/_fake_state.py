@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from runtime.types import (
+from dockform.runtime.types import (
     ContainerCreate,
     ContainerInfo,
     ImageInfo,

@@ -19,18 +19,23 @@ import docker.auth
 import docker.types
 import docker.utils
 
-from runtime import _docker_convert as convert
-from runtime._docker_errors import translate_errors
-from runtime._docker_streams import consume_build, consume_load, consume_pull, stream_events
-from runtime._docker_transport import tune_unix_socket_client
-from runtime.errors import (
+from dockform.runtime import _docker_convert as convert
+from dockform.runtime._docker_errors import translate_errors
+from dockform.runtime._docker_streams import (
+    consume_build,
+    consume_load,
+    consume_pull,
+    stream_events,
+)
+from dockform.runtime._docker_transport import tune_unix_socket_client
+from dockform.runtime.errors import (
     ImageBuildFailed,
     ObjectConflict,
     ObjectNotFound,
     RuntimeFailure,
     RuntimeUnavailable,
 )
-from runtime.types import (
+from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,

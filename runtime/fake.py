@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from runtime._fake_state import (
+from dockform.runtime._fake_state import (
     FakeContainer,
     FakeImage,
     FakeNetwork,
@@ -32,13 +32,13 @@ from runtime._fake_state import (
     now_text,
     tail_lines,
 )
-from runtime.errors import (
+from dockform.runtime.errors import (
     InvalidRequest,
     ObjectConflict,
     ObjectNotFound,
     RuntimeUnavailable,
 )
-from runtime.types import (
+from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,

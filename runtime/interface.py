@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol
 
-from runtime.types import (
+from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,

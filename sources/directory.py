@@ -31,9 +31,9 @@ from typing import Literal
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.loader import LoadedManifest, load_text
-from sources.files import (
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.loader import LoadedManifest, load_text
+from dockform.sources.files import (
     FileChanging,
     FileProblem,
     ManifestCheck,
@@ -41,10 +41,10 @@ from sources.files import (
     read_manifest_file,
     summarize,
 )
-from store.apply import ApplyRequest, ObjectResult
-from store.errors import StoreError
-from store.repository import Store
-from store.types import EventType
+from dockform.store.apply import ApplyRequest, ObjectResult
+from dockform.store.errors import StoreError
+from dockform.store.repository import Store
+from dockform.store.types import EventType
 
 log = logging.getLogger("dockform.sources.dir")
 

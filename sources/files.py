@@ -17,8 +17,8 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.loader import MAX_FILE_BYTES, LoadedManifest
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from manifests.errors import ManifestError, ManifestIssue
-from manifests.loader import LoadedManifest, check_unique, load_text
-from manifests.models import GitSourceSpec, Image
-from sources.files import (
+from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.loader import LoadedManifest, check_unique, load_text
+from dockform.manifests.models import GitSourceSpec, Image
+from dockform.sources.files import (
     FileChanging,
     FileProblem,
     ManifestCheck,
@@ -40,10 +40,10 @@ from sources.files import (
     summarize,
     walk_manifests,
 )
-from sources.gitcmd import GitCache, GitError, GitSpecError
-from store.apply import ApplyRequest, ObjectResult
-from store.errors import StoreError
-from store.repository import Store
+from dockform.sources.gitcmd import GitCache, GitError, GitSpecError
+from dockform.store.apply import ApplyRequest, ObjectResult
+from dockform.store.errors import StoreError
+from dockform.store.repository import Store
 
 log = logging.getLogger("dockform.sources.git")
 

@@ -38,9 +38,9 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from sources.debounce import Debouncer
-from sources.directory import DirectorySync, FileOutcome
-from sources.files import is_manifest_path, walk_manifests
+from dockform.sources.debounce import Debouncer
+from dockform.sources.directory import DirectorySync, FileOutcome
+from dockform.sources.files import is_manifest_path, walk_manifests
 
 log = logging.getLogger("dockform.sources.watch")
 

@@ -7,8 +7,8 @@ models that leave the package; `store.errors` the errors it raises. ORM rows
 `store.migrate.upgrade_to_head`.
 """
 
-from store.apply import ApplyRequest, ObjectResult, apply
-from store.errors import (
+from dockform.store.apply import ApplyRequest, ObjectResult, apply
+from dockform.store.errors import (
     Conflict,
     DuplicateObject,
     NotFound,
@@ -17,7 +17,7 @@ from store.errors import (
     StaleResourceVersion,
     StoreError,
 )
-from store.repository import Store
+from dockform.store.repository import Store
 
 __all__ = [
     "ApplyRequest",

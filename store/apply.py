@@ -17,11 +17,16 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from manifests.hashing import manifest_spec, spec_hash
-from manifests.loader import LoadedManifest
-from store.errors import DuplicateObject, OwnershipConflict, PruneRefused, StaleResourceVersion
-from store.orm import ResourceRow, RevisionRow, utcnow
-from store.repository import Store, upsert_source_row
+from dockform.manifests.hashing import manifest_spec, spec_hash
+from dockform.manifests.loader import LoadedManifest
+from dockform.store.errors import (
+    DuplicateObject,
+    OwnershipConflict,
+    PruneRefused,
+    StaleResourceVersion,
+)
+from dockform.store.orm import ResourceRow, RevisionRow, utcnow
+from dockform.store.repository import Store, upsert_source_row
 
 Action = Literal["created", "configured", "unchanged", "pruned"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.orm import (
+from dockform.store.orm import (
     EventRow,
     ResourceRow,
     ResourceStatusRow,
@@ -17,7 +17,7 @@ from store.orm import (
     SourceRow,
     as_utc,
 )
-from store.types import Condition, Event, Resource, ResourceStatus, Revision, SourceRecord
+from dockform.store.types import Condition, Event, Resource, ResourceStatus, Revision, SourceRecord
 
 
 def source_type(source: str) -> str:

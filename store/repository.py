@@ -23,8 +23,8 @@ from sqlalchemy import Engine, Select, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from manifests.models import LABEL_KEY_PATTERN
-from store.convert import (
+from dockform.manifests.models import LABEL_KEY_PATTERN
+from dockform.store.convert import (
     normalise_status,
     source_type,
     status_columns,
@@ -34,9 +34,9 @@ from store.convert import (
     to_source,
     to_status,
 )
-from store.db import WRITE_OPTION, create_engine_for, is_memory_sqlite
-from store.errors import NotFound, StaleResourceVersion
-from store.orm import (
+from dockform.store.db import WRITE_OPTION, create_engine_for, is_memory_sqlite
+from dockform.store.errors import NotFound, StaleResourceVersion
+from dockform.store.orm import (
     EventRow,
     ResourceRow,
     ResourceStatusRow,
@@ -44,10 +44,10 @@ from store.orm import (
     SourceRow,
     utcnow,
 )
-from store.types import Event, EventType, Resource, ResourceStatus, Revision, SourceRecord
+from dockform.store.types import Event, EventType, Resource, ResourceStatus, Revision, SourceRecord
 
 if TYPE_CHECKING:
-    from store.apply import ApplyRequest, ObjectResult
+    from dockform.store.apply import ApplyRequest, ObjectResult
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class Store:
         """A store on `url`, migrated to the latest schema unless `migrate` is False."""
         engine = create_engine_for(url)
         if migrate:
-            from store.migrate import upgrade_engine
+            from dockform.store.migrate import upgrade_engine
 
             upgrade_engine(engine)
         return cls(engine)
@@ -423,7 +423,7 @@ class Store:
     # --- apply and health ----------------------------------------------------------------------
 
     def apply(self, request: ApplyRequest) -> builtins.list[ObjectResult]:
-        from store.apply import apply
+        from dockform.store.apply import apply
 
         return apply(self, request)
 

@@ -13,13 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
-from api.deps import AppState, StateDep
-from api.errors import ApiError, responses
-from api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
-from manifests.policy import ALLOW_FLAG, host_access_issues
-from store.apply import ApplyRequest, ObjectResult, apply
-from store.types import Resource
+from dockform.api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
+from dockform.api.deps import AppState, StateDep
+from dockform.api.errors import ApiError, responses
+from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
+from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
+from dockform.store.apply import ApplyRequest, ObjectResult, apply
+from dockform.store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["apply"])
 

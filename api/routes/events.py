@@ -9,11 +9,11 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import StateDep
-from api.errors import ApiError, responses
-from api.models import EventList
-from api.streams import event_stream
-from manifests.kinds import UnknownKindError, canonical_kind
+from dockform.api.deps import StateDep
+from dockform.api.errors import ApiError, responses
+from dockform.api.models import EventList
+from dockform.api.streams import event_stream
+from dockform.manifests.kinds import UnknownKindError, canonical_kind
 
 router = APIRouter(prefix="/v1", tags=["events"])
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AppState, StateDep
-from api.errors import ApiError, responses
-from api.routes.resources import NamePath
-from api.streams import log_stream
-from controller.facade import NoSuchContainer
+from dockform.api.deps import AppState, StateDep
+from dockform.api.errors import ApiError, responses
+from dockform.api.routes.resources import NamePath
+from dockform.api.streams import log_stream
+from dockform.controller.facade import NoSuchContainer
 
 router = APIRouter(prefix="/v1", tags=["logs"])
 

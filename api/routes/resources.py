@@ -12,14 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import StateDep, StoreDep
-from api.errors import ApiError, responses
-from api.models import DeleteAccepted, ResourceList
-from manifests.kinds import PLURALS, canonical_kind
-from manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
-from store.errors import NotFound
-from store.repository import Store
-from store.types import Resource
+from dockform.api.deps import StateDep, StoreDep
+from dockform.api.errors import ApiError, responses
+from dockform.api.models import DeleteAccepted, ResourceList
+from dockform.manifests.kinds import PLURALS, canonical_kind
+from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
+from dockform.store.errors import NotFound
+from dockform.store.repository import Store
+from dockform.store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["resources"])
 

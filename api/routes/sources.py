@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
-from api.deps import StoreDep
-from api.errors import ApiError, responses
-from api.models import ApiModel, SourceList
-from manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
-from store.errors import NotFound
-from store.types import SourceRecord
+from dockform.api.deps import StoreDep
+from dockform.api.errors import ApiError, responses
+from dockform.api.models import ApiModel, SourceList
+from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
+from dockform.store.errors import NotFound
+from dockform.store.types import SourceRecord
 
 router = APIRouter(prefix="/v1", tags=["sources"])
 

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import StateDep
-from api.metrics import exposition
-from api.models import Health, Readiness, VersionInfo
+from dockform.api.deps import StateDep
+from dockform.api.metrics import exposition
+from dockform.api.models import Health, Readiness, VersionInfo
 
 router = APIRouter(tags=["system"])
 

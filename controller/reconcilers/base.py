@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from controller.expectations import Expectations
-from runtime.interface import Runtime
-from store.repository import Store
-from store.types import Resource, ResourceStatus
+from dockform.controller.expectations import Expectations
+from dockform.runtime.interface import Runtime
+from dockform.store.repository import Store
+from dockform.store.types import Resource, ResourceStatus
 
 EventType = Literal["Normal", "Warning"]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from controller.dependencies import find_image_resource
-from controller.reconcilers.base import (
+from dockform.controller.dependencies import find_image_resource
+from dockform.controller.reconcilers.base import (
     Action,
     DeleteOutcome,
     EventNote,
@@ -21,7 +21,7 @@ from controller.reconcilers.base import (
     ReconcileContext,
     TransientError,
 )
-from controller.reconcilers.container_plan import (
+from dockform.controller.reconcilers.container_plan import (
     KIND,
     ConnectNetwork,
     ContainerDesired,
@@ -34,12 +34,12 @@ from controller.reconcilers.container_plan import (
     owns,
     plan,
 )
-from controller.status import is_ready, make_status
-from manifests.models import ContainerSpec
-from manifests.units import parse_duration
-from runtime.errors import ObjectNotFound, RuntimeFailure
-from runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
-from store.types import Resource, ResourceStatus
+from dockform.controller.status import is_ready, make_status
+from dockform.manifests.models import ContainerSpec
+from dockform.manifests.units import parse_duration
+from dockform.runtime.errors import ObjectNotFound, RuntimeFailure
+from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
+from dockform.store.types import Resource, ResourceStatus
 
 _EVENT_REASON = {
     "CreateContainer": "Created",

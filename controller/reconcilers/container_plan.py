@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from controller.reconcilers.base import Action, Plan
-from manifests.models import ContainerSpec
-from manifests.units import parse_duration, parse_memory
-from runtime.types import (
+from dockform.controller.reconcilers.base import Action, Plan
+from dockform.manifests.models import ContainerSpec
+from dockform.manifests.units import parse_duration, parse_memory
+from dockform.runtime.types import (
     HASH_LABEL,
     ContainerCreate,
     ContainerInfo,

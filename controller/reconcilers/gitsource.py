@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from controller.reconcilers.base import (
+from dockform.controller.reconcilers.base import (
     DeleteOutcome,
     EventNote,
     Outcome,
@@ -39,10 +39,10 @@ from controller.reconcilers.base import (
     TerminalError,
     TransientError,
 )
-from controller.status import make_status
-from manifests.models import GitSourceSpec
-from manifests.units import parse_duration
-from store.types import Resource, ResourceStatus
+from dockform.controller.status import make_status
+from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.units import parse_duration
+from dockform.store.types import Resource, ResourceStatus
 
 KIND = "GitSource"
 MIN_INTERVAL_S = 1.0

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from controller.reconcilers.base import (
+from dockform.controller.reconcilers.base import (
     Action,
     DeleteOutcome,
     EventNote,
@@ -23,11 +23,15 @@ from controller.reconcilers.base import (
     TerminalError,
     TransientError,
 )
-from controller.reconcilers.build_context import BuildContextError, context_digest, file_fingerprint
-from controller.status import make_status
-from manifests.models import ImageSpec
-from runtime.errors import ImageBuildFailed, ObjectConflict, RuntimeFailure
-from runtime.types import (
+from dockform.controller.reconcilers.build_context import (
+    BuildContextError,
+    context_digest,
+    file_fingerprint,
+)
+from dockform.controller.status import make_status
+from dockform.manifests.models import ImageSpec
+from dockform.runtime.errors import ImageBuildFailed, ObjectConflict, RuntimeFailure
+from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
@@ -37,7 +41,7 @@ from runtime.types import (
     managed_labels,
     owned_by,
 )
-from store.types import Resource
+from dockform.store.types import Resource
 
 KIND = "Image"
 

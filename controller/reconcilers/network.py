@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from controller.reconcilers.base import (
+from dockform.controller.reconcilers.base import (
     Action,
     DeleteOutcome,
     EventNote,
@@ -21,10 +21,10 @@ from controller.reconcilers.base import (
     ReconcileContext,
     TransientError,
 )
-from controller.status import make_status
-from manifests.models import NetworkSpec
-from runtime.errors import ObjectConflict, ObjectNotFound, RuntimeFailure
-from runtime.types import (
+from dockform.controller.status import make_status
+from dockform.manifests.models import NetworkSpec
+from dockform.runtime.errors import ObjectConflict, ObjectNotFound, RuntimeFailure
+from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
@@ -35,7 +35,7 @@ from runtime.types import (
     managed_labels,
     owned_by,
 )
-from store.types import Resource
+from dockform.store.types import Resource
 
 KIND = "Network"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from controller.reconcilers.base import (
+from dockform.controller.reconcilers.base import (
     Action,
     DeleteOutcome,
     EventNote,
@@ -21,10 +21,10 @@ from controller.reconcilers.base import (
     ReconcileContext,
     TransientError,
 )
-from controller.status import make_status
-from manifests.models import VolumeSpec
-from runtime.errors import ObjectConflict, RuntimeFailure
-from runtime.types import (
+from dockform.controller.status import make_status
+from dockform.manifests.models import VolumeSpec
+from dockform.runtime.errors import ObjectConflict, RuntimeFailure
+from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
@@ -34,7 +34,7 @@ from runtime.types import (
     managed_labels,
     owned_by,
 )
-from store.types import Resource
+from dockform.store.types import Resource
 
 KIND = "Volume"
 RECLAIM_LABEL = "io.dockform.reclaim-policy"

@@ -27,9 +27,9 @@ import docker
 import docker.errors
 import pytest
 
-from runtime.docker_driver import DockerRuntime
-from runtime.errors import RuntimeFailure
-from runtime.types import BuildRequest
+from dockform.runtime.docker_driver import DockerRuntime
+from dockform.runtime.errors import RuntimeFailure
+from dockform.runtime.types import BuildRequest
 
 TEST_LABEL = "dockform.test"
 SESSION_LABEL = "dockform.test.session"

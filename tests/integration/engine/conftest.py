@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import docker
 import pytest
 
-from api.client import ClientError, DockformClient
-from manifests.kinds import canonical_kind, plural
+from dockform.api.client import ClientError, DockformClient
+from dockform.manifests.kinds import canonical_kind, plural
 from tests.integration.conftest import SESSION_ID, SESSION_LABEL
 
 T = TypeVar("T")

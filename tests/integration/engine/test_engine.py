@@ -13,7 +13,7 @@ from typing import Any
 import docker
 import pytest
 
-from api.client import ClientError
+from dockform.api.client import ClientError
 from tests.integration.engine.conftest import (
     Daemon,
     EventRecorder,

@@ -15,15 +15,15 @@ from typing import TypeVar
 import docker
 import pytest
 
-from runtime.docker_driver import DockerRuntime
-from runtime.errors import (
+from dockform.runtime.docker_driver import DockerRuntime
+from dockform.runtime.errors import (
     ImageBuildFailed,
     InvalidRequest,
     ObjectConflict,
     ObjectNotFound,
     RuntimeFailure,
 )
-from runtime.types import (
+from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
     ContainerInfo,
@@ -125,7 +125,7 @@ def test_ping_and_engine_version(docker_runtime: DockerRuntime) -> None:
 
 
 def test_unreachable_engine_is_unavailable_not_a_crash(tmp_path: Path) -> None:
-    from runtime.errors import RuntimeUnavailable
+    from dockform.runtime.errors import RuntimeUnavailable
 
     dead = DockerRuntime(base_url=f"unix://{tmp_path}/nothing.sock", timeout=2)
     assert dead.ping() is False

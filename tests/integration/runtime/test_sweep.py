@@ -10,7 +10,7 @@ import docker
 import docker.errors
 import pytest
 
-from runtime.docker_driver import DockerRuntime
+from dockform.runtime.docker_driver import DockerRuntime
 from tests.integration.conftest import SESSION_LABEL, TEST_LABEL, sweep_test_objects
 
 pytestmark = pytest.mark.integration

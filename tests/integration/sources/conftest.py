@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from runtime.docker_driver import DockerRuntime
-from runtime.types import BuildRequest
+from dockform.runtime.docker_driver import DockerRuntime
+from dockform.runtime.types import BuildRequest
 from tests.gitrepo import GitRepo
 from tests.integration.conftest import BUSYBOX_DOCKERFILE, BUSYBOX_PATH, SESSION_ID
 from tests.integration.engine.conftest import (  # noqa: F401 - fixtures used by the tests

@@ -16,7 +16,7 @@ import docker
 import httpx
 import pytest
 
-from api.client import ClientError
+from dockform.api.client import ClientError
 from tests.gitrepo import GitRepo
 from tests.integration.sources.conftest import Daemon, serving, web_yaml
 

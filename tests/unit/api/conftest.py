@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
-from api.deps import AppState
-from controller.manager import Manager
-from runtime.fake import FakeRuntime
-from store.repository import Store
+from dockform.api.app import create_app
+from dockform.api.deps import AppState
+from dockform.controller.manager import Manager
+from dockform.runtime.fake import FakeRuntime
+from dockform.store.repository import Store
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions

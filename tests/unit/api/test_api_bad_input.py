@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from api.deps import AppState
-from store.repository import Store
+from dockform.api.deps import AppState
+from dockform.store.repository import Store
 
 MakeDoc = Callable[..., str]
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from api.deps import AppState
-from runtime.fake import FakeRuntime
-from runtime.types import ContainerCreate, managed_labels
-from store.repository import Store
+from dockform.api.deps import AppState
+from dockform.runtime.fake import FakeRuntime
+from dockform.runtime.types import ContainerCreate, managed_labels
+from dockform.store.repository import Store
 
 MakeDoc = Callable[..., str]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.deps import AppState
-from api.server import TokenAuth, load_or_create_token, parse_listen
+from dockform.api.app import create_app
+from dockform.api.deps import AppState
+from dockform.api.server import TokenAuth, load_or_create_token, parse_listen
 
 
 @pytest.fixture

@@ -26,12 +26,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
-from api.deps import AppState
-from api.server import TokenAuth
-from controller.manager import Manager
-from runtime.fake import FakeRuntime
-from store.repository import Store
+from dockform.api.app import create_app
+from dockform.api.deps import AppState
+from dockform.api.server import TokenAuth
+from dockform.controller.manager import Manager
+from dockform.runtime.fake import FakeRuntime
+from dockform.store.repository import Store
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 

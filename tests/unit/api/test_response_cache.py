@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.response_cache import ResponseCache
-from store.repository import Store
-from store.types import ResourceStatus
+from dockform.api.response_cache import ResponseCache
+from dockform.store.repository import Store
+from dockform.store.types import ResourceStatus
 from tests.unit.api.conftest import MakeDoc
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import _complete_target, app
+from dockform.cli.main import _complete_target, app
 
 COMMANDS = [
     "apply",

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from cli.inputs import issue_text, localise
-from cli.render import console, events_table, spec_diff
-from manifests.loader import load_text
+from dockform.cli.inputs import issue_text, localise
+from dockform.cli.render import console, events_table, spec_diff
+from dockform.manifests.loader import load_text
 
 
 def diff_item(**fields: Any) -> dict[str, Any]:

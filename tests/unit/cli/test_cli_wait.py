@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cli.wait import Target, assess, parse_timeout, wait_for
+from dockform.cli.wait import Target, assess, parse_timeout, wait_for
 
 
 def item(

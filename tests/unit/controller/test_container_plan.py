@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.reconcilers.container_plan import (
+from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     ContainerObserved,
     container_hash,
     create_request,
     plan,
 )
-from manifests.models import ContainerSpec
-from runtime.types import ContainerInfo, managed_labels
+from dockform.manifests.models import ContainerSpec
+from dockform.runtime.types import ContainerInfo, managed_labels
 
 SPEC_HASH = "spec-hash-1"
 IMAGE_ID = "sha256:" + "a" * 64

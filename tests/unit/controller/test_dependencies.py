@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from controller.dependencies import DependencyIndex, dependents, depends_on
-from store.types import Resource
+from dockform.controller.dependencies import DependencyIndex, dependents, depends_on
+from dockform.store.types import Resource
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.expectations import Expectations
+from dockform.controller.expectations import Expectations
 
 
 class Clock:

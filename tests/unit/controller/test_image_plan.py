@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.reconcilers.image import ImageDesired, ImageObserved, plan, wanted_hash
-from manifests.models import ImageSpec
-from runtime.types import ImageInfo, managed_labels
+from dockform.controller.reconcilers.image import ImageDesired, ImageObserved, plan, wanted_hash
+from dockform.manifests.models import ImageSpec
+from dockform.runtime.types import ImageInfo, managed_labels
 
 
 def desired(generation: int = 1, **spec: Any) -> ImageDesired:

@@ -9,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from cli.daemon import build_reconcilers
-from controller.manager import Manager
-from controller.queue import WorkQueue
-from controller.reconcilers.base import (
+from dockform.cli.daemon import build_reconcilers
+from dockform.controller.manager import Manager
+from dockform.controller.queue import WorkQueue
+from dockform.controller.reconcilers.base import (
     DeleteOutcome,
     EventNote,
     Outcome,
     ReconcileContext,
     Reconciler,
 )
-from manifests.loader import load_text
-from runtime.errors import RuntimeUnavailable
-from runtime.fake import FakeRuntime
-from store.apply import ApplyRequest, apply
-from store.repository import Store
-from store.types import Resource
+from dockform.manifests.loader import load_text
+from dockform.runtime.errors import RuntimeUnavailable
+from dockform.runtime.fake import FakeRuntime
+from dockform.store.apply import ApplyRequest, apply
+from dockform.store.repository import Store
+from dockform.store.types import Resource
 
 APP = """
 apiVersion: dockform/v1

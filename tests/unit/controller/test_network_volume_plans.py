@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from controller.reconcilers import network, volume
-from manifests.models import NetworkSpec, VolumeSpec
-from runtime.types import ContainerInfo, NetworkInfo, VolumeInfo, managed_labels
+from dockform.controller.reconcilers import network, volume
+from dockform.manifests.models import NetworkSpec, VolumeSpec
+from dockform.runtime.types import ContainerInfo, NetworkInfo, VolumeInfo, managed_labels
 
 
 def net(labels: dict[str, str], ids: tuple[str, ...] = ()) -> NetworkInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from controller.queue import WorkQueue
+from dockform.controller.queue import WorkQueue
 
 KEY = ("Container", "web")
 OTHER = ("Container", "db")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from controller.status import error_status, is_ready, make_status
-from store.types import Resource
+from dockform.controller.status import error_status, is_ready, make_status
+from dockform.store.types import Resource
 
 
 def resource(generation: int = 2) -> Resource:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from manifests import ManifestError, ManifestIssue
+from dockform.manifests import ManifestError, ManifestIssue
 
 FULL = ManifestIssue(
     file="app.yaml",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from manifests import (
+from dockform.manifests import (
     UnknownKindError,
     canonical_json,
     load_text,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from manifests import ManifestError, ManifestIssue, load_file, load_text
-from manifests.composer import MAX_DOCUMENT_NODES, MAX_FILE_NODES
+from dockform.manifests import ManifestError, ManifestIssue, load_file, load_text
+from dockform.manifests.composer import MAX_DOCUMENT_NODES, MAX_FILE_NODES
 
 FAST_SECONDS = 3.0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from manifests import (
+from dockform.manifests import (
     Container,
     GitSource,
     Image,

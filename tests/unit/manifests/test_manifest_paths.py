@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from manifests import Image, LoadedManifest, ManifestError, ManifestIssue, check_unique, load_paths
+from dockform.manifests import (
+    Image,
+    LoadedManifest,
+    ManifestError,
+    ManifestIssue,
+    check_unique,
+    load_paths,
+)
 
 
 def volume(name: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from manifests.loader import load_text
-from manifests.policy import (
+from dockform.manifests.loader import load_text
+from dockform.manifests.policy import (
     dangerous_host_path,
     host_access_issues,
     locate_field,

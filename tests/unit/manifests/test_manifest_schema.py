@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from manifests import KINDS, json_schema, load_text
+from dockform.manifests import KINDS, json_schema, load_text
 
 HANDLED = {
     "$schema", "$defs", "title", "description", "default", "discriminator",

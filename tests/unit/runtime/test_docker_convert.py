@@ -9,10 +9,15 @@ import docker.errors
 import pytest
 import requests
 
-from runtime import _docker_convert as convert
-from runtime._docker_errors import translate
-from runtime._docker_streams import consume_build, consume_load, consume_pull, to_runtime_event
-from runtime.errors import (
+from dockform.runtime import _docker_convert as convert
+from dockform.runtime._docker_errors import translate
+from dockform.runtime._docker_streams import (
+    consume_build,
+    consume_load,
+    consume_pull,
+    to_runtime_event,
+)
+from dockform.runtime.errors import (
     ImageBuildFailed,
     InvalidRequest,
     ObjectConflict,
@@ -20,7 +25,7 @@ from runtime.errors import (
     RuntimeFailure,
     RuntimeUnavailable,
 )
-from runtime.types import PortBinding, RuntimeEvent
+from dockform.runtime.types import PortBinding, RuntimeEvent
 
 INSPECT: dict[str, Any] = {
     "Id": "abc123",

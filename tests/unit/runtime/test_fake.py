@@ -7,16 +7,16 @@ import time
 
 import pytest
 
-from runtime.errors import (
+from dockform.runtime.errors import (
     InvalidRequest,
     ObjectConflict,
     ObjectNotFound,
     RuntimeFailure,
     RuntimeUnavailable,
 )
-from runtime.fake import FakeRuntime
-from runtime.interface import Runtime
-from runtime.types import (
+from dockform.runtime.fake import FakeRuntime
+from dockform.runtime.interface import Runtime
+from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
     HealthcheckConfig,

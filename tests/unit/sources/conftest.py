@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import pytest
 
-from store.repository import Store
+from dockform.store.repository import Store
 from tests.gitrepo import GitRepo
 
 T = TypeVar("T")

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.app import create_app
-from api.deps import AppState
-from manifests.loader import load_text
-from store.apply import ApplyRequest
-from store.repository import Store
+from dockform.api.app import create_app
+from dockform.api.deps import AppState
+from dockform.manifests.loader import load_text
+from dockform.store.apply import ApplyRequest
+from dockform.store.repository import Store
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources.debounce import Debouncer
+from dockform.sources.debounce import Debouncer
 
 
 def test_a_path_is_due_once_quiet_for_the_delay() -> None:

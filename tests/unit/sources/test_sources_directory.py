@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from manifests.errors import ManifestIssue
-from manifests.loader import LoadedManifest
-from manifests.policy import host_access_issues
-from sources.directory import DirectorySync
-from store.repository import Store
+from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.policy import host_access_issues
+from dockform.sources.directory import DirectorySync
+from dockform.store.repository import Store
 
 Doc = Callable[..., str]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from manifests.loader import MAX_FILE_BYTES
-from sources.files import (
+from dockform.manifests.loader import MAX_FILE_BYTES
+from dockform.sources.files import (
     FileProblem,
     is_manifest_name,
     is_manifest_path,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from manifests.models import GitSourceSpec
-from manifests.policy import host_access_issues
-from sources.git import GitSync
-from sources.gitcmd import GitError, check_url
-from store.repository import Store
+from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.policy import host_access_issues
+from dockform.sources.git import GitSync
+from dockform.sources.gitcmd import GitError, check_url
+from dockform.store.repository import Store
 
 Doc = Callable[..., str]
 

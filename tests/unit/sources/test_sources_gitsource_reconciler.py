@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from controller.reconcilers.base import ReconcileContext, TransientError
-from controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
-from manifests.loader import load_text
-from manifests.models import GitSourceSpec
-from runtime.fake import FakeRuntime
-from sources.git import GitSyncResult
-from store.apply import ApplyRequest
-from store.repository import Store
-from store.types import Resource
+from dockform.controller.reconcilers.base import ReconcileContext, TransientError
+from dockform.controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
+from dockform.manifests.loader import load_text
+from dockform.manifests.models import GitSourceSpec
+from dockform.runtime.fake import FakeRuntime
+from dockform.sources.git import GitSyncResult
+from dockform.store.apply import ApplyRequest
+from dockform.store.repository import Store
+from dockform.store.types import Resource
 
 
 @dataclass

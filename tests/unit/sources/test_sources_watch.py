@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from sources.directory import DirectorySync
-from sources.watch import DirectoryWatcher
-from store.repository import Store
-from store.types import Resource
+from dockform.sources.directory import DirectorySync
+from dockform.sources.watch import DirectoryWatcher
+from dockform.store.repository import Store
+from dockform.store.types import Resource
 
 Doc = Callable[..., str]
 Wait = Callable[..., object]

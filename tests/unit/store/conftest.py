@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from manifests.loader import LoadedManifest
-from manifests.models import KIND_MODELS
-from store.db import create_engine_for
-from store.migrate import upgrade_to_head
-from store.repository import Store
+from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.models import KIND_MODELS
+from dockform.store.db import create_engine_for
+from dockform.store.migrate import upgrade_to_head
+from dockform.store.repository import Store
 
 MakeManifest = Callable[..., LoadedManifest]
 

@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect, text
 
-from store.db import create_engine_for
-from store.migrate import ALEMBIC_DIR, alembic_config, upgrade_to_head
-from store.orm import metadata
-from store.repository import Store
+from dockform.store.db import create_engine_for
+from dockform.store.migrate import alembic_config, migrations_dir, upgrade_to_head
+from dockform.store.orm import metadata
+from dockform.store.repository import Store
 
 
 def _diff(url: str, target: MetaData) -> list[object]:
@@ -65,9 +65,8 @@ def test_upgrade_is_idempotent_and_does_not_depend_on_cwd(
 
 def test_downgrade_to_base_and_back(db_url: str) -> None:
     upgrade_to_head(db_url)
-    config = alembic_config(db_url)
-
-    command.downgrade(config, "base")
+    with migrations_dir() as scripts:
+        command.downgrade(alembic_config(db_url, scripts), "base")
     engine = create_engine_for(db_url)
     try:
         assert set(inspect(engine).get_table_names()) == {"alembic_version"}
@@ -80,8 +79,9 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
 
 def test_alembic_directory_is_not_a_python_package() -> None:
     # An alembic/__init__.py at the repo root would shadow the alembic library on import.
-    assert ALEMBIC_DIR.is_dir()
-    assert not (ALEMBIC_DIR / "__init__.py").exists()
+    with migrations_dir() as scripts:
+        assert (Path(scripts) / "env.py").is_file()
+        assert not (Path(scripts) / "__init__.py").exists()
 
 
 def test_store_open_migrates_an_in_memory_database() -> None:

@@ -6,17 +6,17 @@ from collections.abc import Callable
 
 import pytest
 
-from manifests.hashing import manifest_spec, spec_hash
-from manifests.loader import LoadedManifest
-from store.apply import ApplyRequest, ObjectResult, apply
-from store.errors import (
+from dockform.manifests.hashing import manifest_spec, spec_hash
+from dockform.manifests.loader import LoadedManifest
+from dockform.store.apply import ApplyRequest, ObjectResult, apply
+from dockform.store.errors import (
     Conflict,
     DuplicateObject,
     OwnershipConflict,
     PruneRefused,
     StaleResourceVersion,
 )
-from store.repository import Store
+from dockform.store.repository import Store
 
 MakeManifest = Callable[..., LoadedManifest]
 

@@ -6,10 +6,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from manifests.loader import LoadedManifest
-from store.apply import ApplyRequest, apply
-from store.repository import Store
-from store.types import ResourceStatus
+from dockform.manifests.loader import LoadedManifest
+from dockform.store.apply import ApplyRequest, apply
+from dockform.store.repository import Store
+from dockform.store.types import ResourceStatus
 
 MakeManifest = Callable[..., LoadedManifest]
 THREADS = 8

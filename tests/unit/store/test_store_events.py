@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from store.db import create_engine_for
-from store.orm import EventRow
-from store.repository import Store
+from dockform.store.db import create_engine_for
+from dockform.store.orm import EventRow
+from dockform.store.repository import Store
 
 
 def _row_count(store: Store) -> int:

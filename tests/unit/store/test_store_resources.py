@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from manifests.loader import LoadedManifest
-from store.apply import ApplyRequest, apply
-from store.db import create_engine_for
-from store.errors import NotFound, StaleResourceVersion
-from store.repository import Store
-from store.types import Condition, Resource, ResourceStatus
+from dockform.manifests.loader import LoadedManifest
+from dockform.store.apply import ApplyRequest, apply
+from dockform.store.db import create_engine_for
+from dockform.store.errors import NotFound, StaleResourceVersion
+from dockform.store.repository import Store
+from dockform.store.types import Condition, Resource, ResourceStatus
 
 MakeManifest = Callable[..., LoadedManifest]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from manifests.loader import LoadedManifest
-from store.apply import ApplyRequest, apply
-from store.repository import Store
+from dockform.manifests.loader import LoadedManifest
+from dockform.store.apply import ApplyRequest, apply
+from dockform.store.repository import Store
 
 MakeManifest = Callable[..., LoadedManifest]
 
