@@ -13,20 +13,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from dockform import __version__
 from dockform.api.app import create_app
 from dockform.api.client import default_home
 from dockform.api.deps import AppState
 from dockform.api.server import load_or_create_token, parse_listen, serve
+from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
-from dockform.controller.reconcilers.base import ReconcileContext, Reconciler
-from dockform.controller.reconcilers.container import ContainerReconciler
-from dockform.controller.reconcilers.gitsource import GitSourceReconciler, GitSyncer
-from dockform.controller.reconcilers.image import ImageReconciler
-from dockform.controller.reconcilers.network import NetworkReconciler
-from dockform.controller.reconcilers.volume import VolumeReconciler
+from dockform.controller.reconcile_id import ReconcileIdFilter
+from dockform.controller.reconcilers import REGISTRATIONS
 from dockform.manifests.policy import host_access_issues
 from dockform.runtime.docker_driver import DockerRuntime
+from dockform.settings import Settings
 from dockform.sources.directory import DirectorySync
 from dockform.sources.files import ManifestCheck
 from dockform.sources.git import GitSync
@@ -58,18 +58,19 @@ class DaemonOptions:
     rescan_s: float = 30.0
 
 
-def build_reconcilers(
-    context: ReconcileContext, git: GitSyncer | None = None
-) -> dict[str, Reconciler]:
-    reconcilers: list[Reconciler] = [
-        ImageReconciler(context),
-        NetworkReconciler(context),
-        VolumeReconciler(context),
-        ContainerReconciler(context),
-    ]
-    if git is not None:
-        reconcilers.append(GitSourceReconciler(context, git))
-    return {reconciler.kind: reconciler for reconciler in reconcilers}
+def build_settings(options: DaemonOptions) -> Settings:
+    """The one settings object, validated (ValueError naming the field) before anything runs."""
+    registered = {registration.kind: registration.limits for registration in REGISTRATIONS}
+    container = {"workers": options.workers, "timeout_s": registered["Container"].timeout_s}
+    try:
+        return Settings.model_validate(
+            {
+                "controller": {"resync_s": options.resync_s, "kinds": {"Container": container}},
+                "sources": {"rescan_s": options.rescan_s},
+            }
+        )
+    except ValidationError as error:
+        raise ValueError(f"invalid daemon settings: {error}") from error
 
 
 def watch_roots(directories: list[str]) -> list[str]:
@@ -88,8 +89,11 @@ def watch_roots(directories: list[str]) -> list[str]:
 def run_daemon(options: DaemonOptions) -> None:
     logging.basicConfig(
         level=os.environ.get("DOCKFORM_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(name)s%(reconcile)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ReconcileIdFilter())
+    settings = build_settings(options)
     home = Path(options.home) if options.home else default_home()
     os.umask(0o077)
     home.mkdir(parents=True, exist_ok=True)
@@ -108,18 +112,19 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
-    context = ReconcileContext(store=store, runtime=runtime)
-    manager = Manager(
-        store,
-        runtime,
-        build_reconcilers(context, GitSync(store, home / "git", check=check)),
-        workers=options.workers,
-        resync_interval_s=options.resync_s,
-        expectations=context.expectations,
+    context = ReconcileContext(
+        store=store,
+        runtime=runtime,
+        settings=settings.controller,
+        git=GitSync(store, home / "git", check=check),
     )
+    manager = Manager(context)
+    store.add_listener(lambda kind, name: manager.desired_changed([(kind, name)]))
     manager.start()
     watcher = (
-        DirectoryWatcher(DirectorySync(store, roots, check=check), rescan_s=options.rescan_s)
+        DirectoryWatcher(
+            DirectorySync(store, roots, check=check), rescan_s=settings.sources.rescan_s
+        )
         if roots
         else None
     )

@@ -6,7 +6,7 @@ desired or observed state stays a store read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 
@@ -15,6 +15,14 @@ class NoSuchContainer(LookupError):
 
 
 class Controller(Protocol):
+    def desired_changed(self, keys: Iterable[tuple[str, str]]) -> None:
+        """The desired state of these (kind, name) keys was written: reconcile them."""
+        ...
+
+    def request_sync(self, kind: str, name: str) -> None:
+        """Act on kind/name now, whatever its schedule (a GitSource fetches at once)."""
+        ...
+
     def engine_ok(self) -> bool: ...
 
     def queue_pending(self) -> int: ...

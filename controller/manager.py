@@ -1,107 +1,102 @@
-"""The manager: worker threads that drain the work queue, and the triggers that fill it.
+"""The manager: per-kind work queues and workers, the triggers that fill them, and the one
+retry rule. It names no kind: all it knows of kinds is their registrations
+(`controller.registry`, listed in `controller.reconcilers.REGISTRATIONS`).
 
-Triggers: every store write of desired state (a store listener), the Docker events stream
-(managed objects removed, died, changed health), a periodic resync that also garbage-collects,
-and every resource once at start. Workers re-read the resource and its observed objects on each
-pass (level-triggered): what triggered a pass never matters, only what is true now.
+Triggers: desired-state writes (`desired_changed`, called by the apply path), the engine's
+events stream (each kind's event mappers turn an event into keys), a periodic resync that
+also garbage-collects (and once at start), and nudges (`request_sync`). Workers re-read the
+resource and its observed objects on each pass (level-triggered): what triggered a pass never
+matters, only what is true now.
 
-The retry policy lives here alone: a TransientError or engine failure requeues with per-key
-exponential backoff, a TerminalError records a Failed status and waits for a change or the
-next resync, and `Outcome.requeue_after` polls without counting as a failure.
+Each kind has its own queue and its own workers (`KindLimits`), so a long image build or a
+slow git fetch never holds the workers that repair containers. Every pass gets a reconcile id
+(in its log lines and the events it records) and runs under the kind's timeout: a pass that
+overruns it is recorded as a ReconcileTimeout and retried once it returns; its key is never
+handed to a second worker meanwhile.
+
+The retry rule (see `controller.errors`): TransientError, or an engine failure while
+observing, requeues the key with per-key exponential backoff; TerminalError records Failed
+and waits for a change (or the next resync); `Outcome.requeue_after` polls without counting
+as a failure.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dockform.controller import metrics
-from dockform.controller.dependencies import DependencyIndex, image_matches, referrers
-from dockform.controller.expectations import Expectations
+from dockform.controller.context import ReconcileContext, Reconciler
+from dockform.controller.errors import ReconcileError, TerminalError
 from dockform.controller.facade import NoSuchContainer
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.queue import Key, WorkQueue
-from dockform.controller.reconcilers.base import (
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    Reconciler,
-    TerminalError,
-    TransientError,
-)
+from dockform.controller.reconcile_id import new_reconcile_id, reconcile_id, reconciling
+from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.registry import DependencyIndex, KindRegistration, Registry
 from dockform.controller.status import error_status, make_status
+from dockform.manifests.status import EventType, Phase, Reason
 from dockform.runtime.errors import ObjectNotFound, RuntimeFailure
-from dockform.runtime.interface import Runtime
-from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, RuntimeEvent
+from dockform.runtime.types import NAME_LABEL, RuntimeEvent
+from dockform.settings import KindLimits
 from dockform.store.errors import StaleResourceVersion
-from dockform.store.repository import Store
 from dockform.store.types import Resource
 
 log = logging.getLogger("dockform.controller")
-
-# Which Docker event actions can mean a managed object drifted from its desired state.
-_CONTAINER_ACTIONS = frozenset(
-    {
-        "create",
-        "start",
-        "die",
-        "destroy",
-        "stop",
-        "kill",
-        "oom",
-        "pause",
-        "unpause",
-        "rename",
-        "health_status",
-        "update",
-        "restart",
-    }
-)
+# A deletion waiting for others (dependents first, objects still in use) looks again this often
+# at the latest; the removals it waits for wake it sooner.
+DELETE_POLL_S = 2.0
 
 
 class Manager:
     def __init__(
         self,
-        store: Store,
-        runtime: Runtime,
-        reconcilers: Mapping[str, Reconciler],
-        *,
-        workers: int = 8,
-        resync_interval_s: float = 60.0,
-        queue: WorkQueue | None = None,
-        expectations: Expectations | None = None,
+        context: ReconcileContext,
+        registrations: Sequence[KindRegistration] = REGISTRATIONS,
     ) -> None:
-        self.store = store
-        self.runtime = runtime
-        self.reconcilers = dict(reconcilers)
-        self.queue = queue or WorkQueue()
-        self.expectations = expectations or Expectations()
-        self._workers = workers
-        self._resync_interval_s = resync_interval_s
+        self.context = context
+        self.store = context.store
+        self.runtime = context.runtime
+        self.settings = context.settings
+        self.registry = Registry(registrations)
+        self.reconcilers: dict[str, Reconciler] = {
+            registration.kind: registration.reconciler(context) for registration in self.registry
+        }
+        self.limits: dict[str, KindLimits] = {
+            registration.kind: self.settings.limits(registration.kind, registration.limits)
+            for registration in self.registry
+        }
+        self.queues: dict[str, WorkQueue] = {
+            kind: WorkQueue(
+                backoff=self.settings.retry, background_workers=self.settings.resync_workers
+            )
+            for kind in self.registry.kinds
+        }
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._engine_connected = threading.Event()
-        # Who depends on whom changes only with desired state: the index is rebuilt after a
-        # store write of desired state (the listener bumps _desired_version), not per status.
+        # Who requires whom changes only with desired state: the index is rebuilt after a
+        # desired-state write (desired_changed bumps _desired_version), not per status write.
         self._desired_version = 0
         self._dependency_index: tuple[int, DependencyIndex] | None = None
         self._index_lock = threading.Lock()
-        store.add_listener(self._note_desired_change)
 
     # --- life cycle
 
     def start(self) -> None:
-        self.store.add_listener(self._on_store_change)
-        for index in range(self._workers):
-            self._spawn(f"worker-{index}", self._work)
+        for kind, queue in self.queues.items():
+            for index in range(self.limits[kind].workers):
+                self._spawn(f"{kind.lower()}-{index}", functools.partial(self._work, queue))
         self._spawn("runtime-events", self._watch_runtime_events)
         self._spawn("resync", self._resync_loop)
         self.enqueue_all()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
-        self.queue.shutdown()
+        for queue in self.queues.values():
+            queue.shutdown()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0.1))
@@ -111,18 +106,26 @@ class Manager:
         thread.start()
         self._threads.append(thread)
 
+    def enqueue(self, key: Key, *, background: bool = False) -> None:
+        queue = self.queues.get(key[0])
+        if queue is not None:
+            queue.add(key, background=background)
+
     def enqueue_all(self, *, background: bool = False) -> None:
         """Queue every resource. The periodic resync uses the background lane: what an event or
         a store write queues meanwhile goes first (see controller.queue)."""
         for key in self.store.keys():  # noqa: SIM118 - Store is not a mapping
-            self.queue.add(key, background=background)
+            self.enqueue(key, background=background)
+
+    def pending(self) -> int:
+        return sum(queue.pending() for queue in self.queues.values())
 
     def wait_idle(self, timeout_s: float = 30.0, settle_s: float = 0.2) -> bool:
-        """True once the queue stays empty for `settle_s` (tests and `--wait` use it)."""
+        """True once every queue stays empty for `settle_s` (tests and `--wait` use it)."""
         deadline = time.monotonic() + timeout_s
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            if self.queue.pending() == 0:
+            if self.pending() == 0:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= settle_s:
                     return True
@@ -131,11 +134,22 @@ class Manager:
             time.sleep(0.02)
         return False
 
-    @property
-    def engine_connected(self) -> bool:
-        return self._engine_connected.is_set()
+    # --- the facade the API and the apply path use (controller.facade.Controller)
 
-    # --- the facade the API uses (controller.facade.Controller)
+    def desired_changed(self, keys: Iterable[Key]) -> None:
+        """The desired state of `keys` was written (created, changed, deletion requested)."""
+        self._desired_written()
+        for key in keys:
+            self.enqueue(key)
+
+    def _desired_written(self) -> None:
+        with self._index_lock:
+            self._desired_version += 1
+
+    def request_sync(self, kind: str, name: str) -> None:
+        """Act on kind/name now, whatever its schedule (a webhook's "fetch now")."""
+        self.context.nudges.request((kind, name))
+        self.enqueue((kind, name))
 
     def engine_ok(self) -> bool:
         try:
@@ -144,7 +158,7 @@ class Manager:
             return False
 
     def queue_pending(self) -> int:
-        return self.queue.pending()
+        return self.pending()
 
     def container_logs(self, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
         """Logs of the managed container of Container/name; NoSuchContainer when there is none."""
@@ -158,29 +172,18 @@ class Manager:
 
     # --- triggers
 
-    def _note_desired_change(self, kind: str, name: str) -> None:
-        with self._index_lock:
-            self._desired_version += 1
-
-    def _on_store_change(self, kind: str, name: str) -> None:
-        if kind in self.reconcilers:
-            self.queue.add((kind, name))
-
     def _watch_runtime_events(self) -> None:
-        backoff = 0.5
+        failures = 0
         while not self._stop.is_set():
             try:
-                self._engine_connected.set()
                 for event in self.runtime.events(self._stop):
-                    backoff = 0.5
+                    failures = 0
                     self._on_runtime_event(event)
             except RuntimeFailure as error:
-                self._engine_connected.clear()
-                log.warning(
-                    "Docker events stream broke (%s); reconnecting in %.1fs", error, backoff
-                )
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+                delay = self.settings.engine_reconnect.delay(failures)
+                failures += 1
+                log.warning("Docker events stream broke (%s); reconnecting in %.1fs", error, delay)
+                self._stop.wait(delay)
                 # Events were missed while disconnected: look at everything again.
                 self.enqueue_all()
             except Exception:
@@ -190,37 +193,22 @@ class Manager:
     def _on_runtime_event(self, event: RuntimeEvent) -> None:
         for key in self._keys_for_event(event):
             metrics.EVENTS_SEEN.labels(event.type).inc()
-            self.queue.add(key)
+            self.enqueue(key)
 
     def _keys_for_event(self, event: RuntimeEvent) -> list[Key]:
-        if event.type == "container":
-            if event.action not in _CONTAINER_ACTIONS:
-                return []
-            if event.labels.get(MANAGED_LABEL) == "true" and event.labels.get(KIND_LABEL):
-                key = (event.labels[KIND_LABEL], event.labels.get(NAME_LABEL, ""))
-                if self.expectations.consume(*key, event.action):
-                    return []  # caused and observed by a reconcile already
-                return [key]
-            # An unmanaged container may free or take a name a Container wants.
-            name = event.labels.get("name", "")
-            return [("Container", name)] if self.store.get("Container", name) else []
-        if event.type in ("network", "volume") and event.action in ("create", "destroy"):
-            kind = event.type.capitalize()
-            name = event.labels.get("name", event.id)
-            if self.store.get(kind, name) is not None:
-                return [(kind, name)]
-            return []
-        if event.type == "image" and event.action in ("delete", "untag", "tag", "load"):
-            name = event.labels.get("name", event.id)
-            return [
-                resource.key
-                for resource in self.store.list("Image")
-                if image_matches(resource, name) or name.startswith(str(resource.spec.get("ref")))
-            ]
-        return []
+        keys: list[Key] = []
+        for registration in self.registry:
+            for mapper in registration.event_mappers:
+                for key in mapper(event, self.store):
+                    if self.context.expectations.consume(*key, event.action):
+                        continue  # caused and observed by a reconcile already
+                    keys.append(key)
+        return keys
 
     def _resync_loop(self) -> None:
-        while not self._stop.wait(self._resync_interval_s):
+        # Orphans left while the daemon was down are collected at start, not a resync later.
+        self.collect_garbage()
+        while not self._stop.wait(self.settings.resync_s):
             self.resync()
 
     def resync(self) -> None:
@@ -234,34 +222,85 @@ class Manager:
             owned = [resource for resource in resources if resource.kind == kind]
             try:
                 notes = reconciler.collect_garbage(owned)
-            except RuntimeFailure as error:
+            except (RuntimeFailure, ReconcileError) as error:
                 log.warning("garbage collection of %s failed: %s", kind, error)
                 continue
             for note in notes:
-                self.store.record_event(kind, note.subject, note.type, note.reason, note.message)
+                self._record_event(kind, note.subject, note)
 
     # --- workers
 
-    def _work(self) -> None:
+    def _work(self, queue: WorkQueue) -> None:
         while True:
-            key = self.queue.get()
+            key = queue.get()
             if key is None:
                 return
-            metrics.QUEUE_DEPTH.set(self.queue.depth())
+            metrics.QUEUE_DEPTH.set(sum(q.depth() for q in self.queues.values()))
+            self._process_bounded(queue, key)
+
+    def _process_bounded(self, queue: WorkQueue, key: Key) -> None:
+        """Run one pass on a thread of its own and wait at most the kind's timeout for it.
+
+        A pass that overruns is recorded as a ReconcileTimeout and retried with backoff; the
+        key stays taken (never on two workers) until the pass returns, and the worker goes on
+        with other keys meanwhile.
+        """
+        rid = new_reconcile_id()
+        lock = threading.Lock()
+        one_side_over = False
+
+        def second_to_finish() -> bool:
+            # The pass ending and the worker giving up race: the second of them calls done.
+            nonlocal one_side_over
+            with lock:
+                if one_side_over:
+                    return True
+                one_side_over = True
+                return False
+
+        timeout_s = self.limits[key[0]].timeout_s
+        until = time.monotonic() + timeout_s
+
+        def run() -> None:
             try:
-                self.process(key)
+                with reconciling(rid, until):
+                    self.process(key)
             except Exception:
-                log.exception("reconcile of %s/%s crashed", *key)
-                self.queue.add_rate_limited(key)
+                log.exception("reconcile %s of %s/%s crashed", rid, *key)
+                queue.add_rate_limited(key)
             finally:
-                self.queue.done(key)
+                if second_to_finish():
+                    queue.done(key)
+
+        thread = threading.Thread(target=run, name=f"dockform-reconcile-{rid}", daemon=True)
+        thread.start()
+        thread.join(timeout_s)
+        if second_to_finish():
+            queue.done(key)  # the pass is over
+            return
+        with reconciling(rid):
+            self._timed_out(queue, key, timeout_s)
+
+    def _timed_out(self, queue: WorkQueue, key: Key, timeout_s: float) -> None:
+        resource = self.store.get(*key)
+        delay = queue.add_rate_limited(key)
+        metrics.RECONCILES.labels(key[0], "timeout").inc()
+        if resource is None:
+            return
+        message = (
+            f"the reconcile is still running after {timeout_s:.0f}s (the kind's timeout); "
+            "it is retried once it returns"
+        )
+        self._record_failure(resource, Reason.RECONCILE_TIMEOUT, message, retry_in_s=delay)
 
     def process(self, key: Key) -> None:
         kind, name = key
         reconciler = self.reconcilers.get(kind)
         resource = self.store.get(kind, name)
-        if reconciler is None or resource is None:
-            self.queue.forget(key)
+        queue = self.queues.get(kind)
+        if reconciler is None or resource is None or queue is None:
+            if queue is not None:
+                queue.forget(key)
             return
         started = time.perf_counter()
         try:
@@ -271,13 +310,14 @@ class Manager:
                 result = self._reconcile(reconciler, resource)
         except TerminalError as error:
             result = "terminal"
+            queue.forget(key)
             self._record_failure(resource, error.reason, str(error), retry_in_s=None)
-        except (TransientError, RuntimeFailure) as error:
+        except (ReconcileError, RuntimeFailure) as error:
             result = "error"
-            reason = error.reason if isinstance(error, TransientError) else "EngineError"
-            if isinstance(error, RuntimeFailure):
+            reason = error.reason if isinstance(error, ReconcileError) else Reason.ENGINE_ERROR
+            if reason is Reason.ENGINE_ERROR:
                 metrics.ENGINE_ERRORS.labels(kind).inc()
-            delay = self.queue.add_rate_limited(key)
+            delay = queue.add_rate_limited(key)
             self._record_failure(resource, reason, str(error), retry_in_s=delay)
         finally:
             metrics.RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
@@ -285,27 +325,41 @@ class Manager:
 
     def _reconcile(self, reconciler: Reconciler, resource: Resource) -> str:
         outcome: Outcome = reconciler.reconcile(resource)
-        self.queue.forget(resource.key)
+        queue = self.queues[resource.kind]
+        queue.forget(resource.key)
         self._record_events(resource, outcome.events)
         if self.store.write_status(resource.kind, resource.name, outcome.status):
-            self._wake_dependents(resource)
+            self._wake(self._dependencies().dependents(resource))
         if outcome.requeue_after is not None:
-            self.queue.add_after(resource.key, outcome.requeue_after)
+            queue.add_after(resource.key, outcome.requeue_after)
             return "requeue"
         return "ok"
 
     def _delete(self, reconciler: Reconciler, resource: Resource) -> str:
-        referenced_by = [
-            f"{kind}/{name}" for kind, name in referrers(resource, self.store.list("Container"))
+        index = self._dependencies()
+        queue = self.queues[resource.kind]
+        # Reverse dependency order: what requires this object and is being deleted too goes
+        # first (its removal wakes this key again).
+        first = [
+            f"{kind}/{name}"
+            for kind, name in index.dependents(resource)
+            if index.deleting((kind, name))
         ]
+        if first:
+            self._terminating(resource, f"waiting for {', '.join(first)} to be deleted first")
+            queue.add_after(resource.key, DELETE_POLL_S)
+            return "requeue"
+        referenced_by = [f"{kind}/{name}" for kind, name in index.referrers(resource)]
         if referenced_by:
-            self.store.record_event(
+            self._record_event(
                 resource.kind,
                 resource.name,
-                "Warning",
-                "StillReferenced",
-                f"deleted while still referenced by {', '.join(referenced_by)}; they will wait "
-                f"for {resource.kind}/{resource.name} until it is applied again",
+                EventNote(
+                    EventType.WARNING,
+                    Reason.STILL_REFERENCED,
+                    f"deleted while still referenced by {', '.join(referenced_by)}; they will "
+                    f"wait for {resource.kind}/{resource.name} until it is applied again",
+                ),
             )
         outcome: DeleteOutcome = reconciler.delete(resource)
         self._record_events(resource, outcome.events)
@@ -313,45 +367,44 @@ class Manager:
             message = f"waiting: {outcome.waiting_for}"
             if referenced_by:
                 message += f"; still referenced by {', '.join(referenced_by)}"
-            status = make_status(
-                resource,
-                phase="Terminating",
-                ready=False,
-                reason="Terminating",
-                message=message,
-                progressing=True,
-            )
-            self.store.write_status(resource.kind, resource.name, status)
-            self.queue.add_after(resource.key, outcome.requeue_after or 1.0)
+            self._terminating(resource, message)
+            queue.add_after(resource.key, outcome.requeue_after or DELETE_POLL_S)
             return "requeue"
         try:
             self.store.remove(
                 resource.kind, resource.name, expected_version=resource.resource_version
             )
+            self._desired_written()
         except StaleResourceVersion:
             # Applied again while it was being torn down: the deletion is called off, and
             # the object is reconciled back into existence.
-            self.queue.add(resource.key)
+            queue.add(resource.key)
             return "requeue"
-        self.store.record_event(
+        self._record_event(
             resource.kind,
             resource.name,
-            "Normal",
-            "Deleted",
-            f"{resource.kind}/{resource.name} deleted",
+            EventNote(EventType.NORMAL, Reason.DELETED, f"{resource.kind}/{resource.name} deleted"),
         )
-        self.queue.forget(resource.key)
-        # What the deleted object used may now be free to go (reverse dependency order).
-        self._wake_dependents(resource)
-        for kind in ("Network", "Volume", "Image"):
-            for other in self.store.list(kind):
-                if other.deleting:
-                    self.queue.add(other.key)
+        queue.forget(resource.key)
+        # Who used it now waits; what it used may now be free to go (reverse dependency order).
+        self._wake(index.dependents(resource))
+        self._wake(key for key in index.requirements(resource) if index.deleting(key))
         return "deleted"
 
-    def _wake_dependents(self, resource: Resource) -> None:
-        for key in self._dependencies().dependents(resource):
-            self.queue.add(key)
+    def _terminating(self, resource: Resource, message: str) -> None:
+        status = make_status(
+            resource,
+            phase=Phase.TERMINATING,
+            ready=False,
+            reason=Reason.TERMINATING,
+            message=message,
+            progressing=True,
+        )
+        self.store.write_status(resource.kind, resource.name, status)
+
+    def _wake(self, keys: Iterable[Key]) -> None:
+        for key in keys:
+            self.enqueue(key)
 
     def _dependencies(self) -> DependencyIndex:
         with self._index_lock:
@@ -359,28 +412,33 @@ class Manager:
             cached = self._dependency_index
         if cached is not None and cached[0] == version:
             return cached[1]
-        # The version is read before the Containers: a write landing in between makes this
+        # The version is read before the resources: a write landing in between makes this
         # index look older than it is, so the next call builds it again; never the reverse.
-        index = DependencyIndex(self.store.list("Container"))
+        index = DependencyIndex(self.store.list(), self.registry)
         with self._index_lock:
             self._dependency_index = (version, index)
         return index
 
     def _record_events(self, resource: Resource, events: tuple[EventNote, ...]) -> None:
         for note in events:
-            self.store.record_event(
-                resource.kind, resource.name, note.type, note.reason, note.message
-            )
+            self._record_event(resource.kind, resource.name, note)
+
+    def _record_event(self, kind: str, name: str, note: EventNote) -> None:
+        self.store.record_event(
+            kind, name, note.type, note.reason, note.message, reconcile_id=reconcile_id()
+        )
 
     def _record_failure(
-        self, resource: Resource, reason: str, message: str, retry_in_s: float | None
+        self, resource: Resource, reason: Reason, message: str, retry_in_s: float | None
     ) -> None:
         current = self.store.get(resource.kind, resource.name) or resource
-        phase = "Failed" if retry_in_s is None else (current.status.phase or "Pending")
+        phase = Phase.FAILED if retry_in_s is None else Phase(current.status.phase or Phase.PENDING)
         if current.deleting:
-            phase = "Terminating"
+            phase = Phase.TERMINATING
         status = error_status(current, reason, message, phase=phase, retry_in_s=retry_in_s)
-        self.store.record_event(resource.kind, resource.name, "Warning", reason, message)
+        self._record_event(
+            resource.kind, resource.name, EventNote(EventType.WARNING, reason, message)
+        )
         if self.store.write_status(resource.kind, resource.name, status):
-            self._wake_dependents(current)
+            self._wake(self._dependencies().dependents(current))
         log.info("%s/%s: %s: %s", resource.kind, resource.name, reason, message)

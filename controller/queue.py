@@ -23,15 +23,15 @@ import threading
 import time
 from collections import deque
 
+from dockform.settings import Backoff
+
 Key = tuple[str, str]
+DEFAULT_BACKOFF = Backoff(base_s=0.2, cap_s=60.0)
 
 
 class WorkQueue:
-    def __init__(
-        self, base_delay_s: float = 0.2, max_delay_s: float = 60.0, background_workers: int = 1
-    ) -> None:
-        self._base_delay_s = base_delay_s
-        self._max_delay_s = max_delay_s
+    def __init__(self, backoff: Backoff = DEFAULT_BACKOFF, background_workers: int = 1) -> None:
+        self._backoff = backoff
         self._lock = threading.Condition()
         self._queue: deque[Key] = deque()
         # The background lane and the dirty keys that belong to it.
@@ -96,16 +96,9 @@ class WorkQueue:
         with self._lock:
             failures = self._failures.get(key, 0)
             self._failures[key] = failures + 1
-        delay = self.backoff_delay(failures)
+        delay = self._backoff.delay(failures)
         self.add_after(key, delay)
         return delay
-
-    def backoff_delay(self, failures: int) -> float:
-        return float(min(self._base_delay_s * (2 ** min(failures, 32)), self._max_delay_s))
-
-    def failures(self, key: Key) -> int:
-        with self._lock:
-            return self._failures.get(key, 0)
 
     def forget(self, key: Key) -> None:
         with self._lock:

@@ -7,51 +7,57 @@ lastTransitionTime when its status did not change, so repeated reconciles write 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
+from dockform.manifests.status import ConditionType, Observed, Phase, Reason
 from dockform.store.types import Condition, ConditionStatus, Resource, ResourceStatus
 
-READY = "Ready"
-PROGRESSING = "Progressing"
-DEGRADED = "Degraded"
+ObservedT = TypeVar("ObservedT", bound=Observed)
 
 
-def _condition(type_: str, status: ConditionStatus, reason: str, message: str) -> Condition:
+def _condition(
+    type_: ConditionType, status: ConditionStatus, reason: str, message: str
+) -> Condition:
     return Condition(type=type_, status=status, reason=reason, message=message)
 
 
 def make_status(
     resource: Resource,
     *,
-    phase: str,
+    phase: Phase,
     ready: bool,
-    reason: str,
+    reason: Reason,
     message: str = "",
     progressing: bool = False,
     degraded: bool = False,
-    observed: dict[str, Any] | None = None,
+    observed: Observed | None = None,
     last_error: str | None = None,
     next_retry_at: datetime | None = None,
 ) -> ResourceStatus:
-    """A status in the shape every kind shares. `reason` is CamelCase, `message` for humans."""
+    """A status in the shape every kind shares. `message` is for humans; `observed` is the
+    kind's typed facts (kept from the last status when None)."""
     return ResourceStatus(
         phase=phase,
         reason=reason,
         message=message,
         conditions=[
-            _condition(READY, "True" if ready else "False", reason, message),
-            _condition(PROGRESSING, "True" if progressing else "False", reason, message),
-            _condition(DEGRADED, "True" if degraded else "False", reason, message),
+            _condition(ConditionType.READY, _truth(ready), reason, message),
+            _condition(ConditionType.PROGRESSING, _truth(progressing), reason, message),
+            _condition(ConditionType.DEGRADED, _truth(degraded), reason, message),
         ],
         observed_generation=resource.generation,
-        observed=observed if observed is not None else dict(resource.status.observed),
+        observed=observed.dump() if observed is not None else dict(resource.status.observed),
         last_error=last_error,
         next_retry_at=next_retry_at,
     )
 
 
+def _truth(value: bool) -> ConditionStatus:
+    return "True" if value else "False"
+
+
 def error_status(
-    resource: Resource, reason: str, message: str, *, phase: str, retry_in_s: float | None
+    resource: Resource, reason: Reason, message: str, *, phase: Phase, retry_in_s: float | None
 ) -> ResourceStatus:
     """The status after a failed reconcile: keeps the last observed facts, records the error."""
     next_retry = None
@@ -64,14 +70,18 @@ def error_status(
         reason=reason,
         message=message,
         degraded=True,
-        observed=dict(resource.status.observed),
         last_error=message,
         next_retry_at=next_retry,
     )
 
 
+def observed_as(resource: Resource, model: type[ObservedT]) -> ObservedT:
+    """`resource`'s observed facts, typed as its kind's model."""
+    return model.read(resource.status.observed)
+
+
 def is_ready(resource: Resource) -> bool:
-    condition = resource.status.condition(READY)
+    condition = resource.status.condition(ConditionType.READY)
     return (
         condition is not None
         and condition.status == "True"

@@ -6,7 +6,18 @@ CamelCase kind. This module is the one place that maps between them.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from dockform.manifests.models import KINDS
+
+
+class Kind(StrEnum):
+    IMAGE = "Image"
+    NETWORK = "Network"
+    VOLUME = "Volume"
+    CONTAINER = "Container"
+    GITSOURCE = "GitSource"
+
 
 PLURALS: dict[str, str] = {kind: kind.lower() + "s" for kind in KINDS}
 _LOOKUP: dict[str, str] = {}

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dockform.manifests.errors import ManifestError, ManifestIssue
 from dockform.manifests.loader import LoadedManifest, load_text
+from dockform.manifests.status import EventType
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
@@ -44,7 +45,6 @@ from dockform.sources.files import (
 from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.errors import StoreError
 from dockform.store.repository import Store
-from dockform.store.types import EventType
 
 log = logging.getLogger("dockform.sources.dir")
 
@@ -186,7 +186,7 @@ class DirectorySync:
         changes = _changes(results)
         if changes:
             message = f"applied {path} (revision {file.digest[:12]}): {changes}"
-            self._event(source, "Normal", "Applied", message)
+            self._event(source, EventType.NORMAL, "Applied", message)
             log.info("%s: %s", source, message)
         return FileOutcome(source, "applied", changes or "no changes")
 
@@ -222,7 +222,7 @@ class DirectorySync:
             return FileOutcome(source, "ignored", f"{path} is gone; its objects are going")
         pruned = ", ".join(f"{result.kind}/{result.name}" for result in results) or "nothing"
         message = f"{path} was removed: deleting {pruned}"
-        self._event(source, "Normal", "Deleted", message)
+        self._event(source, EventType.NORMAL, "Deleted", message)
         log.info("%s: %s", source, message)
         return FileOutcome(source, "deleted", message)
 
@@ -246,7 +246,7 @@ class DirectorySync:
     def _shadowed(self, source: str, path: str, owner: str) -> FileOutcome:
         message = f"{path} is not applied: {owner} already feeds source {source}"
         if self._seen.get("shadow:" + path) != (owner, ""):
-            self._event(source, "Warning", "Shadowed", message)
+            self._event(source, EventType.WARNING, "Shadowed", message)
             self._seen["shadow:" + path] = (owner, "")
         return FileOutcome(source, "skipped", message)
 
@@ -262,7 +262,7 @@ class DirectorySync:
             if record.objects
             else "nothing applied"
         )
-        self._event(source, "Warning", reason, f"{kept}: {message}")
+        self._event(source, EventType.WARNING, reason, f"{kept}: {message}")
 
     def _event(self, source: str, type_: EventType, reason: str, message: str) -> None:
         try:

@@ -70,6 +70,7 @@ def to_event(row: EventRow) -> Event:
         count=row.count,
         first_time=row.first_time,
         last_time=row.last_time,
+        reconcile_id=row.reconcile_id,
     )
 
 

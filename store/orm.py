@@ -137,6 +137,8 @@ class EventRow(Base):
     count: Mapped[int] = mapped_column(Integer)
     first_time: Mapped[datetime] = mapped_column(UTCDateTime())
     last_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The controller pass that recorded it (the latest, for a repeated event); also in logs.
+    reconcile_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class RevisionRow(Base):

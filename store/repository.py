@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dockform.manifests.models import LABEL_KEY_PATTERN
+from dockform.manifests.status import EventType
 from dockform.store.convert import (
     normalise_status,
     source_type,
@@ -44,7 +45,7 @@ from dockform.store.orm import (
     SourceRow,
     utcnow,
 )
-from dockform.store.types import Event, EventType, Resource, ResourceStatus, Revision, SourceRecord
+from dockform.store.types import Event, Resource, ResourceStatus, Revision, SourceRecord
 
 if TYPE_CHECKING:
     from dockform.store.apply import ApplyRequest, ObjectResult
@@ -264,9 +265,17 @@ class Store:
     # --- events and revisions ------------------------------------------------------------------
 
     def record_event(
-        self, kind: str, name: str, type: EventType, reason: str, message: str
+        self,
+        kind: str,
+        name: str,
+        type: EventType,
+        reason: str,
+        message: str,
+        *,
+        reconcile_id: str | None = None,
     ) -> None:
-        """Add an event; a repeat of the object's latest event bumps its count instead."""
+        """Add an event; a repeat of the object's latest event bumps its count instead.
+        `reconcile_id` names the controller pass that recorded it."""
         now = utcnow()
         with self.write_session(resources=False) as session:
             latest = session.scalars(
@@ -282,6 +291,7 @@ class Store:
             ):
                 latest.count += 1
                 latest.last_time = now
+                latest.reconcile_id = reconcile_id or latest.reconcile_id
                 return
             session.add(
                 EventRow(
@@ -293,6 +303,7 @@ class Store:
                     count=1,
                     first_time=now,
                     last_time=now,
+                    reconcile_id=reconcile_id,
                 )
             )
             with self._event_lock:

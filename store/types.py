@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.status import EventType
+
 
 class StoreModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
@@ -78,9 +80,6 @@ class Resource(StoreModel):
         return (self.kind, self.name)
 
 
-EventType = Literal["Normal", "Warning"]
-
-
 class Event(StoreModel):
     id: int
     type: EventType
@@ -91,6 +90,7 @@ class Event(StoreModel):
     count: int = 1
     first_time: datetime
     last_time: datetime
+    reconcile_id: str | None = None  # the controller pass that recorded it (logs carry it too)
 
 
 class Revision(StoreModel):

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
-from dockform.api.deps import StoreDep
+from dockform.api.deps import StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel, SourceList
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
@@ -62,6 +62,7 @@ def sync_gitsource(
         str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH, description="GitSource name")
     ],
     store: StoreDep,
+    state: StateDep,
 ) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
     resource = store.get(GIT_SOURCE, name)
@@ -73,6 +74,7 @@ def sync_gitsource(
         raise ApiError(
             409, f"{GIT_SOURCE}/{name} is suspended: set spec.suspend to false to sync it"
         )
-    store.request_sync(GIT_SOURCE, name)
+    if state.controller is not None:
+        state.controller.request_sync(GIT_SOURCE, name)
     commit = resource.status.observed.get("commit")
     return SyncAccepted(name=name, commit=str(commit) if commit else None)

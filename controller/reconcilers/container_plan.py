@@ -11,8 +11,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from dockform.controller.reconcilers.base import Action, Plan
+from dockform.controller.actions import (
+    Action,
+    ConnectNetwork,
+    CreateContainer,
+    Plan,
+    RemoveContainer,
+    RestartContainer,
+    StartContainer,
+    StopContainer,
+)
+from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
+from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
@@ -26,7 +37,7 @@ from dockform.runtime.types import (
     owned_by,
 )
 
-KIND = "Container"
+KIND = Kind.CONTAINER
 DOCKER_RESTART_POLICY = {
     "Always": "always",
     "OnFailure": "on-failure",
@@ -105,61 +116,6 @@ def create_request(
     )
 
 
-# --- actions: one engine call each
-
-
-@dataclass(frozen=True)
-class CreateContainer(Action):
-    request: ContainerCreate
-
-    def target(self) -> str:
-        return f"container:{self.request.name}"
-
-
-@dataclass(frozen=True)
-class StartContainer(Action):
-    container: str  # name or id
-
-    def target(self) -> str:
-        return f"container:{self.container}"
-
-
-@dataclass(frozen=True)
-class StopContainer(Action):
-    container: str
-    timeout_s: int
-
-    def target(self) -> str:
-        return f"container:{self.container}"
-
-
-@dataclass(frozen=True)
-class RestartContainer(Action):
-    container: str
-    timeout_s: int
-
-    def target(self) -> str:
-        return f"container:{self.container}"
-
-
-@dataclass(frozen=True)
-class ConnectNetwork(Action):
-    network: str
-    container: str
-    aliases: tuple[str, ...]
-
-    def target(self) -> str:
-        return f"container:{self.container}"
-
-
-@dataclass(frozen=True)
-class RemoveContainer(Action):
-    container: str
-
-    def target(self) -> str:
-        return f"container:{self.container}"
-
-
 # --- plan
 
 
@@ -171,7 +127,7 @@ class ContainerDesired:
 
 
 @dataclass(frozen=True)
-class ContainerObserved:
+class ContainerSnapshot:
     """One snapshot: the containers labelled as ours, whoever holds the name, and what the
     container needs (resolved image, unmet dependencies in a stable order)."""
 
@@ -192,12 +148,12 @@ def _short(container_id: str) -> str:
     return container_id[:12]
 
 
-def plan(desired: ContainerDesired, observed: ContainerObserved) -> Plan:
+def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     name = desired.name
     holder = observed.name_holder
     if holder is not None and not owns(holder, name):
         return Plan(
-            blocked_reason="NameConflict",
+            blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
                 f"the Docker name {name!r} is taken by container {_short(holder.id)}, which "
                 "dockform does not manage; remove or rename it (docker rm), or rename this "
@@ -213,7 +169,7 @@ def plan(desired: ContainerDesired, observed: ContainerObserved) -> Plan:
     current = holder
     if observed.waiting or observed.image_id is None:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
-        return Plan(actions=strays, blocked_reason="Waiting", blocked_message=reason)
+        return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
     want_hash = container_hash(desired.spec_hash, observed.image_id)
     request = create_request(
@@ -233,7 +189,7 @@ def plan(desired: ContainerDesired, observed: ContainerObserved) -> Plan:
                 *strays,
                 StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),
                 RemoveContainer(cause=replace_cause, container=current.id),
-                CreateContainer(cause=replace_cause, request=request),
+                CreateContainer(cause=replace_cause, request=request, replacing=True),
                 StartContainer(cause="created", container=name),
             )
         )
@@ -241,7 +197,7 @@ def plan(desired: ContainerDesired, observed: ContainerObserved) -> Plan:
 
 
 def _keep_running(
-    spec: ContainerSpec, current: ContainerInfo, observed: ContainerObserved
+    spec: ContainerSpec, current: ContainerInfo, observed: ContainerSnapshot
 ) -> tuple[Action, ...]:
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
@@ -258,7 +214,7 @@ def _keep_running(
 
 
 def _keep_process(
-    spec: ContainerSpec, current: ContainerInfo, observed: ContainerObserved
+    spec: ContainerSpec, current: ContainerInfo, observed: ContainerSnapshot
 ) -> tuple[Action, ...]:
     if current.state == "created":
         return (StartContainer(cause="created but not started", container=current.id),)

@@ -2,12 +2,13 @@
 
 The git work (fetch, export the commit, load its manifests, apply them as source
 `git:<name>` with prune) belongs to the sources layer, which the controller may not import:
-this module names what it needs as Protocols (`GitSyncer`, `GitSyncResult`) and the daemon
-hands in `sources.git.GitSync`, whose names match (structural typing).
+`controller.git` names what it needs as Protocols, the daemon hands in `sources.git.GitSync`,
+and the executor runs the `SyncGitSource` / `ForgetGitSource` actions through it.
 
-Decide (pure, `fetch_wait`): fetch now when the spec changed, when a sync was requested
-(`POST /v1/gitsources/{name}/sync` -> `Store.request_sync`), when this process has not
-fetched it yet, or once `interval` has passed since the last fetch; else wait out the rest.
+Decide (pure, `fetch_wait` and `plan`): fetch now when the spec changed, when a sync was
+requested (`POST /v1/gitsources/{name}/sync` -> `Manager.request_sync`, a nudge), when this
+process has not fetched it yet, or once `interval` has passed since the last fetch; else wait
+out the rest.
 A new commit is applied; the commit already applied for this generation is not.
 
     fetched and applied, or up to date -> Ready, requeue after interval (polling)
@@ -19,8 +20,8 @@ A new commit is applied; the commit already applied for this generation is not.
     suspend: true                         -> Suspended, no fetch
     deleted                               -> its objects are deleted unless spec.prune is false
 
-Observed status: url, branch, path, commit, commitTime, objects, appliedGeneration,
-fetchedAt, and failedCommit while the branch tip cannot be applied.
+Observed status (`GitSourceObserved`): url, branch, path, commit, commitTime, objects,
+appliedGeneration, fetchedAt, and failedCommit while the branch tip cannot be applied.
 """
 
 from __future__ import annotations
@@ -29,61 +30,24 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from dockform.controller.reconcilers.base import (
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    ReconcileContext,
-    TerminalError,
-    TransientError,
-)
-from dockform.controller.status import make_status
+from dockform.controller.actions import ForgetGitSource, Plan, SyncGitSource
+from dockform.controller.context import ReconcileContext
+from dockform.controller.errors import TerminalError, TransientError
+from dockform.controller.git import GitSyncResult
+from dockform.controller.nudges import Nudges
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
+from dockform.controller.registry import KindRegistration
+from dockform.controller.status import make_status, observed_as
+from dockform.manifests.kinds import Kind
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.status import EventType, GitSourceObserved, Phase, Reason
 from dockform.manifests.units import parse_duration
+from dockform.settings import KindLimits
 from dockform.store.types import Resource, ResourceStatus
 
-KIND = "GitSource"
+KIND = Kind.GITSOURCE
 MIN_INTERVAL_S = 1.0
-
-
-class GitSyncResult(Protocol):
-    """What a sync found and did (see `sources.git.GitSyncResult`)."""
-
-    @property
-    def commit(self) -> str | None: ...  # the branch tip fetched; None when the fetch failed
-
-    @property
-    def commit_time(self) -> str | None: ...
-
-    @property
-    def applied(self) -> bool: ...  # applied now (False: it was already applied, or failed)
-
-    @property
-    def objects(self) -> Sequence[str]: ...  # "Kind/name" of the applied commit
-
-    @property
-    def changes(self) -> Sequence[str]: ...  # "Kind/name created|configured|pruned"
-
-    @property
-    def error(self) -> str | None: ...
-
-    @property
-    def reason(self) -> str: ...  # CamelCase, for status and events
-
-    @property
-    def transient(self) -> bool: ...  # the error may pass by itself: retry with backoff
-
-
-class GitSyncer(Protocol):
-    def sync(self, name: str, spec: GitSourceSpec, applied_commit: str | None) -> GitSyncResult:
-        """Fetch `spec.branch`; apply its tip unless it is `applied_commit`."""
-        ...
-
-    def forget(self, name: str, prune: bool) -> Sequence[str]:
-        """The GitSource is gone: delete its objects (with `prune`); those deleted."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -101,17 +65,23 @@ def fetch_wait(
     return max(last.at + interval_s - now, 0.0)
 
 
-class GitSourceReconciler:
-    kind = KIND
+def plan(name: str, spec: GitSourceSpec, applied_commit: str | None, wait_s: float) -> Plan:
+    """Fetch (and apply a new commit) once the fetch is due; else nothing."""
+    if wait_s > 0:
+        return Plan()
+    return Plan(
+        actions=(
+            SyncGitSource(cause="fetch due", name=name, spec=spec, applied_commit=applied_commit),
+        )
+    )
 
+
+class GitSourceReconciler:
     def __init__(
-        self,
-        context: ReconcileContext,
-        syncer: GitSyncer,
-        clock: Callable[[], float] = time.monotonic,
+        self, context: ReconcileContext, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._store = context.store
-        self._syncer = syncer
+        self._executor = context.executor
+        self._nudges: Nudges = context.nudges
         self._clock = clock
         # Kept in memory on purpose: a restarted daemon fetches every GitSource once.
         self._last: dict[str, LastFetch] = {}
@@ -121,8 +91,10 @@ class GitSourceReconciler:
         try:
             interval_s = max(parse_duration(spec.interval), MIN_INTERVAL_S)
         except ValueError as error:
-            raise TerminalError(f"GitSource/{resource.name}: {error}", "InvalidSpec") from error
-        requested = self._store.take_sync_request(KIND, resource.name)
+            raise TerminalError(
+                f"GitSource/{resource.name}: {error}", reason=Reason.INVALID_SPEC
+            ) from error
+        requested = self._nudges.take(resource.key)
         if spec.suspend:
             self._last.pop(resource.name, None)
             return Outcome(status=_suspended(resource, spec))
@@ -133,113 +105,130 @@ class GitSourceReconciler:
             requested,
             self._clock(),
         )
-        if wait > 0:
-            return Outcome(status=resource.status, requeue_after=wait)
-        previous = resource.status.observed
+        previous = observed_as(resource, GitSourceObserved)
         applied_commit = (
-            previous.get("commit")
-            if previous.get("appliedGeneration") == resource.generation
-            else None
+            previous.commit if previous.applied_generation == resource.generation else None
         )
-        result = self._syncer.sync(resource.name, spec, applied_commit)
+        sync_plan = plan(resource.name, spec, applied_commit, wait)
+        if sync_plan.empty:
+            return Outcome(status=resource.status, requeue_after=wait)
+        executed = self._executor.execute(sync_plan, KIND, resource.name)
+        result: GitSyncResult = executed.output_of(SyncGitSource)
         if result.transient:
             raise TransientError(
-                f"GitSource/{resource.name}: {result.error}", reason=result.reason or "SyncFailed"
+                f"GitSource/{resource.name}: {result.error}",
+                reason=_reason(result.reason, Reason.SYNC_FAILED),
             )
         self._last[resource.name] = LastFetch(self._clock(), resource.generation)
         if result.error:
             return _failed(resource, spec, result, interval_s)
-        return _synced(resource, spec, result, interval_s)
+        return _synced(resource, spec, result, interval_s, tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = GitSourceSpec.model_validate(resource.spec)
         self._last.pop(resource.name, None)
-        try:
-            deleted = self._syncer.forget(resource.name, spec.prune)
-        except Exception as error:  # the store refusing or busy: try the deletion again
-            raise TransientError(
-                f"deleting the objects of GitSource/{resource.name}: {error}", reason="PruneFailed"
-            ) from error
-        if not spec.prune:
-            message = f"its objects are kept (prune: false), still owned by git:{resource.name}"
-        elif deleted:
-            message = f"deleting its objects: {', '.join(deleted)}"
-        else:
-            message = "it had no objects"
-        return DeleteOutcome(done=True, events=(EventNote("Normal", "Pruned", message),))
+        forget = Plan(
+            actions=(ForgetGitSource(cause="deleted", name=resource.name, prune=spec.prune),)
+        )
+        executed = self._executor.execute(forget, KIND, resource.name)
+        return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         return ()  # a GitSource owns no Docker objects; its objects are resources of their own
 
 
-def _base_observed(spec: GitSourceSpec, previous: dict[str, Any]) -> dict[str, Any]:
-    observed = dict(previous)
-    observed.update(url=spec.url, branch=spec.branch, path=spec.path)
-    observed["fetchedAt"] = datetime.now(UTC).isoformat()
-    return observed
+def _reason(text: str, default: Reason) -> Reason:
+    try:
+        return Reason(text)
+    except ValueError:
+        return default
+
+
+def _base_observed(spec: GitSourceSpec, resource: Resource) -> GitSourceObserved:
+    return observed_as(resource, GitSourceObserved).model_copy(
+        update={
+            "url": spec.url,
+            "branch": spec.branch,
+            "path": spec.path,
+            "fetched_at": datetime.now(UTC).isoformat(),
+        }
+    )
 
 
 def _synced(
-    resource: Resource, spec: GitSourceSpec, result: GitSyncResult, interval_s: float
+    resource: Resource,
+    spec: GitSourceSpec,
+    result: GitSyncResult,
+    interval_s: float,
+    events: tuple[EventNote, ...],
 ) -> Outcome:
-    observed = _base_observed(spec, resource.status.observed)
-    observed.pop("failedCommit", None)
-    observed.update(commit=result.commit, commitTime=result.commit_time)
+    update: dict[str, object] = {
+        "failed_commit": None,
+        "commit": result.commit,
+        "commit_time": result.commit_time,
+    }
     if result.applied:
-        observed.update(objects=list(result.objects), appliedGeneration=resource.generation)
+        update.update(objects=list(result.objects), applied_generation=resource.generation)
+    observed = _base_observed(spec, resource).model_copy(update=update)
     commit = str(result.commit)[:12]
-    count = len(observed.get("objects", []))
+    count = len(observed.objects or [])
     status = make_status(
         resource,
-        phase="Ready",
+        phase=Phase.READY,
         ready=True,
-        reason="Synced",
+        reason=Reason.SYNCED,
         message=f"commit {commit} of {spec.branch} is applied ({count} objects)",
         observed=observed,
     )
-    events: tuple[EventNote, ...] = ()
-    if result.applied:
-        changes = ", ".join(result.changes) or "no changes"
-        message = f"applied commit {commit} ({result.commit_time}): {changes}"
-        events = (EventNote("Normal", "Synced", message),)
     return Outcome(status=status, events=events, requeue_after=interval_s)
 
 
 def _failed(
     resource: Resource, spec: GitSourceSpec, result: GitSyncResult, interval_s: float
 ) -> Outcome:
-    observed = _base_observed(spec, resource.status.observed)
-    if result.commit:
-        observed["failedCommit"] = result.commit
-    else:
-        observed.pop("failedCommit", None)  # nothing fetched: no commit to blame
+    # Nothing fetched: no commit to blame.
+    observed = _base_observed(spec, resource).model_copy(
+        update={"failed_commit": result.commit or None}
+    )
     error = str(result.error)
-    kept = observed.get("commit")
+    kept = observed.commit
     keeping = f"; commit {str(kept)[:12]} stays applied" if kept else "; nothing is applied"
+    reason = _reason(result.reason, Reason.SYNC_FAILED)
     status = make_status(
         resource,
-        phase="Failed",
+        phase=Phase.FAILED,
         ready=False,
-        reason=result.reason or "SyncFailed",
+        reason=reason,
         message=error + keeping,
         degraded=True,
         observed=observed,
         last_error=error,
     )
-    note = EventNote("Warning", result.reason or "SyncFailed", error + keeping)
+    note = EventNote(EventType.WARNING, reason, error + keeping)
     return Outcome(status=status, events=(note,), requeue_after=interval_s)
 
 
 def _suspended(resource: Resource, spec: GitSourceSpec) -> ResourceStatus:
-    observed = dict(resource.status.observed)
-    observed.update(url=spec.url, branch=spec.branch, path=spec.path)
-    kept = observed.get("commit")
+    observed = observed_as(resource, GitSourceObserved).model_copy(
+        update={"url": spec.url, "branch": spec.branch, "path": spec.path}
+    )
+    kept = observed.commit
     message = "suspended: no fetch" + (f"; commit {str(kept)[:12]} stays applied" if kept else "")
     return make_status(
         resource,
-        phase="Suspended",
+        phase=Phase.SUSPENDED,
         ready=True,
-        reason="Suspended",
+        reason=Reason.SUSPENDED,
         message=message,
         observed=observed,
     )
+
+
+REGISTRATION = KindRegistration(
+    kind=KIND,
+    spec_model=GitSourceSpec,
+    observed_model=GitSourceObserved,
+    reconciler=GitSourceReconciler,
+    # A fetch may take minutes (its own timeouts bound it): never on the workers of others.
+    limits=KindLimits(workers=2, timeout_s=600.0),
+)

@@ -13,24 +13,20 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockform.controller.reconcilers.base import (
-    Action,
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    Plan,
-    ReconcileContext,
-    TerminalError,
-    TransientError,
-)
+from dockform.controller.actions import BuildImage, LoadImage, Plan, PullImage, RemoveImage
+from dockform.controller.context import ReconcileContext
+from dockform.controller.errors import TerminalError, TransientError
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.build_context import (
     BuildContextError,
     context_digest,
     file_fingerprint,
 )
-from dockform.controller.status import make_status
+from dockform.controller.registry import KeyLookup, KindRegistration, Ref
+from dockform.controller.status import make_status, observed_as
+from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ImageSpec
-from dockform.runtime.errors import ImageBuildFailed, ObjectConflict, RuntimeFailure
+from dockform.manifests.status import ImageObserved, Phase, Reason
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
@@ -38,37 +34,15 @@ from dockform.runtime.types import (
     NAME_LABEL,
     BuildRequest,
     ImageInfo,
+    RuntimeEvent,
     managed_labels,
     owned_by,
 )
+from dockform.settings import KindLimits
 from dockform.store.types import Resource
 
-KIND = "Image"
-
-
-@dataclass(frozen=True)
-class BuildImage(Action):
-    request: BuildRequest
-
-    def target(self) -> str:
-        return f"image:{self.request.tag}"
-
-
-@dataclass(frozen=True)
-class PullImage(Action):
-    ref: str
-
-    def target(self) -> str:
-        return f"image:{self.ref}"
-
-
-@dataclass(frozen=True)
-class LoadImage(Action):
-    ref: str
-    path: str
-
-    def target(self) -> str:
-        return f"image:{self.ref}"
+KIND = Kind.IMAGE
+_IMAGE_ACTIONS = frozenset({"delete", "untag", "tag", "load"})
 
 
 @dataclass(frozen=True)
@@ -80,7 +54,7 @@ class ImageDesired:
 
 
 @dataclass(frozen=True)
-class ImageObserved:
+class ImageSnapshot:
     image: ImageInfo | None
     source_digest: str  # build: context digest; load: tarball fingerprint; pull: ""
     pulled_generation: int  # last generation pulled (for policy Always)
@@ -91,7 +65,7 @@ def wanted_hash(spec_hash: str, source_digest: str) -> str:
     return hashlib.sha256(f"{spec_hash}\n{source_digest}".encode()).hexdigest()
 
 
-def plan(desired: ImageDesired, observed: ImageObserved) -> Plan:
+def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
     spec = desired.spec
     ref = spec.ref
     image = observed.image
@@ -123,15 +97,38 @@ def plan(desired: ImageDesired, observed: ImageObserved) -> Plan:
     return Plan()
 
 
+def delete_plan(name: str, ref: str, image: ImageInfo | None) -> Plan:
+    """Remove a built image of ours; pulled and loaded images carry no labels of ours and are
+    left in Docker."""
+    if image is None or not owned_by(image.labels, KIND, name):
+        return Plan()
+    return Plan(actions=(RemoveImage(cause="deleted", ref=ref),))
+
+
+def garbage_plan(images: Sequence[ImageInfo], owned: Sequence[Resource]) -> Plan:
+    """Every tag of a managed image that no Image owns (by name and ref)."""
+    owned_refs = {
+        normalized_ref(str(resource.spec.get("ref"))): resource.name for resource in owned
+    }
+    actions: list[RemoveImage] = []
+    for image in images:
+        name = image.labels.get(NAME_LABEL, "")
+        if any(owned_refs.get(tag) == name for tag in image.tags):
+            continue
+        actions += [
+            RemoveImage(cause=f"no Image/{name} owns it", ref=tag, garbage=True, subject=name)
+            for tag in image.tags or (image.id,)
+        ]
+    return Plan(actions=tuple(actions))
+
+
 class ImageReconciler:
-    kind = KIND
-
     def __init__(self, context: ReconcileContext) -> None:
-        self._store = context.store
         self._runtime = context.runtime
+        self._executor = context.executor
 
-    def observe(self, resource: Resource, spec: ImageSpec) -> ImageObserved:
-        previous = resource.status.observed
+    def observe(self, resource: Resource, spec: ImageSpec) -> ImageSnapshot:
+        previous = observed_as(resource, ImageObserved)
         try:
             if spec.build is not None:
                 digest = context_digest(spec.build.context, spec.build.dockerfile)
@@ -141,13 +138,13 @@ class ImageReconciler:
                 digest = ""
         except (BuildContextError, OSError) as error:
             raise TerminalError(
-                f"Image/{resource.name}: {error}", reason="SourceMissing"
+                f"Image/{resource.name}: {error}", reason=Reason.SOURCE_MISSING
             ) from error
-        return ImageObserved(
+        return ImageSnapshot(
             image=self._runtime.inspect_image(spec.ref),
             source_digest=digest,
-            pulled_generation=int(previous.get("pulledGeneration", 0)),
-            loaded_fingerprint=str(previous.get("loadedFingerprint", "")),
+            pulled_generation=previous.pulled_generation or 0,
+            loaded_fingerprint=previous.loaded_fingerprint or "",
         )
 
     def reconcile(self, resource: Resource) -> Outcome:
@@ -156,114 +153,99 @@ class ImageReconciler:
         image_plan = plan(
             ImageDesired(resource.name, spec, resource.spec_hash, resource.generation), observed
         )
-        facts = dict(resource.status.observed)
-        events: list[EventNote] = []
-        for action in image_plan.actions:
-            self._execute(action, facts, observed, resource.generation)
-            events.append(
-                EventNote(
-                    "Normal", _reason(action), f"{action.verb} {action.target()}: {action.cause}"
-                )
-            )
+        executed = self._executor.execute(image_plan, KIND, resource.name)
         image = self._runtime.inspect_image(spec.ref) if image_plan.actions else observed.image
         if image is None:
             raise TransientError(f"image {spec.ref} is not present after {image_plan}")
-        facts.update(imageId=image.id, ref=spec.ref)
+        facts = observed_as(resource, ImageObserved).model_copy(
+            update={"image_id": image.id, "ref": spec.ref}
+        )
         if spec.build is not None:
-            facts["contextDigest"] = observed.source_digest
+            facts = facts.model_copy(update={"context_digest": observed.source_digest})
+        if executed.did(PullImage):
+            facts = facts.model_copy(update={"pulled_generation": resource.generation})
+        if executed.did(LoadImage):
+            facts = facts.model_copy(update={"loaded_fingerprint": observed.source_digest})
         status = make_status(
             resource,
-            phase="Ready",
+            phase=Phase.READY,
             ready=True,
-            reason="Present",
+            reason=Reason.PRESENT,
             message=f"{spec.ref} is {image.id[:19]}",
             observed=facts,
         )
-        return Outcome(status=status, events=tuple(events))
-
-    def _execute(
-        self, action: Action, facts: dict[str, object], observed: ImageObserved, generation: int
-    ) -> None:
-        try:
-            match action:
-                case BuildImage(request=request):
-                    self._runtime.build_image(request)
-                case PullImage(ref=ref):
-                    self._runtime.pull_image(ref)
-                    facts["pulledGeneration"] = generation
-                case LoadImage(ref=ref, path=path):
-                    loaded = self._runtime.load_image(path)
-                    if ref not in loaded and loaded:
-                        self._runtime.tag_image(loaded[0], ref)
-                    facts["loadedFingerprint"] = observed.source_digest
-                case _:
-                    raise TypeError(f"unknown image action {action!r}")
-        except ImageBuildFailed as error:
-            raise TerminalError(
-                f"building {action.target()} failed: {error}", reason="BuildFailed"
-            ) from error
-        except RuntimeFailure as error:
-            if not error.transient:
-                raise TerminalError(
-                    f"{action.verb} {action.target()} failed: {error}",
-                    reason=f"{action.verb}Failed",
-                ) from error
-            raise TransientError(
-                f"{action.verb} {action.target()} failed: {error}", reason="EngineError"
-            ) from error
+        return Outcome(status=status, events=tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
         ref = str(resource.spec.get("ref", ""))
         image = self._runtime.inspect_image(ref) if ref else None
-        if image is None or not _owned(image, resource.name):
-            # Pulled and loaded images carry no labels of ours: they are left in Docker.
-            return DeleteOutcome(done=True)
-        try:
-            self._runtime.remove_image(ref)
-        except ObjectConflict as error:
-            return DeleteOutcome(
-                done=False, waiting_for=f"image {ref} is still in use: {error}", requeue_after=2.0
-            )
-        except RuntimeFailure as error:
-            raise TransientError(f"removing image {ref}: {error}") from error
-        return DeleteOutcome(
-            done=True, events=(EventNote("Normal", "Removed", f"removed image {ref}"),)
+        executed = self._executor.execute(
+            delete_plan(resource.name, ref, image), KIND, resource.name
         )
+        if executed.waiting:
+            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+        return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
-        owned_refs = {
-            normalized_ref(str(resource.spec.get("ref"))): resource.name for resource in owned
-        }
+        images = self._runtime.list_images({MANAGED_LABEL: "true", KIND_LABEL: KIND})
         notes: list[EventNote] = []
-        for image in self._runtime.list_images({MANAGED_LABEL: "true", KIND_LABEL: KIND}):
-            name = image.labels.get(NAME_LABEL, "")
-            if any(owned_refs.get(tag) == name for tag in image.tags):
-                continue
-            for tag in image.tags or (image.id,):
-                try:
-                    self._runtime.remove_image(tag)
-                except ObjectConflict:
-                    continue  # a container still uses it; the next resync tries again
-                notes.append(
-                    EventNote(
-                        "Normal",
-                        "GarbageCollected",
-                        subject=name,
-                        message=f"removed image {tag}: no Image/{name} owns it",
-                    )
-                )
+        for action in garbage_plan(images, owned).actions:
+            # One at a time: a tag a container still uses is kept; the next resync tries again.
+            assert isinstance(action, RemoveImage)
+            notes += self._executor.execute(Plan(actions=(action,)), KIND, action.subject).events
         return notes
-
-
-def _owned(image: ImageInfo, name: str) -> bool:
-    return owned_by(image.labels, KIND, name)
-
-
-def _reason(action: Action) -> str:
-    return {"BuildImage": "Built", "PullImage": "Pulled", "LoadImage": "Loaded"}[action.verb]
 
 
 def normalized_ref(ref: str) -> str:
     """`hello` -> `hello:latest`, as the engine lists tags; digests and tags are kept."""
     last = ref.rsplit("/", 1)[-1]
     return ref if ":" in last or "@" in last else f"{ref}:latest"
+
+
+def find_image(image: str, images: Sequence[Resource]) -> Resource | None:
+    """The Image a container's `image` names: by name first, then by ref (lowest name)."""
+    candidates = [resource for resource in images if resource.kind == KIND]
+    by_name = [resource for resource in candidates if resource.name == image]
+    if by_name:
+        return by_name[0]
+    by_ref = sorted(
+        (resource for resource in candidates if resource.spec.get("ref") == image),
+        key=lambda resource: resource.name,
+    )
+    return by_ref[0] if by_ref else None
+
+
+def known_as(resource: Resource) -> list[Ref]:
+    """Containers name an image by the Image's name or by its ref."""
+    refs: list[Ref] = [(KIND, resource.name)]
+    ref = resource.spec.get("ref")
+    if ref is not None:
+        refs.append((KIND, str(ref)))
+    return refs
+
+
+def image_events(event: RuntimeEvent, lookup: KeyLookup) -> list[tuple[str, str]]:
+    """An image deleted, untagged, tagged or loaded: the Images it may be (by name or ref)."""
+    if event.type != "image" or event.action not in _IMAGE_ACTIONS:
+        return []
+    name = event.labels.get("name", event.id)
+    return [
+        resource.key
+        for resource in lookup.list(KIND)
+        if resource.name == name
+        or resource.spec.get("ref") == name
+        or name.startswith(str(resource.spec.get("ref")))
+    ]
+
+
+REGISTRATION = KindRegistration(
+    kind=KIND,
+    spec_model=ImageSpec,
+    observed_model=ImageObserved,
+    reconciler=ImageReconciler,
+    event_mappers=(image_events,),
+    known_as=known_as,
+    # Builds take minutes: their own workers and a long timeout, so containers never wait
+    # behind them for a worker.
+    limits=KindLimits(workers=2, timeout_s=1800.0),
+)

@@ -12,18 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockform.controller.reconcilers.base import (
-    Action,
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    Plan,
-    ReconcileContext,
-    TransientError,
-)
+from dockform.controller.actions import CreateNetwork, DisconnectNetwork, Plan, RemoveNetwork
+from dockform.controller.context import ReconcileContext
+from dockform.controller.errors import TransientError
+from dockform.controller.event_mappers import named_objects
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
+from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status
+from dockform.manifests.kinds import Kind
 from dockform.manifests.models import NetworkSpec
-from dockform.runtime.errors import ObjectConflict, ObjectNotFound, RuntimeFailure
+from dockform.manifests.status import EventType, NetworkObserved, Phase, Reason
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
@@ -37,36 +35,11 @@ from dockform.runtime.types import (
 )
 from dockform.store.types import Resource
 
-KIND = "Network"
+KIND = Kind.NETWORK
 
 
 @dataclass(frozen=True)
-class CreateNetwork(Action):
-    request: NetworkCreate
-
-    def target(self) -> str:
-        return f"network:{self.request.name}"
-
-
-@dataclass(frozen=True)
-class DisconnectNetwork(Action):
-    network: str
-    container: str  # name, for readable plans
-
-    def target(self) -> str:
-        return f"network:{self.network}"
-
-
-@dataclass(frozen=True)
-class RemoveNetwork(Action):
-    network: str
-
-    def target(self) -> str:
-        return f"network:{self.network}"
-
-
-@dataclass(frozen=True)
-class NetworkObserved:
+class NetworkSnapshot:
     network: NetworkInfo | None
     attached: tuple[ContainerInfo, ...]  # containers attached to it, sorted by name
 
@@ -86,14 +59,14 @@ def create_request(name: str, spec: NetworkSpec, spec_hash: str) -> NetworkCreat
     )
 
 
-def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkObserved) -> Plan:
+def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkSnapshot) -> Plan:
     network = observed.network
     create = CreateNetwork(cause="not found", request=create_request(name, spec, spec_hash))
     if network is None:
         return Plan(actions=(create,))
     if not owns(network, name):
         return Plan(
-            blocked_reason="NameConflict",
+            blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
                 f"the Docker network {name!r} exists and dockform does not manage it; "
                 "remove it (docker network rm) or rename this Network"
@@ -104,7 +77,7 @@ def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkObserved
     strangers = [info.name for info in observed.attached if not info.managed]
     if strangers:
         return Plan(
-            blocked_reason="InUseByUnmanaged",
+            blocked_reason=Reason.IN_USE_BY_UNMANAGED,
             blocked_message=(
                 f"the spec changed but containers dockform does not manage use the network: "
                 f"{', '.join(strangers)}; disconnect them to let it be replaced"
@@ -119,141 +92,129 @@ def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkObserved
         actions=(
             *disconnects,
             RemoveNetwork(cause=cause, network=name),
-            CreateNetwork(cause=cause, request=create.request),
+            CreateNetwork(cause=cause, request=create.request, replacing=True),
+        )
+    )
+
+
+def delete_plan(name: str, observed: NetworkSnapshot) -> Plan:
+    """Remove the network once no container uses it; nothing when it is gone or not ours."""
+    network = observed.network
+    if network is None or not owns(network, name):
+        return Plan()
+    if observed.attached:
+        users = ", ".join(info.name for info in observed.attached)
+        return Plan(
+            blocked_reason=Reason.TERMINATING,
+            blocked_message=f"containers still use network {name}: {users}",
+        )
+    return Plan(actions=(RemoveNetwork(cause="deleted", network=network.name),))
+
+
+def garbage_plan(networks: Sequence[NetworkInfo], owned_names: set[str]) -> Plan:
+    """Managed networks no Network owns and no container uses."""
+    return Plan(
+        actions=tuple(
+            RemoveNetwork(
+                cause=f"no Network/{name} owns it",
+                network=network.name,
+                garbage=True,
+                subject=name,
+            )
+            for network in sorted(networks, key=lambda network: network.name)
+            if (name := network.labels.get(NAME_LABEL, "")) not in owned_names
+            and not network.container_ids
         )
     )
 
 
 class NetworkReconciler:
-    kind = KIND
-
     def __init__(self, context: ReconcileContext) -> None:
-        self._store = context.store
         self._runtime = context.runtime
+        self._executor = context.executor
 
-    def observe(self, name: str) -> NetworkObserved:
+    def observe(self, name: str) -> NetworkSnapshot:
         network = self._runtime.inspect_network(name)
         attached: list[ContainerInfo] = []
         for container_id in network.container_ids if network is not None else ():
             info = self._runtime.inspect_container(container_id)
             if info is not None:
                 attached.append(info)
-        return NetworkObserved(network, tuple(sorted(attached, key=lambda info: info.name)))
+        return NetworkSnapshot(network, tuple(sorted(attached, key=lambda info: info.name)))
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = NetworkSpec.model_validate(resource.spec)
         observed = self.observe(resource.name)
         network_plan = plan(resource.name, spec, resource.spec_hash, observed)
-        events = self._execute(network_plan)
+        executed = self._executor.execute(network_plan, KIND, resource.name)
         network = observed.network
         if not network_plan.empty:
             network = self._runtime.inspect_network(resource.name)
         if network_plan.blocked_reason:
-            phase = "Failed" if network_plan.blocked_reason == "NameConflict" else "Ready"
+            conflict = network_plan.blocked_reason is Reason.NAME_CONFLICT
             status = make_status(
                 resource,
-                phase=phase,
-                ready=phase == "Ready",
+                phase=Phase.FAILED if conflict else Phase.READY,
+                ready=not conflict,
                 reason=network_plan.blocked_reason,
                 message=network_plan.blocked_message,
                 degraded=True,
                 observed=_facts(network),
             )
             warning = EventNote(
-                "Warning", network_plan.blocked_reason, network_plan.blocked_message
+                EventType.WARNING, network_plan.blocked_reason, network_plan.blocked_message
             )
-            return Outcome(status=status, events=(*events, warning))
+            return Outcome(status=status, events=(*executed.events, warning))
         if network is None:
             raise TransientError(f"network {resource.name} vanished after {network_plan}")
         status = make_status(
             resource,
-            phase="Ready",
+            phase=Phase.READY,
             ready=True,
-            reason="Created",
+            reason=Reason.CREATED,
             message=f"{network.driver} network {network.subnet or ''}".strip(),
             observed=_facts(network),
         )
-        return Outcome(status=status, events=tuple(events))
-
-    def _execute(self, network_plan: Plan) -> list[EventNote]:
-        events: list[EventNote] = []
-        for action in network_plan.actions:
-            try:
-                match action:
-                    case CreateNetwork(request=request):
-                        self._runtime.create_network(request)
-                    case DisconnectNetwork(network=network, container=container):
-                        self._runtime.disconnect_network(network, container)
-                    case RemoveNetwork(network=network):
-                        self._runtime.remove_network(network)
-                    case _:
-                        raise TypeError(f"unknown network action {action!r}")
-            except ObjectNotFound:
-                if isinstance(action, CreateNetwork):
-                    raise TransientError(f"{action.verb} {action.target()}: not found") from None
-            except RuntimeFailure as error:
-                raise TransientError(
-                    f"{action.verb} {action.target()} failed: {error}", reason="EngineError"
-                ) from error
-            events.append(EventNote("Normal", action.verb, f"{action.target()}: {action.cause}"))
-        return events
+        return Outcome(status=status, events=tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
-        observed = self.observe(resource.name)
-        network = observed.network
-        if network is None or not owns(network, resource.name):
-            return DeleteOutcome(done=True)
-        if observed.attached:
-            users = ", ".join(info.name for info in observed.attached)
-            return DeleteOutcome(
-                done=False,
-                waiting_for=f"containers still use network {resource.name}: {users}",
-                requeue_after=2.0,
-            )
-        try:
-            self._runtime.remove_network(network.id)
-        except ObjectConflict as error:
-            return DeleteOutcome(done=False, waiting_for=str(error), requeue_after=2.0)
-        except RuntimeFailure as error:
-            raise TransientError(f"removing network {resource.name}: {error}") from error
-        return DeleteOutcome(
-            done=True, events=(EventNote("Normal", "Removed", f"removed network {network.name}"),)
-        )
+        removal = delete_plan(resource.name, self.observe(resource.name))
+        if removal.blocked_reason:
+            return DeleteOutcome(done=False, waiting_for=removal.blocked_message, requeue_after=2.0)
+        executed = self._executor.execute(removal, KIND, resource.name)
+        if executed.waiting:
+            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+        return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
-        owned_names = {resource.name for resource in owned}
+        networks = self._runtime.list_networks({MANAGED_LABEL: "true", KIND_LABEL: KIND})
+        garbage = garbage_plan(networks, {resource.name for resource in owned})
         notes: list[EventNote] = []
-        for network in self._runtime.list_networks({MANAGED_LABEL: "true", KIND_LABEL: KIND}):
-            name = network.labels.get(NAME_LABEL, "")
-            if name in owned_names or network.container_ids:
-                continue
-            try:
-                self._runtime.remove_network(network.id)
-            except (ObjectConflict, ObjectNotFound):
-                continue
-            notes.append(
-                EventNote(
-                    "Normal",
-                    "GarbageCollected",
-                    subject=name,
-                    message=f"removed network {network.name}: no Network/{name} owns it",
-                )
-            )
+        for action in garbage.actions:  # one at a time: one still in use stops no other
+            assert isinstance(action, RemoveNetwork)
+            executed = self._executor.execute(Plan(actions=(action,)), KIND, action.subject)
+            notes += executed.events
         return notes
 
 
-def _facts(network: NetworkInfo | None) -> dict[str, object]:
+def _facts(network: NetworkInfo | None) -> NetworkObserved:
     # Attached containers are left out on purpose: they change with every container start,
     # and a status change wakes every Container using the network.
     if network is None:
-        return {}
-    facts: dict[str, object] = {
-        "networkId": network.id,
-        "driver": network.driver,
-        "internal": network.internal,
-    }
-    if network.subnet:
-        facts["subnet"] = network.subnet
-    if network.gateway:
-        facts["gateway"] = network.gateway
-    return facts
+        return NetworkObserved()
+    return NetworkObserved(
+        network_id=network.id,
+        driver=network.driver,
+        internal=network.internal,
+        subnet=network.subnet or None,
+        gateway=network.gateway or None,
+    )
+
+
+REGISTRATION = KindRegistration(
+    kind=KIND,
+    spec_model=NetworkSpec,
+    observed_model=NetworkObserved,
+    reconciler=NetworkReconciler,
+    event_mappers=(named_objects("network", KIND, frozenset({"create", "destroy"})),),
+)

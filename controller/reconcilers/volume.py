@@ -10,20 +10,17 @@ uses it. Garbage collection only reports orphaned volumes; no code path removes 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from dockform.controller.reconcilers.base import (
-    Action,
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    Plan,
-    ReconcileContext,
-    TransientError,
-)
+from dockform.controller.actions import CreateVolume, Plan, RemoveVolume
+from dockform.controller.context import ReconcileContext
+from dockform.controller.errors import TransientError
+from dockform.controller.event_mappers import named_objects
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
+from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status
+from dockform.manifests.kinds import Kind
 from dockform.manifests.models import VolumeSpec
-from dockform.runtime.errors import ObjectConflict, RuntimeFailure
+from dockform.manifests.status import EventType, Phase, Reason, VolumeObserved
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
@@ -36,16 +33,8 @@ from dockform.runtime.types import (
 )
 from dockform.store.types import Resource
 
-KIND = "Volume"
+KIND = Kind.VOLUME
 RECLAIM_LABEL = "io.dockform.reclaim-policy"
-
-
-@dataclass(frozen=True)
-class CreateVolume(Action):
-    request: VolumeCreate
-
-    def target(self) -> str:
-        return f"volume:{self.request.name}"
 
 
 def owns(info: VolumeInfo, name: str) -> bool:
@@ -71,7 +60,7 @@ def plan(name: str, spec: VolumeSpec, spec_hash: str, volume: VolumeInfo | None)
         return Plan(actions=(CreateVolume(cause="not found", request=request),))
     if not owns(volume, name):
         return Plan(
-            blocked_reason="NameConflict",
+            blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
                 f"the Docker volume {name!r} exists and dockform does not manage it; "
                 "rename this Volume, or remove the volume (docker volume rm) if its data "
@@ -80,7 +69,7 @@ def plan(name: str, spec: VolumeSpec, spec_hash: str, volume: VolumeInfo | None)
         )
     if volume.labels.get(HASH_LABEL) != spec_hash:
         return Plan(
-            blocked_reason="SpecChanged",
+            blocked_reason=Reason.SPEC_CHANGED,
             blocked_message=(
                 "the spec changed, but a volume cannot be changed in place and recreating it "
                 "would lose its data; the existing volume stays in use. To apply the new "
@@ -90,91 +79,83 @@ def plan(name: str, spec: VolumeSpec, spec_hash: str, volume: VolumeInfo | None)
     return Plan()
 
 
-class VolumeReconciler:
-    kind = KIND
+def delete_plan(name: str, spec: VolumeSpec, volume: VolumeInfo | None) -> Plan:
+    """Nothing for a Retain volume (or one that is gone or not ours); else remove it."""
+    if volume is None or not owns(volume, name) or spec.reclaim_policy == "Retain":
+        return Plan()
+    return Plan(actions=(RemoveVolume(cause="reclaimPolicy Delete", volume=volume.name),))
 
+
+class VolumeReconciler:
     def __init__(self, context: ReconcileContext) -> None:
-        self._store = context.store
         self._runtime = context.runtime
+        self._executor = context.executor
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = VolumeSpec.model_validate(resource.spec)
         volume = self._runtime.inspect_volume(resource.name)
         volume_plan = plan(resource.name, spec, resource.spec_hash, volume)
-        events: list[EventNote] = []
-        for action in volume_plan.actions:
-            assert isinstance(action, CreateVolume)
-            try:
-                self._runtime.create_volume(action.request)
-            except RuntimeFailure as error:
-                raise TransientError(f"creating volume {resource.name}: {error}") from error
-            events.append(EventNote("Normal", "Created", f"created volume {resource.name}"))
+        executed = self._executor.execute(volume_plan, KIND, resource.name)
+        if not volume_plan.empty:
             volume = self._runtime.inspect_volume(resource.name)
         if volume is None:
             raise TransientError(f"volume {resource.name} vanished after {volume_plan}")
-        facts = {"volumeName": volume.name, "driver": volume.driver}
-        if volume.mountpoint:
-            facts["mountpoint"] = volume.mountpoint
+        facts = VolumeObserved(
+            volume_name=volume.name, driver=volume.driver, mountpoint=volume.mountpoint or None
+        )
         if volume_plan.blocked_reason:
-            conflict = volume_plan.blocked_reason == "NameConflict"
+            conflict = volume_plan.blocked_reason is Reason.NAME_CONFLICT
             status = make_status(
                 resource,
-                phase="Failed" if conflict else "Ready",
+                phase=Phase.FAILED if conflict else Phase.READY,
                 ready=not conflict,
                 reason=volume_plan.blocked_reason,
                 message=volume_plan.blocked_message,
                 degraded=True,
-                observed={} if conflict else facts,
+                observed=VolumeObserved() if conflict else facts,
             )
-            warning = EventNote("Warning", volume_plan.blocked_reason, volume_plan.blocked_message)
-            return Outcome(status=status, events=(*events, warning))
+            warning = EventNote(
+                EventType.WARNING, volume_plan.blocked_reason, volume_plan.blocked_message
+            )
+            return Outcome(status=status, events=(*executed.events, warning))
         status = make_status(
             resource,
-            phase="Ready",
+            phase=Phase.READY,
             ready=True,
-            reason="Created",
+            reason=Reason.CREATED,
             message=f"{volume.driver} volume, reclaimPolicy {spec.reclaim_policy}",
             observed=facts,
         )
-        return Outcome(status=status, events=tuple(events))
+        return Outcome(status=status, events=tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = VolumeSpec.model_validate(resource.spec)
         volume = self._runtime.inspect_volume(resource.name)
-        if volume is None or not owns(volume, resource.name):
-            return DeleteOutcome(done=True)
-        if spec.reclaim_policy == "Retain":
+        removal = delete_plan(resource.name, spec, volume)
+        if removal.empty:
+            if volume is None or not owns(volume, resource.name):
+                return DeleteOutcome(done=True)
             note = EventNote(
-                "Normal",
-                "Retained",
+                EventType.NORMAL,
+                Reason.RETAINED,
                 f"volume {volume.name} and its data are kept (reclaimPolicy Retain); "
                 "applying the Volume again reuses them",
             )
             return DeleteOutcome(done=True, events=(note,))
-        try:
-            self._runtime.remove_volume(volume.name)
-        except ObjectConflict as error:
+        executed = self._executor.execute(removal, KIND, resource.name)
+        if executed.waiting:
             # The engine refuses while any container (running or not) mounts it.
-            return DeleteOutcome(
-                done=False,
-                waiting_for=f"containers still use volume {volume.name}: {error}",
-                requeue_after=2.0,
-            )
-        except RuntimeFailure as error:
-            raise TransientError(f"removing volume {volume.name}: {error}") from error
-        note = EventNote(
-            "Normal", "Removed", f"removed volume {volume.name} (reclaimPolicy Delete)"
-        )
-        return DeleteOutcome(done=True, events=(note,))
+            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+        return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         """Report, never remove: a volume's data outlives the resource that made it."""
         owned_names = {resource.name for resource in owned}
         return [
             EventNote(
-                "Warning",
+                EventType.WARNING,
                 subject=volume.name,
-                reason="OrphanedVolume",
+                reason=Reason.ORPHANED_VOLUME,
                 message=f"volume {volume.name} was made for "
                 f"Volume/{volume.labels.get(NAME_LABEL)}, which no longer exists; it is kept "
                 "with its data. Apply the Volume again to "
@@ -183,3 +164,12 @@ class VolumeReconciler:
             for volume in self._runtime.list_volumes({MANAGED_LABEL: "true", KIND_LABEL: KIND})
             if volume.labels.get(NAME_LABEL) not in owned_names
         ]
+
+
+REGISTRATION = KindRegistration(
+    kind=KIND,
+    spec_model=VolumeSpec,
+    observed_model=VolumeObserved,
+    reconciler=VolumeReconciler,
+    event_mappers=(named_objects("volume", KIND, frozenset({"create", "destroy"})),),
+)

@@ -12,6 +12,7 @@ import pytest
 
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
+from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
 from dockform.store.repository import Store
@@ -76,7 +77,7 @@ def runtime() -> FakeRuntime:
 
 @pytest.fixture
 def state(store: Store, runtime: FakeRuntime) -> AppState:
-    manager = Manager(store, runtime, {})
+    manager = Manager(ReconcileContext(store=store, runtime=runtime), registrations=())
     return AppState(
         store=store,
         controller=manager,

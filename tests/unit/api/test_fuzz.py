@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import TokenAuth
+from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
 from dockform.store.repository import Store
@@ -40,7 +41,7 @@ def _app_state(home: Path) -> AppState:
     store = Store.open(f"sqlite:///{home / 'dockform.db'}")
     return AppState(
         store=store,
-        controller=Manager(store, FakeRuntime(), {}),
+        controller=Manager(ReconcileContext(store=store, runtime=FakeRuntime()), registrations=()),
         version="fuzz",
         stream_limit_s=0.2,
         events_poll_s=0.02,

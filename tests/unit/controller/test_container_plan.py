@@ -6,7 +6,7 @@ from typing import Any
 
 from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
-    ContainerObserved,
+    ContainerSnapshot,
     container_hash,
     create_request,
     plan,
@@ -51,11 +51,11 @@ def info(
 
 def observed(
     holder: ContainerInfo | None, *others: ContainerInfo, **extra: Any
-) -> ContainerObserved:
+) -> ContainerSnapshot:
     labelled = tuple(
         item.summary() for item in (holder, *others) if item is not None and item.managed
     )
-    return ContainerObserved(
+    return ContainerSnapshot(
         labelled=labelled,
         name_holder=holder,
         image_id=extra.pop("image_id", IMAGE_ID),

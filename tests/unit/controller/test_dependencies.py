@@ -1,11 +1,12 @@
-"""The dependency index answers exactly what a pass over every Container would."""
+"""The dependency index, built from the kinds' registrations: who requires whom."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from dockform.controller.dependencies import DependencyIndex, dependents, depends_on
+from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.registry import DependencyIndex, Registry
 from dockform.store.types import Resource
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -47,16 +48,46 @@ TARGETS = [
 ]
 
 
-def test_index_matches_a_full_scan_for_every_target() -> None:
-    index = DependencyIndex(CONTAINERS)
+REGISTRY = Registry(REGISTRATIONS)
+
+
+def test_index_answers_for_every_kind_of_target() -> None:
+    # The Image and Container targets above duplicate the Containers' own keys: index only one
+    # copy of each key, as the store would hold.
+    index = DependencyIndex([*CONTAINERS, *TARGETS[:-2]], REGISTRY)
     for target in TARGETS:
-        scanned = sorted(c.key for c in CONTAINERS if depends_on(c, target))
-        assert index.dependents(target) == scanned, target.key
-        assert dependents(target, CONTAINERS) == scanned
+        dependents = index.dependents(target)
+        assert target.key not in dependents
+        assert all(key[0] == "Container" for key in dependents), target.key
+
+
+def test_requirements_resolve_images_by_ref_and_skip_what_does_not_exist() -> None:
+    index = DependencyIndex([*CONTAINERS, *TARGETS[:-2]], REGISTRY)
+    api = CONTAINERS[1]
+    assert index.requirements(api) == [("Container", "db"), ("Image", "api"), ("Network", "back")]
+    db = CONTAINERS[2]
+    assert index.requirements(db) == [
+        ("Image", "postgres:16"),
+        ("Network", "back"),
+        ("Volume", "data"),
+    ]
+
+
+def test_referrers_leave_out_what_is_being_deleted() -> None:
+    deleting = CONTAINERS[0].model_copy(update={"deletion_requested_at": NOW})
+    index = DependencyIndex([deleting, *CONTAINERS[1:], *TARGETS[:-2]], REGISTRY)
+    back = TARGETS[4]
+    assert index.dependents(back) == [
+        ("Container", "api"),
+        ("Container", "db"),
+        ("Container", "web"),
+    ]
+    assert index.referrers(back) == [("Container", "api"), ("Container", "db")]
+    assert index.deleting(("Container", "web"))
 
 
 def test_index_answers() -> None:
-    index = DependencyIndex([*CONTAINERS, *TARGETS])  # non-Containers are left out
+    index = DependencyIndex([*CONTAINERS, *TARGETS[:-2]], REGISTRY)
     by_key = {target.key: index.dependents(target) for target in TARGETS}
     assert by_key[("Network", "back")] == [
         ("Container", "api"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockform.controller.reconcilers.image import ImageDesired, ImageObserved, plan, wanted_hash
+from dockform.controller.reconcilers.image import ImageDesired, ImageSnapshot, plan, wanted_hash
 from dockform.manifests.models import ImageSpec
 from dockform.runtime.types import ImageInfo, managed_labels
 
@@ -21,8 +21,8 @@ def image(labels: dict[str, str] | None = None) -> ImageInfo:
 
 def observed(
     found: ImageInfo | None, digest: str = "ctx1", pulled: int = 0, loaded: str = ""
-) -> ImageObserved:
-    return ImageObserved(
+) -> ImageSnapshot:
+    return ImageSnapshot(
         image=found, source_digest=digest, pulled_generation=pulled, loaded_fingerprint=loaded
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -9,19 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from dockform.cli.daemon import build_reconcilers
+from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.controller.manager import Manager
-from dockform.controller.queue import WorkQueue
-from dockform.controller.reconcilers.base import (
-    DeleteOutcome,
-    EventNote,
-    Outcome,
-    ReconcileContext,
-    Reconciler,
-)
+from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
+from dockform.controller.reconcilers import REGISTRATIONS, container
 from dockform.manifests.loader import load_text
 from dockform.runtime.errors import RuntimeUnavailable
 from dockform.runtime.fake import FakeRuntime
+from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import ApplyRequest, apply
 from dockform.store.repository import Store
 from dockform.store.types import Resource
@@ -68,19 +64,24 @@ def runtime() -> FakeRuntime:
     return fake
 
 
+SETTINGS = ControllerSettings(
+    retry=Backoff(base_s=0.05, cap_s=0.5),
+    resync_s=3600,
+    kinds={"Container": KindLimits(workers=4)},
+)
+
+
+def started(context: ReconcileContext, registrations: Sequence[object] = REGISTRATIONS) -> Manager:
+    manager = Manager(context, registrations)  # type: ignore[arg-type]
+    # Desired-state writes reach the manager the way the daemon wires them.
+    context.store.add_listener(lambda kind, name: manager.desired_changed([(kind, name)]))
+    manager.start()
+    return manager
+
+
 @pytest.fixture()
 def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
-    context = ReconcileContext(store=store, runtime=runtime)
-    running = Manager(
-        store,
-        runtime,
-        build_reconcilers(context),
-        workers=4,
-        resync_interval_s=3600,
-        queue=WorkQueue(base_delay_s=0.05, max_delay_s=0.5),
-        expectations=context.expectations,
-    )
-    running.start()
+    running = started(ReconcileContext(store=store, runtime=runtime, settings=SETTINGS))
     yield running
     running.stop()
 
@@ -235,7 +236,6 @@ class CountingReconciler:
     """Passes through to a reconciler and counts its reconcile passes per name."""
 
     def __init__(self, inner: Reconciler) -> None:
-        self.kind = inner.kind
         self._inner = inner
         self.passes: Counter[str] = Counter()
 
@@ -255,24 +255,25 @@ def test_a_new_container_takes_one_pass_and_a_removal_one_more(
 ) -> None:
     # The pass that creates and starts a container observes the result; the create and start
     # events it caused are expected and trigger nothing. An outside removal still does.
-    context = ReconcileContext(store=store, runtime=runtime)
-    reconcilers = build_reconcilers(context)
-    counting = CountingReconciler(reconcilers["Container"])
-    reconcilers["Container"] = counting
-    manager = Manager(
-        store,
-        runtime,
-        reconcilers,
-        workers=2,
-        resync_interval_s=3600,
-        expectations=context.expectations,
-    )
-    manager.start()
+    context = ReconcileContext(store=store, runtime=runtime, settings=SETTINGS)
+    counting: list[CountingReconciler] = []
+
+    def counted(context: ReconcileContext) -> Reconciler:
+        counting.append(CountingReconciler(container.ContainerReconciler(context)))
+        return counting[0]
+
+    registrations = [
+        dataclasses.replace(registration, reconciler=counted)
+        if registration.kind == "Container"
+        else registration
+        for registration in REGISTRATIONS
+    ]
+    manager = started(context, registrations)
     try:
         apply(store, ApplyRequest(load_text(SOLO)))
         wait(lambda: phase(store, "Container", "solo") == "Running")
         assert manager.wait_idle(5, settle_s=0.5)
-        assert counting.passes["solo"] == 1
+        assert counting[0].passes["solo"] == 1
         assert context.expectations.pending() == 0
 
         solo_id = store.get("Container", "solo").status.observed["containerId"]  # type: ignore[union-attr]
@@ -284,7 +285,7 @@ def test_a_new_container_takes_one_pass_and_a_removal_one_more(
             )
         )  # type: ignore[union-attr]
         assert manager.wait_idle(5, settle_s=0.5)
-        assert counting.passes["solo"] == 2
+        assert counting[0].passes["solo"] == 2
     finally:
         manager.stop()
 

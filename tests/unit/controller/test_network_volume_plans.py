@@ -41,7 +41,7 @@ SPEC = NetworkSpec(internal=True, subnet="10.99.0.0/24")
 
 
 def test_missing_network_is_created() -> None:
-    result = network.plan("back", SPEC, "h1", network.NetworkObserved(None, ()))
+    result = network.plan("back", SPEC, "h1", network.NetworkSnapshot(None, ()))
     assert str(result) == "#1 network:back, CreateNetwork, not found"
     request = result.actions[0].request  # type: ignore[attr-defined]
     assert request.internal is True and request.subnet == "10.99.0.0/24"
@@ -49,12 +49,12 @@ def test_missing_network_is_created() -> None:
 
 
 def test_network_in_sync_needs_nothing() -> None:
-    observed = network.NetworkObserved(net(managed_labels("Network", "back", "h1")), ())
+    observed = network.NetworkSnapshot(net(managed_labels("Network", "back", "h1")), ())
     assert network.plan("back", SPEC, "h1", observed).empty
 
 
 def test_changed_network_is_replaced_after_disconnecting_managed_users() -> None:
-    observed = network.NetworkObserved(
+    observed = network.NetworkSnapshot(
         net(managed_labels("Network", "back", "old")),
         (container("api", True), container("db", True)),
     )
@@ -67,7 +67,7 @@ def test_changed_network_is_replaced_after_disconnecting_managed_users() -> None
 
 
 def test_network_used_by_unmanaged_container_is_not_forced() -> None:
-    observed = network.NetworkObserved(
+    observed = network.NetworkSnapshot(
         net(managed_labels("Network", "back", "old")), (container("stranger", False),)
     )
     result = network.plan("back", SPEC, "h1", observed)
@@ -76,7 +76,7 @@ def test_network_used_by_unmanaged_container_is_not_forced() -> None:
 
 
 def test_unmanaged_network_with_the_name_is_a_conflict() -> None:
-    result = network.plan("back", SPEC, "h1", network.NetworkObserved(net({}), ()))
+    result = network.plan("back", SPEC, "h1", network.NetworkSnapshot(net({}), ()))
     assert result.empty and result.blocked_reason == "NameConflict"
 
 

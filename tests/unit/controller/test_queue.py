@@ -6,6 +6,7 @@ import threading
 import time
 
 from dockform.controller.queue import WorkQueue
+from dockform.settings import Backoff
 
 KEY = ("Container", "web")
 OTHER = ("Container", "db")
@@ -33,7 +34,7 @@ def test_key_in_processing_is_not_handed_out_twice_but_not_lost() -> None:
 
 
 def test_backoff_grows_exponentially_to_the_cap_and_forget_resets() -> None:
-    queue = WorkQueue(base_delay_s=0.1, max_delay_s=1.0)
+    queue = WorkQueue(Backoff(base_s=0.1, cap_s=1.0))
     delays = [queue.add_rate_limited(KEY) for _ in range(6)]
     assert delays == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
     queue.forget(KEY)

@@ -9,7 +9,10 @@ import pytest
 
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
+from dockform.controller.context import ReconcileContext
+from dockform.controller.manager import Manager
 from dockform.manifests.loader import load_text
+from dockform.runtime.fake import FakeRuntime
 from dockform.store.apply import ApplyRequest
 from dockform.store.repository import Store
 
@@ -25,8 +28,13 @@ CONTAINER = (
 
 
 @pytest.fixture
-def client(store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(AppState(store=store))) as test_client:
+def manager(store: Store) -> Manager:
+    return Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
+
+
+@pytest.fixture
+def client(store: Store, manager: Manager) -> Iterator[TestClient]:
+    with TestClient(create_app(AppState(store=store, controller=manager))) as test_client:
         yield test_client
 
 
@@ -61,10 +69,10 @@ def test_sources_list_every_source_with_its_objects(client: TestClient, store: S
     assert missing.status_code == 404 and "not found" in missing.json()["error"]
 
 
-def test_sync_asks_the_controller_and_answers_202(client: TestClient, store: Store) -> None:
+def test_sync_asks_the_controller_and_answers_202(
+    client: TestClient, store: Store, manager: Manager
+) -> None:
     store.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="prod", spec="{url: /r}"))))
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
 
     response = client.post("/v1/gitsources/prod/sync")
 
@@ -75,8 +83,8 @@ def test_sync_asks_the_controller_and_answers_202(client: TestClient, store: Sto
         "status": "sync requested",
         "commit": None,
     }
-    assert heard == [("GitSource", "prod")]
-    assert store.take_sync_request("GitSource", "prod")
+    assert manager.queues["GitSource"].pending() == 1  # queued now, not at its interval
+    assert manager.context.nudges.take(("GitSource", "prod"))
     assert store.get("GitSource", "prod").resource_version == 1  # type: ignore[union-attr]
 
 

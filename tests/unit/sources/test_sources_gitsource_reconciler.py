@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from dockform.controller.reconcilers.base import ReconcileContext, TransientError
+from dockform.controller.context import ReconcileContext
+from dockform.controller.errors import TransientError
 from dockform.controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
 from dockform.manifests.loader import load_text
 from dockform.manifests.models import GitSourceSpec
@@ -77,8 +78,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def reconciler(store: Store, syncer: FakeSyncer, clock: Clock) -> GitSourceReconciler:
-    return GitSourceReconciler(ReconcileContext(store=store, runtime=FakeRuntime()), syncer, clock)
+def context(store: Store, syncer: FakeSyncer) -> ReconcileContext:
+    return ReconcileContext(store=store, runtime=FakeRuntime(), git=syncer)
+
+
+@pytest.fixture
+def reconciler(context: ReconcileContext, clock: Clock) -> GitSourceReconciler:
+    return GitSourceReconciler(context, clock)
 
 
 APPLIED = GitSyncResult(
@@ -157,17 +163,20 @@ def test_the_applied_commit_is_passed_so_it_is_not_applied_again(
 
 
 def test_a_sync_request_fetches_before_the_interval(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+    store: Store,
+    context: ReconcileContext,
+    reconciler: GitSourceReconciler,
+    syncer: FakeSyncer,
 ) -> None:
     _apply(store)
     syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
     _reconcile(store, reconciler)
 
-    store.request_sync("GitSource", "prod")
+    context.nudges.request(("GitSource", "prod"))
     _reconcile(store, reconciler)
 
     assert len(syncer.calls) == 2
-    assert not store.take_sync_request("GitSource", "prod")  # taken by the reconcile
+    assert not context.nudges.take(("GitSource", "prod"))  # taken by the reconcile
 
 
 def test_a_bad_commit_keeps_the_last_good_one_in_status(

@@ -1,0 +1,221 @@
+"""Plans and their actions: the closed set of acts a reconciler may ask for.
+
+A reconciler's `plan(desired, observed)` is pure and returns a `Plan`: actions in order, each
+one engine (or git) call carrying its `cause`, or a reason why nothing can be done yet. Only
+the executor (`controller.executor`) carries actions out, with one `match` over this set, so
+the same act reads the same in every event and retries by the same rule on every kind.
+
+`str(plan)` is what planner tests compare:
+
+    #1 container:web, StopContainer, config hash changed
+    #2 container:web, RemoveContainer, config hash changed
+    blocked: Waiting: Image/app to be Ready (Pending)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.status import Reason
+from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
+
+
+@dataclass(frozen=True)
+class Action:
+    """One call. Subclasses carry what the call needs; `cause` says why it is made."""
+
+    cause: str
+
+    @property
+    def verb(self) -> str:
+        return type(self).__name__
+
+    def target(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...] = ()
+    # Why nothing (more) is done yet (a dependency not ready, a name conflict): becomes status.
+    blocked_reason: Reason | None = None
+    blocked_message: str = ""
+
+    def __str__(self) -> str:
+        lines = [
+            f"#{index} {action.target()}, {action.verb}, {action.cause}"
+            for index, action in enumerate(self.actions, start=1)
+        ]
+        if self.blocked_reason:
+            lines.append(f"blocked: {self.blocked_reason}: {self.blocked_message}")
+        return "\n".join(lines) if lines else "(nothing to do)"
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+# --- containers
+
+
+@dataclass(frozen=True)
+class CreateContainer(Action):
+    request: ContainerCreate
+    replacing: bool = False  # its old copy was removed earlier in the plan
+
+    def target(self) -> str:
+        return f"container:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class StartContainer(Action):
+    container: str  # name or id
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class StopContainer(Action):
+    container: str
+    timeout_s: int
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class RestartContainer(Action):
+    container: str
+    timeout_s: int
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class RemoveContainer(Action):
+    container: str
+    garbage: bool = False  # no resource owns it (garbage collection)
+    subject: str = ""  # the resource name the removal is about, when it is garbage
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class ConnectNetwork(Action):
+    network: str
+    container: str
+    aliases: tuple[str, ...]
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
+class DisconnectNetwork(Action):
+    network: str
+    container: str  # name, for readable plans
+
+    def target(self) -> str:
+        return f"network:{self.network}"
+
+
+# --- networks and volumes
+
+
+@dataclass(frozen=True)
+class CreateNetwork(Action):
+    request: NetworkCreate
+    replacing: bool = False
+
+    def target(self) -> str:
+        return f"network:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class RemoveNetwork(Action):
+    network: str  # name or id
+    garbage: bool = False
+    subject: str = ""
+
+    def target(self) -> str:
+        return f"network:{self.network}"
+
+
+@dataclass(frozen=True)
+class CreateVolume(Action):
+    request: VolumeCreate
+
+    def target(self) -> str:
+        return f"volume:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class RemoveVolume(Action):
+    volume: str
+
+    def target(self) -> str:
+        return f"volume:{self.volume}"
+
+
+# --- images
+
+
+@dataclass(frozen=True)
+class BuildImage(Action):
+    request: BuildRequest
+
+    def target(self) -> str:
+        return f"image:{self.request.tag}"
+
+
+@dataclass(frozen=True)
+class PullImage(Action):
+    ref: str
+
+    def target(self) -> str:
+        return f"image:{self.ref}"
+
+
+@dataclass(frozen=True)
+class LoadImage(Action):
+    ref: str
+    path: str
+
+    def target(self) -> str:
+        return f"image:{self.ref}"
+
+
+@dataclass(frozen=True)
+class RemoveImage(Action):
+    ref: str  # a tag, or an id
+    garbage: bool = False
+    subject: str = ""
+
+    def target(self) -> str:
+        return f"image:{self.ref}"
+
+
+# --- git sources (the git work itself belongs to sources/, handed in as a GitSyncer)
+
+
+@dataclass(frozen=True)
+class SyncGitSource(Action):
+    name: str
+    spec: GitSourceSpec
+    applied_commit: str | None
+
+    def target(self) -> str:
+        return f"gitsource:{self.name}"
+
+
+@dataclass(frozen=True)
+class ForgetGitSource(Action):
+    name: str
+    prune: bool
+
+    def target(self) -> str:
+        return f"gitsource:{self.name}"

@@ -1,0 +1,260 @@
+"""The executor: carries out any kind's plan, one call per action, and decides nothing.
+
+Every plan of every kind runs through `Executor.execute`: one `match` over the closed set of
+actions (`controller.actions`), one event reason per act (`REASONS`: `Created`, `Replaced`,
+`Removed`, ...), and one rule for failures, by error class:
+
+    ObjectNotFound on a stop, remove or disconnect   already gone: done
+    ObjectConflict on a remove (network, volume,     still in use: the plan stops here and
+        image)                                       `Executed.waiting` says why (a deletion
+                                                     waits, garbage collection skips it)
+    ImageBuildFailed, InvalidRequest, or any         TerminalError: Failed until the resource
+        failure the runtime marks not transient      changes (BuildFailed, PullFailed, ...)
+    any other RuntimeFailure                         TransientError: retried with backoff
+    the reconcile's deadline passed                  TransientError(ReconcileTimeout)
+
+The create and start events of containers it made are noted in `Expectations`, so they do not
+wake a second pass (the reconcile inspects the result itself).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockform.controller.actions import (
+    Action,
+    BuildImage,
+    ConnectNetwork,
+    CreateContainer,
+    CreateNetwork,
+    CreateVolume,
+    DisconnectNetwork,
+    ForgetGitSource,
+    LoadImage,
+    Plan,
+    PullImage,
+    RemoveContainer,
+    RemoveImage,
+    RemoveNetwork,
+    RemoveVolume,
+    RestartContainer,
+    StartContainer,
+    StopContainer,
+    SyncGitSource,
+)
+from dockform.controller.errors import TerminalError, TransientError
+from dockform.controller.expectations import Expectations
+from dockform.controller.git import GitSyncer, GitSyncResult
+from dockform.controller.outcomes import EventNote
+from dockform.controller.reconcile_id import deadline
+from dockform.manifests.status import EventType, Reason
+from dockform.runtime.errors import (
+    ImageBuildFailed,
+    ObjectConflict,
+    ObjectNotFound,
+    RuntimeFailure,
+)
+from dockform.runtime.interface import Runtime
+
+# The event reason of each act, the same on every kind.
+REASONS: dict[type[Action], Reason] = {
+    CreateContainer: Reason.CREATED,
+    StartContainer: Reason.STARTED,
+    StopContainer: Reason.STOPPED,
+    RestartContainer: Reason.RESTARTED,
+    RemoveContainer: Reason.REMOVED,
+    ConnectNetwork: Reason.CONNECTED,
+    DisconnectNetwork: Reason.DISCONNECTED,
+    CreateNetwork: Reason.CREATED,
+    RemoveNetwork: Reason.REMOVED,
+    CreateVolume: Reason.CREATED,
+    RemoveVolume: Reason.REMOVED,
+    BuildImage: Reason.BUILT,
+    PullImage: Reason.PULLED,
+    LoadImage: Reason.LOADED,
+    RemoveImage: Reason.REMOVED,
+    SyncGitSource: Reason.SYNCED,
+    ForgetGitSource: Reason.PRUNED,
+}
+# A failure no retry can mend, by act (anything else terminal is an EngineError).
+_TERMINAL_REASONS: dict[type[Action], Reason] = {
+    BuildImage: Reason.BUILD_FAILED,
+    PullImage: Reason.PULL_FAILED,
+    LoadImage: Reason.LOAD_FAILED,
+}
+_GONE_IS_DONE = (StopContainer, RemoveContainer, DisconnectNetwork, RemoveNetwork, RemoveVolume)
+_IN_USE_WAITS = (RemoveNetwork, RemoveVolume, RemoveImage)
+# Engine events a finished act causes, expected so they do not trigger a pass of their own.
+_EXPECTED_EVENT: dict[type[Action], str] = {CreateContainer: "create", StartContainer: "start"}
+
+
+@dataclass
+class Executed:
+    """What a plan did: its events, the actions carried out (in order) with their outputs,
+    and, when it stopped at an object still in use, why (`waiting`)."""
+
+    events: list[EventNote] = field(default_factory=list)
+    done: list[tuple[Action, Any]] = field(default_factory=list)
+    waiting: str = ""
+
+    def output_of(self, action_type: type[Action]) -> Any:
+        """The output of the first action of `action_type` carried out, or None."""
+        return next((out for action, out in self.done if isinstance(action, action_type)), None)
+
+    def did(self, action_type: type[Action]) -> bool:
+        return any(isinstance(action, action_type) for action, _ in self.done)
+
+
+class Executor:
+    def __init__(
+        self,
+        runtime: Runtime,
+        expectations: Expectations,
+        git: GitSyncer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._runtime = runtime
+        self._expectations = expectations
+        self._git = git
+        self._clock = clock
+
+    def execute(self, plan: Plan, kind: str, name: str) -> Executed:
+        """Carry out `plan` for the resource `kind/name`; raises TransientError or
+        TerminalError (see the module docstring). Stops at the pass's deadline."""
+        executed = Executed()
+        until = deadline()
+        for action in plan.actions:
+            if until is not None and self._clock() > until:
+                raise TransientError(
+                    f"{kind}/{name}: the reconcile ran out of time before {action.verb} "
+                    f"{action.target()} ({len(executed.done)} of {len(plan.actions)} done)",
+                    reason=Reason.RECONCILE_TIMEOUT,
+                )
+            try:
+                output = self._call(action)
+            except ObjectNotFound:
+                if not isinstance(action, _GONE_IS_DONE):
+                    raise TransientError(f"{action.verb} {action.target()}: not found") from None
+                output = None
+            except ObjectConflict as error:
+                if not isinstance(action, _IN_USE_WAITS):
+                    raise _classified(action, error) from error
+                executed.waiting = f"{action.target()} is still in use: {error}"
+                return executed
+            except RuntimeFailure as error:
+                raise _classified(action, error) from error
+            expected = _EXPECTED_EVENT.get(type(action))
+            if expected is not None:
+                self._expectations.expect(kind, name, expected)
+            executed.done.append((action, output))
+            note = _event(action, output)
+            if note is not None:
+                executed.events.append(note)
+        return executed
+
+    def _call(self, action: Action) -> Any:
+        runtime = self._runtime
+        match action:
+            case CreateContainer(request=request):
+                return runtime.create_container(request)
+            case StartContainer(container=container):
+                return runtime.start_container(container)
+            case StopContainer(container=container, timeout_s=timeout_s):
+                return runtime.stop_container(container, timeout_s)
+            case RestartContainer(container=container, timeout_s=timeout_s):
+                return runtime.restart_container(container, timeout_s)
+            case RemoveContainer(container=container):
+                return runtime.remove_container(container)
+            case ConnectNetwork(network=network, container=container, aliases=aliases):
+                return runtime.connect_network(network, container, aliases)
+            case DisconnectNetwork(network=network, container=container):
+                return runtime.disconnect_network(network, container)
+            case CreateNetwork(request=request):
+                return runtime.create_network(request)
+            case RemoveNetwork(network=network):
+                return runtime.remove_network(network)
+            case CreateVolume(request=request):
+                return runtime.create_volume(request)
+            case RemoveVolume(volume=volume):
+                return runtime.remove_volume(volume)
+            case BuildImage(request=request):
+                return runtime.build_image(request)
+            case PullImage(ref=ref):
+                return runtime.pull_image(ref)
+            case LoadImage(ref=ref, path=path):
+                loaded = runtime.load_image(path)
+                if loaded and ref not in loaded:
+                    runtime.tag_image(loaded[0], ref)
+                return loaded
+            case RemoveImage(ref=ref):
+                return runtime.remove_image(ref)
+            case SyncGitSource(name=name, spec=spec, applied_commit=applied_commit):
+                return self._syncer().sync(name, spec, applied_commit)
+            case ForgetGitSource(name=name, prune=prune):
+                return self._forget(name, prune)
+        raise TypeError(f"the executor has no case for {action!r}")
+
+    def _syncer(self) -> GitSyncer:
+        if self._git is None:
+            raise TerminalError(
+                "this daemon has no git support configured", reason=Reason.INVALID_SOURCE
+            )
+        return self._git
+
+    def _forget(self, name: str, prune: bool) -> list[str]:
+        try:
+            return list(self._syncer().forget(name, prune))
+        except Exception as error:  # the store refusing or busy: try the deletion again
+            raise TransientError(
+                f"deleting the objects of GitSource/{name}: {error}", reason=Reason.PRUNE_FAILED
+            ) from error
+
+
+def _classified(action: Action, error: RuntimeFailure) -> TransientError | TerminalError:
+    message = f"{action.verb} {action.target()} failed: {error}"
+    if isinstance(error, ImageBuildFailed) or not error.transient:
+        return TerminalError(message, _TERMINAL_REASONS.get(type(action), Reason.ENGINE_ERROR))
+    return TransientError(message, Reason.ENGINE_ERROR)
+
+
+def _event(action: Action, output: Any) -> EventNote | None:
+    """The event of an act carried out; a sync that applied nothing new records none."""
+    reason = REASONS[type(action)]
+    kind = EventType.NORMAL
+    subject = ""
+    match action:
+        case CreateContainer(replacing=True) | CreateNetwork(replacing=True):
+            reason = Reason.REPLACED
+        case (
+            RemoveContainer(garbage=True, subject=subject)
+            | RemoveNetwork(garbage=True, subject=subject)
+            | RemoveImage(garbage=True, subject=subject)
+        ):
+            reason = Reason.GARBAGE_COLLECTED
+        case SyncGitSource():
+            return _sync_event(output)
+        case ForgetGitSource(name=name, prune=prune):
+            return EventNote(kind, reason, _forget_message(name, prune, output))
+    verb = "removed" if reason is Reason.GARBAGE_COLLECTED else reason.lower()
+    message = f"{verb} {action.target()}: {action.cause}"
+    return EventNote(kind, reason, message, subject=subject)
+
+
+def _sync_event(result: GitSyncResult) -> EventNote | None:
+    if not result.applied or result.error:
+        return None
+    changes = ", ".join(result.changes) or "no changes"
+    commit = str(result.commit)[:12]
+    message = f"applied commit {commit} ({result.commit_time}): {changes}"
+    return EventNote(EventType.NORMAL, Reason.SYNCED, message)
+
+
+def _forget_message(name: str, prune: bool, deleted: list[str]) -> str:
+    if not prune:
+        return f"its objects are kept (prune: false), still owned by git:{name}"
+    if deleted:
+        return f"deleting its objects: {', '.join(deleted)}"
+    return "it had no objects"

@@ -1,0 +1,38 @@
+"""What a reconcile returns: the status it observed, the events to record, when to look again.
+
+The executor returns the events of the acts it carried out (`EventNote`); a reconciler adds
+its own and returns an `Outcome` (or a `DeleteOutcome` while tearing down). The manager
+writes them: reconcilers never write the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dockform.manifests.status import EventType, Reason
+from dockform.store.types import ResourceStatus
+
+
+@dataclass(frozen=True)
+class EventNote:
+    type: EventType
+    reason: Reason
+    message: str
+    subject: str = ""  # for garbage collection: the name of the object the note is about
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: ResourceStatus
+    events: tuple[EventNote, ...] = ()
+    requeue_after: float | None = None
+
+
+@dataclass(frozen=True)
+class DeleteOutcome:
+    """`done` means the runtime objects are gone and the row may be removed."""
+
+    done: bool
+    events: tuple[EventNote, ...] = ()
+    waiting_for: str = ""
+    requeue_after: float | None = None

@@ -1,0 +1,85 @@
+"""Every tunable of the daemon, in one object validated at start (before migrations run).
+
+The groups follow the parts that use them: `controller` (work queues, per-kind workers and
+reconcile timeouts, resync, backoff of retries, of unhealthy restarts and of the engine's
+events stream) and `sources` (watched directories, git). `Backoff` is the one exponential
+backoff of the project: every retry delay anywhere is `Backoff.delay(failures)`.
+
+This module sits at the root of the package and imports nothing of the project, so every
+layer may read its group; only the composition root (`cli/daemon.py`) builds a `Settings`.
+Defaults are the values the README documents; `Settings.model_validate` refuses a bad value
+with the field's path, so a daemon never starts half-configured.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Backoff(_Group):
+    """Exponential backoff: `base_s * 2**failures`, at most `cap_s`."""
+
+    base_s: float = Field(gt=0)
+    cap_s: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> Backoff:
+        if self.cap_s < self.base_s:
+            raise ValueError(f"cap_s ({self.cap_s}) is below base_s ({self.base_s})")
+        return self
+
+    def delay(self, failures: int) -> float:
+        """The wait before retry number `failures + 1` (0 failures: `base_s`)."""
+        return float(min(self.base_s * 2 ** min(max(failures, 0), 32), self.cap_s))
+
+
+class KindLimits(_Group):
+    """How one kind's reconciles run: its own workers, and how long one pass may take."""
+
+    workers: int = Field(default=2, ge=1, le=64)
+    timeout_s: float = Field(default=120.0, gt=0)
+
+
+class ControllerSettings(_Group):
+    # A key whose reconcile failed is retried after this backoff (per key, reset on success).
+    retry: Backoff = Backoff(base_s=0.2, cap_s=60.0)
+    # Restarts of a container whose healthcheck says unhealthy (a crash loop backs off).
+    unhealthy_restart: Backoff = Backoff(base_s=1.0, cap_s=300.0)
+    # Reconnecting to the engine's events stream after it broke.
+    engine_reconnect: Backoff = Backoff(base_s=0.5, cap_s=10.0)
+    # Per kind, over the limits the kind registered (controller/reconcilers/*: Container 8
+    # workers, Image 2 with 30 minutes for a build, the others 2).
+    kinds: dict[str, KindLimits] = Field(default_factory=dict)
+    # Every resource is queued again this often (a safety net behind the events).
+    resync_s: float = Field(default=60.0, ge=1.0)
+    # Resync keys wait behind event-driven ones and take at most this many workers per kind.
+    resync_workers: int = Field(default=1, ge=1)
+    # Engine events the controller caused itself are ignored once within this window.
+    expectations_ttl_s: float = Field(default=30.0, gt=0)
+
+    def limits(self, kind: str, registered: KindLimits) -> KindLimits:
+        return self.kinds.get(kind, registered)
+
+
+class SourceSettings(_Group):
+    # A changed watched file is read once no event touched it for this long.
+    debounce_s: float = Field(default=0.1, gt=0, le=10.0)
+    # Watched directories are scanned in full this often (catches lost events).
+    rescan_s: float = Field(default=30.0, ge=1.0)
+    # A file whose writer never closed it is read anyway after this long.
+    write_grace_s: float = Field(default=30.0, gt=0)
+    # A file that could not be read or applied is looked at again after this backoff
+    # (capped at rescan_s when the watcher uses it).
+    file_retry: Backoff = Backoff(base_s=0.5, cap_s=30.0)
+    # git fetch, and local git commands (archive, rev-parse).
+    git_fetch_timeout_s: float = Field(default=120.0, gt=0)
+    git_local_timeout_s: float = Field(default=60.0, gt=0)
+
+
+class Settings(_Group):
+    controller: ControllerSettings = ControllerSettings()
+    sources: SourceSettings = SourceSettings()

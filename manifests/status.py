@@ -1,0 +1,175 @@
+"""The status vocabulary: phases, condition types, reasons, and each kind's observed facts.
+
+A resource's status has a shape every kind shares (phase, reason, message, the Ready /
+Progressing / Degraded conditions; see `store.types.ResourceStatus`) plus `observed`: what the
+controller last saw of the kind's runtime object. Each kind's `observed` is a model here
+(`ContainerObserved`, `ImageObserved`, ...), so the controller writes and reads it typed and
+no code reads another kind's facts through string keys. The JSON keys are camelCase, as the
+API shows them; fields left unset are not written.
+
+Reasons are a closed set (`Reason`): the same act has the same reason on every kind, and the
+README lists them all. They live in this bottom layer because the controller, the sources
+and the store all speak them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    READY = "Ready"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    TERMINATING = "Terminating"
+    SUSPENDED = "Suspended"
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+
+
+class EventType(StrEnum):
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+class Reason(StrEnum):
+    """Why: the CamelCase word of a status or an event. One act, one reason, on every kind."""
+
+    # Acts of the executor, one per kind of engine call (events).
+    CREATED = "Created"  # a container, network or volume was created
+    REPLACED = "Replaced"  # created again after its old copy was removed (spec changed)
+    STARTED = "Started"
+    STOPPED = "Stopped"
+    RESTARTED = "Restarted"
+    REMOVED = "Removed"  # an engine object was removed
+    CONNECTED = "Connected"
+    DISCONNECTED = "Disconnected"
+    BUILT = "Built"
+    PULLED = "Pulled"
+    LOADED = "Loaded"
+    SYNCED = "Synced"  # a GitSource applied a new commit
+    PRUNED = "Pruned"  # a source's objects were deleted with it
+    # Life cycle of the resource itself.
+    APPLIED = "Applied"  # a watched file was applied
+    DELETED = "Deleted"  # the resource is gone (its objects torn down)
+    RETAINED = "Retained"  # a Volume's data kept on deletion (reclaimPolicy Retain)
+    GARBAGE_COLLECTED = "GarbageCollected"
+    ORPHANED_VOLUME = "OrphanedVolume"
+    STILL_REFERENCED = "StillReferenced"
+    SHADOWED = "Shadowed"
+    # Steady states.
+    PRESENT = "Present"
+    RUNNING = "Running"
+    HEALTHY = "Healthy"
+    HEALTH_STARTING = "HealthStarting"
+    COMPLETED = "Completed"
+    SUSPENDED = "Suspended"
+    # Waiting and degraded states.
+    NOT_OBSERVED = "NotObserved"
+    WAITING = "Waiting"
+    TERMINATING = "Terminating"
+    RESTARTING = "Restarting"
+    PAUSED = "Paused"
+    REMOVING = "Removing"
+    EXITED = "Exited"
+    UNHEALTHY = "Unhealthy"
+    CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
+    SPEC_CHANGED = "SpecChanged"
+    IN_USE_BY_UNMANAGED = "InUseByUnmanaged"
+    NAME_CONFLICT = "NameConflict"
+    # Failures.
+    FAILED = "Failed"  # a reconcile failed with no more specific reason
+    ENGINE_ERROR = "EngineError"  # the engine failed or refused a call (retried with backoff)
+    RECONCILE_TIMEOUT = "ReconcileTimeout"
+    BUILD_FAILED = "BuildFailed"
+    PULL_FAILED = "PullFailed"
+    LOAD_FAILED = "LoadFailed"
+    SOURCE_MISSING = "SourceMissing"
+    INVALID_SPEC = "InvalidSpec"
+    PRUNE_FAILED = "PruneFailed"
+    FETCH_FAILED = "FetchFailed"
+    INVALID_SOURCE = "InvalidSource"
+    INVALID_MANIFEST = "InvalidManifest"
+    APPLY_FAILED = "ApplyFailed"
+    STORE_ERROR = "StoreError"
+    SYNC_FAILED = "SyncFailed"
+
+
+class Observed(BaseModel):
+    """Base of each kind's observed facts. camelCase on the wire; unknown keys are ignored,
+    so a status written by an older release still reads."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    @classmethod
+    def read(cls, observed: dict[str, Any]) -> Self:
+        return cls.model_validate(observed)
+
+    def dump(self) -> dict[str, Any]:
+        """The JSON the store keeps: camelCase, unset and empty facts left out."""
+        dumped = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return {key: value for key, value in dumped.items() if value != {}}
+
+
+class ImageObserved(Observed):
+    image_id: str | None = None
+    ref: str | None = None
+    # Controller bookkeeping, shown as it is: the digest of the build context (with the
+    # Dockerfile and args) the image was built from, the generation a pull policy Always last
+    # pulled for, and the fingerprint of the tarball last loaded.
+    context_digest: str | None = None
+    pulled_generation: int | None = None
+    loaded_fingerprint: str | None = None
+
+
+class NetworkObserved(Observed):
+    network_id: str | None = None
+    driver: str | None = None
+    internal: bool | None = None
+    subnet: str | None = None
+    gateway: str | None = None
+
+
+class VolumeObserved(Observed):
+    volume_name: str | None = None
+    driver: str | None = None
+    mountpoint: str | None = None
+
+
+class ContainerObserved(Observed):
+    container_id: str | None = None
+    state: str | None = None  # Docker's: created | running | restarting | exited | dead ...
+    health: str | None = None  # starting | healthy | unhealthy; unset without a healthcheck
+    restart_count: int | None = None
+    exit_code: int | None = None
+    image_id: str | None = None
+    addresses: dict[str, str] = Field(default_factory=dict)  # network -> IP address
+    ports: list[str] | None = None  # hostIP:hostPort->containerPort/protocol
+    # Restarts dockform made because the healthcheck said unhealthy (Docker's restart policy
+    # does not act on health), and when the last one was: the next waits out a backoff.
+    unhealthy_restarts: int | None = None
+    last_unhealthy_restart: str | None = None
+
+
+class GitSourceObserved(Observed):
+    url: str | None = None
+    branch: str | None = None
+    path: str | None = None
+    commit: str | None = None  # the commit applied
+    commit_time: str | None = None
+    objects: list[str] | None = None  # Kind/name of the applied commit's objects
+    applied_generation: int | None = None  # the GitSource generation that commit was for
+    fetched_at: str | None = None
+    failed_commit: str | None = None  # the branch tip, while it cannot be applied
