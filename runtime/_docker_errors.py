@@ -3,11 +3,14 @@
 `runtime.docker_driver` wraps every Engine call in `translate_errors()`; nothing above
 `runtime/` ever sees a docker-py exception. Mapping follows the Engine's status codes:
 404 -> ObjectNotFound, 409 -> ObjectConflict, other 4xx -> InvalidRequest, 5xx -> RuntimeFailure,
-no answer -> RuntimeUnavailable.
+no answer -> RuntimeUnavailable. Where the status code alone says too little, the Engine's
+message picks a more specific class (RemovalInProgress, NotConnected, ContainerStartBroken);
+this is the only module that reads error messages.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,16 +19,16 @@ import requests.exceptions
 import urllib3.exceptions
 
 from dockform.runtime.errors import (
+    ContainerStartBroken,
     InvalidRequest,
+    NotConnected,
     ObjectConflict,
     ObjectNotFound,
+    RemovalInProgress,
     RuntimeFailure,
     RuntimeUnavailable,
 )
 
-# The Engine answers 403 Forbidden for "network has active endpoints" and "endpoint already
-# exists in network": objects in use or taken, unlike other 403s such as removing a predefined
-# network, which no retry will fix.
 # docker-py refuses these before sending anything: the request itself is wrong.
 _CLIENT_SIDE_REFUSALS = (
     docker.errors.InvalidArgument,
@@ -36,7 +39,28 @@ _CLIENT_SIDE_REFUSALS = (
 
 _LOCAL_FILE_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
+# The Engine answers 403 Forbidden for "network has active endpoints" and "endpoint already
+# exists in network": objects in use or taken, unlike other 403s such as removing a predefined
+# network, which no retry will fix.
 _CONFLICT_FRAGMENTS = ("active endpoints", "in use", "is being used", "already exists")
+
+# 409 "removal of container web is already in progress".
+_REMOVAL_IN_PROGRESS = "already in progress"
+
+# "container 3f2a is not connected to network back": a 500 from the Engines seen, so only the
+# message tells it from other failures.
+_NOT_CONNECTED = "is not connected"
+
+# What starting a container answers when the Engine (containerd, runc) still holds a half-dead
+# task of it, typically after dockerd or containerd restarted under it. Status codes vary
+# (409, 500) with the Engine version, so the message decides; only start and restart ask.
+_BROKEN_START = re.compile(
+    r"task \S+: already exists"
+    r"|id already in use"
+    r"|is marked for removal"
+    r"|cannot start a stopped process",
+    re.IGNORECASE,
+)
 
 
 def _explanation(error: docker.errors.APIError) -> str:
@@ -48,23 +72,43 @@ def _explanation(error: docker.errors.APIError) -> str:
     return str(error)
 
 
-def translate(error: BaseException, action: str) -> RuntimeFailure:
+def translate(error: BaseException, action: str, *, starting: bool = False) -> RuntimeFailure:
     """The runtime error for a docker-py/requests failure during `action` (e.g. "create
-    container web")."""
+    container web"); `starting` is set for start and restart, where a half-dead old task
+    becomes ContainerStartBroken."""
     if isinstance(error, RuntimeFailure):
         return error
     if isinstance(error, docker.errors.APIError):
-        status = error.status_code or 0
-        message = f"{action}: {_explanation(error)}"
-        if status == 404:
-            return ObjectNotFound(message)
-        if status == 409:
-            return ObjectConflict(message)
-        if status == 403 and any(f in message.lower() for f in _CONFLICT_FRAGMENTS):
-            return ObjectConflict(message)
-        if 400 <= status < 500:
-            return InvalidRequest(message)
-        return RuntimeFailure(message)
+        return _translate_api_error(error, action, starting)
+    return _translate_transport_error(error, action)
+
+
+def _translate_api_error(
+    error: docker.errors.APIError, action: str, starting: bool
+) -> RuntimeFailure:
+    status = error.status_code or 0
+    explanation = _explanation(error)
+    # Matched on the Engine's words only: the action names objects, and a name may be anything.
+    lowered = explanation.lower()
+    message = f"{action}: {explanation}"
+    if starting and _BROKEN_START.search(explanation):
+        return ContainerStartBroken(message)
+    if _NOT_CONNECTED in lowered:
+        return NotConnected(message)
+    if status == 404:
+        return ObjectNotFound(message)
+    if status == 409:
+        if _REMOVAL_IN_PROGRESS in lowered:
+            return RemovalInProgress(message)
+        return ObjectConflict(message)
+    if status == 403 and any(fragment in lowered for fragment in _CONFLICT_FRAGMENTS):
+        return ObjectConflict(message)
+    if 400 <= status < 500:
+        return InvalidRequest(message)
+    return RuntimeFailure(message)
+
+
+def _translate_transport_error(error: BaseException, action: str) -> RuntimeFailure:
     if isinstance(error, requests.exceptions.Timeout):
         return RuntimeUnavailable(f"{action}: the Docker Engine did not answer in time ({error})")
     if isinstance(error, requests.exceptions.ConnectionError | ConnectionError):
@@ -85,7 +129,7 @@ def translate(error: BaseException, action: str) -> RuntimeFailure:
 
 
 @contextmanager
-def translate_errors(action: str) -> Iterator[None]:
+def translate_errors(action: str, *, starting: bool = False) -> Iterator[None]:
     """Re-raise any engine failure inside the block as the matching runtime error."""
     try:
         yield
@@ -97,4 +141,4 @@ def translate_errors(action: str) -> Iterator[None]:
         urllib3.exceptions.HTTPError,
         OSError,
     ) as exc:
-        raise translate(exc, action) from exc
+        raise translate(exc, action, starting=starting) from exc

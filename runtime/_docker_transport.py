@@ -6,6 +6,10 @@ query included, and keeps 25 of them. A controller's calls name one container ea
 turn and nearly every call opened a new connection to dockerd: a connect, a goroutine and a
 handshake per call, on both sides. py-spy put a third of the idle daemon's samples there.
 Keyed by one constant, every call shares one pool whose connections stay open.
+
+Also the two pieces the driver needs to make a request docker-py has no method for (an
+Engine call with its own read timeout): the endpoint's URL and docker-py's error for a status,
+both from public docker-py and requests API.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import docker
+import docker.errors
+import docker.utils.config
+import requests.exceptions
 from docker.transport.unixconn import UnixHTTPAdapter
 
 POOL_KEY = "http+docker://localhost"
@@ -31,13 +38,37 @@ def tune_unix_socket_client(client: docker.APIClient) -> None:
     Also `trust_env = False`: requests otherwise reads ~/.netrc and the proxy variables on
     every call (7% of the idle daemon's samples), none of which applies to a unix socket.
     """
-    current: Any = getattr(client, "_custom_adapter", None)
+    current: Any = client.get_adapter(client.base_url)
     if type(current) is not UnixHTTPAdapter:
         return
     client.trust_env = False
     shared = SharedPoolUnixAdapter(
-        f"http+unix://{current.socket_path}", timeout=current.timeout, max_pool_size=MAX_POOL_SIZE
+        f"http+unix://{current.socket_path}", timeout=client.timeout, max_pool_size=MAX_POOL_SIZE
     )
+    # Every call goes to base_url, so this mount serves them all. docker-py also keeps the old
+    # adapter in a private attribute, as a fallback for URLs no mount serves: none of ours.
     client.mount("http+docker://", shared)
-    client._custom_adapter = shared
     current.close()
+
+
+def engine_url(client: Any, path: str) -> str:
+    """The versioned URL of an Engine endpoint, built as docker-py's own calls build it."""
+    return f"{client.base_url}/v{client.api_version}{path}"
+
+
+def configured_headers() -> dict[str, str]:
+    """The extra headers the user's docker config asks for ("HttpHeaders"), which docker-py's
+    own calls add to every request."""
+    headers = docker.utils.config.load_general_config().get("HttpHeaders") or {}
+    return {str(key): str(value) for key, value in headers.items()}
+
+
+def raise_for_status(response: Any) -> None:
+    """Raise the docker-py APIError (NotFound, ...) an error answer means, as docker-py's own
+    calls do, so `runtime._docker_errors` translates it like any other."""
+    try:
+        response.raise_for_status()
+    except requests.exceptions.HTTPError as exc:
+        # Reads the answer's message (which also releases the connection), then raises.
+        docker.errors.create_api_error_from_http_exception(exc)
+        raise

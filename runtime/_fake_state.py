@@ -32,14 +32,6 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def normalize_ref(ref: str) -> str:
-    """ "web" -> "web:latest", as the Engine reads an untagged reference."""
-    if "@" in ref:
-        return ref
-    last_part = ref.rsplit("/", 1)[-1]
-    return ref if ":" in last_part else f"{ref}:latest"
-
-
 @dataclass
 class FakeContainer:
     id: str

@@ -18,6 +18,7 @@ import docker
 import docker.auth
 import docker.types
 import docker.utils
+from docker.utils.json_stream import json_stream
 
 from dockform.runtime import _docker_convert as convert
 from dockform.runtime._docker_errors import translate_errors
@@ -27,14 +28,21 @@ from dockform.runtime._docker_streams import (
     consume_pull,
     stream_events,
 )
-from dockform.runtime._docker_transport import tune_unix_socket_client
+from dockform.runtime._docker_transport import (
+    configured_headers,
+    engine_url,
+    raise_for_status,
+    tune_unix_socket_client,
+)
 from dockform.runtime.errors import (
     ImageBuildFailed,
-    ObjectConflict,
+    NotConnected,
     ObjectNotFound,
+    RemovalInProgress,
     RuntimeFailure,
     RuntimeUnavailable,
 )
+from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
@@ -47,6 +55,9 @@ from dockform.runtime.types import (
     VolumeCreate,
     VolumeInfo,
 )
+
+# How long ping() waits for the engine; /_ping answers in milliseconds when dockerd is up.
+PING_TIMEOUT_S = 3.0
 
 
 class DockerRuntime:
@@ -82,19 +93,24 @@ class DockerRuntime:
 
     @property
     def _api(self) -> Any:
+        return self._connected(self._timeout)
+
+    def _connected(self, handshake_timeout: float) -> Any:
         with self._client_lock:
             if self._client is None:
                 with translate_errors("connect to the Docker Engine"):
-                    self._client = self._connect()
+                    self._client = self._connect(handshake_timeout)
             return self._client
 
-    def _connect(self) -> Any:
+    def _connect(self, handshake_timeout: float) -> Any:
         kwargs: dict[str, Any] = (
             {"base_url": self._base_url} if self._base_url else docker.utils.kwargs_from_env()
         )
         # "auto" asks the daemon which API version it speaks, so one client works against
-        # old (API 1.41) and new (minimum 1.44) engines alike.
-        client = docker.APIClient(version="auto", timeout=self._timeout, **kwargs)
+        # old (API 1.41) and new (minimum 1.44) engines alike. That question is bounded by the
+        # caller's timeout (ping's is short); every later call gets the ordinary one.
+        client = docker.APIClient(version="auto", timeout=handshake_timeout, **kwargs)
+        client.timeout = self._timeout
         tune_unix_socket_client(client)
         return client
 
@@ -115,9 +131,14 @@ class DockerRuntime:
     # --- engine
 
     def ping(self) -> bool:
+        """`GET /_ping`, bounded by PING_TIMEOUT_S (connecting included), so a watcher can ask
+        often and learn quickly that the engine is down or hung."""
         try:
             with translate_errors("ping"):
-                return bool(self._api.ping())
+                api = self._connected(PING_TIMEOUT_S)
+                # docker-py's ping() takes no timeout: it would wait the ordinary 60 s.
+                with api.get(f"{api.base_url}/_ping", timeout=PING_TIMEOUT_S) as response:
+                    return bool(response.status_code == 200)
         except RuntimeFailure:
             return False
 
@@ -227,7 +248,7 @@ class DockerRuntime:
         }
 
     def start_container(self, container_id: str) -> None:
-        with translate_errors(f"start container {container_id}"):
+        with translate_errors(f"start container {container_id}", starting=True):
             self._api.start(container_id)
 
     def stop_container(self, container_id: str, timeout_s: int) -> None:
@@ -235,19 +256,16 @@ class DockerRuntime:
             self._api.stop(container_id, timeout=timeout_s)
 
     def restart_container(self, container_id: str, timeout_s: int) -> None:
-        with translate_errors(f"restart container {container_id}"):
+        with translate_errors(f"restart container {container_id}", starting=True):
             self._api.restart(container_id, timeout=timeout_s)
 
     def remove_container(self, container_id: str) -> None:
         try:
             with translate_errors(f"remove container {container_id}"):
                 self._api.remove_container(container_id, v=True, force=True)
-        except ObjectNotFound:
+        except (ObjectNotFound, RemovalInProgress):
+            # Gone, or someone else is already removing it: the outcome we want is on its way.
             return
-        except ObjectConflict as conflict:
-            # Someone else is already removing it: the outcome we want is on its way.
-            if "already in progress" not in str(conflict):
-                raise
 
     def container_logs(self, container_id: str, tail: int | None, follow: bool) -> Iterator[bytes]:
         # Opened eagerly so a missing container fails here, not at the first next().
@@ -323,33 +341,42 @@ class DockerRuntime:
         api = self._api
         with translate_errors(f"pull image {ref}"):
             registry, _ = docker.auth.resolve_repository_name(repository)
-            headers = {}
+            headers = configured_headers()
             auth_header = docker.auth.get_config_header(api, registry)
             if auth_header:
                 headers["X-Registry-Auth"] = auth_header
-            # docker-py's pull() has no timeout; a registry that never answers must not hang
-            # a reconcile worker forever, so the request is made with a read timeout here.
-            response = api._post(
-                api._url("/images/create"),
+            # docker-py's pull() sends its request with no timeout at all; a registry that
+            # never answers must not hang a reconcile worker forever, so the same request
+            # (docker-py's auth header, URL and errors) is sent here with a read timeout.
+            response = api.post(
+                engine_url(api, "/images/create"),
                 params={"fromImage": repository, "tag": tag or "latest"},
                 headers=headers,
                 stream=True,
                 timeout=self._pull_timeout,
             )
-            api._raise_for_status(response)
-            consume_pull(api._stream_helper(response, decode=True), ref)
+            raise_for_status(response)
+            with response:
+                consume_pull(json_stream(response.iter_content(chunk_size=None)), ref)
         pulled = self.inspect_image(ref)
         if pulled is None:
             raise RuntimeFailure(f"pull {ref}: finished but the image is not there")
         return pulled.id
 
-    def load_image(self, tarball_path: str) -> list[str]:
+    def load_image(self, tarball_path: str, ref: str) -> str:
         try:
             tarball = open(tarball_path, "rb")  # noqa: SIM115 - closed below, after streaming
         except OSError as exc:
             raise ObjectNotFound(f"load image: cannot open {tarball_path}: {exc}") from exc
         with tarball, translate_errors(f"load image {tarball_path}"):
-            return consume_load(self._api.load_image(tarball), tarball_path)
+            loaded = consume_load(self._api.load_image(tarball), tarball_path)
+        if loaded and normalize_ref(ref) not in map(normalize_ref, loaded):
+            # Saved under another name (or none): the wanted ref names what it holds.
+            self.tag_image(loaded[0], ref)
+        image = self.inspect_image(ref)
+        if image is None:
+            raise RuntimeFailure(f"load {tarball_path}: finished but {ref} is not there")
+        return image.id
 
     def tag_image(self, image_id: str, ref: str) -> None:
         repository, tag = docker.utils.parse_repository_tag(ref)
@@ -419,10 +446,8 @@ class DockerRuntime:
         try:
             with translate_errors(f"disconnect container {container_id} from network {network}"):
                 self._api.disconnect_container_from_network(container_id, network)
-        except RuntimeFailure as failure:
-            # Not connected is the state asked for; the Engine reports it as a 500.
-            if "is not connected" not in str(failure):
-                raise
+        except NotConnected:
+            return  # the state asked for
 
     # --- volumes
 

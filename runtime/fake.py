@@ -28,7 +28,6 @@ from dockform.runtime._fake_state import (
     FakeNetwork,
     FakeVolume,
     new_id,
-    normalize_ref,
     now_text,
     tail_lines,
 )
@@ -38,6 +37,7 @@ from dockform.runtime.errors import (
     ObjectNotFound,
     RuntimeUnavailable,
 )
+from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
     BuildRequest,
     ContainerCreate,
@@ -109,7 +109,7 @@ class FakeRuntime:
             self._remote[normalize_ref(ref)] = dict(labels or {})
 
     def add_tarball(self, path: str, refs: list[str], labels: dict[str, str] | None = None) -> None:
-        """Make `load_image(path)` load one image tagged with `refs`."""
+        """Make `load_image(path, ref)` load one image tagged with `refs` (and `ref`)."""
         with self._lock:
             self._tarballs[path] = ([normalize_ref(ref) for ref in refs], dict(labels or {}))
 
@@ -377,17 +377,19 @@ class FakeRuntime:
             self._emit("image", "pull", normalize_ref(ref), {"name": normalize_ref(ref)})
             return image_id
 
-    def load_image(self, tarball_path: str) -> list[str]:
+    def load_image(self, tarball_path: str, ref: str) -> str:
         with self._lock:
-            self._enter("load_image", f"load_image {tarball_path}")
+            self._enter("load_image", f"load_image {tarball_path} {ref}")
             if tarball_path not in self._tarballs:
                 raise ObjectNotFound(f"load image: cannot open {tarball_path}")
             refs, labels = self._tarballs[tarball_path]
             image_id = new_id("image")
-            for ref in refs:
-                self._store_image(ref, labels, image_id)
+            for tag in refs:
+                self._store_image(tag, labels, image_id)
             self._emit("image", "load", image_id, {})
-            return list(refs)
+            if normalize_ref(ref) not in refs:
+                self._store_image(ref, labels, image_id)  # the driver tags it, as the Engine
+            return image_id
 
     def tag_image(self, image_id: str, ref: str) -> None:
         with self._lock:

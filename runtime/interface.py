@@ -28,7 +28,10 @@ from dockform.runtime.types import (
 
 class Runtime(Protocol):
     # --- engine
-    def ping(self) -> bool: ...
+    def ping(self) -> bool:
+        """Whether the engine answers now: one cheap call, bounded by a few seconds; never
+        raises."""
+        ...
 
     def engine_version(self) -> str: ...
 
@@ -69,8 +72,10 @@ class Runtime(Protocol):
 
     def pull_image(self, ref: str) -> str: ...
 
-    def load_image(self, tarball_path: str) -> list[str]:
-        """`docker load`; returns the ids (or tags) of the loaded images."""
+    def load_image(self, tarball_path: str, ref: str) -> str:
+        """`docker load` the tarball as `ref`: tags the (first) loaded image `ref` when the
+        tarball did not carry that tag already. Returns the id of the image `ref` names.
+        A missing tarball raises ObjectNotFound."""
         ...
 
     def tag_image(self, image_id: str, ref: str) -> None: ...
@@ -105,6 +110,8 @@ class Runtime(Protocol):
 
     # --- events
     def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
-        """Stream engine events until `stop` is set (checks it at least every second).
-        Raises RuntimeUnavailable when the stream breaks; the caller reconnects."""
+        """Stream engine events until `stop` is set (checks it at least every second); then
+        the iterator simply ends. Any other end raises RuntimeUnavailable: the stream broke, or
+        the engine closed it (dockerd shutting down). The caller waits for ping() and reconnects,
+        and should re-observe, since events in between are lost."""
         ...

@@ -4,6 +4,7 @@ removed again by the `objects` fixture (and swept by label if a run crashes)."""
 from __future__ import annotations
 
 import secrets
+import socket
 import threading
 import time
 import urllib.request
@@ -15,7 +16,7 @@ from typing import TypeVar
 import docker
 import pytest
 
-from dockform.runtime.docker_driver import DockerRuntime
+from dockform.runtime.docker_driver import PING_TIMEOUT_S, DockerRuntime
 from dockform.runtime.errors import (
     ImageBuildFailed,
     InvalidRequest,
@@ -133,6 +134,18 @@ def test_unreachable_engine_is_unavailable_not_a_crash(tmp_path: Path) -> None:
         dead.list_containers()
     with pytest.raises(RuntimeUnavailable):
         next(iter(dead.events(threading.Event())))
+
+
+def test_ping_of_a_hung_engine_is_false_within_its_bound(tmp_path: Path) -> None:
+    # A socket that accepts but never answers: a dockerd stuck while going down.
+    path = tmp_path / "hung.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as hung:
+        hung.bind(str(path))
+        hung.listen(8)
+        stuck = DockerRuntime(base_url=f"unix://{path}")
+        started = time.monotonic()
+        assert stuck.ping() is False
+        assert time.monotonic() - started < PING_TIMEOUT_S + 2
 
 
 # --- containers
@@ -399,19 +412,27 @@ def test_load_tag_and_remove(
     docker_runtime.remove_image(saved_tag)
     assert docker_runtime.inspect_image(saved_tag) is None
 
-    assert docker_runtime.load_image(str(tarball)) == [saved_tag]
+    assert docker_runtime.load_image(str(tarball), saved_tag) == busybox.id
     loaded = docker_runtime.inspect_image(saved_tag)
     assert loaded is not None and loaded.id == busybox.id
+
+    # Loaded as another ref: the image the tarball holds gets that tag too.
+    wanted = f"dockform-test/wanted-{secrets.token_hex(4)}"
+    objects.images.append(wanted)
+    assert docker_runtime.load_image(str(tarball), wanted) == busybox.id
+    tagged = docker_runtime.inspect_image(f"{wanted}:latest")
+    assert tagged is not None and tagged.id == busybox.id
+    docker_runtime.remove_image(wanted)
 
     docker_runtime.remove_image(saved_tag)
     assert docker_runtime.inspect_image(saved_tag) is None
     docker_runtime.remove_image(saved_tag)  # already gone is not an error
 
     with pytest.raises(ObjectNotFound):
-        docker_runtime.load_image(str(tmp_path / "missing.tar"))
+        docker_runtime.load_image(str(tmp_path / "missing.tar"), saved_tag)
     (tmp_path / "garbage.tar").write_bytes(b"not a tarball")
     with pytest.raises(RuntimeFailure):
-        docker_runtime.load_image(str(tmp_path / "garbage.tar"))
+        docker_runtime.load_image(str(tmp_path / "garbage.tar"), saved_tag)
 
 
 def test_remove_image_in_use_conflicts(

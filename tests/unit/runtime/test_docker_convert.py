@@ -3,6 +3,8 @@ and progress-stream consumers. No daemon needed."""
 
 from __future__ import annotations
 
+import io
+import threading
 from typing import Any
 
 import docker.errors
@@ -10,18 +12,23 @@ import pytest
 import requests
 
 from dockform.runtime import _docker_convert as convert
-from dockform.runtime._docker_errors import translate
+from dockform.runtime._docker_errors import translate, translate_errors
 from dockform.runtime._docker_streams import (
     consume_build,
     consume_load,
     consume_pull,
+    stream_events,
     to_runtime_event,
 )
+from dockform.runtime._docker_transport import raise_for_status
 from dockform.runtime.errors import (
+    ContainerStartBroken,
     ImageBuildFailed,
     InvalidRequest,
+    NotConnected,
     ObjectConflict,
     ObjectNotFound,
+    RemovalInProgress,
     RuntimeFailure,
     RuntimeUnavailable,
 )
@@ -137,14 +144,102 @@ def api_error(status: int, message: str) -> docker.errors.APIError:
         (403, "bridge is a pre-defined network and cannot be removed", InvalidRequest),
         (400, "invalid mount config", InvalidRequest),
         (500, "driver failed programming external connectivity", RuntimeFailure),
+        # Where the status says too little, the Engine's words pick a narrower class.
+        (409, "removal of container web is already in progress", RemovalInProgress),
+        (500, "container 3f2a is not connected to network back", NotConnected),
+        (403, "container 3f2a is not connected to the network back", NotConnected),
     ],
 )
-def test_api_errors_map_by_status(
+def test_api_errors_map_by_status_and_message(
     status: int, message: str, expected: type[RuntimeFailure]
 ) -> None:
     translated = translate(api_error(status, message), "do thing")
     assert type(translated) is expected
     assert str(translated) == f"do thing: {message}"
+
+
+BROKEN_STARTS = [
+    (500, "failed to create task for container: task 3f2a9c: already exists: unknown"),
+    (500, "failed to create shim task: id already in use"),
+    (409, "container is marked for removal and cannot be started"),
+    (500, "OCI runtime start failed: cannot start a stopped process: unknown"),
+]
+
+
+@pytest.mark.parametrize(("status", "message"), BROKEN_STARTS)
+def test_half_dead_task_on_start_is_start_broken(status: int, message: str) -> None:
+    broken = translate(api_error(status, message), "start container web", starting=True)
+    assert type(broken) is ContainerStartBroken and not broken.transient
+    assert str(broken) == f"start container web: {message}"
+    # Other calls with the same words keep the class their status gives.
+    plain = translate(api_error(status, message), "remove container web")
+    assert type(plain) is (ObjectConflict if status == 409 else RuntimeFailure)
+
+
+def test_start_errors_are_not_all_start_broken() -> None:
+    for status, expected in ((404, ObjectNotFound), (409, ObjectConflict), (500, RuntimeFailure)):
+        message = "network back not found" if status == 404 else "port is already allocated"
+        failure = translate(api_error(status, message), "start container web", starting=True)
+        assert type(failure) is expected
+    with pytest.raises(ContainerStartBroken), translate_errors("start c", starting=True):
+        raise api_error(500, BROKEN_STARTS[0][1])
+
+
+def test_error_answers_of_hand_made_requests_translate_like_docker_py_calls() -> None:
+    response = requests.Response()
+    response.status_code = 404
+    response.raw = io.BytesIO(b'{"message": "pull access denied for nothing"}')
+    with (
+        pytest.raises(ObjectNotFound, match="pull x: pull access denied"),
+        translate_errors("pull x"),
+    ):
+        raise_for_status(response)
+    response.status_code = 200
+    raise_for_status(response)
+
+
+class ClosingStream:
+    """What docker-py's events() returns: an iterator with close()."""
+
+    def __init__(self, raws: list[dict[str, Any]]) -> None:
+        self._raws = iter(raws)
+        self.closed = False
+
+    def __iter__(self) -> ClosingStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._raws)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class EventsApi:
+    def __init__(self, stream: ClosingStream) -> None:
+        self.stream = stream
+
+    def events(self, decode: bool, filters: dict[str, list[str]]) -> ClosingStream:
+        return self.stream
+
+
+def test_engine_closing_the_event_stream_is_unavailable() -> None:
+    # dockerd shutting down ends the stream cleanly: that must not read as "no more events".
+    raw = {"Type": "container", "Action": "die", "Actor": {"ID": "c1"}, "timeNano": 1}
+    stream = ClosingStream([raw])
+    events = stream_events(EventsApi(stream), threading.Event())
+    assert next(events).id == "c1"
+    with pytest.raises(RuntimeUnavailable, match="closed the event stream"):
+        next(events)
+    assert stream.closed
+
+
+def test_stopped_event_stream_just_ends() -> None:
+    stop = threading.Event()
+    stop.set()
+    stream = ClosingStream([{"Type": "container", "Action": "die", "Actor": {"ID": "c1"}}])
+    assert list(stream_events(EventsApi(stream), stop)) == []
+    assert stream.closed
 
 
 def test_connection_failures_are_unavailable() -> None:

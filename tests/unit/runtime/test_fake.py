@@ -273,10 +273,26 @@ def test_pull_and_load_need_a_source(fake: FakeRuntime) -> None:
     assert pulled is not None and pulled.labels == {"origin": "hub"}
 
     with pytest.raises(ObjectNotFound):
-        fake.load_image("/images/app.tar")
+        fake.load_image("/images/app.tar", "app:1")
     fake.add_tarball("/images/app.tar", ["app:1", "app"])
-    assert fake.load_image("/images/app.tar") == ["app:1", "app:latest"]
-    assert fake.inspect_image("app") is not None
+    image_id = fake.load_image("/images/app.tar", "app")
+    loaded = fake.inspect_image("app")
+    assert loaded is not None and loaded.id == image_id
+    assert loaded.tags == ("app:1", "app:latest")
+    assert "load_image /images/app.tar app" in fake.calls
+
+
+def test_load_tags_the_image_as_the_wanted_ref(fake: FakeRuntime) -> None:
+    fake.add_tarball("/images/saved.tar", ["saved/app:7"], {"origin": "tar"})
+    image_id = fake.load_image("/images/saved.tar", "app:1")
+    loaded = fake.inspect_image("app:1")
+    assert loaded is not None and loaded.id == image_id
+    assert loaded.tags == ("app:1", "saved/app:7") and loaded.labels == {"origin": "tar"}
+
+    fake.add_tarball("/images/untagged.tar", [])
+    untagged_id = fake.load_image("/images/untagged.tar", "bare")
+    bare = fake.inspect_image("bare:latest")
+    assert bare is not None and (bare.id, bare.tags) == (untagged_id, ("bare:latest",))
 
 
 def test_fail_next_injects_one_failure(fake: FakeRuntime) -> None:
