@@ -39,6 +39,7 @@ from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, 
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.manifests.schema import json_schema
+from dockform.manifests.units import parse_duration
 
 app = typer.Typer(
     name="dockform",
@@ -220,10 +221,8 @@ def apply(
 
 
 def _timeout(text: str) -> float:
-    from dockform.cli.wait import parse_timeout
-
     try:
-        return parse_timeout(text)
+        return parse_duration(text, "timeout")
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--timeout") from error
 

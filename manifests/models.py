@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
+
 API_VERSION = "dockform/v1"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 63
@@ -24,8 +26,8 @@ MAX_ITEMS = 256
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
 ShortText = Annotated[str, Field(max_length=MAX_STRING)]
 Labels = Annotated[dict[ShortText, ShortText], Field(max_length=MAX_ITEMS)]
-Duration = Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$", max_length=32)]
-MemorySize = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|m|M|g|G|t|T|b|B)?$")]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
+MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
 
 
 class Model(BaseModel):
