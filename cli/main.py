@@ -36,6 +36,7 @@ from dockform.cli.render import (
 from dockform.cli.sources_cmd import is_sources, print_sources
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
+from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.manifests.schema import json_schema
@@ -159,15 +160,11 @@ def split_target(target: str, name: str | None) -> tuple[str, str | None]:
     return kind, (slash_name if sep else name) or None
 
 
-def _selector(selectors: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for selector in selectors:
-        for part in selector.split(","):
-            key, sep, value = part.partition("=")
-            if not sep or not key:
-                raise fail(f"label selector {part!r} must look like key=value", 2)
-            labels[key] = value
-    return labels
+def _labels(texts: list[str], what: str) -> dict[str, str]:
+    try:
+        return parse_labels(texts, what)
+    except LabelSyntaxError as error:
+        raise fail(str(error), 2) from error
 
 
 # --- apply and diff
@@ -298,7 +295,7 @@ def get(
     """
     if output not in ("table", "wide", "yaml", "json"):
         raise fail(f"unknown output {output!r}: use table, wide, yaml or json", 2)
-    labels = _selector(selector)
+    labels = _labels(selector, "label selector")
     if is_sources(kind):  # `get sources`: not a kind, the sources that applied objects
         with daemon_client() as client:
             print_sources(client.sources(), name, output)
@@ -578,7 +575,7 @@ def daemon(
         listen=listen,
         workers=workers,
         resync_s=resync,
-        extra_labels=_selector(label),
+        extra_labels=_labels(label, "--label"),
         docker_host=docker_host,
         instance=instance,
         allow_host_access=allow_host_access,

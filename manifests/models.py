@@ -8,18 +8,17 @@ forbids unknown fields, so a typo is an error that names the field instead of be
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.labels import check_label_keys
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
 
 API_VERSION = "dockform/v1"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 63
-LABEL_KEY_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$"
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
 
@@ -45,15 +44,6 @@ class Model(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
-        if not re.match(LABEL_KEY_PATTERN, key):
-            raise ValueError(f"label key {key!r} must be alphanumeric with '.', '_', '/', '-'")
-        if key.startswith("io.dockform."):
-            raise ValueError(f"label key {key!r}: the prefix io.dockform. is reserved for dockform")
-    return labels
-
-
 class Metadata(Model):
     name: Name
     labels: Labels = Field(default_factory=dict)
@@ -62,7 +52,7 @@ class Metadata(Model):
     # exactly this version. Never part of the spec or its hash.
     resource_version: Annotated[int, Field(ge=0)] | None = None
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Image -------------------------------------------------------------------------------------
@@ -110,7 +100,7 @@ class NetworkSpec(Model):
     gateway: Annotated[str, Field(max_length=64)] | None = None
     labels: Labels = Field(default_factory=dict)
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Volume ------------------------------------------------------------------------------------
@@ -122,7 +112,7 @@ class VolumeSpec(Model):
     labels: Labels = Field(default_factory=dict)
     reclaim_policy: Literal["Retain", "Delete"] = "Retain"
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Container ---------------------------------------------------------------------------------
@@ -196,7 +186,7 @@ class ContainerSpec(Model):
     host_pid: bool = Field(default=False, alias="hostPID")
     host_ipc: bool = Field(default=False, alias="hostIPC")
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
     @field_validator("env")
     @classmethod
