@@ -23,12 +23,12 @@ import hashlib
 import json
 from typing import Any
 
-from dockform.manifests.kinds import UnknownKindError
+from dockform.manifests.kinds import Kind, UnknownKindError
 from dockform.manifests.models import SPEC_MODELS, Manifest
 
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
-    "Container": frozenset({"dependsOn"}),
-    "GitSource": frozenset({"interval", "suspend"}),
+    Kind.CONTAINER: frozenset({"dependsOn"}),
+    Kind.GIT_SOURCE: frozenset({"interval", "suspend"}),
 }
 
 

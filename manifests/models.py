@@ -1,9 +1,10 @@
 """Manifest models for `apiVersion: dockform/v1`.
 
 This is the vocabulary every other layer speaks: the loader (`manifests.loader`) turns YAML into
-these models, the store keeps their `spec` as JSON, and reconcilers read them back with
-`parse_spec`. Field names are camelCase in YAML (aliases) and snake_case in Python. Every model
-forbids unknown fields, so a typo is an error that names the field instead of being ignored.
+these models, the store keeps their `spec` as JSON, and reconcilers read it back with the spec
+models (`ContainerSpec.model_validate`). Field names are camelCase in YAML (aliases) and
+snake_case in Python. Every model forbids unknown fields, so a typo is an error that names the
+field instead of being ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
 
@@ -245,23 +247,26 @@ class GitSource(_Document):
 Manifest = Image | Network | Volume | Container | GitSource
 AnyManifest = Annotated[Manifest, Field(discriminator="kind")]
 
-KIND_MODELS: dict[str, type[_Document]] = {
-    "Image": Image,
-    "Network": Network,
-    "Volume": Volume,
-    "Container": Container,
-    "GitSource": GitSource,
+DocumentModel = type[Image] | type[Network] | type[Volume] | type[Container] | type[GitSource]
+
+# The one table from kind to model. Keyed by `Kind`, typed by `str` so that kinds read from the
+# store or the wire look up without conversion.
+KIND_MODELS: dict[str, DocumentModel] = {
+    Kind.IMAGE: Image,
+    Kind.NETWORK: Network,
+    Kind.VOLUME: Volume,
+    Kind.CONTAINER: Container,
+    Kind.GIT_SOURCE: GitSource,
 }
+
+
+def _spec_model(document: DocumentModel) -> type[Model]:
+    spec = document.model_fields["spec"].annotation
+    if not (isinstance(spec, type) and issubclass(spec, Model)):
+        raise TypeError(f"{document.__name__}.spec must be a model")
+    return spec
+
+
 SPEC_MODELS: dict[str, type[Model]] = {
-    "Image": ImageSpec,
-    "Network": NetworkSpec,
-    "Volume": VolumeSpec,
-    "Container": ContainerSpec,
-    "GitSource": GitSourceSpec,
+    kind: _spec_model(document) for kind, document in KIND_MODELS.items()
 }
-KINDS: tuple[str, ...] = tuple(KIND_MODELS)
-
-
-def parse_spec(kind: str, spec: dict[str, Any]) -> Any:
-    """Rebuild the typed spec of `kind` from its stored JSON (already validated at apply)."""
-    return SPEC_MODELS[kind].model_validate(spec)
