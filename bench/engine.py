@@ -183,18 +183,6 @@ class EventRecorder:
 
         return self._wait(mark, count, matches, timeout_s, f"{count} started ({peer or names})")
 
-    def wait_action(
-        self, mark: int, action: str, names: Iterable[str], timeout_s: float = 120.0
-    ) -> float:
-        wanted = set(names)
-        return self._wait(
-            mark,
-            len(wanted),
-            lambda event: event.action == action and event.name in wanted,
-            timeout_s,
-            f"{action} of {sorted(wanted)[:3]}...",
-        )
-
     def _wait(
         self,
         mark: int,

@@ -37,18 +37,6 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def normalised_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """`spec` parsed by the model of `kind` and dumped again: defaults filled in, aliases used.
-
-    Raises UnknownKindError for an unknown kind and pydantic's ValidationError for a spec the
-    model refuses (specs in the store were validated at apply, so that is a bug upstream).
-    """
-    model = SPEC_MODELS.get(kind)
-    if model is None:
-        raise UnknownKindError(kind)
-    return model.model_validate(spec).dump()
-
-
 def hashed_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     """What the hash covers: non-default fields of the typed spec, minus `HASH_EXCLUDED`."""
     model = SPEC_MODELS.get(kind)
