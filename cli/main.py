@@ -30,6 +30,7 @@ from dockform.cli.render import (
     event_line,
     events_table,
     manifest_view,
+    object_ref,
     resource_table,
     spec_diff,
 )
@@ -207,7 +208,7 @@ def apply(
         )
         suffix = " (dry run)" if dry_run else ""
         for item in result["results"]:
-            console.print(f"{item['kind'].lower()}/{item['name']} {item['action']}{suffix}")
+            console.print(f"{object_ref(item['kind'], item['name'])} {item['action']}{suffix}")
         if not wait or dry_run:
             return
         from dockform.cli.wait import Target, wait_for
@@ -251,7 +252,7 @@ def diff(
     for item in changed:
         text = spec_diff(item)
         if not text:  # configured with identical spec and metadata shown: say what it is
-            text = f"# {item['kind'].lower()}/{item['name']}: {item['action']}\n"
+            text = f"# {object_ref(item['kind'], item['name'])}: {item['action']}\n"
         _print_diff(text)
     if changed:
         raise typer.Exit(1)
@@ -455,10 +456,10 @@ def delete(
                 if error.status != 404:
                     raise
                 if not ignore_not_found:
-                    err_console.print(f"error: {kind.lower()}/{object_name} not found")
+                    err_console.print(f"error: {object_ref(kind, object_name)} not found")
                     missing += 1
                 continue
-            console.print(f"{kind.lower()}/{object_name} deleted")
+            console.print(f"{object_ref(kind, object_name)} deleted")
     if missing:
         raise typer.Exit(1)
 
@@ -477,7 +478,7 @@ def validate(filename: FilesOption = []) -> None:  # noqa: B006
     """
     manifests = load_or_exit(filename)
     for loaded in manifests:
-        console.print(f"{loaded.kind.lower()}/{loaded.name} valid ({loaded.file}:{loaded.line})")
+        console.print(f"{object_ref(loaded.kind, loaded.name)} valid ({loaded.file}:{loaded.line})")
     for issue in host_access_issues(manifests, _texts(manifests)):
         err_console.print(f"warning: {issue}")
 

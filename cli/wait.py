@@ -23,7 +23,7 @@ from rich.live import Live
 from rich.table import Table
 
 from dockform.api.client import DockformClient
-from dockform.cli.render import console, err_console, event_row
+from dockform.cli.render import console, err_console, event_row, object_ref
 from dockform.manifests.kinds import plural
 
 POLL_S = 0.5
@@ -39,7 +39,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{self.kind.lower()}/{self.name}"
+        return object_ref(self.kind, self.name)
 
 
 @dataclass(frozen=True)
