@@ -92,8 +92,22 @@ class DockformClient:
             raise _client_error(response)
         return response
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._request(method, path, **kwargs).json()
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The answer's JSON object (every JSON answer of the API is one)."""
+        body: dict[str, Any] = self._request(method, path, **kwargs).json()
+        return body
+
+    def _items(self, path: str, params: Any = None) -> builtins.list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self._json("GET", path, params=params)["items"]
+        return items
+
+    def _send_manifests(
+        self, path: str, text: str, params: dict[str, Any], filename: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Content-Type": "application/yaml"}
+        if filename:
+            headers["X-Dockform-Filename"] = filename
+        return self._json("POST", path, params=params, content=text.encode(), headers=headers)
 
     # --- API
 
@@ -115,13 +129,7 @@ class DockformClient:
             "force": force,
             "source": source,
         }
-        headers = {"Content-Type": "application/yaml"}
-        if filename:
-            headers["X-Dockform-Filename"] = filename
-        result: dict[str, Any] = self._json(
-            "POST", "/v1/apply", params=params, content=text.encode(), headers=headers
-        )
-        return result
+        return self._send_manifests("/v1/apply", text, params, filename)
 
     def diff(
         self,
@@ -133,28 +141,17 @@ class DockformClient:
         source: str = "cli",
     ) -> dict[str, Any]:
         params = {"prune": prune, "allowEmpty": allow_empty, "force": force, "source": source}
-        result: dict[str, Any] = self._json(
-            "POST",
-            "/v1/diff",
-            params=params,
-            content=text.encode(),
-            headers={"Content-Type": "application/yaml"},
-        )
-        return result
+        return self._send_manifests("/v1/diff", text, params)
 
     def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
         params = [("label", f"{key}={value}") for key, value in (labels or {}).items()]
-        body = self._json("GET", f"/v1/{kinds}", params=params)
-        items: list[dict[str, Any]] = body["items"]
-        return items
+        return self._items(f"/v1/{kinds}", params)
 
     def get(self, kinds: str, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", f"/v1/{kinds}/{name}")
-        return result
+        return self._json("GET", f"/v1/{kinds}/{name}")
 
     def delete(self, kinds: str, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("DELETE", f"/v1/{kinds}/{name}")
-        return result
+        return self._json("DELETE", f"/v1/{kinds}/{name}")
 
     def events(
         self,
@@ -163,15 +160,7 @@ class DockformClient:
         since_id: int | None = None,
         limit: int = 100,
     ) -> builtins.list[dict[str, Any]]:
-        params: dict[str, Any] = {"limit": limit}
-        if kind:
-            params["kind"] = kind
-        if name:
-            params["name"] = name
-        if since_id is not None:
-            params["sinceId"] = since_id
-        items: list[dict[str, Any]] = self._json("GET", "/v1/events", params=params)["items"]
-        return items
+        return self._items("/v1/events", _event_params(kind, name, since_id, limit))
 
     def follow_events(
         self,
@@ -181,13 +170,7 @@ class DockformClient:
         limit: int = 100,
     ) -> Iterator[dict[str, Any]]:
         """The recent events, then each new one as it happens (server-sent events)."""
-        params: dict[str, Any] = {"follow": True, "limit": limit}
-        if kind:
-            params["kind"] = kind
-        if name:
-            params["name"] = name
-        if since_id is not None:
-            params["sinceId"] = since_id
+        params = {"follow": True, **_event_params(kind, name, since_id, limit)}
         with self._stream("GET", "/v1/events", params=params) as response:
             yield from parse_sse(response.iter_lines())
 
@@ -210,18 +193,29 @@ class DockformClient:
             raise DaemonUnreachable(self.host, error) from error
 
     def sources(self) -> builtins.list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self._json("GET", "/v1/sources")["items"]
-        return items
+        return self._items("/v1/sources")
 
     def metrics(self) -> str:
         return self._request("GET", "/metrics").text
 
     def version(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._json("GET", "/version")
-        return result
+        return self._json("GET", "/version")
 
     def healthz(self) -> bool:
         return bool(self._json("GET", "/healthz").get("status") == "ok")
+
+
+def _event_params(
+    kind: str | None, name: str | None, since_id: int | None, limit: int
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    if kind:
+        params["kind"] = kind
+    if name:
+        params["name"] = name
+    if since_id is not None:
+        params["sinceId"] = since_id
+    return params
 
 
 def parse_sse(lines: Iterable[str]) -> Iterator[dict[str, Any]]:

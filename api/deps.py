@@ -1,4 +1,4 @@
-"""Request dependencies: the store, the controller facade and the settings the app was built with.
+"""Request dependencies: the store, the controller facade and the options the app was built with.
 
 `AppState` is made once by the composition root (`cli.daemon`) or a test, and routes reach it
 through `StateDep` / `StoreDep`; no route keeps state of its own.
@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from dockform import __version__
 from dockform.api.body import DEFAULT_MAX_BODY_BYTES
 from dockform.api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
 from dockform.controller.facade import Controller
@@ -24,7 +25,7 @@ UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
 class AppState:
     store: Store
     controller: Controller | None = None
-    version: str = "0.0.0"
+    version: str = __version__
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Containers asking for privileged mode, host namespaces or dangerous host mounts are
     # refused (403) unless the daemon runs with --allow-host-access.
@@ -34,7 +35,6 @@ class AppState:
     stream_limit_s: float | None = None
     events_poll_s: float = 0.2
     heartbeat_s: float = 15.0
-    settings: dict[str, str] = field(default_factory=dict)
     list_cache: ResponseCache = field(default_factory=lambda: ResponseCache(LIST_ENTRIES))
     object_cache: ResponseCache = field(default_factory=lambda: ResponseCache(OBJECT_ENTRIES))
 

@@ -44,10 +44,6 @@ class ComposeProject:
     def service_names(self) -> list[str]:
         return [f"s{index}" for index in range(self.count)]
 
-    def container_names(self) -> list[str]:
-        # Compose 1.x names containers <project>_<service>_<index>.
-        return [f"{self.project}_{service}_1" for service in self.service_names()]
-
     def write(self, image: str) -> None:
         service: dict[str, Any] = {
             "image": image,

@@ -183,18 +183,6 @@ class EventRecorder:
 
         return self._wait(mark, count, matches, timeout_s, f"{count} started ({peer or names})")
 
-    def wait_action(
-        self, mark: int, action: str, names: Iterable[str], timeout_s: float = 120.0
-    ) -> float:
-        wanted = set(names)
-        return self._wait(
-            mark,
-            len(wanted),
-            lambda event: event.action == action and event.name in wanted,
-            timeout_s,
-            f"{action} of {sorted(wanted)[:3]}...",
-        )
-
     def _wait(
         self,
         mark: int,
@@ -371,8 +359,10 @@ def peer_container_ids(api: Any, peer: str) -> list[str]:
 # --- the sweep ---------------------------------------------------------------------------------
 
 
-def _run_is_live(run_id: str) -> bool:
-    pid_text = run_id.split("-", 1)[0]
+def owner_is_live(owner: str) -> bool:
+    """Whether the process named by an owner tag `<pid>-<random>` (a bench run's RUN_ID, a test
+    session's SESSION_ID) still runs on this host; its objects are garbage once it is gone."""
+    pid_text = owner.split("-", 1)[0]
     if not pid_text.isdigit():
         return False
     try:
@@ -388,7 +378,7 @@ def _selected(summary: dict[str, Any], this_run: bool) -> bool:
     owner = str((summary.get("Labels") or {}).get(RUN_LABEL, ""))
     if this_run:
         return owner == RUN_ID
-    return bool(owner) and not _run_is_live(owner)
+    return bool(owner) and not owner_is_live(owner)
 
 
 def sweep(api: Any, *, this_run: bool) -> int:
@@ -416,7 +406,7 @@ def other_live_runs(api: Any) -> bool:
     """Whether another bench run on this engine still has containers (it uses the images)."""
     for summary in api.containers(all=True, filters={"label": [f"{BENCH_LABEL}=1"]}):
         owner = (summary.get("Labels") or {}).get(RUN_LABEL, "")
-        if owner and owner != RUN_ID and _run_is_live(owner):
+        if owner and owner != RUN_ID and owner_is_live(owner):
             return True
     return False
 

@@ -18,7 +18,6 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -37,6 +36,7 @@ from bench.engine import (
     remove_images,
     sweep,
 )
+from dockform import __version__
 
 CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api")
 MAIN_DAEMON_CASES = ("converge", "noop", "idle", "drift", "recreate")
@@ -213,7 +213,7 @@ def versions(api: Any) -> dict[str, Any]:
         "docker_engine": engine.get("Version"),
         "docker_api": engine.get("ApiVersion"),
         "docker_compose": compose_peer.version(),
-        "dockform": metadata.version("dockform"),
+        "dockform": __version__,
         "dockform_commit": _git_commit(),
     }
 

@@ -30,15 +30,18 @@ from dockform.cli.render import (
     event_line,
     events_table,
     manifest_view,
+    object_ref,
     resource_table,
     spec_diff,
 )
 from dockform.cli.sources_cmd import is_sources, print_sources
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
+from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.manifests.schema import json_schema
+from dockform.manifests.units import parse_duration
 
 app = typer.Typer(
     name="dockform",
@@ -158,15 +161,11 @@ def split_target(target: str, name: str | None) -> tuple[str, str | None]:
     return kind, (slash_name if sep else name) or None
 
 
-def _selector(selectors: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for selector in selectors:
-        for part in selector.split(","):
-            key, sep, value = part.partition("=")
-            if not sep or not key:
-                raise fail(f"label selector {part!r} must look like key=value", 2)
-            labels[key] = value
-    return labels
+def _labels(texts: list[str], what: str) -> dict[str, str]:
+    try:
+        return parse_labels(texts, what)
+    except LabelSyntaxError as error:
+        raise fail(str(error), 2) from error
 
 
 # --- apply and diff
@@ -209,7 +208,7 @@ def apply(
         )
         suffix = " (dry run)" if dry_run else ""
         for item in result["results"]:
-            console.print(f"{item['kind'].lower()}/{item['name']} {item['action']}{suffix}")
+            console.print(f"{object_ref(item['kind'], item['name'])} {item['action']}{suffix}")
         if not wait or dry_run:
             return
         from dockform.cli.wait import Target, wait_for
@@ -220,10 +219,8 @@ def apply(
 
 
 def _timeout(text: str) -> float:
-    from dockform.cli.wait import parse_timeout
-
     try:
-        return parse_timeout(text)
+        return parse_duration(text, "timeout")
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--timeout") from error
 
@@ -255,7 +252,7 @@ def diff(
     for item in changed:
         text = spec_diff(item)
         if not text:  # configured with identical spec and metadata shown: say what it is
-            text = f"# {item['kind'].lower()}/{item['name']}: {item['action']}\n"
+            text = f"# {object_ref(item['kind'], item['name'])}: {item['action']}\n"
         _print_diff(text)
     if changed:
         raise typer.Exit(1)
@@ -299,7 +296,7 @@ def get(
     """
     if output not in ("table", "wide", "yaml", "json"):
         raise fail(f"unknown output {output!r}: use table, wide, yaml or json", 2)
-    labels = _selector(selector)
+    labels = _labels(selector, "label selector")
     if is_sources(kind):  # `get sources`: not a kind, the sources that applied objects
         with daemon_client() as client:
             print_sources(client.sources(), name, output)
@@ -459,10 +456,10 @@ def delete(
                 if error.status != 404:
                     raise
                 if not ignore_not_found:
-                    err_console.print(f"error: {kind.lower()}/{object_name} not found")
+                    err_console.print(f"error: {object_ref(kind, object_name)} not found")
                     missing += 1
                 continue
-            console.print(f"{kind.lower()}/{object_name} deleted")
+            console.print(f"{object_ref(kind, object_name)} deleted")
     if missing:
         raise typer.Exit(1)
 
@@ -481,7 +478,7 @@ def validate(filename: FilesOption = []) -> None:  # noqa: B006
     """
     manifests = load_or_exit(filename)
     for loaded in manifests:
-        console.print(f"{loaded.kind.lower()}/{loaded.name} valid ({loaded.file}:{loaded.line})")
+        console.print(f"{object_ref(loaded.kind, loaded.name)} valid ({loaded.file}:{loaded.line})")
     for issue in host_access_issues(manifests, _texts(manifests)):
         err_console.print(f"warning: {issue}")
 
@@ -579,7 +576,7 @@ def daemon(
         listen=listen,
         workers=workers,
         resync_s=resync,
-        extra_labels=_selector(label),
+        extra_labels=_labels(label, "--label"),
         docker_host=docker_host,
         instance=instance,
         allow_host_access=allow_host_access,

@@ -18,6 +18,11 @@ console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
+def object_ref(kind: str, name: str) -> str:
+    """`container/web`: an object as the CLI prints it and as its commands take it."""
+    return f"{kind.lower()}/{name}"
+
+
 def age(timestamp: str | None) -> str:
     if not timestamp:
         return "-"
@@ -184,7 +189,7 @@ def events_table(events: list[dict[str, Any]]) -> str:
 
 
 def event_row(event: dict[str, Any]) -> list[str]:
-    target = f"{event['kind'].lower()}/{event['name']}" if event.get("name") else event["kind"]
+    target = object_ref(event["kind"], event["name"]) if event.get("name") else event["kind"]
     return [
         age(event.get("lastTime")),
         event.get("type", ""),
@@ -231,7 +236,7 @@ def spec_diff(item: dict[str, Any]) -> str:
         and new_meta is not None
         and old_meta.get("source") != new_meta.get("source")
     )
-    target = f"{item['kind'].lower()}/{item['name']}"
+    target = object_ref(item["kind"], item["name"])
     lines = difflib.unified_diff(
         _diff_document(item.get("old"), old_meta, show_source),
         _diff_document(item.get("new"), new_meta, show_source),

@@ -14,7 +14,6 @@ Progress is one line per object: a live table on a terminal, and a line per chan
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,30 +23,12 @@ from rich.live import Live
 from rich.table import Table
 
 from dockform.api.client import DockformClient
-from dockform.cli.render import console, err_console, event_row
+from dockform.cli.render import console, err_console, event_row, object_ref
 from dockform.manifests.kinds import plural
 
 POLL_S = 0.5
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 Verdict = Literal["ready", "failed", "waiting"]
-
-
-def parse_timeout(text: str) -> float:
-    """`120s`, `2m`, `1m30s`, `500ms` or plain seconds (`90`) -> seconds; ValueError else."""
-    text = text.strip()
-    if re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", text):
-        return float(text)
-    position, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _UNIT_S[match.group(2)]
-        position = match.end()
-    if position != len(text) or not text:
-        raise ValueError(f"timeout {text!r} must look like 120s, 2m, 1m30s or 90")
-    return total
 
 
 @dataclass(frozen=True)
@@ -58,7 +39,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{self.kind.lower()}/{self.name}"
+        return object_ref(self.kind, self.name)
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,7 @@ class Executor:
             case PullImage(ref=ref):
                 return runtime.pull_image(ref)
             case LoadImage(ref=ref, path=path):
-                loaded = runtime.load_image(path)
-                if loaded and ref not in loaded:
-                    runtime.tag_image(loaded[0], ref)
-                return loaded
+                return runtime.load_image(path, ref)
             case RemoveImage(ref=ref):
                 return runtime.remove_image(ref)
             case SyncGitSource(name=name, spec=spec, applied_commit=applied_commit):

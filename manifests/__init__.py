@@ -5,7 +5,7 @@ The bottom layer: every other package imports from here and this package imports
 
 from dockform.manifests.errors import ManifestError, ManifestIssue
 from dockform.manifests.hashing import HASH_EXCLUDED, canonical_json, manifest_spec, spec_hash
-from dockform.manifests.kinds import UnknownKindError, canonical_kind, plural
+from dockform.manifests.kinds import Kind, UnknownKindError, canonical_kind, plural
 from dockform.manifests.loader import (
     LoadedManifest,
     check_unique,
@@ -17,7 +17,6 @@ from dockform.manifests.loader import (
 from dockform.manifests.models import (
     API_VERSION,
     KIND_MODELS,
-    KINDS,
     SPEC_MODELS,
     AnyManifest,
     Container,
@@ -32,14 +31,12 @@ from dockform.manifests.models import (
     NetworkSpec,
     Volume,
     VolumeSpec,
-    parse_spec,
 )
 from dockform.manifests.schema import json_schema
 
 __all__ = [
     "API_VERSION",
     "HASH_EXCLUDED",
-    "KINDS",
     "KIND_MODELS",
     "SPEC_MODELS",
     "AnyManifest",
@@ -49,6 +46,7 @@ __all__ = [
     "GitSourceSpec",
     "Image",
     "ImageSpec",
+    "Kind",
     "LoadedManifest",
     "Manifest",
     "ManifestError",
@@ -67,7 +65,6 @@ __all__ = [
     "load_paths",
     "load_text",
     "manifest_spec",
-    "parse_spec",
     "plural",
     "resolve_paths",
     "spec_hash",

@@ -23,30 +23,18 @@ import hashlib
 import json
 from typing import Any
 
-from dockform.manifests.kinds import UnknownKindError
+from dockform.manifests.kinds import Kind, UnknownKindError
 from dockform.manifests.models import SPEC_MODELS, Manifest
 
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
-    "Container": frozenset({"dependsOn"}),
-    "GitSource": frozenset({"interval", "suspend"}),
+    Kind.CONTAINER: frozenset({"dependsOn"}),
+    Kind.GIT_SOURCE: frozenset({"interval", "suspend"}),
 }
 
 
 def canonical_json(value: object) -> str:
     """JSON with sorted keys and no whitespace: equal values give equal text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def normalised_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """`spec` parsed by the model of `kind` and dumped again: defaults filled in, aliases used.
-
-    Raises UnknownKindError for an unknown kind and pydantic's ValidationError for a spec the
-    model refuses (specs in the store were validated at apply, so that is a bug upstream).
-    """
-    model = SPEC_MODELS.get(kind)
-    if model is None:
-        raise UnknownKindError(kind)
-    return model.model_validate(spec).dump()
 
 
 def hashed_spec(kind: str, spec: dict[str, Any]) -> dict[str, Any]:

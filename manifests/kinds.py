@@ -1,26 +1,28 @@
-"""Kind names as people type them: `container`, `containers`, `Container`, `CONTAINERS`.
+"""Kind names: the `Kind` enum, and kinds as people type them (`container`, `containers`,
+`Container`, `CONTAINERS`).
 
 The API and CLI use plural lowercase in paths (`/v1/containers`); manifests use the singular
-CamelCase kind. This module is the one place that maps between them.
+CamelCase kind. This module is the one place that names the kinds and maps between those
+spellings; `manifests.models.KIND_MODELS` maps each kind to its models.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from dockform.manifests.models import KINDS
-
 
 class Kind(StrEnum):
+    """A manifest kind; a member equals (and hashes as) its name, so `Kind.IMAGE == "Image"`."""
+
     IMAGE = "Image"
     NETWORK = "Network"
     VOLUME = "Volume"
     CONTAINER = "Container"
-    GITSOURCE = "GitSource"
+    GIT_SOURCE = "GitSource"
 
 
-PLURALS: dict[str, str] = {kind: kind.lower() + "s" for kind in KINDS}
-_LOOKUP: dict[str, str] = {}
+PLURALS: dict[Kind, str] = {kind: kind.lower() + "s" for kind in Kind}
+_LOOKUP: dict[str, Kind] = {}
 for _kind, _plural in PLURALS.items():
     _LOOKUP[_kind.lower()] = _kind
     _LOOKUP[_plural] = _kind
@@ -33,8 +35,8 @@ class UnknownKindError(ValueError):
         self.text = text
 
 
-def canonical_kind(text: str) -> str:
-    """`containers` / `Container` / `container` -> `Container`; raises UnknownKindError."""
+def canonical_kind(text: str) -> Kind:
+    """`containers` / `Container` / `container` -> `Kind.CONTAINER`; raises UnknownKindError."""
     kind = _LOOKUP.get(text.strip().lower())
     if kind is None:
         raise UnknownKindError(text)
@@ -42,4 +44,4 @@ def canonical_kind(text: str) -> str:
 
 
 def plural(kind: str) -> str:
-    return PLURALS[kind]
+    return PLURALS[Kind(kind)]

@@ -32,30 +32,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import compose_documents, construct
 from dockform.manifests.errors import ManifestError, ManifestIssue
-from dockform.manifests.models import (
-    API_VERSION,
-    Container,
-    GitSource,
-    Image,
-    Manifest,
-    Network,
-    Volume,
-)
+from dockform.manifests.kinds import Kind
+from dockform.manifests.models import API_VERSION, KIND_MODELS, Image, Manifest
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ISSUES_PER_DOCUMENT = 50
 MAX_ISSUES_PER_FILE = 200
 STDIN_NAME = "<stdin>"
 
-_MODELS: dict[str, type[Image] | type[Network] | type[Volume] | type[Container] | type[GitSource]]
-_MODELS = {
-    "Image": Image,
-    "Network": Network,
-    "Volume": Volume,
-    "Container": Container,
-    "GitSource": GitSource,
-}
-_KNOWN_KINDS = ", ".join(sorted(_MODELS))
+_KNOWN_KINDS = ", ".join(sorted(Kind))
 # What the YAML reader accepts (YAML 1.1 printable set); anything else is binary or a
 # control character, reported here with its line rather than as a reader error.
 _NOT_PRINTABLE = re.compile(
@@ -292,12 +277,12 @@ def _load_document(
 
     name = _display_name(data)
     kind = data.get("kind")
-    if not isinstance(kind, str) or kind not in _MODELS:
+    if not isinstance(kind, str) or kind not in KIND_MODELS:
         kind_line = _line_of(root, ("kind",))
         return [ManifestIssue(file, index, kind_line, "kind", _kind_message(kind), None, name)]
 
     try:
-        manifest = _MODELS[kind].model_validate(data, by_alias=True, by_name=False)
+        manifest = KIND_MODELS[kind].model_validate(data, by_alias=True, by_name=False)
     except ValidationError as error:
         details = error.errors(include_url=False)
         issues = [_issue(detail, root, file, index, kind, name) for detail in details]
@@ -340,7 +325,7 @@ def _kind_message(kind: object) -> str:
     if not isinstance(kind, str):
         return f"kind must be a string; known kinds: {_KNOWN_KINDS}"
     shown = _shorten(kind)
-    close = [known for known in _MODELS if known.lower() == kind.strip().lower().rstrip("s")]
+    close = [known for known in Kind if known.lower() == kind.strip().lower().rstrip("s")]
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"unknown kind {shown!r}{hint}; known kinds: {_KNOWN_KINDS}"
 
@@ -398,7 +383,7 @@ def _message(detail: ErrorDetails, kind: str, loc: tuple[int | str, ...]) -> str
 
 
 def _unknown_field_message(kind: str, loc: tuple[int | str, ...]) -> str:
-    known = _field_names(_MODELS[kind], loc[:-1])
+    known = _field_names(KIND_MODELS[kind], loc[:-1])
     field = loc[-1] if loc else ""
     if not known:
         return "unknown field"

@@ -1,31 +1,34 @@
 """Manifest models for `apiVersion: dockform/v1`.
 
 This is the vocabulary every other layer speaks: the loader (`manifests.loader`) turns YAML into
-these models, the store keeps their `spec` as JSON, and reconcilers read them back with
-`parse_spec`. Field names are camelCase in YAML (aliases) and snake_case in Python. Every model
-forbids unknown fields, so a typo is an error that names the field instead of being ignored.
+these models, the store keeps their `spec` as JSON, and reconcilers read it back with the spec
+models (`ContainerSpec.model_validate`). Field names are camelCase in YAML (aliases) and
+snake_case in Python. Every model forbids unknown fields, so a typo is an error that names the
+field instead of being ignored.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.kinds import Kind
+from dockform.manifests.labels import check_label_keys
+from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
+
 API_VERSION = "dockform/v1"
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 63
-LABEL_KEY_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$"
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
 ShortText = Annotated[str, Field(max_length=MAX_STRING)]
 Labels = Annotated[dict[ShortText, ShortText], Field(max_length=MAX_ITEMS)]
-Duration = Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$", max_length=32)]
-MemorySize = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|m|M|g|G|t|T|b|B)?$")]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
+MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
 
 
 class Model(BaseModel):
@@ -43,15 +46,6 @@ class Model(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _check_label_keys(labels: dict[str, str]) -> dict[str, str]:
-    for key in labels:
-        if not re.match(LABEL_KEY_PATTERN, key):
-            raise ValueError(f"label key {key!r} must be alphanumeric with '.', '_', '/', '-'")
-        if key.startswith("io.dockform."):
-            raise ValueError(f"label key {key!r}: the prefix io.dockform. is reserved for dockform")
-    return labels
-
-
 class Metadata(Model):
     name: Name
     labels: Labels = Field(default_factory=dict)
@@ -60,7 +54,7 @@ class Metadata(Model):
     # exactly this version. Never part of the spec or its hash.
     resource_version: Annotated[int, Field(ge=0)] | None = None
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Image -------------------------------------------------------------------------------------
@@ -108,7 +102,7 @@ class NetworkSpec(Model):
     gateway: Annotated[str, Field(max_length=64)] | None = None
     labels: Labels = Field(default_factory=dict)
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Volume ------------------------------------------------------------------------------------
@@ -120,7 +114,7 @@ class VolumeSpec(Model):
     labels: Labels = Field(default_factory=dict)
     reclaim_policy: Literal["Retain", "Delete"] = "Retain"
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
 
 # --- Container ---------------------------------------------------------------------------------
@@ -194,7 +188,7 @@ class ContainerSpec(Model):
     host_pid: bool = Field(default=False, alias="hostPID")
     host_ipc: bool = Field(default=False, alias="hostIPC")
 
-    _labels_ok = field_validator("labels")(_check_label_keys)
+    _labels_ok = field_validator("labels")(check_label_keys)
 
     @field_validator("env")
     @classmethod
@@ -253,23 +247,26 @@ class GitSource(_Document):
 Manifest = Image | Network | Volume | Container | GitSource
 AnyManifest = Annotated[Manifest, Field(discriminator="kind")]
 
-KIND_MODELS: dict[str, type[_Document]] = {
-    "Image": Image,
-    "Network": Network,
-    "Volume": Volume,
-    "Container": Container,
-    "GitSource": GitSource,
+DocumentModel = type[Image] | type[Network] | type[Volume] | type[Container] | type[GitSource]
+
+# The one table from kind to model. Keyed by `Kind`, typed by `str` so that kinds read from the
+# store or the wire look up without conversion.
+KIND_MODELS: dict[str, DocumentModel] = {
+    Kind.IMAGE: Image,
+    Kind.NETWORK: Network,
+    Kind.VOLUME: Volume,
+    Kind.CONTAINER: Container,
+    Kind.GIT_SOURCE: GitSource,
 }
+
+
+def _spec_model(document: DocumentModel) -> type[Model]:
+    spec = document.model_fields["spec"].annotation
+    if not (isinstance(spec, type) and issubclass(spec, Model)):
+        raise TypeError(f"{document.__name__}.spec must be a model")
+    return spec
+
+
 SPEC_MODELS: dict[str, type[Model]] = {
-    "Image": ImageSpec,
-    "Network": NetworkSpec,
-    "Volume": VolumeSpec,
-    "Container": ContainerSpec,
-    "GitSource": GitSourceSpec,
+    kind: _spec_model(document) for kind, document in KIND_MODELS.items()
 }
-KINDS: tuple[str, ...] = tuple(KIND_MODELS)
-
-
-def parse_spec(kind: str, spec: dict[str, Any]) -> Any:
-    """Rebuild the typed spec of `kind` from its stored JSON (already validated at apply)."""
-    return SPEC_MODELS[kind].model_validate(spec)

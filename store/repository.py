@@ -13,7 +13,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -23,7 +22,7 @@ from sqlalchemy import Engine, Select, delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dockform.manifests.models import LABEL_KEY_PATTERN
+from dockform.manifests.labels import is_label_key
 from dockform.manifests.status import EventType
 from dockform.store.convert import (
     normalise_status,
@@ -57,7 +56,6 @@ Key = tuple[str, str]
 
 EVENT_LIMIT = 10_000
 EVENT_TRIM_EVERY = 100
-LABEL_KEY = re.compile(LABEL_KEY_PATTERN)
 
 
 class Store:
@@ -184,7 +182,7 @@ class Store:
         for key, value in wanted:
             # Manifests only accept keys of this shape, so no resource can carry another; and
             # only such keys are safe inside a JSON path.
-            if not LABEL_KEY.match(key):
+            if not is_label_key(key):
                 return []
             # Filtering in SQL spares building models for rows that do not match.
             statement = statement.where(ResourceRow.labels[key].as_string() == value)

@@ -16,6 +16,7 @@ from dockform.api.deps import StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import DeleteAccepted, ResourceList
 from dockform.manifests.kinds import PLURALS, canonical_kind
+from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
 from dockform.store.errors import NotFound
 from dockform.store.repository import Store
@@ -57,20 +58,14 @@ LabelQuery = Annotated[
 ]
 
 
-def parse_selector(selectors: list[str]) -> dict[str, str]:
+def _selector(label: list[str]) -> dict[str, str]:
     """`?label=app=web&label=tier=front` (or `app=web,tier=front`) -> {"app": "web", ...}."""
-    labels: dict[str, str] = {}
-    for selector in selectors:
-        for part in selector.split(","):
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                raise ApiError(
-                    400,
-                    f"label selector {part[:100]!r} must look like key=value",
-                    [{"path": "label", "message": "expected key=value"}],
-                )
-            labels[key.strip()] = value.strip()
-    return labels
+    try:
+        return parse_labels(label)
+    except LabelSyntaxError as error:
+        raise ApiError(
+            400, str(error), [{"path": "label", "message": "expected key=value"}]
+        ) from error
 
 
 @router.get(
@@ -81,7 +76,7 @@ def parse_selector(selectors: list[str]) -> dict[str, str]:
 )
 def list_objects(kinds: KindsPath, state: StateDep, label: LabelQuery = []) -> Response:  # noqa: B006 - FastAPI copies defaults
     kind = canonical_kind(kinds)
-    labels = parse_selector(label)
+    labels = _selector(label)
     version = state.store.data_version  # read before the data: see api.response_cache
     body = state.list_cache.get_or_render(
         (kind, tuple(sorted(labels.items()))),

@@ -46,7 +46,7 @@ from dockform.manifests.units import parse_duration
 from dockform.settings import KindLimits
 from dockform.store.types import Resource, ResourceStatus
 
-KIND = Kind.GITSOURCE
+KIND = Kind.GIT_SOURCE
 MIN_INTERVAL_S = 1.0
 
 

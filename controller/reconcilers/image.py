@@ -27,6 +27,7 @@ from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ImageSpec
 from dockform.manifests.status import ImageObserved, Phase, Reason
+from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
@@ -107,9 +108,7 @@ def delete_plan(name: str, ref: str, image: ImageInfo | None) -> Plan:
 
 def garbage_plan(images: Sequence[ImageInfo], owned: Sequence[Resource]) -> Plan:
     """Every tag of a managed image that no Image owns (by name and ref)."""
-    owned_refs = {
-        normalized_ref(str(resource.spec.get("ref"))): resource.name for resource in owned
-    }
+    owned_refs = {normalize_ref(str(resource.spec.get("ref"))): resource.name for resource in owned}
     actions: list[RemoveImage] = []
     for image in images:
         name = image.labels.get(NAME_LABEL, "")
@@ -194,12 +193,6 @@ class ImageReconciler:
             assert isinstance(action, RemoveImage)
             notes += self._executor.execute(Plan(actions=(action,)), KIND, action.subject).events
         return notes
-
-
-def normalized_ref(ref: str) -> str:
-    """`hello` -> `hello:latest`, as the engine lists tags; digests and tags are kept."""
-    last = ref.rsplit("/", 1)[-1]
-    return ref if ":" in last or "@" in last else f"{ref}:latest"
 
 
 def find_image(image: str, images: Sequence[Resource]) -> Resource | None:

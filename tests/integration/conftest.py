@@ -27,6 +27,7 @@ import docker
 import docker.errors
 import pytest
 
+from bench.engine import owner_is_live
 from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.errors import RuntimeFailure
 from dockform.runtime.types import BuildRequest
@@ -49,20 +50,6 @@ _NO_DOCKER = (
 )
 
 
-def _session_is_live(session: str) -> bool:
-    """Whether the pytest process that labelled an object is still running on this host."""
-    pid_text = session.split("-", 1)[0]
-    if not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _age_s(created: Any) -> float:
     """Seconds since an object's creation time (epoch seconds or RFC 3339 text)."""
     if isinstance(created, int | float):
@@ -81,7 +68,7 @@ def _sweepable(summary: dict[str, Any], session: str | None, keep_live: bool) ->
     if not keep_live:
         return True
     if owner:
-        return not _session_is_live(owner)
+        return not owner_is_live(owner)
     # Made outside the fixtures (say, by a daemon a test started): it may belong to a run
     # still going, so only old ones count as leftovers.
     created = summary.get("Created", summary.get("CreatedAt"))

@@ -16,6 +16,7 @@ import docker
 import pytest
 import yaml
 
+from dockform import __version__
 from tests.integration.api.conftest import ApiDaemon, container_yaml, image_yaml
 from tests.integration.conftest import SESSION_ID, SESSION_LABEL
 from tests.integration.engine.conftest import DOCKFORM
@@ -293,7 +294,8 @@ def test_offline_commands_version_completion_and_help(
     schema: dict[str, Any] = json.loads(api_daemon.cli("schema").stdout)
     assert schema["$schema"].startswith("https://json-schema.org/")
     version = api_daemon.cli("version")
-    assert "client: 0.1.0" in version.stdout and "daemon: 0.1.0" in version.stdout
+    assert f"client: {__version__}" in version.stdout
+    assert f"daemon: {__version__}" in version.stdout
     completion = api_daemon.cli("--show-completion", "bash")
     assert completion.returncode == 0 and "_dockform_completion" in completion.stdout
     # Every command's help is checked in tests/unit/cli; here the installed entry point once.

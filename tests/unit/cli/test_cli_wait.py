@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dockform.cli.wait import Target, assess, parse_timeout, wait_for
+from dockform.cli.wait import Target, assess, wait_for
 
 
 def item(
@@ -60,20 +60,6 @@ def test_a_pruned_object_is_done_when_gone() -> None:
     pruned = Target("Container", "web", "pruned")
     assert assess(pruned, None).verdict == "ready"
     assert assess(pruned, item("Running", ready="True")).verdict == "waiting"
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("120s", 120), ("2m", 120), ("1m30s", 90), ("90", 90), ("1.5h", 5400), ("500ms", 0.5)],
-)
-def test_parse_timeout(text: str, seconds: float) -> None:
-    assert parse_timeout(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "2 minutes", "m", "1x", "-5s", "1m 30s"])
-def test_parse_timeout_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="120s"):
-        parse_timeout(text)
 
 
 class ScriptedClient:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from dockform.manifests import KINDS, json_schema, load_text
+from dockform.manifests import Kind, json_schema, load_text
 
 HANDLED = {
     "$schema", "$defs", "title", "description", "default", "discriminator",
@@ -142,7 +142,7 @@ def test_schema_is_draft_2020_12_json_with_a_title() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "dockform manifest (dockform/v1)"
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert sorted(ref["$ref"].rsplit("/", 1)[1] for ref in schema["oneOf"]) == sorted(KINDS)
+    assert sorted(ref["$ref"].rsplit("/", 1)[1] for ref in schema["oneOf"]) == sorted(Kind)
 
 
 def test_every_object_forbids_extra_properties_and_uses_camel_case() -> None:

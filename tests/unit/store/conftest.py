@@ -38,7 +38,7 @@ def make_manifest(
     if spec is not None or kind in ("Container", "Image", "GitSource"):
         document["spec"] = spec if spec is not None else _default_spec(kind)
     return LoadedManifest(
-        manifest=KIND_MODELS[kind].model_validate(document),  # type: ignore[arg-type]
+        manifest=KIND_MODELS[kind].model_validate(document),
         file="test.yaml",
         document=1,
         line=line,
