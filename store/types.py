@@ -39,8 +39,9 @@ class ResourceStatus(StoreModel):
     message: str = ""
     conditions: list[Condition] = Field(default_factory=list)
     observed_generation: int = 0
-    # Observed runtime facts, per kind: containerId, state, health, restartCount, exitCode,
-    # addresses, imageId, ports (Container); imageId, contentHash (Image); commit (GitSource).
+    # What the controller last saw of the kind's runtime object: the JSON of the kind's
+    # typed model in manifests.status (ContainerObserved, ImageObserved, ...), which the
+    # controller writes and reads; the store keeps it as it is.
     observed: dict[str, Any] = Field(default_factory=dict)
     last_error: str | None = None
     next_retry_at: datetime | None = None
