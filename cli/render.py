@@ -14,6 +14,9 @@ from typing import Any
 import yaml
 from rich.console import Console
 
+from dockform.manifests.kinds import Kind
+from dockform.manifests.status import ContainerObserved, GitSourceObserved, ImageObserved
+
 console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
@@ -51,20 +54,22 @@ def _detail(item: dict[str, Any], wide: bool) -> str:
     spec = item.get("spec", {})
     observed = item.get("status", {}).get("observed", {})
     kind = item["kind"]
-    if kind == "Container":
+    if kind == Kind.CONTAINER:
+        container = ContainerObserved.read(observed)
         parts = [spec.get("image", "")]
-        if observed.get("ports"):
-            parts.append(",".join(observed["ports"]))
-        if wide and observed.get("containerId"):
-            parts.append(str(observed["containerId"])[:12])
+        if container.ports:
+            parts.append(",".join(container.ports))
+        if wide and container.container_id:
+            parts.append(container.container_id[:12])
         return " ".join(parts)
-    if kind == "Image":
+    if kind == Kind.IMAGE:
+        image = ImageObserved.read(observed)
         parts = [spec.get("ref", "")]
-        if wide and observed.get("imageId"):
-            parts.append(str(observed["imageId"])[:19])
+        if wide and image.image_id:
+            parts.append(image.image_id[:19])
         return " ".join(parts)
-    if kind == "GitSource":
-        commit = str(observed.get("commit", ""))[:12]
+    if kind == Kind.GIT_SOURCE:
+        commit = (GitSourceObserved.read(observed).commit or "")[:12]
         return f"{spec.get('url', '')}@{spec.get('branch', '')} {commit}".strip()
     return ""
 

@@ -17,6 +17,7 @@ from dockform.api.deps import StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel, SourceList
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
+from dockform.manifests.status import GitSourceObserved
 from dockform.store.errors import NotFound
 from dockform.store.types import SourceRecord
 
@@ -76,5 +77,5 @@ def sync_gitsource(
         )
     if state.controller is not None:
         state.controller.request_sync(GIT_SOURCE, name)
-    commit = resource.status.observed.get("commit")
-    return SyncAccepted(name=name, commit=str(commit) if commit else None)
+    commit = GitSourceObserved.read(resource.status.observed).commit
+    return SyncAccepted(name=name, commit=commit or None)
