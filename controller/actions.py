@@ -41,6 +41,8 @@ class Plan:
     # Why nothing (more) is done yet (a dependency not ready, a name conflict): becomes status.
     blocked_reason: Reason | None = None
     blocked_message: str = ""
+    # Look again after this many seconds (something is due then), with nothing to do now.
+    requeue_after: float | None = None
 
     def __str__(self) -> str:
         lines = [

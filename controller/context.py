@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from dockform.controller.engine_gate import EngineGate
 from dockform.controller.executor import Executor
 from dockform.controller.expectations import Expectations
 from dockform.controller.git import GitSyncer
@@ -49,7 +50,10 @@ class ReconcileContext:
     nudges: Nudges = field(default_factory=Nudges)
     # The git work of GitSources (sources.git.GitSync); None when the daemon has no git.
     git: GitSyncer | None = None
+    # Closed while the engine is down or going down: no engine call is made meanwhile.
+    gate: EngineGate = field(init=False)
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.executor = Executor(self.runtime, self.expectations, self.git)
+        self.gate = EngineGate(self.runtime)
+        self.executor = Executor(self.runtime, self.expectations, self.git, gate=self.gate)

@@ -12,6 +12,9 @@ actions (`controller.actions`), one event reason per act (`REASONS`: `Created`, 
         failure the runtime marks not transient      changes (BuildFailed, PullFailed, ...)
     any other RuntimeFailure                         TransientError: retried with backoff
     the reconcile's deadline passed                  TransientError(ReconcileTimeout)
+    the engine gate is closed, or a new connection   TransientError(EngineError), and no call
+        is refused right before a start              (controller.engine_gate); an unreachable
+                                                     engine closes the gate
 
 The create and start events of containers it made are noted in `Expectations`, so they do not
 wake a second pass (the reconcile inspects the result itself).
@@ -45,6 +48,7 @@ from dockform.controller.actions import (
     StopContainer,
     SyncGitSource,
 )
+from dockform.controller.engine_gate import EngineGate
 from dockform.controller.errors import TerminalError, TransientError
 from dockform.controller.expectations import Expectations
 from dockform.controller.git import GitSyncer, GitSyncResult
@@ -56,6 +60,7 @@ from dockform.runtime.errors import (
     ObjectConflict,
     ObjectNotFound,
     RuntimeFailure,
+    RuntimeUnavailable,
 )
 from dockform.runtime.interface import Runtime
 
@@ -87,6 +92,8 @@ _TERMINAL_REASONS: dict[type[Action], Reason] = {
 }
 _GONE_IS_DONE = (StopContainer, RemoveContainer, DisconnectNetwork, RemoveNetwork, RemoveVolume)
 _IN_USE_WAITS = (RemoveNetwork, RemoveVolume, RemoveImage)
+# Starts race an engine that is shutting down: they ask for a new connection first.
+_STARTS = (StartContainer, RestartContainer)
 # Engine events a finished act causes, expected so they do not trigger a pass of their own.
 _EXPECTED_EVENT: dict[type[Action], str] = {CreateContainer: "create", StartContainer: "start"}
 
@@ -115,11 +122,13 @@ class Executor:
         expectations: Expectations,
         git: GitSyncer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        gate: EngineGate | None = None,
     ) -> None:
         self._runtime = runtime
         self._expectations = expectations
         self._git = git
         self._clock = clock
+        self._gate = gate
 
     def execute(self, plan: Plan, kind: str, name: str) -> Executed:
         """Carry out `plan` for the resource `kind/name`; raises TransientError or
@@ -133,8 +142,13 @@ class Executor:
                     f"{action.target()} ({len(executed.done)} of {len(plan.actions)} done)",
                     reason=Reason.RECONCILE_TIMEOUT,
                 )
+            self._check_engine(action)
             try:
                 output = self._call(action)
+            except RuntimeUnavailable as error:
+                if self._gate is not None:
+                    self._gate.trip(str(error))
+                raise _classified(action, error) from error
             except ObjectNotFound:
                 if not isinstance(action, _GONE_IS_DONE):
                     raise TransientError(f"{action.verb} {action.target()}: not found") from None
@@ -154,6 +168,15 @@ class Executor:
             if note is not None:
                 executed.events.append(note)
         return executed
+
+    def _check_engine(self, action: Action) -> None:
+        if self._gate is None or isinstance(action, (SyncGitSource, ForgetGitSource)):
+            return
+        open_now = self._gate.accepting() if isinstance(action, _STARTS) else self._gate.is_open()
+        if not open_now:
+            raise TransientError(
+                f"{action.verb} {action.target()} not made: the engine is down or going down"
+            )
 
     def _call(self, action: Action) -> Any:
         runtime = self._runtime

@@ -86,15 +86,20 @@ class Manager:
     # --- life cycle
 
     def start(self) -> None:
-        for kind, queue in self.queues.items():
+        # Events were missed while the engine was away: look at everything again.
+        self.context.gate.on_open = self.enqueue_all
+        for registration in self.registry:
+            kind = registration.kind
+            work = functools.partial(self._work, self.queues[kind], registration.needs_engine)
             for index in range(self.limits[kind].workers):
-                self._spawn(f"{kind.lower()}-{index}", functools.partial(self._work, queue))
+                self._spawn(f"{kind.lower()}-{index}", work)
         self._spawn("runtime-events", self._watch_runtime_events)
         self._spawn("resync", self._resync_loop)
         self.enqueue_all()
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
+        self.context.gate.stop()
         for queue in self.queues.values():
             queue.shutdown()
         deadline = time.monotonic() + timeout_s
@@ -230,11 +235,16 @@ class Manager:
 
     # --- workers
 
-    def _work(self, queue: WorkQueue) -> None:
+    def _work(self, queue: WorkQueue, needs_engine: bool) -> None:
+        gate = self.context.gate
         while True:
             key = queue.get()
             if key is None:
                 return
+            # While the engine is down, a key waits here for it (no pass, no error recorded);
+            # the others wait in the queue, deduplicated.
+            while needs_engine and not self._stop.is_set() and not gate.wait_open(1.0):
+                pass
             metrics.QUEUE_DEPTH.set(sum(q.depth() for q in self.queues.values()))
             self._process_bounded(queue, key)
 

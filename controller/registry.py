@@ -60,6 +60,8 @@ class KindRegistration:
     requires: Callable[[Resource], Iterable[Ref]] = _no_requirements
     known_as: Callable[[Resource], Iterable[Ref]] = _by_name
     limits: KindLimits = field(default_factory=KindLimits)
+    # Its passes call the engine: they wait while the engine gate is closed.
+    needs_engine: bool = True
 
 
 class Registry:

@@ -58,6 +58,9 @@ class ControllerSettings(_Group):
     resync_s: float = Field(default=60.0, ge=1.0)
     # Resync keys wait behind event-driven ones and take at most this many workers per kind.
     resync_workers: int = Field(default=1, ge=1)
+    # An exited container whose restart policy is Always is left to Docker's own policy this
+    # long before dockform starts it (a container stopped by hand, or by a dockerd going down).
+    restart_grace_s: float = Field(default=2.0, ge=0)
     # Engine events the controller caused itself are ignored once within this window.
     expectations_ttl_s: float = Field(default=30.0, gt=0)
 

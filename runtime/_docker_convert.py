@@ -91,6 +91,7 @@ def container_info(data: JSON) -> ContainerInfo:
             for name, endpoint in as_dict(settings.get("Networks")).items()
         },
         ports=parse_ports(settings.get("Ports")),
+        error=str(state.get("Error") or "") or None,
     )
 
 

@@ -102,10 +102,11 @@ class DockerRuntime:
                     self._client = self._connect(handshake_timeout)
             return self._client
 
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {"base_url": self._base_url} if self._base_url else docker.utils.kwargs_from_env()
+
     def _connect(self, handshake_timeout: float) -> Any:
-        kwargs: dict[str, Any] = (
-            {"base_url": self._base_url} if self._base_url else docker.utils.kwargs_from_env()
-        )
+        kwargs = self._client_kwargs()
         # "auto" asks the daemon which API version it speaks, so one client works against
         # old (API 1.41) and new (minimum 1.44) engines alike. That question is bounded by the
         # caller's timeout (ping's is short); every later call gets the ordinary one.
@@ -139,6 +140,21 @@ class DockerRuntime:
                 # docker-py's ping() takes no timeout: it would wait the ordinary 60 s.
                 with api.get(f"{api.base_url}/_ping", timeout=PING_TIMEOUT_S) as response:
                     return bool(response.status_code == 200)
+        except RuntimeFailure:
+            return False
+
+    def accepts_connections(self) -> bool:
+        try:
+            with translate_errors("ping on a new connection"):
+                api = self._connected(PING_TIMEOUT_S)
+                probe = docker.APIClient(
+                    version=api.api_version, timeout=PING_TIMEOUT_S, **self._client_kwargs()
+                )
+                try:
+                    with probe.get(f"{probe.base_url}/_ping", timeout=PING_TIMEOUT_S) as response:
+                        return bool(response.status_code == 200)
+                finally:
+                    probe.close()
         except RuntimeFailure:
             return False
 

@@ -254,6 +254,9 @@ class FakeRuntime:
                 return False
             return True
 
+    def accepts_connections(self) -> bool:
+        return self.ping()
+
     def engine_version(self) -> str:
         self._enter("engine_version")
         return "fake"

@@ -33,6 +33,12 @@ class Runtime(Protocol):
         raises."""
         ...
 
+    def accepts_connections(self) -> bool:
+        """`ping` over a new connection, not a kept-alive one. A dockerd shutting down closes
+        its listener first and goes on serving the connections already open while it stops
+        its containers: only a new connection tells that it is going down."""
+        ...
+
     def engine_version(self) -> str: ...
 
     # --- containers

@@ -95,6 +95,8 @@ class ContainerInfo:
     finished_at: str | None
     networks: dict[str, str]  # network name -> IP address
     ports: tuple[PortBinding, ...] = ()  # bound host ports as the engine reports them
+    # Why the engine's last start of it failed ("task ...: already exists"), else None.
+    error: str | None = None
 
     @property
     def managed(self) -> bool:

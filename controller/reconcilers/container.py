@@ -7,6 +7,7 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -66,6 +67,7 @@ class ContainerReconciler:
         self._runtime = context.runtime
         self._executor = context.executor
         self._unhealthy_backoff = context.settings.unhealthy_restart
+        self._restart_grace_s = context.settings.restart_grace_s
 
     # --- observe
 
@@ -150,6 +152,7 @@ class ContainerReconciler:
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
+            stopped_for_s=_stopped_for(holder),
         )
 
     # --- reconcile
@@ -157,12 +160,19 @@ class ContainerReconciler:
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ContainerSpec.model_validate(resource.spec)
         observed = self.observe(resource, spec)
-        container_plan = plan(ContainerDesired(resource.name, spec, resource.spec_hash), observed)
+        desired = ContainerDesired(resource.name, spec, resource.spec_hash, self._restart_grace_s)
+        container_plan = plan(desired, observed)
         executed = self._executor.execute(container_plan, KIND, resource.name)
         current = observed.name_holder
         if not container_plan.empty:
             current = self._runtime.inspect_container(resource.name)
-        return self._status(resource, spec, container_plan, current, executed.events)
+        outcome = self._status(resource, spec, container_plan, current, executed.events)
+        if container_plan.requeue_after is None:
+            return outcome
+        due = [container_plan.requeue_after]
+        if outcome.requeue_after is not None:
+            due.append(outcome.requeue_after)
+        return dataclasses.replace(outcome, requeue_after=min(due))
 
     def _status(
         self,
@@ -342,6 +352,19 @@ class ContainerReconciler:
             progressing=True,
             observed=facts,
         )
+
+
+def _stopped_for(holder: ContainerInfo | None) -> float | None:
+    """Seconds since the container stopped, when it is stopped and the engine says when."""
+    if holder is None or holder.state not in ("exited", "dead") or not holder.finished_at:
+        return None
+    try:
+        finished = datetime.fromisoformat(holder.finished_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if finished.tzinfo is None:
+        finished = finished.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - finished).total_seconds(), 0.0)
 
 
 def _state_reason(state: str) -> Reason:

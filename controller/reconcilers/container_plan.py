@@ -124,6 +124,9 @@ class ContainerDesired:
     name: str
     spec: ContainerSpec
     spec_hash: str
+    # An exited container Docker's restart policy should restart is left to it this long
+    # after it stopped; only then does dockform start it (a `docker stop` by hand, say).
+    restart_grace_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ class ContainerSnapshot:
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
     unhealthy_restart_due: bool = False
+    # Seconds since the holder stopped (exited or dead), when it has; None otherwise.
+    stopped_for_s: float | None = None
 
 
 def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
@@ -181,19 +186,52 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     )
     if current is None:
         return Plan(actions=(*strays, *create))
-    if current.labels.get(HASH_LABEL) != want_hash:
-        replace_cause = "config hash changed"
+    replace_cause = _replace_cause(current, want_hash)
+    if replace_cause:
         grace = request.stop_timeout_s or 10
+        stop = (
+            (StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),)
+            if current.state == "running"
+            else ()
+        )
         return Plan(
             actions=(
                 *strays,
-                StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),
+                *stop,
                 RemoveContainer(cause=replace_cause, container=current.id),
                 CreateContainer(cause=replace_cause, request=request, replacing=True),
                 StartContainer(cause="created", container=name),
             )
         )
+    wait = _restart_policy_grace(desired, current, observed)
+    if wait is not None:
+        return Plan(actions=strays, requeue_after=wait)
     return Plan(actions=(*strays, *_keep_running(desired.spec, current, observed)))
+
+
+def _replace_cause(current: ContainerInfo, want_hash: str) -> str:
+    """Why the container must be made again, or "" when it may stay."""
+    if current.labels.get(HASH_LABEL) != want_hash:
+        return "config hash changed"
+    # A container the engine could not start (a task left behind by an engine restart:
+    # "task ... already exists", "id already in use") never starts again: make a new one.
+    if current.state != "running" and current.error:
+        return f"the engine could not start it: {current.error}"
+    if current.state == "dead":
+        return "dead"
+    return ""
+
+
+def _restart_policy_grace(
+    desired: ContainerDesired, current: ContainerInfo, observed: ContainerSnapshot
+) -> float | None:
+    """Seconds to leave an exited container to Docker's own restart policy, or None."""
+    if current.state != "exited" or desired.spec.restart_policy != "Always":
+        return None
+    stopped_for = observed.stopped_for_s
+    if stopped_for is None or stopped_for >= desired.restart_grace_s:
+        return None
+    return desired.restart_grace_s - stopped_for
 
 
 def _keep_running(
@@ -218,10 +256,8 @@ def _keep_process(
 ) -> tuple[Action, ...]:
     if current.state == "created":
         return (StartContainer(cause="created but not started", container=current.id),)
-    if current.state in ("exited", "dead") and spec.restart_policy == "Always":
-        return (
-            StartContainer(cause=f"{current.state}; restartPolicy Always", container=current.id),
-        )
+    if current.state == "exited" and spec.restart_policy == "Always":
+        return (StartContainer(cause="exited; restartPolicy Always", container=current.id),)
     if (
         current.state == "running"
         and current.health == "unhealthy"

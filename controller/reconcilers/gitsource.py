@@ -231,4 +231,5 @@ REGISTRATION = KindRegistration(
     reconciler=GitSourceReconciler,
     # A fetch may take minutes (its own timeouts bound it): never on the workers of others.
     limits=KindLimits(workers=2, timeout_s=600.0),
+    needs_engine=False,
 )
