@@ -34,6 +34,7 @@ from dockform.cli.render import (
     spec_diff,
 )
 from dockform.cli.sources_cmd import is_sources, print_sources
+from dockform.manifests import source_names
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
 from dockform.manifests.loader import LoadedManifest
@@ -78,7 +79,7 @@ FilesOption = Annotated[
 SourceOption = Annotated[
     str,
     typer.Option(
-        help="Who applies: cli, dir:<file> or git:<name>; --prune only touches its objects."
+        help=f"Who applies: {source_names.DESCRIPTION}; --prune only touches its objects."
     ),
 ]
 PruneOption = Annotated[
@@ -181,7 +182,7 @@ def apply(
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
     force: ForceOption = False,
-    source: SourceOption = "cli",
+    source: SourceOption = source_names.CLI,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Show progress until every object is Ready (or one fails)."),
@@ -234,7 +235,7 @@ def diff(
     prune: PruneOption = False,
     allow_empty: AllowEmptyOption = False,
     force: ForceOption = False,
-    source: SourceOption = "cli",
+    source: SourceOption = source_names.CLI,
 ) -> None:
     """Show what apply would change, as a unified diff of each changed object.
 

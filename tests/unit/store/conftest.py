@@ -1,4 +1,5 @@
-"""Fixtures for store tests: a migrated SQLite store in tmp_path, and manifest factories."""
+"""Fixtures for store tests: a migrated SQLite store in tmp_path, its Applier (recording what it
+tells the controller), and manifest factories."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.models import KIND_MODELS
+from dockform.store.apply import Applier
 from dockform.store.db import create_engine_for
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
+from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -73,8 +76,10 @@ def store(db_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
-def changes(store: Store) -> list[tuple[str, str]]:
-    """Every (kind, name) the store's listeners are told about, in order."""
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
-    return heard
+def changes() -> Changes:
+    return Changes()
+
+
+@pytest.fixture
+def applier(store: Store, changes: Changes) -> Applier:
+    return Applier(store, on_change=changes)
