@@ -302,3 +302,31 @@ kind: Container
 metadata: {name: solo}
 spec: {image: app:1}
 """
+
+
+def test_desired_changed_queues_known_kinds_and_renews_the_dependency_index(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    context = ReconcileContext(store=store, runtime=runtime)
+    idle = Manager(store, runtime, build_reconcilers(context), nudges=context.nudges)
+    applier = Applier(store, on_change=idle.desired_changed)
+    index = idle._dependencies()
+
+    applier.apply(ApplyRequest(load_text(SOLO)))
+    idle.desired_changed([("Unknown", "x")])
+
+    assert idle.queue.pending() == 1  # Container/solo; no reconciler knows "Unknown"
+    assert idle._dependencies() is not index  # rebuilt: desired state changed
+
+
+def test_request_sync_queues_the_key_with_a_nudge_taken_once(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    context = ReconcileContext(store=store, runtime=runtime)
+    idle = Manager(store, runtime, build_reconcilers(context), nudges=context.nudges)
+
+    idle.request_sync("GitSource", "prod")
+
+    assert idle.queue.pending() == 1
+    assert context.nudges.take(("GitSource", "prod"))
+    assert not context.nudges.take(("GitSource", "prod"))
