@@ -1,8 +1,17 @@
-"""`Changes`: an Applier's `on_change` for tests, recording what it is told."""
+"""`Changes`: an Applier's `on_change` for tests, recording what it is told; and the fixtures
+`changes` and `applier` (an Applier on the test's `store` fixture that tells `changes`), loaded
+for every test by the root conftest. The API and controller tests override `applier` with one
+that tells their Manager, as the daemon wires it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+import pytest
+
+from dockform.store.apply import Applier
+from dockform.store.repository import Store
 
 
 class Changes(list[tuple[str, str]]):
@@ -21,3 +30,13 @@ class Changes(list[tuple[str, str]]):
     def clear(self) -> None:
         super().clear()
         self.calls.clear()
+
+
+@pytest.fixture
+def changes() -> Changes:
+    return Changes()
+
+
+@pytest.fixture
+def applier(store: Store, changes: Changes) -> Applier:
+    return Applier(store, on_change=changes)

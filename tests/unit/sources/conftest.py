@@ -49,16 +49,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture
-def applier(store: Store, changes: Changes) -> Applier:
-    return Applier(store, on_change=changes)
-
-
 @dataclass
 class LockedStore:
     """The test's database while another connection holds its write lock: `applier` writes

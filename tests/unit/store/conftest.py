@@ -11,11 +11,9 @@ import pytest
 
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.models import KIND_MODELS
-from dockform.store.apply import Applier
 from dockform.store.db import create_engine_for
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
-from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -73,13 +71,3 @@ def store(db_url: str) -> Iterator[Store]:
     opened = Store(create_engine_for(db_url))
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
-
-
-@pytest.fixture
-def applier(store: Store, changes: Changes) -> Applier:
-    return Applier(store, on_change=changes)
