@@ -6,7 +6,7 @@ desired or observed state stays a store read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 
@@ -20,3 +20,11 @@ class Controller(Protocol):
     def queue_pending(self) -> int: ...
 
     def container_logs(self, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...
+
+    def desired_changed(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Desired state of `keys` changed (a committed write): look at them again."""
+        ...
+
+    def request_sync(self, kind: str, name: str) -> None:
+        """Act on `kind/name` now (a webhook's "fetch now"), not at its next interval."""
+        ...

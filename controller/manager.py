@@ -1,6 +1,7 @@
 """The manager: worker threads that drain the work queue, and the triggers that fill it.
 
-Triggers: every store write of desired state (a store listener), the Docker events stream
+Triggers: every committed write of desired state (`desired_changed`, which the store's
+`Applier` calls), a one-shot nudge (`request_sync`), the Docker events stream
 (managed objects removed, died, changed health), a periodic resync that also garbage-collects,
 and every resource once at start. Workers re-read the resource and its observed objects on each
 pass (level-triggered): what triggered a pass never matters, only what is true now.
@@ -15,12 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from dockform.controller import metrics
 from dockform.controller.dependencies import DependencyIndex, image_matches, referrers
 from dockform.controller.expectations import Expectations
 from dockform.controller.facade import NoSuchContainer
+from dockform.controller.nudges import Nudges
 from dockform.controller.queue import Key, WorkQueue
 from dockform.controller.reconcilers.base import (
     DeleteOutcome,
@@ -71,28 +73,29 @@ class Manager:
         resync_interval_s: float = 60.0,
         queue: WorkQueue | None = None,
         expectations: Expectations | None = None,
+        nudges: Nudges | None = None,
     ) -> None:
         self.store = store
         self.runtime = runtime
         self.reconcilers = dict(reconcilers)
         self.queue = queue or WorkQueue()
         self.expectations = expectations or Expectations()
+        # Shared with the reconcilers (ReconcileContext.nudges), which take what is asked here.
+        self.nudges = nudges or Nudges()
         self._workers = workers
         self._resync_interval_s = resync_interval_s
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._engine_connected = threading.Event()
         # Who depends on whom changes only with desired state: the index is rebuilt after a
-        # store write of desired state (the listener bumps _desired_version), not per status.
+        # write of desired state (desired_changed bumps _desired_version), not per status.
         self._desired_version = 0
         self._dependency_index: tuple[int, DependencyIndex] | None = None
         self._index_lock = threading.Lock()
-        store.add_listener(self._note_desired_change)
 
     # --- life cycle
 
     def start(self) -> None:
-        self.store.add_listener(self._on_store_change)
         for index in range(self._workers):
             self._spawn(f"worker-{index}", self._work)
         self._spawn("runtime-events", self._watch_runtime_events)
@@ -156,15 +159,23 @@ class Manager:
         except ObjectNotFound as error:
             raise NoSuchContainer(f"Container/{name}: {error}") from error
 
+    def desired_changed(self, keys: Iterable[Key]) -> None:
+        """A committed write changed the desired state of `keys`: look at them again."""
+        self._bump_desired_version()
+        for key in keys:
+            if key[0] in self.reconcilers:
+                self.queue.add(key)
+
+    def request_sync(self, kind: str, name: str) -> None:
+        """Act on `kind/name` now: a one-shot nudge its reconciler takes (ReconcileContext)."""
+        self.nudges.request((kind, name))
+        self.queue.add((kind, name))
+
     # --- triggers
 
-    def _note_desired_change(self, kind: str, name: str) -> None:
+    def _bump_desired_version(self) -> None:
         with self._index_lock:
             self._desired_version += 1
-
-    def _on_store_change(self, kind: str, name: str) -> None:
-        if kind in self.reconcilers:
-            self.queue.add((kind, name))
 
     def _watch_runtime_events(self) -> None:
         backoff = 0.5
@@ -333,6 +344,7 @@ class Manager:
             # the object is reconciled back into existence.
             self.queue.add(resource.key)
             return "requeue"
+        self._bump_desired_version()  # the row is gone: the dependency index must not keep it
         self.store.record_event(
             resource.kind,
             resource.name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from dockform.controller.expectations import Expectations
+from dockform.controller.nudges import Nudges
 from dockform.runtime.interface import Runtime
 from dockform.store.repository import Store
 from dockform.store.types import Resource, ResourceStatus
@@ -115,3 +116,5 @@ class ReconcileContext:
     runtime: Runtime
     # Engine events the reconcilers caused and observed already; the manager drops them.
     expectations: Expectations = field(default_factory=Expectations)
+    # One-shot "act now" requests (`Manager.request_sync`), taken by the reconciler.
+    nudges: Nudges = field(default_factory=Nudges)

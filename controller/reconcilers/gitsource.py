@@ -6,7 +6,7 @@ this module names what it needs as Protocols (`GitSyncer`, `GitSyncResult`) and 
 hands in `sources.git.GitSync`, whose names match (structural typing).
 
 Decide (pure, `fetch_wait`): fetch now when the spec changed, when a sync was requested
-(`POST /v1/gitsources/{name}/sync` -> `Store.request_sync`), when this process has not
+(`POST /v1/gitsources/{name}/sync` -> `Manager.request_sync`), when this process has not
 fetched it yet, or once `interval` has passed since the last fetch; else wait out the rest.
 A new commit is applied; the commit already applied for this generation is not.
 
@@ -110,7 +110,7 @@ class GitSourceReconciler:
         syncer: GitSyncer,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._store = context.store
+        self._nudges = context.nudges
         self._syncer = syncer
         self._clock = clock
         # Kept in memory on purpose: a restarted daemon fetches every GitSource once.
@@ -122,7 +122,7 @@ class GitSourceReconciler:
             interval_s = max(parse_duration(spec.interval), MIN_INTERVAL_S)
         except ValueError as error:
             raise TerminalError(f"GitSource/{resource.name}: {error}", "InvalidSpec") from error
-        requested = self._store.take_sync_request(KIND, resource.name)
+        requested = self._nudges.take((KIND, resource.name))
         if spec.suspend:
             self._last.pop(resource.name, None)
             return Outcome(status=_suspended(resource, spec))

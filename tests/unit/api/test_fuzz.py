@@ -31,6 +31,7 @@ from dockform.api.deps import AppState
 from dockform.api.server import TokenAuth
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -38,9 +39,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 def _app_state(home: Path) -> AppState:
     store = Store.open(f"sqlite:///{home / 'dockform.db'}")
+    manager = Manager(store, FakeRuntime(), {})
     return AppState(
         store=store,
-        controller=Manager(store, FakeRuntime(), {}),
+        applier=Applier(store, on_change=manager.desired_changed),
+        controller=manager,
         version="fuzz",
         stream_limit_s=0.2,
         events_poll_s=0.02,
