@@ -17,9 +17,10 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from dockform.api.errors import ApiError
-from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
 from dockform.manifests.models import Image
+from dockform.manifests.text import NotText, decode_manifest_text
 
 REQUEST_FILE = "<request>"
 FILENAME_HEADER = "x-dockform-filename"
@@ -107,26 +108,16 @@ def _filename(request: Request) -> str:
 
 
 def _decode(data: bytes, filename: str) -> str:
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise ApiError(
-            400,
-            f"{filename}:{line}: the body is binary (NUL byte); send manifests as UTF-8 text",
-            [_body_issue(filename, line, "binary content (NUL byte)")],
-        )
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        message = f"not valid UTF-8 (byte 0x{data[error.start]:02x})"
-        raise ApiError(
-            400, f"{filename}:{line}: {message}", [_body_issue(filename, line, message)]
-        ) from error
-
-
-def _body_issue(filename: str, line: int | None, message: str) -> dict[str, object]:
-    return {"file": filename, "document": 0, "line": line, "path": "", "message": message}
+        return decode_manifest_text(data)
+    except NotText as problem:
+        said = (
+            "the body is binary (NUL byte); send manifests as UTF-8 text"
+            if problem.binary
+            else problem.problem
+        )
+        issue = file_issue(filename, problem.problem, problem.line)
+        raise ApiError(400, f"{filename}:{problem.line}: {said}", [issue.to_dict()]) from problem
 
 
 def _json_as_yaml(text: str, filename: str) -> str:
@@ -140,14 +131,10 @@ def _json_as_yaml(text: str, filename: str) -> str:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         message = f"invalid JSON: {error.msg} (column {error.colno})"
-        raise ManifestError(
-            [ManifestIssue(file=filename, document=0, line=error.lineno, path="", message=message)]
-        ) from error
+        raise ManifestError([file_issue(filename, message, error.lineno)]) from error
     except (ValueError, RecursionError) as error:
         message = f"invalid JSON: {error}"[:300]
-        raise ManifestError(
-            [ManifestIssue(file=filename, document=0, line=None, path="", message=message)]
-        ) from error
+        raise ManifestError([file_issue(filename, message)]) from error
     if (
         isinstance(value, dict)
         and isinstance(value.get("items"), list)
@@ -158,9 +145,7 @@ def _json_as_yaml(text: str, filename: str) -> str:
         return text
     if not isinstance(value, list):
         message = 'a JSON body must be a manifest object, an array of them, or {"items": [...]}'
-        raise ManifestError(
-            [ManifestIssue(file=filename, document=0, line=1, path="", message=message)]
-        )
+        raise ManifestError([file_issue(filename, message, 1)])
     strays = [
         ManifestIssue(
             file=filename,
@@ -178,9 +163,7 @@ def _json_as_yaml(text: str, filename: str) -> str:
         return "".join(f"---\n{json.dumps(item, indent=2)}\n" for item in value)
     except RecursionError as error:  # loads has a C stack, dumps with indent a Python one
         message = "invalid JSON: nested too deeply"
-        raise ManifestError(
-            [ManifestIssue(file=filename, document=0, line=None, path="", message=message)]
-        ) from error
+        raise ManifestError([file_issue(filename, message)]) from error
 
 
 def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:

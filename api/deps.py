@@ -1,7 +1,10 @@
-"""Request dependencies: the store, the controller facade and the options the app was built with.
+"""Request dependencies: the store, the applier, the controller facade and the options the app
+was built with.
 
 `AppState` is made once by the composition root (`cli.daemon`) or a test, and routes reach it
-through `StateDep` / `StoreDep`; no route keeps state of its own.
+through `StateDep` / `StoreDep`; no route keeps state of its own. Routes read through `store`
+and write desired state through `applier` (store.apply), the daemon's one Applier, which tells
+the controller what changed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dockform import __version__
 from dockform.api.body import DEFAULT_MAX_BODY_BYTES
 from dockform.api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
 from dockform.controller.facade import Controller
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
 # The one route a TCP client may call without the bearer token (api.server.TokenAuth).
@@ -24,6 +28,7 @@ UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
 @dataclass
 class AppState:
     store: Store
+    applier: Applier
     controller: Controller | None = None
     version: str = __version__
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

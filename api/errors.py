@@ -9,6 +9,7 @@ bad request. The mapping:
     store NotFound           404
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
     store PruneRefused       400  prune to an empty set without allowEmpty
+    store StoreUnavailable   503  the database failed (busy, locked): try again
     other StoreError         400
     request validation       422
     ApiError                 its own status (403 host access, 413 body too large, ...)
@@ -30,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dockform.api.models import ErrorBody
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import UnknownKindError
-from dockform.store.errors import Conflict, NotFound, StoreError
+from dockform.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
 
 log = logging.getLogger("dockform.api")
 
@@ -56,7 +57,7 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid manifests or request parameters",
-    503: "Not available (Docker Engine or controller)",
+    503: "Not available (Docker Engine, controller or store)",
 }
 
 
@@ -101,6 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(404, str(error))
         if isinstance(error, Conflict):
             return _json(409, str(error))
+        if isinstance(error, StoreUnavailable):
+            log.warning("the store failed: %s", error.detail)
+            return _json(503, str(error))
         return _json(400, str(error))  # PruneRefused, DuplicateObject: the request is wrong
 
     @app.exception_handler(RequestValidationError)

@@ -1,7 +1,8 @@
 """`dockform daemon`: the composition root, the one module that wires every layer together.
 
 Order at start: state directory (0700) and umask, migrations (alembic upgrade head), store,
-Docker runtime, reconcilers and controller, sources, then the API listeners. SIGTERM stops the
+Docker runtime, reconcilers and controller, the one `Applier` (every write of desired state,
+told to the controller), sources, then the API listeners. SIGTERM stops the
 listeners, then the sources and the controller; containers keep running.
 """
 
@@ -31,6 +32,7 @@ from dockform.sources.directory import DirectorySync
 from dockform.sources.files import ManifestCheck
 from dockform.sources.git import GitSync
 from dockform.sources.watch import DirectoryWatcher
+from dockform.store.apply import Applier
 from dockform.store.db import default_url
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
@@ -112,18 +114,20 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
+    # The GitSync needs the Applier, which tells the manager, which needs the GitSync (in the
+    # context): the manager's method is bound late, through the lambda.
+    applier = Applier(store, on_change=lambda keys: manager.desired_changed(keys))
     context = ReconcileContext(
         store=store,
         runtime=runtime,
         settings=settings.controller,
-        git=GitSync(store, home / "git", check=check),
+        git=GitSync(applier, home / "git", check=check),
     )
     manager = Manager(context)
-    store.add_listener(lambda kind, name: manager.desired_changed([(kind, name)]))
     manager.start()
     watcher = (
         DirectoryWatcher(
-            DirectorySync(store, roots, check=check), rescan_s=settings.sources.rescan_s
+            DirectorySync(applier, roots, check=check), rescan_s=settings.sources.rescan_s
         )
         if roots
         else None
@@ -136,6 +140,7 @@ def run_daemon(options: DaemonOptions) -> None:
     app = create_app(
         AppState(
             store=store,
+            applier=applier,
             controller=manager,
             version=__version__,
             allow_host_access=options.allow_host_access,

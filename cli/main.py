@@ -35,6 +35,7 @@ from dockform.cli.render import (
     spec_diff,
 )
 from dockform.cli.sources_cmd import is_sources, print_sources
+from dockform.manifests import source_names
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
 from dockform.manifests.labels import LabelSyntaxError, parse_labels
@@ -81,7 +82,7 @@ FilesOption = Annotated[
 SourceOption = Annotated[
     str,
     typer.Option(
-        help="Who applies: cli, dir:<file> or git:<name>; --prune only touches its objects."
+        help=f"Who applies: {source_names.DESCRIPTION}; --prune only touches its objects."
     ),
 ]
 PruneOption = Annotated[
@@ -180,7 +181,7 @@ def apply(
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
     force: ForceOption = False,
-    source: SourceOption = "cli",
+    source: SourceOption = source_names.CLI,
     wait: Annotated[
         bool,
         typer.Option("--wait", help="Show progress until every object is Ready (or one fails)."),
@@ -231,7 +232,7 @@ def diff(
     prune: PruneOption = False,
     allow_empty: AllowEmptyOption = False,
     force: ForceOption = False,
-    source: SourceOption = "cli",
+    source: SourceOption = source_names.CLI,
 ) -> None:
     """Show what apply would change, as a unified diff of each changed object.
 

@@ -57,6 +57,11 @@ class ManifestIssue:
         }
 
 
+def file_issue(file: str, message: str, line: int | None = None) -> ManifestIssue:
+    """An issue about a whole file (no document, no field): unreadable, binary, too large."""
+    return ManifestIssue(file=file, document=0, line=line, path="", message=message)
+
+
 class ManifestError(ValueError):
     """One or more manifests are invalid; `issues` lists every problem found."""
 

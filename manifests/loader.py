@@ -31,9 +31,10 @@ from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import compose_documents, construct
-from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import API_VERSION, KIND_MODELS, Image, Manifest
+from dockform.manifests.text import NotText, decode_manifest_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ISSUES_PER_DOCUMENT = 50
@@ -135,18 +136,14 @@ def check_unique(manifests: Sequence[LoadedManifest]) -> None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _file_issue(file: str, message: str, line: int | None = None) -> ManifestIssue:
-    return ManifestIssue(file=file, document=0, line=line, path="", message=message)
-
-
 def _too_large(file: str) -> ManifestIssue:
-    return _file_issue(file, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    return file_issue(file, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
 
 
 def _yaml_files(directory: str, issues: list[ManifestIssue]) -> list[str]:
     def walk_error(error: OSError) -> None:
         where = error.filename or directory
-        issues.append(_file_issue(str(where), f"cannot read directory: {error.strerror}"))
+        issues.append(file_issue(str(where), f"cannot read directory: {error.strerror}"))
 
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(directory, onerror=walk_error):
@@ -164,12 +161,13 @@ def _load_file(path: str) -> tuple[list[LoadedManifest], list[ManifestIssue]]:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        return [], [_file_issue(path, f"cannot read: {error.strerror or error}")]
+        return [], [file_issue(path, f"cannot read: {error.strerror or error}")]
     if len(data) > MAX_FILE_BYTES:
         return [], [_too_large(path)]
-    text, problem = _decode(data, path)
-    if problem is not None:
-        return [], [problem]
+    try:
+        text = decode_manifest_text(data)
+    except NotText as problem:
+        return [], [problem.issue(path)]
     return _load_text(text, path, os.path.dirname(os.path.abspath(path)))
 
 
@@ -180,29 +178,19 @@ def _read_stream(stream: TextIO) -> tuple[str, ManifestIssue | None]:
     except AttributeError:
         data = None
     except OSError as error:
-        return "", _file_issue(STDIN_NAME, f"cannot read: {error.strerror or error}")
+        return "", file_issue(STDIN_NAME, f"cannot read: {error.strerror or error}")
     if data is not None:
         if len(data) > MAX_FILE_BYTES:
             return "", _too_large(STDIN_NAME)
-        return _decode(data, STDIN_NAME)
+        try:
+            return decode_manifest_text(data), None
+        except NotText as problem:
+            return "", problem.issue(STDIN_NAME)
     try:
         text = stream.read(MAX_FILE_BYTES + 1)
     except (OSError, UnicodeDecodeError) as error:
-        return "", _file_issue(STDIN_NAME, f"cannot read: {error}")
+        return "", file_issue(STDIN_NAME, f"cannot read: {error}")
     return text, None
-
-
-def _decode(data: bytes, file: str) -> tuple[str, ManifestIssue | None]:
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        return "", _file_issue(file, "binary content (NUL byte); manifests are UTF-8 text", line)
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        byte = data[error.start]
-        return "", _file_issue(file, f"not valid UTF-8 (byte 0x{byte:02x})", line)
 
 
 def _check_text(text: str, file: str) -> ManifestIssue | None:
@@ -212,7 +200,7 @@ def _check_text(text: str, file: str) -> ManifestIssue | None:
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
         code = ord(bad.group())
-        return _file_issue(file, f"character U+{code:04X} is not allowed in YAML", line)
+        return file_issue(file, f"character U+{code:04X} is not allowed in YAML", line)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         return _too_large(file)
     return None
@@ -242,10 +230,10 @@ def _load_text(
             else:
                 issues += result
     except (yaml.YAMLError, ValueError) as error:  # the parser refusing input outright
-        issues.append(_file_issue(file, f"invalid YAML: {error}"))
+        issues.append(file_issue(file, f"invalid YAML: {error}"))
     if len(issues) > MAX_ISSUES_PER_FILE:
         rest = len(issues) - MAX_ISSUES_PER_FILE
-        issues = [*issues[:MAX_ISSUES_PER_FILE], _file_issue(file, f"and {rest} more problems")]
+        issues = [*issues[:MAX_ISSUES_PER_FILE], file_issue(file, f"and {rest} more problems")]
     return manifests, issues
 
 

@@ -4,9 +4,9 @@ Every `*.yaml` / `*.yml` below a watched directory is its own source, named
 `dir:<path relative to the directory>`. `DirectorySync.sync(path)` looks at what is on disk now
 (level-triggered: which event led here does not matter) and makes the store agree:
 
-- a file present and valid is applied through `store.apply` with prune, at revision = the
-  sha256 of its bytes; an unchanged file is not applied again;
-- a file gone deletes its source's objects (prune to the empty set) and the source record;
+- a file present and valid is applied through the `store.apply.Applier` with prune, at
+  revision = the sha256 of its bytes; an unchanged file is not applied again;
+- a file gone deletes its source's objects and the source record (`Applier.forget_source`);
 - a file that cannot be used (invalid YAML or manifest, binary, too large, no manifests, refused
   by the daemon's policy, an ownership conflict) is a Warning event and the source's
   `lastError`; nothing is deleted, and the objects of its last good version keep running.
@@ -18,7 +18,8 @@ When two watched directories hold the same relative path, the first directory gi
 the other file is reported (`Shadowed`) and not applied. A file moved or renamed inside the
 watched directories keeps its objects running: the new source takes over the objects of a
 `dir:` source whose file is gone, and the old source then has nothing left to prune.
-`sources.watch` decides when to call `sync`; this module never waits or watches.
+`sources.watch` decides when to call `sync`; this module never waits or watches. A store that
+fails (`StoreUnavailable`) is a `failed` outcome with `retry`: the watcher looks again later.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, load_text
+from dockform.manifests.source_names import (
+    MAX_LENGTH,
+    dir_path,
+    dir_source,
+    is_dir_source,
+)
 from dockform.manifests.status import EventType
 from dockform.sources.files import (
     FileChanging,
@@ -42,16 +47,13 @@ from dockform.sources.files import (
     read_manifest_file,
     summarize,
 )
-from dockform.store.apply import ApplyRequest, ObjectResult
-from dockform.store.errors import StoreError
-from dockform.store.repository import Store
+from dockform.store.apply import Applier, ApplyRequest, ObjectResult
+from dockform.store.errors import StoreError, StoreUnavailable
 
 log = logging.getLogger("dockform.sources.dir")
 
-SOURCE_PREFIX = "dir:"
 EVENT_KIND = "Source"
 EVENT_NAME_LENGTH = 255
-SOURCE_NAME_LENGTH = 1024
 
 Action = Literal["applied", "unchanged", "deleted", "invalid", "failed", "skipped", "ignored"]
 
@@ -68,9 +70,10 @@ class FileOutcome:
 
 class DirectorySync:
     def __init__(
-        self, store: Store, roots: Sequence[str], check: ManifestCheck | None = None
+        self, applier: Applier, roots: Sequence[str], check: ManifestCheck | None = None
     ) -> None:
-        self._store = store
+        self._applier = applier
+        self._store = applier.store
         self.roots = [os.path.abspath(root) for root in roots]
         self._check = check
         # source -> (path, signature) of the last version looked at, so a rescan does not
@@ -83,12 +86,12 @@ class DirectorySync:
         """`dir:<relative path>` for a manifest path below a watched directory, else None."""
         for root in self.roots:
             if is_manifest_path(root, path):
-                return SOURCE_PREFIX + os.path.relpath(path, root)
+                return dir_source(os.path.relpath(path, root))
         return None
 
     def owner_path(self, source: str) -> str | None:
         """The file that feeds `source` now: the first watched directory holding it."""
-        relative = source.removeprefix(SOURCE_PREFIX)
+        relative = dir_path(source)
         for root in self.roots:
             candidate = os.path.join(root, relative)
             if os.path.isfile(candidate) and is_manifest_path(root, candidate):
@@ -122,9 +125,9 @@ class DirectorySync:
         source = self.source_of(path)
         if source is None:
             return FileOutcome("", "ignored", f"{path} is not a manifest below a watched directory")
-        if len(source) > SOURCE_NAME_LENGTH:
-            issue = _file_issue(path, "path is too long for a source name; shorten it")
-            return self._invalid(source[:SOURCE_NAME_LENGTH], path, [issue], "name-too-long")
+        if len(source) > MAX_LENGTH:
+            issue = file_issue(path, "path is too long for a source name; shorten it")
+            return self._invalid(source[:MAX_LENGTH], path, [issue], "name-too-long")
         owner = self.owner_path(source)
         if owner is None:
             return self._remove(source, path)
@@ -160,28 +163,28 @@ class DirectorySync:
             return self._invalid(source, path, error.issues, file.digest)
         if not loaded:
             message = "no manifests in the file; delete the file to delete its objects"
-            return self._invalid(source, path, [_file_issue(path, message)], file.digest)
+            return self._invalid(source, path, [file_issue(path, message)], file.digest)
         issues = self._check(loaded, {path: file.text}) if self._check is not None else []
         if issues:
             return self._invalid(source, path, issues, file.digest)
         if quiet is not None and not quiet(path):
             return FileOutcome(source, "skipped", f"{path} changed again before it was applied")
         try:
-            results = self._store.apply(
+            results = self._applier.apply(
                 ApplyRequest(
                     manifests=loaded,
                     source=source,
                     prune=True,
                     force=self._takes_over(source, loaded),
                     revision=file.digest,
+                    source_path=path,
                 )
             )
-        except StoreError as error:
-            return self._failed(source, path, str(error))
-        except SQLAlchemyError as error:
+        except StoreUnavailable as error:
             log.warning("applying %s failed in the store: %s", path, error)
             return FileOutcome(source, "failed", str(error), retry=True)
-        self._store.upsert_source(source, "dir", path=path)
+        except StoreError as error:
+            return self._failed(source, path, str(error))
         self._seen[source] = (path, file.digest)
         changes = _changes(results)
         if changes:
@@ -199,7 +202,7 @@ class DirectorySync:
             if current is None or current.source == source:
                 continue
             owner = current.source
-            if not owner.startswith(SOURCE_PREFIX) or self.owner_path(owner) is not None:
+            if not is_dir_source(owner) or self.owner_path(owner) is not None:
                 return False  # owned by a live source: let the apply report the conflict
             orphaned = True
         return orphaned
@@ -210,11 +213,8 @@ class DirectorySync:
         if record is None:
             return FileOutcome(source, "ignored", f"{path} is gone and was never applied")
         try:
-            results = self._store.apply(
-                ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
-            )
-            self._store.delete_source(source)
-        except (StoreError, SQLAlchemyError) as error:
+            results = self._applier.forget_source(source)
+        except StoreError as error:
             log.warning("deleting the objects of %s failed: %s", source, error)
             return FileOutcome(source, "failed", str(error), retry=True)
         if not results and record.path is None:
@@ -254,7 +254,7 @@ class DirectorySync:
         log.warning("%s: %s: %s", source, reason, message)
         try:
             record = self._store.upsert_source(source, "dir", path=path, last_error=message)
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("recording the error of %s failed", source)
             return
         kept = (
@@ -267,12 +267,8 @@ class DirectorySync:
     def _event(self, source: str, type_: EventType, reason: str, message: str) -> None:
         try:
             self._store.record_event(EVENT_KIND, source[:EVENT_NAME_LENGTH], type_, reason, message)
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("recording an event of %s failed", source)
-
-
-def _file_issue(path: str, message: str) -> ManifestIssue:
-    return ManifestIssue(file=path, document=0, line=None, path="", message=message)
 
 
 def _changes(results: Sequence[ObjectResult]) -> str:

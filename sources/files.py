@@ -17,8 +17,9 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.errors import ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest
+from dockform.manifests.text import NotText, decode_manifest_text
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -79,16 +80,9 @@ class FileProblem(Exception):
         self.issue = issue
         self.signature = signature
 
-    def error(self) -> ManifestError:
-        return ManifestError([self.issue])
-
 
 class FileChanging(Exception):
     """The file changed while it was read: a writer is at work, read it again later."""
-
-
-def _issue(display: str, message: str, line: int | None = None) -> ManifestIssue:
-    return ManifestIssue(file=display, document=0, line=line, path="", message=message)
 
 
 def _signature(info: os.stat_result) -> str:
@@ -107,24 +101,28 @@ def read_manifest_file(
     if inside is not None:
         real = os.path.realpath(path)
         if os.path.commonpath([real, os.path.realpath(inside)]) != os.path.realpath(inside):
-            raise FileProblem(_issue(shown, "is a link that leads out of the tree; not read"), "")
+            raise FileProblem(
+                file_issue(shown, "is a link that leads out of the tree; not read"), ""
+            )
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         if error.errno in (errno.ENOENT, errno.ENOTDIR):
             raise FileChanging(f"{shown} disappeared while being read") from error
-        raise FileProblem(_issue(shown, f"cannot read: {error.strerror}"), "") from error
+        raise FileProblem(file_issue(shown, f"cannot read: {error.strerror}"), "") from error
     with os.fdopen(descriptor, "rb") as handle:
         before = os.fstat(handle.fileno())
         if not stat.S_ISREG(before.st_mode):
-            raise FileProblem(_issue(shown, "is not a regular file; not read"), _signature(before))
+            raise FileProblem(
+                file_issue(shown, "is not a regular file; not read"), _signature(before)
+            )
         if before.st_size > MAX_FILE_BYTES:
             message = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read"
-            raise FileProblem(_issue(shown, message), _signature(before))
+            raise FileProblem(file_issue(shown, message), _signature(before))
         try:
             data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as error:
-            raise FileProblem(_issue(shown, f"cannot read: {error.strerror}"), "") from error
+            raise FileProblem(file_issue(shown, f"cannot read: {error.strerror}"), "") from error
         after = os.fstat(handle.fileno())
     if _signature(before) != _signature(after) or len(data) != after.st_size:
         raise FileChanging(f"{shown} changed while being read")
@@ -143,18 +141,10 @@ def _digest(data: bytes) -> str:
 
 def decode(data: bytes, display: str) -> str:
     """UTF-8 text of a manifest file; FileProblem for binary content or another encoding."""
-    signature = "sha256:" + _digest(data)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        message = "binary content (NUL byte); manifests are UTF-8 text"
-        raise FileProblem(_issue(display, message, line), signature)
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        message = f"not valid UTF-8 (byte 0x{data[error.start]:02x}); manifests are UTF-8 text"
-        raise FileProblem(_issue(display, message, line), signature) from error
+        return decode_manifest_text(data)
+    except NotText as problem:
+        raise FileProblem(problem.issue(display), "sha256:" + _digest(data)) from problem
 
 
 def summarize(issues: Sequence[ManifestIssue], limit: int = 20) -> str:

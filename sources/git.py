@@ -13,8 +13,9 @@ Manifests are read from the new commit's tree, but their relative paths (an Imag
 `build.context`) resolve against `current/...`: the path stays the same from commit to
 commit, so an Image is rebuilt only when its context really changed, never because the
 commit id is part of a path. A commit is applied all or nothing: every file must load and
-pass the daemon's checks, then `store.apply` with prune as source `git:<name>` at revision =
-the commit. A bad commit applies nothing; `current` and the objects stay at the last good one.
+pass the daemon's checks, then `Applier.apply` (store.apply) with prune as source `git:<name>`
+at revision = the commit. A bad commit applies nothing; `current` and the objects stay at the
+last good one. A store that fails (`StoreUnavailable`) is a transient error: retried.
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from dockform.manifests.errors import ManifestError, ManifestIssue
+from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, check_unique, load_text
 from dockform.manifests.models import GitSourceSpec, Image
+from dockform.manifests.source_names import git_source
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
@@ -41,9 +41,8 @@ from dockform.sources.files import (
     walk_manifests,
 )
 from dockform.sources.gitcmd import GitCache, GitError, GitSpecError
-from dockform.store.apply import ApplyRequest, ObjectResult
-from dockform.store.errors import StoreError
-from dockform.store.repository import Store
+from dockform.store.apply import Applier, ApplyRequest
+from dockform.store.errors import StoreError, StoreUnavailable
 
 log = logging.getLogger("dockform.sources.git")
 
@@ -70,10 +69,6 @@ class GitSyncResult:
     transient: bool = False  # a fetch or disk failure that may pass: retried with backoff
 
 
-def source_name(name: str) -> str:
-    return f"git:{name}"
-
-
 def describe(spec: GitSourceSpec) -> str:
     """Where a GitSource reads from, for the sources list."""
     return f"{spec.url} branch={spec.branch} path={spec.path}"
@@ -82,12 +77,13 @@ def describe(spec: GitSourceSpec) -> str:
 class GitSync:
     def __init__(
         self,
-        store: Store,
+        applier: Applier,
         cache_root: Path,
         check: ManifestCheck | None = None,
         fetch_timeout_s: float = 120.0,
     ) -> None:
-        self._store = store
+        self._applier = applier
+        self._store = applier.store
         self._cache_root = cache_root
         self._check = check
         self._fetch_timeout_s = fetch_timeout_s
@@ -132,23 +128,29 @@ class GitSync:
             message = f"cannot switch {workdir / 'current'} to commit {commit[:12]}: {error}"
             return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
         try:
-            results = self._store.apply(
+            results = self._applier.apply(
                 ApplyRequest(
-                    manifests=loaded, source=source_name(name), prune=spec.prune, revision=commit
+                    manifests=loaded,
+                    source=git_source(name),
+                    prune=spec.prune,
+                    revision=commit,
+                    source_path=describe(spec),
+                    # An Image's context may have changed with an unchanged spec: have it
+                    # looked at again.
+                    refresh=[
+                        (item.kind, item.name)
+                        for item in loaded
+                        if isinstance(item.manifest, Image)
+                    ],
                 )
             )
-        except (StoreError, SQLAlchemyError) as error:
+        except StoreError as error:
             self._swap_back(workdir, previous)
             self._discard(workdir, commit)
             message = f"commit {commit[:12]}: {error}"
-            reason = APPLY_FAILED if isinstance(error, StoreError) else STORE_BUSY
+            reason = STORE_BUSY if isinstance(error, StoreUnavailable) else APPLY_FAILED
             return self._failed(name, spec, commit, commit_time, message, reason)
-        self._store.upsert_source(source_name(name), "git", path=describe(spec))
         self._prune_checkouts(workdir, keep=commit)
-        # An Image's context may have changed with an unchanged spec: have it looked at.
-        self._store.notify(
-            (item.kind, item.name) for item in loaded if isinstance(item.manifest, Image)
-        )
         objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
         changes = tuple(f"{r.kind}/{r.name} {r.action}" for r in results if r.changed)
         log.info(
@@ -188,7 +190,11 @@ class GitSync:
         shown = spec.path
         if not where.is_dir() or where.is_symlink():
             raise ManifestError(
-                [_issue(shown, "no such directory in the repository at this commit (spec.path)")]
+                [
+                    file_issue(
+                        shown, "no such directory in the repository at this commit (spec.path)"
+                    )
+                ]
             )
         manifests: list[LoadedManifest] = []
         issues: list[ManifestIssue] = []
@@ -203,7 +209,7 @@ class GitSync:
             except FileProblem as problem:
                 issues.append(problem.issue)
             except FileChanging as changing:  # nothing else writes a checkout
-                issues.append(_issue(inside, str(changing)))
+                issues.append(file_issue(inside, str(changing)))
             except ManifestError as error:
                 issues += error.issues
         if not issues:
@@ -216,7 +222,7 @@ class GitSync:
                 f"no manifests (*.yaml, *.yml) under {spec.path!r}; nothing applied "
                 "(delete the GitSource to delete its objects)"
             )
-            issues.append(_issue(shown, message))
+            issues.append(file_issue(shown, message))
         if not issues and self._check is not None:
             issues += self._check(manifests, texts)
         if issues:
@@ -273,9 +279,9 @@ class GitSync:
         log.warning("GitSource/%s: %s: %s", name, reason, message)
         try:
             self._store.upsert_source(
-                source_name(name), "git", path=describe(spec), last_error=message
+                git_source(name), "git", path=describe(spec), last_error=message
             )
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("recording the error of GitSource/%s failed", name)
         return GitSyncResult(
             commit=commit,
@@ -286,9 +292,9 @@ class GitSync:
         )
 
     def _clear_error(self, name: str, spec: GitSourceSpec) -> None:
-        record = self._store.get_source(source_name(name))
+        record = self._store.get_source(git_source(name))
         if record is not None and (record.last_error is not None or record.path != describe(spec)):
-            self._store.upsert_source(source_name(name), "git", path=describe(spec))
+            self._store.upsert_source(git_source(name), "git", path=describe(spec))
 
     # --- deletion ------------------------------------------------------------------------------
 
@@ -299,7 +305,7 @@ class GitSync:
         name adopts them again; `dockform apply --force` takes them over), and so does the
         applied checkout, which their Images may still build from.
         """
-        source = source_name(name)
+        source = git_source(name)
         workdir = self._workdir(name)
         if not prune:
             self._store.upsert_source(
@@ -309,10 +315,7 @@ class GitSync:
             )
             shutil.rmtree(workdir / "repo.git", ignore_errors=True)
             return ()
-        results: list[ObjectResult] = self._store.apply(
-            ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
-        )
-        self._store.delete_source(source)
+        results = self._applier.forget_source(source)
         shutil.rmtree(workdir, ignore_errors=True)
         return tuple(f"{result.kind}/{result.name}" for result in results)
 
@@ -321,9 +324,5 @@ def _inside_path(path: str) -> str:
     """`spec.path` as a relative path inside the repository ("" for its root)."""
     normalized = posixpath.normpath(path).lstrip("/")
     if normalized == ".." or normalized.startswith("../"):
-        raise ManifestError([_issue(path, f"path {path!r} leads out of the repository")])
+        raise ManifestError([file_issue(path, f"path {path!r} leads out of the repository")])
     return "" if normalized == "." else normalized
-
-
-def _issue(file: str, message: str) -> ManifestIssue:
-    return ManifestIssue(file=file, document=0, line=None, path="", message=message)

@@ -1,7 +1,7 @@
 """The watched-directory source: watchdog events in, `DirectorySync.sync` calls out.
 
     watchdog observer thread --events--> Debouncer (sources.debounce) --due paths--> worker
-    thread --> DirectorySync.sync(path) (sources.directory) --> store.apply
+    thread --> DirectorySync.sync(path) (sources.directory) --> Applier.apply (store.apply)
 
 Changes are picked up from file-system events (inotify on Linux), not by polling: an event
 only schedules its path, and the worker reads the file once it has been quiet for the

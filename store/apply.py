@@ -1,46 +1,68 @@
-"""The one apply path: `dockform apply`, watched directories and git sources all come here.
+"""The one path by which desired state is written: `Applier`.
 
-A request carries loaded manifests and the source applying them. Inside one write
-transaction every object is created, configured or left unchanged, and with `prune` the
-source's objects missing from the new set are marked for deletion; any conflict raises and
-nothing is written. A dry run goes through the very same code and rolls back. Listeners hear
-about changed keys only after the commit, so the controller never sees a half-applied set.
+`dockform apply` and diff (through the API), watched directories, git sources, deletion
+requests (API DELETE, `dockform delete`) and forgetting a source all come here. An apply
+request carries loaded manifests and the source applying them. Inside one write transaction
+every object is created, configured or left unchanged, and with `prune` the source's objects
+missing from the new set are marked for deletion; any conflict raises and nothing is written.
+A dry run goes through the very same code and rolls back.
+
+After a committed write the Applier calls `on_change` once with the keys whose desired state
+changed, so the controller never sees a half-applied set and never hears of a dry run or of
+an unchanged object. The composition root (`cli.daemon`) builds one Applier whose `on_change`
+is the controller's `Manager.desired_changed`. This module imports `store.repository`, never
+the other way round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dockform.manifests.hashing import manifest_spec, spec_hash
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.source_names import CLI
+from dockform.store.convert import to_resource
 from dockform.store.errors import (
     DuplicateObject,
+    NotFound,
     OwnershipConflict,
     PruneRefused,
     StaleResourceVersion,
 )
-from dockform.store.orm import ResourceRow, RevisionRow, utcnow
-from dockform.store.repository import Store, upsert_source_row
+from dockform.store.orm import ResourceRow, ResourceStatusRow, RevisionRow, SourceRow, utcnow
+from dockform.store.repository import Key, Store, find_row, upsert_source_row
+from dockform.store.types import Resource
+
+log = logging.getLogger(__name__)
 
 Action = Literal["created", "configured", "unchanged", "pruned"]
+OnChange = Callable[[Sequence[Key]], None]
 
 
 @dataclass
 class ApplyRequest:
     manifests: Sequence[LoadedManifest]
-    source: str = "cli"
+    source: str = CLI
     prune: bool = False
     allow_empty: bool = False
     force: bool = False
     dry_run: bool = False
     # What the source applied (git commit, file content hash), recorded with the source.
     revision: str | None = None
+    # Where the source reads from (a watched file's path, a GitSource's url and branch),
+    # recorded with the source in the same transaction; None keeps what is recorded.
+    source_path: str | None = None
+    # Objects of this request whose desired state changed outside their spec: an Image built
+    # from a git checkout whose files moved to a new commit. They count as changed even when
+    # their row is unchanged, so the controller looks at them again.
+    refresh: Collection[Key] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,10 @@ class ObjectResult:
     def changed(self) -> bool:
         return self.action != "unchanged"
 
+    @property
+    def key(self) -> Key:
+        return (self.kind, self.name)
+
 
 @dataclass(frozen=True)
 class _Desired:
@@ -72,30 +98,78 @@ class _Desired:
     where: str
 
 
-def apply(store: Store, request: ApplyRequest) -> list[ObjectResult]:
-    """Apply `request` all or nothing; raises Conflict, PruneRefused or DuplicateObject."""
-    desired = _desired_set(request.manifests)
-    with store.write_session(commit=not request.dry_run) as session:
-        now = utcnow()
-        existing = _load_existing(session, desired)
-        results = [
-            _apply_one(session, request, item, existing.get(_key(item)), now) for item in desired
-        ]
-        if request.prune:
-            results += _prune(session, request, {_key(item) for item in desired}, now)
-        if not request.dry_run and results:
-            upsert_source_row(
-                session,
-                request.source,
-                type=None,
-                path=None,
-                revision=request.revision,
-                last_applied_at=now,
-                last_error=None,
+class Applier:
+    """Every write of desired state, each followed by one `on_change(keys)` after commit.
+
+    Safe to share between threads: it keeps no state of its own besides the store.
+    """
+
+    def __init__(self, store: Store, on_change: OnChange) -> None:
+        self.store = store
+        self._on_change = on_change
+
+    def apply(self, request: ApplyRequest) -> list[ObjectResult]:
+        """Apply `request` all or nothing; raises Conflict, PruneRefused or DuplicateObject."""
+        desired = _desired_set(request.manifests)
+        with self.store.write_session(commit=not request.dry_run) as session:
+            now = utcnow()
+            existing = _load_existing(session, desired)
+            results = [
+                _apply_one(session, request, item, existing.get(_key(item)), now)
+                for item in desired
+            ]
+            if request.prune:
+                results += _prune(session, request, {_key(item) for item in desired}, now)
+            if not request.dry_run and results:
+                upsert_source_row(
+                    session,
+                    request.source,
+                    type=None,
+                    path=request.source_path,
+                    revision=request.revision,
+                    last_applied_at=now,
+                    last_error=None,
+                )
+        if not request.dry_run:
+            refreshed = set(request.refresh) & {_key(item) for item in desired}
+            self._changed(
+                [result.key for result in results if result.changed or result.key in refreshed]
             )
-    if not request.dry_run:
-        store.notify((result.kind, result.name) for result in results if result.changed)
-    return results
+        return results
+
+    def request_deletion(self, kind: str, name: str) -> Resource:
+        """Mark `kind/name` for deletion; the controller tears it down, then removes the row."""
+        with self.store.write_session() as session:
+            row = find_row(session, kind, name)
+            if row is None:
+                raise NotFound(kind, name)
+            status = session.get(ResourceStatusRow, row.id)
+            if row.deletion_requested_at is not None:
+                return to_resource(row, status)
+            _mark_deleted(row, utcnow())
+            session.flush()
+            resource = to_resource(row, status)
+        self._changed([(kind, name)])
+        return resource
+
+    def forget_source(self, source: str) -> list[ObjectResult]:
+        """The source is gone (a deleted watched file, a pruned GitSource): request deletion
+        of every object it owns and forget its record, in one transaction."""
+        empty = ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
+        with self.store.write_session() as session:
+            results = _prune(session, empty, set(), utcnow())
+            session.execute(delete(SourceRow).where(SourceRow.name == source))
+        self._changed([result.key for result in results])
+        return results
+
+    def _changed(self, keys: Sequence[Key]) -> None:
+        if not keys:
+            return
+        try:
+            self._on_change(keys)
+        except Exception:
+            # A broken listener must not undo or hide a write that is already committed.
+            log.exception("on_change failed for %d changed objects", len(keys))
 
 
 def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
@@ -150,10 +224,11 @@ def _apply_one(
 ) -> ObjectResult:
     if row is None:
         return _create(session, request, item, now)
+    same = _same_content(row, item)
     if row.source != request.source and not request.force:
         # Like server-side apply: only a change conflicts. Applying exactly what the owner
         # applied is `unchanged`, and ownership stays where it was.
-        if _same_content(row, item):
+        if same:
             return _result(row, "unchanged", row.spec)
         raise OwnershipConflict(item.kind, item.name, row.source, request.source)
     if item.expected_version is not None and item.expected_version != row.resource_version:
@@ -161,16 +236,9 @@ def _apply_one(
             item.kind, item.name, item.expected_version, row.resource_version
         )
     old_spec = row.spec
-    spec_changed = row.spec_hash != item.spec_hash
-    metadata_changed = (
-        row.labels != item.labels
-        or row.annotations != item.annotations
-        or row.source != request.source
-        or row.deletion_requested_at is not None
-    )
-    if not spec_changed and not metadata_changed:
+    if same and row.source == request.source:
         return _result(row, "unchanged", old_spec)
-    if spec_changed:
+    if row.spec_hash != item.spec_hash:
         row.generation += 1
         row.spec = item.spec
         row.spec_hash = item.spec_hash
@@ -186,6 +254,7 @@ def _apply_one(
 
 
 def _same_content(row: ResourceRow, item: _Desired) -> bool:
+    """The row already holds what `item` asks for (spec, labels, annotations, not deleting)."""
     return (
         row.spec_hash == item.spec_hash
         and row.labels == item.labels
@@ -237,9 +306,7 @@ def _prune(
         raise PruneRefused(request.source, len(doomed))
     results: list[ObjectResult] = []
     for row in doomed:
-        row.deletion_requested_at = now
-        row.resource_version += 1
-        row.updated_at = now
+        _mark_deleted(row, now)
         results.append(
             ObjectResult(
                 kind=row.kind,
@@ -252,6 +319,12 @@ def _prune(
             )
         )
     return results
+
+
+def _mark_deleted(row: ResourceRow, now: datetime) -> None:
+    row.deletion_requested_at = now
+    row.resource_version += 1
+    row.updated_at = now
 
 
 def _revision(item: _Desired, generation: int, source: str, now: datetime) -> RevisionRow:

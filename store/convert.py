@@ -20,11 +20,6 @@ from dockform.store.orm import (
 from dockform.store.types import Condition, Event, Resource, ResourceStatus, Revision, SourceRecord
 
 
-def source_type(source: str) -> str:
-    """`git:prod` -> `git`, `dir:app.yaml` -> `dir`, `cli` -> `cli`."""
-    return source.split(":", 1)[0]
-
-
 def to_status(row: ResourceStatusRow | None) -> ResourceStatus:
     if row is None:
         return ResourceStatus()

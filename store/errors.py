@@ -6,9 +6,11 @@
     │   ├── OwnershipConflict       the object belongs to another source
     │   └── StaleResourceVersion    the caller's resourceVersion is not the stored one
     ├── DuplicateObject             one apply names the same object twice (400)
-    └── PruneRefused                a prune would delete everything the source owns (400)
+    ├── PruneRefused                a prune would delete everything the source owns (400)
+    └── StoreUnavailable            the database failed (busy, locked, gone): try again (503)
 
-Every message says what happened and what to do about it.
+Every message says what happened and what to do about it. SQLAlchemy's own errors never leave
+the store: `Store` turns them into `StoreUnavailable` where its sessions begin and end.
 """
 
 from __future__ import annotations
@@ -75,3 +77,14 @@ class PruneRefused(StoreError):
         )
         self.source = source
         self.count = count
+
+
+class StoreUnavailable(StoreError):
+    """The database failed the call (locked past the busy timeout, disk full, gone).
+
+    Nothing the caller asked for was wrong: the same call may succeed later.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the store is not available: {detail}; try again")
+        self.detail = detail

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from dockform.manifests import source_names
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -35,7 +37,7 @@ NAMING_CONVENTION = {
 
 KIND_LENGTH = 64
 NAME_LENGTH = 255
-SOURCE_LENGTH = 1024
+SOURCE_LENGTH = source_names.MAX_LENGTH
 HASH_LENGTH = 128
 
 

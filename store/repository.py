@@ -2,10 +2,10 @@
 
 Everything above the store (controller, API, sources) goes through this class and gets the
 pydantic models of `store.types` back. Each call runs in its own short session, so one
-`Store` serves the controller's workers and the API's threads at once. Writes to desired
-state (here and in `store.apply`) call the listeners after commit with the changed key; the
-controller turns that into work. Status and event writes never notify: the controller
-itself makes them, and a notification would only requeue the key it is working on.
+`Store` serves the controller's workers and the API's threads at once. Desired state is
+written by `store.apply.Applier` (in sessions of this class), which tells the controller what
+changed; the store itself tells nobody. SQLAlchemy's errors end here: every session turns them
+into `StoreUnavailable` (store.errors), so no layer above needs to know SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ import builtins
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Select, delete, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dockform.manifests.labels import is_label_key
+from dockform.manifests.source_names import source_type
 from dockform.manifests.status import EventType
 from dockform.store.convert import (
     normalise_status,
-    source_type,
     status_columns,
     to_event,
     to_resource,
@@ -35,7 +34,7 @@ from dockform.store.convert import (
     to_status,
 )
 from dockform.store.db import WRITE_OPTION, create_engine_for, is_memory_sqlite
-from dockform.store.errors import NotFound, StaleResourceVersion
+from dockform.store.errors import StaleResourceVersion, StoreUnavailable
 from dockform.store.orm import (
     EventRow,
     ResourceRow,
@@ -46,12 +45,8 @@ from dockform.store.orm import (
 )
 from dockform.store.types import Event, Resource, ResourceStatus, Revision, SourceRecord
 
-if TYPE_CHECKING:
-    from dockform.store.apply import ApplyRequest, ObjectResult
-
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, str], None]
 Key = tuple[str, str]
 
 EVENT_LIMIT = 10_000
@@ -68,8 +63,6 @@ class Store:
     def __init__(self, engine: Engine, *, event_limit: int = EVENT_LIMIT) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._listeners: list[Listener] = []
-        self._listeners_lock = threading.Lock()
         # One in-memory SQLite connection is shared by every thread: take turns on it.
         memory = is_memory_sqlite(engine.url.render_as_string(hide_password=False))
         self._serial: contextlib.AbstractContextManager[object] = (
@@ -79,18 +72,18 @@ class Store:
         self._event_trim_every = max(1, min(EVENT_TRIM_EVERY, event_limit // 10))
         self._event_inserts = 0
         self._event_lock = threading.Lock()
-        self._sync_requests: set[Key] = set()  # see request_sync
         self._data_version = 0
         self._data_version_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
         """A store on `url`, migrated to the latest schema unless `migrate` is False."""
-        engine = create_engine_for(url)
-        if migrate:
-            from dockform.store.migrate import upgrade_engine
+        with translated_errors():
+            engine = create_engine_for(url)
+            if migrate:
+                from dockform.store.migrate import upgrade_engine
 
-            upgrade_engine(engine)
+                upgrade_engine(engine)
         return cls(engine)
 
     @property
@@ -100,11 +93,11 @@ class Store:
     def close(self) -> None:
         self._engine.dispose()
 
-    # --- sessions and listeners (also used by store.apply) -------------------------------------
+    # --- sessions (also used by store.apply) ---------------------------------------------------
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
-        with self._serial, self._sessions() as session:
+        with translated_errors(), self._serial, self._sessions() as session:
             yield session
 
     @contextlib.contextmanager
@@ -115,7 +108,7 @@ class Store:
         and rolls back on an exception. `resources=False` says the transaction writes no
         resource or status row (events, source records), so `data_version` stays.
         """
-        with self._serial, self._sessions() as session:
+        with translated_errors(), self._serial, self._sessions() as session:
             session.connection(execution_options={WRITE_OPTION: True})
             try:
                 yield session
@@ -141,26 +134,6 @@ class Store:
         nothing was written since. Read it *before* reading the data it guards.
         """
         return self._data_version
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call `listener(kind, name)` after every committed change to desired state."""
-        with self._listeners_lock:
-            self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        with self._listeners_lock:
-            self._listeners.remove(listener)
-
-    def notify(self, keys: Iterable[Key]) -> None:
-        with self._listeners_lock:
-            listeners = list(self._listeners)
-        for kind, name in keys:
-            for listener in listeners:
-                try:
-                    listener(kind, name)
-                except Exception:
-                    # A broken listener must not undo or hide a write that is already committed.
-                    log.exception("store listener %r failed for %s/%s", listener, kind, name)
 
     # --- resources -----------------------------------------------------------------------------
 
@@ -203,32 +176,17 @@ class Store:
             )
             return [(kind, name) for kind, name in rows]
 
-    def request_deletion(self, kind: str, name: str) -> Resource:
-        """Mark `kind/name` for deletion; the controller tears it down, then calls `remove`."""
-        with self.write_session() as session:
-            row = _find(session, kind, name)
-            if row is None:
-                raise NotFound(kind, name)
-            status = session.get(ResourceStatusRow, row.id)
-            if row.deletion_requested_at is not None:
-                return to_resource(row, status)
-            now = utcnow()
-            row.deletion_requested_at = now
-            row.resource_version += 1
-            row.updated_at = now
-            session.flush()
-            resource = to_resource(row, status)
-        self.notify([(kind, name)])
-        return resource
-
     def remove(self, kind: str, name: str, *, expected_version: int | None = None) -> None:
         """Delete the row and its status (revisions stay). Absent already: nothing to do.
+
+        The controller's last step of a deletion (it tears the object down first): the one
+        write of desired state that is not `store.apply`'s, and that nobody needs to hear of.
 
         With `expected_version`, refuse (StaleResourceVersion) when the row changed since the
         caller read it, e.g. an apply cancelled the deletion during the teardown.
         """
         with self.write_session() as session:
-            row = _find(session, kind, name)
+            row = find_row(session, kind, name)
             if row is None:
                 return
             if expected_version is not None and row.resource_version != expected_version:
@@ -237,7 +195,6 @@ class Store:
                 delete(ResourceStatusRow).where(ResourceStatusRow.resource_id == row.id)
             )
             session.delete(row)
-        self.notify([(kind, name)])
 
     def write_status(self, kind: str, name: str, status: ResourceStatus) -> bool:
         """Store `status` unless it equals the stored one; True when it was written."""
@@ -398,49 +355,13 @@ class Store:
                 for name in names
             ]
 
-    def delete_source(self, name: str) -> bool:
-        """Forget the source record (its resources stay); True when there was one."""
-        with self.write_session(resources=False) as session:
-            result = session.execute(delete(SourceRow).where(SourceRow.name == name))
-            return bool(getattr(result, "rowcount", 0))
-
-    # --- sync requests -------------------------------------------------------------------------
-
-    def request_sync(self, kind: str, name: str) -> Resource:
-        """Ask the controller to act on `kind/name` now (a webhook's "fetch now").
-
-        Desired state is not written: the request is a nudge kept in memory until the
-        reconciler takes it (`take_sync_request`), and listeners hear the key as after a write.
-        A daemon that stops before acting loses it, and polls at start anyway.
-        """
-        resource = self.get(kind, name)
-        if resource is None:
-            raise NotFound(kind, name)
-        with self._listeners_lock:
-            self._sync_requests.add((kind, name))
-        self.notify([(kind, name)])
-        return resource
-
-    def take_sync_request(self, kind: str, name: str) -> bool:
-        """True once per `request_sync` of `kind/name` since the last take."""
-        with self._listeners_lock:
-            if (kind, name) not in self._sync_requests:
-                return False
-            self._sync_requests.discard((kind, name))
-            return True
-
-    # --- apply and health ----------------------------------------------------------------------
-
-    def apply(self, request: ApplyRequest) -> builtins.list[ObjectResult]:
-        from dockform.store.apply import apply
-
-        return apply(self, request)
+    # --- health ------------------------------------------------------------------------------
 
     def ping(self) -> bool:
         try:
             with self.read_session() as session:
                 return session.execute(text("SELECT 1")).scalar() == 1
-        except SQLAlchemyError:
+        except StoreUnavailable:
             log.warning("store ping failed", exc_info=True)
             return False
 
@@ -479,13 +400,24 @@ def upsert_source_row(
     return row
 
 
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn SQLAlchemy's errors into `StoreUnavailable`: the store's boundary."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        # The driver's message ("database is locked") without the SQL and the link to docs.
+        cause = error.orig if isinstance(error, DBAPIError) else error
+        raise StoreUnavailable(str(cause) or type(cause).__name__) from error
+
+
 def _with_status() -> Select[ResourceRow, ResourceStatusRow | None]:
     return select(ResourceRow, ResourceStatusRow).outerjoin(
         ResourceStatusRow, ResourceStatusRow.resource_id == ResourceRow.id
     )
 
 
-def _find(session: Session, kind: str, name: str) -> ResourceRow | None:
+def find_row(session: Session, kind: str, name: str) -> ResourceRow | None:
     return session.scalars(
         select(ResourceRow).where(ResourceRow.kind == kind, ResourceRow.name == name)
     ).first()
@@ -508,7 +440,7 @@ def _status_update(
     session: Session, kind: str, name: str, status: ResourceStatus, now: datetime
 ) -> tuple[int, ResourceStatusRow | None, ResourceStatus] | None:
     """What `write_status` would write, or None when the row is gone or nothing changes."""
-    row = _find(session, kind, name)
+    row = find_row(session, kind, name)
     if row is None:
         return None
     stored_row = session.get(ResourceStatusRow, row.id)

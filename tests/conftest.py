@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# The Applier fixtures (`changes`, `applier`) the store, source and API tests share.
+pytest_plugins = ["tests.changes"]
+
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 

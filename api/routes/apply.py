@@ -1,4 +1,4 @@
-"""`POST /v1/apply` and `POST /v1/diff`: one code path (`store.apply`); a dry run and a diff
+"""`POST /v1/apply` and `POST /v1/diff`: one code path (`Applier.apply`); a dry run and a diff
 run it to the end and roll back, so they refuse exactly what apply would and write nothing.
 
 Before the store sees anything, the body is read within its size limit and loaded
@@ -17,13 +17,12 @@ from dockform.api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
 from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
+from dockform.manifests import source_names
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
-from dockform.store.apply import ApplyRequest, ObjectResult, apply
+from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["apply"])
-
-SOURCE_PATTERN = r"^(cli|dir:[^\x00-\x1f]{1,1024}|git:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$"
 
 DryRun = Annotated[
     bool, Query(alias="dryRun", description="Run everything, write nothing, report the results.")
@@ -37,9 +36,9 @@ Force = Annotated[bool, Query(description="Take over objects owned by another so
 Source = Annotated[
     str,
     Query(
-        pattern=SOURCE_PATTERN,
-        max_length=1100,
-        description="Who applies: cli, dir:<file> or git:<name>. Prune only touches its objects.",
+        pattern=source_names.PATTERN,
+        max_length=source_names.MAX_LENGTH,
+        description=f"Who applies: {source_names.DESCRIPTION}. Prune only touches its objects.",
     ),
 ]
 
@@ -66,7 +65,7 @@ async def run_apply(
 ) -> list[ObjectResult]:
     check_host_access(state, body)
     # The store blocks on SQLite's write lock: keep that off the event loop.
-    return await run_in_threadpool(apply, state.store, request)
+    return await run_in_threadpool(state.applier.apply, request)
 
 
 def _result(result: ObjectResult) -> ApplyResult:
@@ -89,7 +88,7 @@ async def apply_manifests(
     prune: Prune = False,
     allow_empty: AllowEmpty = False,
     force: Force = False,
-    source: Source = "cli",
+    source: Source = source_names.CLI,
 ) -> ApplyResponse:
     """Create, configure or leave unchanged every object in the body, all or nothing.
 
@@ -128,7 +127,7 @@ async def diff_manifests(
     prune: Prune = False,
     allow_empty: AllowEmpty = False,
     force: Force = False,
-    source: Source = "cli",
+    source: Source = source_names.CLI,
 ) -> DiffResponse:
     """A dry-run apply with the same parameters, answering old and new spec and metadata."""
     body = await read_manifests(request, state.max_body_bytes)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from dockform.api.deps import StateDep, StoreDep
+from dockform.api.deps import StateDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import DeleteAccepted, ResourceList
 from dockform.manifests.kinds import PLURALS, canonical_kind
@@ -122,8 +122,8 @@ def _render_object(store: Store, kind: str, name: str) -> bytes:
     response_model=DeleteAccepted,
     responses=responses(404, 422),
 )
-def delete_object(kinds: KindsPath, name: NamePath, store: StoreDep) -> DeleteAccepted:
+def delete_object(kinds: KindsPath, name: NamePath, state: StateDep) -> DeleteAccepted:
     """Mark the object for deletion; the controller tears it down, then it disappears."""
     kind = canonical_kind(kinds)
-    resource = store.request_deletion(kind, name)
+    resource = state.applier.request_deletion(kind, name)
     return DeleteAccepted(kind=kind, name=name, resource=resource)

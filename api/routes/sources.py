@@ -2,9 +2,9 @@
 with what it applied, when, its last error and the objects it owns; `GET /v1/sources/{name}`
 for one. `POST /v1/gitsources/{name}/sync`: fetch a GitSource now (for webhooks).
 
-The sync route only asks (`Store.request_sync`): the GitSource reconciler fetches on its
+The sync route only asks (`Controller.request_sync`): the GitSource reconciler fetches on its
 next pass, at once, without waiting for its interval. The answer is 202; the result shows in
-the GitSource's status (`commit`, `fetchedAt`) and events.
+the GitSource's status (`commit`, `fetchedAt`) and events. Without a controller it is a 503.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dockform.api.deps import StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel, SourceList
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
-from dockform.manifests.status import GitSourceObserved
 from dockform.store.errors import NotFound
 from dockform.store.types import SourceRecord
 
@@ -56,17 +55,16 @@ def get_source(name: str, store: StoreDep) -> SourceRecord:
     status_code=202,
     summary="Fetch a GitSource now (webhook)",
     response_model=SyncAccepted,
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 422, 503),
 )
 def sync_gitsource(
     name: Annotated[
         str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH, description="GitSource name")
     ],
-    store: StoreDep,
     state: StateDep,
 ) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
-    resource = store.get(GIT_SOURCE, name)
+    resource = state.store.get(GIT_SOURCE, name)
     if resource is None:
         raise NotFound(GIT_SOURCE, name)
     if resource.deleting:
@@ -75,7 +73,8 @@ def sync_gitsource(
         raise ApiError(
             409, f"{GIT_SOURCE}/{name} is suspended: set spec.suspend to false to sync it"
         )
-    if state.controller is not None:
-        state.controller.request_sync(GIT_SOURCE, name)
-    commit = GitSourceObserved.read(resource.status.observed).commit
-    return SyncAccepted(name=name, commit=commit or None)
+    if state.controller is None:
+        raise ApiError(503, "the controller is not running; it does the sync")
+    state.controller.request_sync(GIT_SOURCE, name)
+    commit = resource.status.observed.get("commit")
+    return SyncAccepted(name=name, commit=str(commit) if commit else None)

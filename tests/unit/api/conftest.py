@@ -1,5 +1,6 @@
 """Fixtures for API tests: the real app on a migrated SQLite store in tmp_path, with a Manager
-over FakeRuntime as its controller (not started: nothing reconciles unless a test says so)."""
+over FakeRuntime as its controller (not started: nothing reconciles unless a test says so) and
+the Applier that tells it what changed, wired as the daemon wires them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dockform.api.deps import AppState
 from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
 with warnings.catch_warnings():
@@ -76,10 +78,20 @@ def runtime() -> FakeRuntime:
 
 
 @pytest.fixture
-def state(store: Store, runtime: FakeRuntime) -> AppState:
-    manager = Manager(ReconcileContext(store=store, runtime=runtime), registrations=())
+def manager(store: Store, runtime: FakeRuntime) -> Manager:
+    return Manager(ReconcileContext(store=store, runtime=runtime), registrations=())
+
+
+@pytest.fixture
+def applier(store: Store, manager: Manager) -> Applier:
+    return Applier(store, on_change=manager.desired_changed)
+
+
+@pytest.fixture
+def state(store: Store, applier: Applier, manager: Manager) -> AppState:
     return AppState(
         store=store,
+        applier=applier,
         controller=manager,
         version="9.9.9",
         stream_limit_s=0.5,

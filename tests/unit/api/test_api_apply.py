@@ -1,14 +1,20 @@
-"""POST /v1/apply and /v1/diff: results, dry runs, prune, ownership, versions, host access."""
+"""POST /v1/apply and /v1/diff: results, dry runs, prune, ownership, versions, host access,
+what the controller hears, and a failing store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from dockform.api.app import create_app
 from dockform.api.deps import AppState
+from dockform.store.apply import Applier
+from dockform.store.db import create_engine_for
 from dockform.store.repository import Store
+from tests.changes import Changes
 
 MakeDoc = Callable[..., str]
 
@@ -195,3 +201,38 @@ def test_relative_image_paths_are_refused(client: TestClient) -> None:
     response = apply(client, body)
     assert response.status_code == 422
     assert response.json()["issues"][0]["path"] == "spec.build.context"
+
+
+def test_the_controller_hears_each_committed_write_once_and_no_dry_run(
+    client: TestClient, state: AppState, store: Store, volume_doc: MakeDoc
+) -> None:
+    changes = Changes()
+    state.applier = Applier(store, on_change=changes)
+    two = volume_doc("a") + "---\n" + volume_doc("b")
+
+    apply(client, two, dryRun="true")
+    client.post("/v1/diff", content=two)
+    apply(client, two)
+    apply(client, two)  # unchanged
+    client.delete("/v1/volumes/a")
+    client.delete("/v1/volumes/a")  # already being deleted
+    apply(client, volume_doc("b"), prune="true")
+
+    assert changes.calls == [
+        [("Volume", "a"), ("Volume", "b")],
+        [("Volume", "a")],
+    ]
+
+
+def test_a_failing_store_is_503(tmp_path: Path, volume_doc: MakeDoc) -> None:
+    broken = Store(create_engine_for(f"sqlite:///{tmp_path}/missing/dir/dockform.db"))
+    state = AppState(store=broken, applier=Applier(broken, on_change=Changes()))
+    try:
+        with TestClient(create_app(state)) as client:
+            applied = apply(client, volume_doc("a"))
+            listed = client.get("/v1/volumes")
+    finally:
+        broken.close()
+
+    assert (applied.status_code, listed.status_code) == (503, 503)
+    assert "the store is not available: unable to open database file" in applied.json()["error"]

@@ -32,6 +32,7 @@ from dockform.api.server import TokenAuth
 from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
@@ -39,9 +40,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 def _app_state(home: Path) -> AppState:
     store = Store.open(f"sqlite:///{home / 'dockform.db'}")
+    manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()), registrations=())
     return AppState(
         store=store,
-        controller=Manager(ReconcileContext(store=store, runtime=FakeRuntime()), registrations=()),
+        applier=Applier(store, on_change=manager.desired_changed),
+        controller=manager,
         version="fuzz",
         stream_limit_s=0.2,
         events_poll_s=0.02,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from dockform.api.response_cache import ResponseCache
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 from dockform.store.types import ResourceStatus
 from tests.unit.api.conftest import MakeDoc
@@ -17,7 +18,7 @@ def names(client: TestClient, path: str = "/v1/volumes") -> list[str]:
 
 
 def test_lists_follow_applies_deletions_and_status_writes(
-    client: TestClient, store: Store, volume_doc: MakeDoc
+    applier: Applier, client: TestClient, store: Store, volume_doc: MakeDoc
 ) -> None:
     assert names(client) == []
     client.post("/v1/apply", content=volume_doc("a"))
@@ -28,7 +29,7 @@ def test_lists_follow_applies_deletions_and_status_writes(
     store.write_status("Volume", "a", ResourceStatus(phase="Ready", reason="Created"))
     phases = {i["name"]: i["status"]["phase"] for i in client.get("/v1/volumes").json()["items"]}
     assert phases == {"a": "Ready", "b": "Pending"}
-    store.request_deletion("Volume", "b")
+    applier.request_deletion("Volume", "b")
     deleting = [i for i in client.get("/v1/volumes").json()["items"] if i["deletionRequestedAt"]]
     assert [i["name"] for i in deleting] == ["b"]
 
@@ -70,7 +71,7 @@ def test_cache_keeps_the_most_recently_used_entries() -> None:
 
 
 def test_get_follows_status_writes_applies_and_deletions(
-    client: TestClient, store: Store, volume_doc: MakeDoc
+    applier: Applier, client: TestClient, store: Store, volume_doc: MakeDoc
 ) -> None:
     assert client.get("/v1/volumes/a").status_code == 404
     client.post("/v1/apply", content=volume_doc("a"))
@@ -78,7 +79,7 @@ def test_get_follows_status_writes_applies_and_deletions(
     assert client.get("/v1/volumes/a").json()["status"]["phase"] == "Pending"  # cached
     store.write_status("Volume", "a", ResourceStatus(phase="Ready", reason="Created"))
     assert client.get("/v1/volumes/a").json()["status"]["phase"] == "Ready"
-    store.request_deletion("Volume", "a")
+    applier.request_deletion("Volume", "a")
     assert client.get("/v1/volumes/a").json()["deletionRequestedAt"]
     store.remove("Volume", "a")
     assert client.get("/v1/volumes/a").status_code == 404

@@ -14,11 +14,12 @@ from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.controller.manager import Manager
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers import REGISTRATIONS, container
+from dockform.controller.registry import KindRegistration
 from dockform.manifests.loader import load_text
 from dockform.runtime.errors import RuntimeUnavailable
 from dockform.runtime.fake import FakeRuntime
 from dockform.settings import Backoff, ControllerSettings, KindLimits
-from dockform.store.apply import ApplyRequest, apply
+from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
 from dockform.store.types import Resource
 
@@ -71,10 +72,10 @@ SETTINGS = ControllerSettings(
 )
 
 
-def started(context: ReconcileContext, registrations: Sequence[object] = REGISTRATIONS) -> Manager:
-    manager = Manager(context, registrations)  # type: ignore[arg-type]
-    # Desired-state writes reach the manager the way the daemon wires them.
-    context.store.add_listener(lambda kind, name: manager.desired_changed([(kind, name)]))
+def started(
+    context: ReconcileContext, registrations: Sequence[KindRegistration] = REGISTRATIONS
+) -> Manager:
+    manager = Manager(context, registrations)
     manager.start()
     return manager
 
@@ -84,6 +85,12 @@ def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
     running = started(ReconcileContext(store=store, runtime=runtime, settings=SETTINGS))
     yield running
     running.stop()
+
+
+@pytest.fixture()
+def applier(store: Store, manager: Manager) -> Applier:
+    """Writes desired state and tells the manager, as the daemon wires them."""
+    return Applier(store, on_change=manager.desired_changed)
 
 
 def wait(predicate: object, timeout_s: float = 10.0) -> None:
@@ -101,9 +108,9 @@ def phase(store: Store, kind: str, name: str) -> str:
 
 
 def test_healthy_dependency_gates_start_and_wakes_the_dependent(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     assert manager.wait_idle(5)
     api = store.get("Container", "api")
@@ -117,14 +124,14 @@ def test_healthy_dependency_gates_start_and_wakes_the_dependent(
 
 
 def test_a_dependent_applied_later_is_woken_too(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
     # The manager keeps who-depends-on-whom between status writes; an apply must refresh it.
     first, api = APP.rsplit("---", 1)
-    apply(store, ApplyRequest(load_text(first)))
+    applier.apply(ApplyRequest(load_text(first)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     assert manager.wait_idle(5)
-    apply(store, ApplyRequest(load_text(api), source="cli:api"))
+    applier.apply(ApplyRequest(load_text(api), source="cli:api"))
     wait(lambda: store.get("Container", "api").status.reason == "Waiting")  # type: ignore[union-attr]
     assert manager.wait_idle(5)
 
@@ -134,15 +141,15 @@ def test_a_dependent_applied_later_is_woken_too(
 
 
 def test_unchanged_reapply_and_resync_make_no_mutating_calls(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     runtime.set_health(store.get("Container", "db").status.observed["containerId"], "healthy")  # type: ignore[union-attr]
     wait(lambda: phase(store, "Container", "api") == "Running")
     assert manager.wait_idle(5)
     before = list(runtime.calls)
-    results = apply(store, ApplyRequest(load_text(APP)))
+    results = applier.apply(ApplyRequest(load_text(APP)))
     assert {result.action for result in results} == {"unchanged"}
     manager.resync()
     assert manager.wait_idle(5)
@@ -155,12 +162,12 @@ def test_unchanged_reapply_and_resync_make_no_mutating_calls(
 
 
 def test_deletion_removes_containers_before_their_network(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     for kind, name in (("Network", "back"), ("Container", "db"), ("Container", "api")):
-        store.request_deletion(kind, name)
+        applier.request_deletion(kind, name)
     wait(lambda: store.get("Network", "back") is None)
     removes = [c for c in runtime.calls if c.startswith(("remove_container", "remove_network"))]
     assert removes[-1].startswith("remove_network")
@@ -169,10 +176,10 @@ def test_deletion_removes_containers_before_their_network(
 
 
 def test_engine_failure_backs_off_and_recovers(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
     runtime.fail_next("create_network", RuntimeUnavailable("engine restarting"))
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     # The failed pass is recorded as a Warning event; the retry (after backoff) succeeds.
     wait(lambda: phase(store, "Network", "back") == "Ready")
     recovered = store.get("Network", "back")
@@ -184,9 +191,9 @@ def test_engine_failure_backs_off_and_recovers(
 
 
 def test_removed_container_is_recreated_from_the_destroy_event(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     old = store.get("Container", "db").status.observed["containerId"]  # type: ignore[union-attr]
     runtime.remove_container(old)
@@ -199,11 +206,11 @@ def test_removed_container_is_recreated_from_the_destroy_event(
 
 
 def test_deleting_a_referenced_network_reports_its_referrers(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
-    store.request_deletion("Network", "back")
+    applier.request_deletion("Network", "back")
 
     def reported() -> bool:
         events = store.list_events("Network", "back")
@@ -217,15 +224,15 @@ def test_deleting_a_referenced_network_reports_its_referrers(
 
 
 def test_reapply_during_teardown_calls_the_deletion_off(
-    store: Store, runtime: FakeRuntime, manager: Manager
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
 ) -> None:
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     wait(lambda: phase(store, "Container", "db") == "Running")
     before = store.get("Container", "db")
     assert before is not None
-    deleting = store.request_deletion("Container", "db")
+    deleting = applier.request_deletion("Container", "db")
     # The teardown read `deleting`; an apply lands before the row is removed.
-    apply(store, ApplyRequest(load_text(APP)))
+    applier.apply(ApplyRequest(load_text(APP)))
     manager._delete(manager.reconcilers["Container"], deleting)
     kept = store.get("Container", "db")
     assert kept is not None and not kept.deleting
@@ -269,8 +276,9 @@ def test_a_new_container_takes_one_pass_and_a_removal_one_more(
         for registration in REGISTRATIONS
     ]
     manager = started(context, registrations)
+    applier = Applier(store, on_change=manager.desired_changed)
     try:
-        apply(store, ApplyRequest(load_text(SOLO)))
+        applier.apply(ApplyRequest(load_text(SOLO)))
         wait(lambda: phase(store, "Container", "solo") == "Running")
         assert manager.wait_idle(5, settle_s=0.5)
         assert counting[0].passes["solo"] == 1
@@ -296,3 +304,30 @@ kind: Container
 metadata: {name: solo}
 spec: {image: app:1}
 """
+
+
+def test_desired_changed_queues_known_kinds_and_renews_the_dependency_index(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    idle = Manager(ReconcileContext(store=store, runtime=runtime))
+    applier = Applier(store, on_change=idle.desired_changed)
+    index = idle._dependencies()
+
+    applier.apply(ApplyRequest(load_text(SOLO)))
+    idle.desired_changed([("Unknown", "x")])
+
+    assert idle.pending() == 1  # Container/solo; no reconciler knows "Unknown"
+    assert idle._dependencies() is not index  # rebuilt: desired state changed
+
+
+def test_request_sync_queues_the_key_with_a_nudge_taken_once(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    context = ReconcileContext(store=store, runtime=runtime)
+    idle = Manager(context)
+
+    idle.request_sync("GitSource", "prod")
+
+    assert idle.queues["GitSource"].pending() == 1
+    assert context.nudges.take(("GitSource", "prod"))
+    assert not context.nudges.take(("GitSource", "prod"))

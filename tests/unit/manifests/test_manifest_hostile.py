@@ -136,7 +136,7 @@ def test_invalid_utf8_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as caught:
         load_file(str(path))
     assert caught.value.issues == [
-        ManifestIssue(str(path), 0, 3, "", "not valid UTF-8 (byte 0xe9)")
+        ManifestIssue(str(path), 0, 3, "", "not valid UTF-8 (byte 0xe9); manifests are UTF-8 text")
     ]
 
 

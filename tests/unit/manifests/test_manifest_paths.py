@@ -82,7 +82,7 @@ def test_stdin_bytes_get_the_same_encoding_checks_as_files() -> None:
     with pytest.raises(ManifestError) as caught:
         load_paths(["-"], stdin=stdin)
     assert caught.value.issues == [
-        ManifestIssue("<stdin>", 0, 2, "", "not valid UTF-8 (byte 0xff)")
+        ManifestIssue("<stdin>", 0, 2, "", "not valid UTF-8 (byte 0xff); manifests are UTF-8 text")
     ]
 
 

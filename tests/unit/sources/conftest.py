@@ -1,16 +1,23 @@
-"""Fixtures for source tests: a migrated SQLite store in tmp_path, manifest text, local git
-repositories (git init in tmp_path, real commits), and a poll-until helper for the watcher."""
+"""Fixtures for source tests: a migrated SQLite store in tmp_path with its Applier (recording
+what it tells the controller in `changes`), manifest text, local git repositories (git init in
+tmp_path, real commits), and a poll-until helper for the watcher."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import event
 
+from dockform.store.apply import Applier
+from dockform.store.db import create_engine_for
 from dockform.store.repository import Store
+from tests.changes import Changes
 from tests.gitrepo import GitRepo
 
 T = TypeVar("T")
@@ -40,6 +47,34 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
     yield opened
     opened.close()
+
+
+@dataclass
+class LockedStore:
+    """The test's database while another connection holds its write lock: `applier` writes
+    through a store that waits 50 ms for the lock, then fails as SQLite does when busy."""
+
+    applier: Applier
+    holder: sqlite3.Connection
+
+    def release(self) -> None:
+        self.holder.rollback()
+
+
+@pytest.fixture
+def locked(store: Store, tmp_path: Path, changes: Changes) -> Iterator[LockedStore]:
+    engine = create_engine_for(str(store.engine.url))
+
+    @event.listens_for(engine, "connect")
+    def impatient(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")  # after the store's own 5 s
+
+    holder = sqlite3.connect(tmp_path / "dockform.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    impatient_store = Store(engine)
+    yield LockedStore(Applier(impatient_store, on_change=changes), holder)
+    holder.close()
+    impatient_store.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""api.routes.sources on the real app over a SQLite store: the sources list and the sync route."""
+"""api.routes.sources on the real app over a SQLite store: the sources list, and the sync route
+that nudges the controller (a Manager over the fake runtime, not started)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.manifests.loader import load_text
 from dockform.runtime.fake import FakeRuntime
-from dockform.store.apply import ApplyRequest
+from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
+from tests.changes import Changes
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions
@@ -29,18 +31,21 @@ CONTAINER = (
 
 @pytest.fixture
 def manager(store: Store) -> Manager:
-    return Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
+    return Manager(ReconcileContext(store=store, runtime=FakeRuntime()))
 
 
 @pytest.fixture
-def client(store: Store, manager: Manager) -> Iterator[TestClient]:
-    with TestClient(create_app(AppState(store=store, controller=manager))) as test_client:
+def client(store: Store, applier: Applier, manager: Manager) -> Iterator[TestClient]:
+    state = AppState(store=store, applier=applier, controller=manager)
+    with TestClient(create_app(state)) as test_client:
         yield test_client
 
 
-def test_sources_list_every_source_with_its_objects(client: TestClient, store: Store) -> None:
-    store.apply(ApplyRequest(manifests=load_text(CONTAINER.format(name="web"))))
-    store.apply(
+def test_sources_list_every_source_with_its_objects(
+    applier: Applier, client: TestClient, store: Store
+) -> None:
+    applier.apply(ApplyRequest(manifests=load_text(CONTAINER.format(name="web"))))
+    applier.apply(
         ApplyRequest(
             manifests=load_text(CONTAINER.format(name="db")),
             source="dir:apps/db.yaml",
@@ -70,9 +75,12 @@ def test_sources_list_every_source_with_its_objects(client: TestClient, store: S
 
 
 def test_sync_asks_the_controller_and_answers_202(
-    client: TestClient, store: Store, manager: Manager
+    changes: Changes, applier: Applier, client: TestClient, store: Store, manager: Manager
 ) -> None:
-    store.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="prod", spec="{url: /r}"))))
+    applier.apply(
+        ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="prod", spec="{url: /r}")))
+    )
+    changes.clear()
 
     response = client.post("/v1/gitsources/prod/sync")
 
@@ -83,20 +91,33 @@ def test_sync_asks_the_controller_and_answers_202(
         "status": "sync requested",
         "commit": None,
     }
-    assert manager.queues["GitSource"].pending() == 1  # queued now, not at its interval
+    assert manager.queues["GitSource"].pending() == 1  # queued at once
     assert manager.context.nudges.take(("GitSource", "prod"))
+    assert not manager.context.nudges.take(("GitSource", "prod"))  # a nudge is taken once
+    # Desired state is not written: a nudge is no change.
+    assert changes == []
     assert store.get("GitSource", "prod").resource_version == 1  # type: ignore[union-attr]
 
 
+def test_sync_without_a_controller_is_503(applier: Applier, store: Store) -> None:
+    applier.apply(
+        ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="prod", spec="{url: /r}")))
+    )
+    with TestClient(create_app(AppState(store=store, applier=applier))) as client:
+        response = client.post("/v1/gitsources/prod/sync")
+    assert response.status_code == 503
+    assert "controller is not running" in response.json()["error"]
+
+
 def test_sync_of_an_unknown_or_suspended_gitsource_is_refused(
-    client: TestClient, store: Store
+    applier: Applier, client: TestClient, store: Store
 ) -> None:
     missing = client.post("/v1/gitsources/nope/sync")
     assert missing.status_code == 404
     assert missing.json()["error"] == "GitSource/nope not found"
 
     spec = "{url: /r, suspend: true}"
-    store.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="held", spec=spec))))
+    applier.apply(ApplyRequest(manifests=load_text(GIT_SOURCE.format(name="held", spec=spec))))
     suspended = client.post("/v1/gitsources/held/sync")
     assert suspended.status_code == 409
     assert "suspended" in suspended.json()["error"]

@@ -9,7 +9,10 @@ from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.sources.directory import DirectorySync
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
+from tests.changes import Changes
+from tests.unit.sources.conftest import LockedStore
 
 Doc = Callable[..., str]
 
@@ -24,11 +27,13 @@ def _live(store: Store, kind: str, name: str) -> bool:
     return resource is not None and not resource.deleting
 
 
-def test_a_new_file_is_applied_as_its_own_source(tmp_path: Path, store: Store, doc: Doc) -> None:
+def test_a_new_file_is_applied_as_its_own_source(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
     (tmp_path / "apps").mkdir()
     path = tmp_path / "apps" / "web.yaml"
     path.write_text(doc("web") + "---\n" + doc("db"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
 
     outcome = sync.sync(str(path))
 
@@ -44,11 +49,11 @@ def test_a_new_file_is_applied_as_its_own_source(tmp_path: Path, store: Store, d
 
 
 def test_an_edit_replaces_only_what_changed_and_prunes_what_left(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web", env="one") + "---\n" + doc("db"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
     db_version = store.get("Container", "db").resource_version  # type: ignore[union-attr]
 
@@ -63,26 +68,27 @@ def test_an_edit_replaces_only_what_changed_and_prunes_what_left(
     assert store.get("Container", "db").resource_version == db_version + 1  # type: ignore[union-attr]
 
 
-def test_the_same_content_is_not_applied_twice(tmp_path: Path, store: Store, doc: Doc) -> None:
+def test_the_same_content_is_not_applied_twice(
+    changes: Changes, applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
+    changes.clear()
 
     assert sync.sync(str(path)).action == "unchanged"
     # A restarted daemon (a new DirectorySync) sees the recorded revision and skips it too.
-    assert DirectorySync(store, [str(tmp_path)]).sync(str(path)).action == "unchanged"
-    assert heard == []
+    assert DirectorySync(applier, [str(tmp_path)]).sync(str(path)).action == "unchanged"
+    assert changes == []
 
 
 def test_an_invalid_save_keeps_the_last_good_version_and_records_the_error(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web", env="good"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
     good = store.get_source("dir:app.yaml")
 
@@ -110,11 +116,11 @@ def test_an_invalid_save_keeps_the_last_good_version_and_records_the_error(
 
 
 def test_binary_and_manifest_free_files_are_errors_that_delete_nothing(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
 
     path.write_bytes(b"\x7fELF\x00\x00binary")
@@ -129,11 +135,11 @@ def test_binary_and_manifest_free_files_are_errors_that_delete_nothing(
 
 
 def test_an_empty_file_is_left_alone_as_a_file_being_written(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
     path.write_text("")
     assert sync.sync(str(path)).action == "skipped"
@@ -142,11 +148,11 @@ def test_an_empty_file_is_left_alone_as_a_file_being_written(
 
 
 def test_a_deleted_file_deletes_its_objects_and_its_record(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web") + "---\n" + doc("db"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(path))
     path.unlink()
 
@@ -168,19 +174,19 @@ def test_a_deleted_file_deletes_its_objects_and_its_record(
 
 
 def test_a_file_gone_before_it_was_ever_applied_changes_nothing(
-    tmp_path: Path, store: Store
+    applier: Applier, tmp_path: Path, store: Store
 ) -> None:
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     assert sync.sync(str(tmp_path / "never.yaml")).action == "ignored"
     assert store.list_sources() == []
 
 
 def test_a_renamed_file_hands_its_objects_over_without_deleting_them(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     old = tmp_path / "app.yaml"
     old.write_text(doc("web"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(old))
     new = tmp_path / "renamed.yaml"
     old.rename(new)
@@ -195,11 +201,11 @@ def test_a_renamed_file_hands_its_objects_over_without_deleting_them(
 
 
 def test_an_object_of_a_live_source_is_a_conflict_not_a_takeover(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     (tmp_path / "a.yaml").write_text(doc("web"))
     (tmp_path / "b.yaml").write_text(doc("web", env="other"))
-    sync = DirectorySync(store, [str(tmp_path)])
+    sync = DirectorySync(applier, [str(tmp_path)])
     sync.sync(str(tmp_path / "a.yaml"))
 
     outcome = sync.sync(str(tmp_path / "b.yaml"))
@@ -212,14 +218,14 @@ def test_an_object_of_a_live_source_is_a_conflict_not_a_takeover(
 
 
 def test_the_first_watched_directory_wins_a_shared_relative_path(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     first.mkdir()
     second.mkdir()
     (first / "app.yaml").write_text(doc("web"))
     (second / "app.yaml").write_text(doc("other"))
-    sync = DirectorySync(store, [str(first), str(second)])
+    sync = DirectorySync(applier, [str(first), str(second)])
 
     assert sync.sync(str(second / "app.yaml")).action == "skipped"
     assert sync.sync(str(first / "app.yaml")).action == "applied"
@@ -234,11 +240,11 @@ def test_the_first_watched_directory_wins_a_shared_relative_path(
 
 
 def test_the_daemons_check_refuses_like_an_invalid_manifest(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web") + "  privileged: true\n")
-    sync = DirectorySync(store, [str(tmp_path)], check=host_access_issues)
+    sync = DirectorySync(applier, [str(tmp_path)], check=host_access_issues)
 
     outcome = sync.sync(str(path))
 
@@ -247,7 +253,9 @@ def test_the_daemons_check_refuses_like_an_invalid_manifest(
     assert store.get("Container", "web") is None
 
 
-def test_the_check_gets_the_file_text(tmp_path: Path, store: Store, doc: Doc) -> None:
+def test_the_check_gets_the_file_text(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
     seen: list[Mapping[str, str]] = []
 
     def check(loaded: Sequence[LoadedManifest], texts: Mapping[str, str]) -> list[ManifestIssue]:
@@ -256,28 +264,65 @@ def test_the_check_gets_the_file_text(tmp_path: Path, store: Store, doc: Doc) ->
 
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
-    DirectorySync(store, [str(tmp_path)], check=check).sync(str(path))
+    DirectorySync(applier, [str(tmp_path)], check=check).sync(str(path))
     assert seen == [{str(path): doc("web")}]
 
 
 def test_a_new_event_while_reading_drops_what_was_read(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
-    outcome = DirectorySync(store, [str(tmp_path)]).sync(str(path), quiet=lambda _: False)
+    outcome = DirectorySync(applier, [str(tmp_path)]).sync(str(path), quiet=lambda _: False)
     assert outcome.action == "skipped"
     assert store.get("Container", "web") is None
 
 
 def test_recorded_paths_leave_out_missing_directories(
-    tmp_path: Path, store: Store, doc: Doc
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
     watched = tmp_path / "watched"
     watched.mkdir()
     (watched / "app.yaml").write_text(doc("web"))
-    sync = DirectorySync(store, [str(watched)])
+    sync = DirectorySync(applier, [str(watched)])
     sync.sync(str(watched / "app.yaml"))
     assert sync.recorded_paths() == [str(watched / "app.yaml")]
     watched.rename(tmp_path / "elsewhere")  # unmounted, say: its sources are not "deleted"
     assert sync.recorded_paths() == []
+
+
+def test_a_busy_store_is_a_failure_to_retry_and_nothing_is_recorded(
+    locked: LockedStore, tmp_path: Path, store: Store, doc: Doc, changes: Changes
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web"))
+    sync = DirectorySync(locked.applier, [str(tmp_path)])
+
+    outcome = sync.sync(str(path))
+
+    assert (outcome.action, outcome.retry) == ("failed", True)
+    assert "the store is not available: database is locked" in outcome.message
+    assert store.get_source("dir:app.yaml") is None and changes == []
+    locked.release()
+    assert sync.sync(str(path)).action == "applied"  # the next look applies it
+    assert changes == [("Container", "web")]
+
+
+def test_a_busy_store_keeps_a_deleted_files_objects_until_the_next_look(
+    applier: Applier, locked: LockedStore, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web"))
+    locked.release()
+    DirectorySync(applier, [str(tmp_path)]).sync(str(path))
+    path.unlink()
+    locked.holder.execute("BEGIN IMMEDIATE")
+    sync = DirectorySync(locked.applier, [str(tmp_path)])
+
+    outcome = sync.sync(str(path))
+
+    assert (outcome.action, outcome.retry) == ("failed", True)
+    assert _live(store, "Container", "web")
+    locked.release()
+    assert sync.sync(str(path)).action == "deleted"
+    assert not _live(store, "Container", "web")

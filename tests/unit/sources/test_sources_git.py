@@ -13,7 +13,10 @@ from dockform.manifests.models import GitSourceSpec
 from dockform.manifests.policy import host_access_issues
 from dockform.sources.git import GitSync
 from dockform.sources.gitcmd import GitError, check_url
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
+from tests.changes import Changes
+from tests.unit.sources.conftest import LockedStore
 
 Doc = Callable[..., str]
 
@@ -23,8 +26,8 @@ def _spec(repo: Any, **fields: Any) -> GitSourceSpec:
 
 
 @pytest.fixture
-def sync(store: Store, tmp_path: Path) -> GitSync:
-    return GitSync(store, tmp_path / "cache", check=host_access_issues)
+def sync(applier: Applier, store: Store, tmp_path: Path) -> GitSync:
+    return GitSync(applier, tmp_path / "cache", check=host_access_issues)
 
 
 def _live(store: Store, kind: str, name: str) -> bool:
@@ -54,18 +57,17 @@ def test_a_commit_is_applied_as_source_git_name(
 
 
 def test_the_commit_already_applied_is_only_fetched(
-    git_repo: Any, sync: GitSync, store: Store, doc: Doc
+    changes: Changes, git_repo: Any, sync: GitSync, store: Store, doc: Doc
 ) -> None:
     git_repo.write("deploy/web.yaml", doc("web"))
     commit = git_repo.commit("first")
     sync.sync("prod", _spec(git_repo), applied_commit=None)
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
+    changes.clear()
 
     result = sync.sync("prod", _spec(git_repo), applied_commit=commit)
 
     assert (result.commit, result.applied, result.error) == (commit, False, None)
-    assert heard == []
+    assert changes == []
 
 
 def test_a_commit_that_removes_a_manifest_prunes_its_objects(
@@ -160,7 +162,7 @@ def test_a_commit_without_manifests_applies_nothing(
 
 
 def test_image_contexts_resolve_to_a_path_that_stays_the_same_across_commits(
-    git_repo: Any, sync: GitSync, store: Store, tmp_path: Path
+    changes: Changes, git_repo: Any, sync: GitSync, store: Store, tmp_path: Path
 ) -> None:
     image = (
         "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: app}\n"
@@ -176,12 +178,11 @@ def test_image_contexts_resolve_to_a_path_that_stays_the_same_across_commits(
 
     git_repo.write("src/Dockerfile", "FROM scratch\nCOPY x /x\n")
     git_repo.commit("change the source only")
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
+    changes.clear()
     result = sync.sync("prod", _spec(git_repo), applied_commit=first)
 
     assert result.changes == ()  # the spec did not change: no rebuild forced by a path
-    assert heard == [("Image", "app")]  # but the Image is looked at: its context changed
+    assert changes == [("Image", "app")]  # but the Image is looked at: its context changed
     assert (Path(context) / "Dockerfile").read_text() == "FROM scratch\nCOPY x /x\n"
 
 
@@ -279,3 +280,21 @@ def test_forget_without_prune_keeps_the_objects(
     assert sync.forget("prod", prune=False) == ()
     assert _live(store, "Container", "web")
     assert "prune: false" in str(store.get_source("git:prod").last_error)  # type: ignore[union-attr]
+
+
+def test_a_busy_store_is_a_transient_failure_and_the_checkout_stays_where_it_was(
+    git_repo: Any, locked: LockedStore, store: Store, doc: Doc, tmp_path: Path
+) -> None:
+    git_repo.write("deploy/web.yaml", doc("web"))
+    commit = git_repo.commit("first")
+    sync = GitSync(locked.applier, tmp_path / "cache", check=host_access_issues)
+
+    result = sync.sync("prod", _spec(git_repo), applied_commit=None)
+
+    assert (result.commit, result.applied, result.transient) == (commit, False, True)
+    assert result.reason == "StoreError"
+    assert "the store is not available: database is locked" in str(result.error)
+    assert not (tmp_path / "cache" / "prod" / "current").exists()
+    assert store.get("Container", "web") is None
+    locked.release()
+    assert sync.sync("prod", _spec(git_repo), applied_commit=None).applied

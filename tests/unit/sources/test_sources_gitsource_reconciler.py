@@ -17,7 +17,7 @@ from dockform.manifests.loader import load_text
 from dockform.manifests.models import GitSourceSpec
 from dockform.runtime.fake import FakeRuntime
 from dockform.sources.git import GitSyncResult
-from dockform.store.apply import ApplyRequest
+from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
 from dockform.store.types import Resource
 
@@ -45,13 +45,13 @@ class Clock:
         return self.now
 
 
-def _apply(store: Store, extra: str = "") -> Resource:
+def _apply(applier: Applier, extra: str = "") -> Resource:
     text = (
         "apiVersion: dockform/v1\nkind: GitSource\nmetadata: {name: prod}\n"
         f"spec:\n  url: /srv/repo\n  interval: 1m\n{extra}"
     )
-    store.apply(ApplyRequest(manifests=load_text(text)))
-    resource = store.get("GitSource", "prod")
+    applier.apply(ApplyRequest(manifests=load_text(text)))
+    resource = applier.store.get("GitSource", "prod")
     assert resource is not None
     return resource
 
@@ -106,9 +106,9 @@ def test_fetch_wait_rules() -> None:
 
 
 def test_a_new_commit_is_applied_and_reported(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+    applier: Applier, store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results.append(APPLIED)
     resource = store.get("GitSource", "prod")
     assert resource is not None
@@ -135,9 +135,13 @@ def test_a_new_commit_is_applied_and_reported(
 
 
 def test_between_intervals_nothing_is_fetched(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+    applier: Applier,
+    store: Store,
+    reconciler: GitSourceReconciler,
+    syncer: FakeSyncer,
+    clock: Clock,
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results.append(APPLIED)
     first = _reconcile(store, reconciler)
 
@@ -150,9 +154,13 @@ def test_between_intervals_nothing_is_fetched(
 
 
 def test_the_applied_commit_is_passed_so_it_is_not_applied_again(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+    applier: Applier,
+    store: Store,
+    reconciler: GitSourceReconciler,
+    syncer: FakeSyncer,
+    clock: Clock,
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
     _reconcile(store, reconciler)
     clock.now += 61
@@ -163,26 +171,32 @@ def test_the_applied_commit_is_passed_so_it_is_not_applied_again(
 
 
 def test_a_sync_request_fetches_before_the_interval(
+    applier: Applier,
     store: Store,
-    context: ReconcileContext,
     reconciler: GitSourceReconciler,
     syncer: FakeSyncer,
+    context: ReconcileContext,
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
     _reconcile(store, reconciler)
 
-    context.nudges.request(("GitSource", "prod"))
+    context.nudges.request(("GitSource", "prod"))  # what Manager.request_sync records
     _reconcile(store, reconciler)
+    _reconcile(store, reconciler)  # taken once: the next pass waits for the interval again
 
     assert len(syncer.calls) == 2
     assert not context.nudges.take(("GitSource", "prod"))  # taken by the reconcile
 
 
 def test_a_bad_commit_keeps_the_last_good_one_in_status(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, clock: Clock
+    applier: Applier,
+    store: Store,
+    reconciler: GitSourceReconciler,
+    syncer: FakeSyncer,
+    clock: Clock,
 ) -> None:
-    _apply(store)
+    _apply(applier)
     bad = GitSyncResult(
         commit="b2" * 20,
         commit_time="t",
@@ -209,9 +223,9 @@ def test_a_bad_commit_keeps_the_last_good_one_in_status(
 
 
 def test_a_failed_fetch_is_retried_with_backoff(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+    applier: Applier, store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results += [
         GitSyncResult(error="fetching ... failed: timeout", reason="FetchFailed", transient=True),
         APPLIED,
@@ -226,9 +240,9 @@ def test_a_failed_fetch_is_retried_with_backoff(
 
 
 def test_suspended_means_no_fetch(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+    applier: Applier, store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
 ) -> None:
-    resource = _apply(store, "  suspend: true\n")
+    resource = _apply(applier, "  suspend: true\n")
     outcome = reconciler.reconcile(resource)
     assert syncer.calls == []
     assert (outcome.status.phase, outcome.status.reason) == ("Suspended", "Suspended")
@@ -236,21 +250,26 @@ def test_suspended_means_no_fetch(
 
 
 def test_a_spec_change_applies_again_even_at_the_same_commit(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+    applier: Applier, store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
 ) -> None:
-    _apply(store)
+    _apply(applier)
     syncer.results += [APPLIED, APPLIED]
     _reconcile(store, reconciler)
-    _apply(store, "  path: deploy\n")
+    _apply(applier, "  path: deploy\n")
     _reconcile(store, reconciler)
     assert syncer.calls == [("prod", None), ("prod", None)]
 
 
 @pytest.mark.parametrize(("prune", "message"), [(True, "Container/web"), (False, "kept")])
 def test_deletion_forgets_the_source(
-    store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer, prune: bool, message: str
+    applier: Applier,
+    store: Store,
+    reconciler: GitSourceReconciler,
+    syncer: FakeSyncer,
+    prune: bool,
+    message: str,
 ) -> None:
-    resource = _apply(store, f"  prune: {str(prune).lower()}\n")
+    resource = _apply(applier, f"  prune: {str(prune).lower()}\n")
     outcome = reconciler.delete(resource)
     assert outcome.done
     assert syncer.forgotten == [("prod", prune)]

@@ -12,6 +12,7 @@ import pytest
 
 from dockform.sources.directory import DirectorySync
 from dockform.sources.watch import DirectoryWatcher
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 from dockform.store.types import Resource
 
@@ -27,9 +28,9 @@ def root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def watcher(store: Store, root: Path) -> Iterator[DirectoryWatcher]:
+def watcher(applier: Applier, store: Store, root: Path) -> Iterator[DirectoryWatcher]:
     # A rescan interval far beyond any test: what happens here is driven by events.
-    running = DirectoryWatcher(DirectorySync(store, [str(root)]), rescan_s=3600)
+    running = DirectoryWatcher(DirectorySync(applier, [str(root)]), rescan_s=3600)
     running.start()
     yield running
     running.stop()
@@ -151,11 +152,11 @@ def test_directories_moved_in_and_out(
 
 
 def test_the_start_scan_catches_what_changed_while_stopped(
-    store: Store, root: Path, doc: Doc, wait: Wait
+    applier: Applier, store: Store, root: Path, doc: Doc, wait: Wait
 ) -> None:
     (root / "keep.yaml").write_text(doc("kept"))
     (root / "gone.yaml").write_text(doc("gone"))
-    first = DirectoryWatcher(DirectorySync(store, [str(root)]), rescan_s=3600)
+    first = DirectoryWatcher(DirectorySync(applier, [str(root)]), rescan_s=3600)
     first.start()
     wait("first scan", lambda: first.scans >= 1)
     first.stop()
@@ -164,7 +165,7 @@ def test_the_start_scan_catches_what_changed_while_stopped(
     (root / "gone.yaml").unlink()
     (root / "keep.yaml").write_text(doc("kept", env="changed"))
     (root / "new.yaml").write_text(doc("new"))
-    second = DirectoryWatcher(DirectorySync(store, [str(root)]), rescan_s=3600)
+    second = DirectoryWatcher(DirectorySync(applier, [str(root)]), rescan_s=3600)
     second.start()
     try:
         wait("second scan", lambda: second.scans >= 1)
@@ -176,7 +177,7 @@ def test_the_start_scan_catches_what_changed_while_stopped(
 
 
 def test_the_periodic_rescan_applies_without_events(
-    store: Store, root: Path, doc: Doc, wait: Wait
+    applier: Applier, store: Store, root: Path, doc: Doc, wait: Wait
 ) -> None:
     class NoEvents:
         """An observer that never reports anything: only the rescan can find changes."""
@@ -193,7 +194,7 @@ def test_the_periodic_rescan_applies_without_events(
         def join(self, timeout: float | None = None) -> None: ...
 
     watcher = DirectoryWatcher(
-        DirectorySync(store, [str(root)]), rescan_s=0.2, observer_factory=NoEvents
+        DirectorySync(applier, [str(root)]), rescan_s=0.2, observer_factory=NoEvents
     )
     watcher.start()
     try:

@@ -1,4 +1,5 @@
-"""Fixtures for store tests: a migrated SQLite store in tmp_path, and manifest factories."""
+"""Fixtures for store tests: a migrated SQLite store in tmp_path, its Applier (recording what it
+tells the controller), and manifest factories."""
 
 from __future__ import annotations
 
@@ -70,11 +71,3 @@ def store(db_url: str) -> Iterator[Store]:
     opened = Store(create_engine_for(db_url))
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def changes(store: Store) -> list[tuple[str, str]]:
-    """Every (kind, name) the store's listeners are told about, in order."""
-    heard: list[tuple[str, str]] = []
-    store.add_listener(lambda kind, name: heard.append((kind, name)))
-    return heard

@@ -1,22 +1,27 @@
-"""store.apply: created / configured / unchanged / pruned, ownership, versions, all or nothing."""
+"""store.apply.Applier: created / configured / unchanged / pruned, ownership, versions, all or
+nothing, and what it tells on_change."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from dockform.manifests.hashing import manifest_spec, spec_hash
 from dockform.manifests.loader import LoadedManifest
-from dockform.store.apply import ApplyRequest, ObjectResult, apply
+from dockform.store.apply import Applier, ApplyRequest, ObjectResult
+from dockform.store.db import create_engine_for
 from dockform.store.errors import (
     Conflict,
     DuplicateObject,
     OwnershipConflict,
     PruneRefused,
     StaleResourceVersion,
+    StoreUnavailable,
 )
 from dockform.store.repository import Store
+from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -32,11 +37,11 @@ def _container(
 
 
 def test_create_stores_spec_hash_generation_version_and_a_revision(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
     web = _container(manifest, "web", labels={"app": "shop"}, annotations={"note": "x"})
 
-    results = apply(store, ApplyRequest([web], source="git:prod"))
+    results = applier.apply(ApplyRequest([web], source="git:prod"))
 
     spec = manifest_spec(web.manifest)
     assert results == [
@@ -58,13 +63,13 @@ def test_create_stores_spec_hash_generation_version_and_a_revision(
 
 
 def test_reapplying_the_same_manifest_is_unchanged_and_writes_nothing(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
+    applier.apply(ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
     before = store.get("Container", "web")
     changes.clear()
 
-    results = apply(store, ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
+    results = applier.apply(ApplyRequest([_container(manifest, "web", labels={"a": "b"})]))
 
     after = store.get("Container", "web")
     assert _actions(results) == [("Container", "web", "unchanged")]
@@ -76,22 +81,24 @@ def test_reapplying_the_same_manifest_is_unchanged_and_writes_nothing(
     assert changes == []
 
 
-def test_a_default_written_out_is_the_same_spec(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web")]))
+def test_a_default_written_out_is_the_same_spec(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_container(manifest, "web")]))
 
     explicit = manifest("Container", "web", {"image": "busybox:test", "restartPolicy": "Always"})
-    results = apply(store, ApplyRequest([explicit]))
+    results = applier.apply(ApplyRequest([explicit]))
 
     assert _actions(results) == [("Container", "web", "unchanged")]
 
 
 def test_spec_change_bumps_generation_and_version_and_adds_a_revision(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:1")]))
     changes.clear()
 
-    results = apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+    results = applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:2")]))
 
     assert _actions(results) == [("Container", "web", "configured")]
     assert results[0].old_spec is not None and results[0].old_spec["image"] == "busybox:1"
@@ -113,16 +120,17 @@ def test_spec_change_bumps_generation_and_version_and_adds_a_revision(
     [{"labels": {"tier": "front"}}, {"annotations": {"owner": "ops"}}],
 )
 def test_metadata_change_bumps_only_the_version(
+    applier: Applier,
     store: Store,
     manifest: MakeManifest,
-    changes: list[tuple[str, str]],
+    changes: Changes,
     change: dict[str, dict[str, str]],
 ) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web")]))
+    applier.apply(ApplyRequest([_container(manifest, "web")]))
     changes.clear()
 
-    results = apply(
-        store, ApplyRequest([manifest("Container", "web", {"image": "busybox:test"}, **change)])
+    results = applier.apply(
+        ApplyRequest([manifest("Container", "web", {"image": "busybox:test"}, **change)])
     )
 
     stored = store.get("Container", "web")
@@ -134,22 +142,22 @@ def test_metadata_change_bumps_only_the_version(
 
 
 def test_object_owned_by_another_source_is_a_conflict_unless_forced(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web")], source="git:prod"))
+    applier.apply(ApplyRequest([_container(manifest, "web")], source="git:prod"))
 
     # Exactly what the owner applied: unchanged, no conflict, and the owner stays.
-    same = apply(store, ApplyRequest([_container(manifest, "web")], source="cli"))
+    same = applier.apply(ApplyRequest([_container(manifest, "web")], source="cli"))
     assert _actions(same) == [("Container", "web", "unchanged")]
     assert store.get("Container", "web").source == "git:prod"  # type: ignore[union-attr]
 
     changed = _container(manifest, "web", image="busybox:2")
     with pytest.raises(OwnershipConflict) as refused:
-        apply(store, ApplyRequest([changed], source="cli"))
+        applier.apply(ApplyRequest([changed], source="cli"))
     assert isinstance(refused.value, Conflict)
     assert "git:prod" in str(refused.value) and "--force" in str(refused.value)
 
-    results = apply(store, ApplyRequest([changed], source="cli", force=True))
+    results = applier.apply(ApplyRequest([changed], source="cli", force=True))
 
     stored = store.get("Container", "web")
     assert stored is not None
@@ -158,34 +166,38 @@ def test_object_owned_by_another_source_is_a_conflict_unless_forced(
     assert (stored.generation, stored.resource_version) == (2, 2)
 
 
-def test_stale_resource_version_is_refused(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
-    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+def test_stale_resource_version_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:2")]))
 
     with pytest.raises(StaleResourceVersion) as refused:
-        apply(store, ApplyRequest([_container(manifest, "web", image="x:3", resource_version=1)]))
+        applier.apply(ApplyRequest([_container(manifest, "web", image="x:3", resource_version=1)]))
     assert (refused.value.expected, refused.value.actual) == (1, 2)
 
-    results = apply(
-        store, ApplyRequest([_container(manifest, "web", image="x:3", resource_version=2)])
+    results = applier.apply(
+        ApplyRequest([_container(manifest, "web", image="x:3", resource_version=2)])
     )
     assert _actions(results) == [("Container", "web", "configured")]
 
 
-def test_resource_version_zero_means_create_only(store: Store, manifest: MakeManifest) -> None:
-    created = apply(store, ApplyRequest([_container(manifest, "web", resource_version=0)]))
+def test_resource_version_zero_means_create_only(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    created = applier.apply(ApplyRequest([_container(manifest, "web", resource_version=0)]))
     assert _actions(created) == [("Container", "web", "created")]
 
     with pytest.raises(StaleResourceVersion):
-        apply(store, ApplyRequest([_container(manifest, "web", resource_version=0)]))
+        applier.apply(ApplyRequest([_container(manifest, "web", resource_version=0)]))
     with pytest.raises(StaleResourceVersion):
-        apply(store, ApplyRequest([_container(manifest, "db", resource_version=3)]))
+        applier.apply(ApplyRequest([_container(manifest, "db", resource_version=3)]))
 
 
 def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(store, ApplyRequest([manifest("Network", "taken")], source="git:other"))
+    applier.apply(ApplyRequest([manifest("Network", "taken")], source="git:other"))
     changes.clear()
     batch = [
         manifest("Network", "first"),
@@ -194,7 +206,7 @@ def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
     ]
 
     with pytest.raises(OwnershipConflict):
-        apply(store, ApplyRequest(batch, source="cli"))
+        applier.apply(ApplyRequest(batch, source="cli"))
 
     assert store.keys() == [("Network", "taken")]
     assert store.list_revisions("Network", "first") == []
@@ -203,20 +215,19 @@ def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
 
 
 def test_prune_deletes_the_sources_objects_missing_from_the_new_set(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(
-        store,
+    applier.apply(
         ApplyRequest(
             [manifest("Network", "net"), manifest("Volume", "data"), _container(manifest, "web")],
             source="git:prod",
         ),
     )
-    apply(store, ApplyRequest([manifest("Volume", "mine")], source="cli"))
+    applier.apply(ApplyRequest([manifest("Volume", "mine")], source="cli"))
     changes.clear()
 
-    results = apply(
-        store, ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True)
+    results = applier.apply(
+        ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True)
     )
 
     assert _actions(results) == [
@@ -232,34 +243,38 @@ def test_prune_deletes_the_sources_objects_missing_from_the_new_set(
     assert mine is not None and not mine.deleting
     assert sorted(changes) == [("Network", "net"), ("Volume", "data")]
 
-    again = apply(store, ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True))
+    again = applier.apply(
+        ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True)
+    )
     assert _actions(again) == [("Container", "web", "unchanged")]
 
 
-def test_prune_to_an_empty_set_needs_allow_empty(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Network", "net")], source="dir:app.yaml"))
+def test_prune_to_an_empty_set_needs_allow_empty(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([manifest("Network", "net")], source="dir:app.yaml"))
 
     with pytest.raises(PruneRefused) as refused:
-        apply(store, ApplyRequest([], source="dir:app.yaml", prune=True))
+        applier.apply(ApplyRequest([], source="dir:app.yaml", prune=True))
     assert "--allow-empty" in str(refused.value)
     stored = store.get("Network", "net")
     assert stored is not None and not stored.deleting
 
-    results = apply(store, ApplyRequest([], source="dir:app.yaml", prune=True, allow_empty=True))
+    results = applier.apply(ApplyRequest([], source="dir:app.yaml", prune=True, allow_empty=True))
     assert _actions(results) == [("Network", "net", "pruned")]
 
 
-def test_empty_prune_of_a_source_with_nothing_is_fine(store: Store) -> None:
-    assert apply(store, ApplyRequest([], source="git:new", prune=True)) == []
+def test_empty_prune_of_a_source_with_nothing_is_fine(applier: Applier, store: Store) -> None:
+    assert applier.apply(ApplyRequest([], source="git:new", prune=True)) == []
 
 
 def test_reapplying_a_pruned_object_cancels_its_deletion(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    apply(store, ApplyRequest([manifest("Network", "net"), manifest("Network", "keep")]))
-    apply(store, ApplyRequest([manifest("Network", "keep")], prune=True))
+    applier.apply(ApplyRequest([manifest("Network", "net"), manifest("Network", "keep")]))
+    applier.apply(ApplyRequest([manifest("Network", "keep")], prune=True))
 
-    results = apply(store, ApplyRequest([manifest("Network", "net")]))
+    results = applier.apply(ApplyRequest([manifest("Network", "net")]))
 
     stored = store.get("Network", "net")
     assert _actions(results) == [("Network", "net", "configured")]
@@ -268,9 +283,9 @@ def test_reapplying_a_pruned_object_cancels_its_deletion(
 
 
 def test_dry_run_reports_the_same_results_and_writes_nothing(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(store, ApplyRequest([manifest("Network", "old"), _container(manifest, "web")]))
+    applier.apply(ApplyRequest([manifest("Network", "old"), _container(manifest, "web")]))
     changes.clear()
     request = ApplyRequest(
         [_container(manifest, "web", image="busybox:2"), manifest("Volume", "data")],
@@ -278,7 +293,7 @@ def test_dry_run_reports_the_same_results_and_writes_nothing(
         dry_run=True,
     )
 
-    dry = apply(store, request)
+    dry = applier.apply(request)
 
     assert _actions(dry) == [
         ("Container", "web", "configured"),
@@ -294,44 +309,47 @@ def test_dry_run_reports_the_same_results_and_writes_nothing(
     assert changes == []
 
     request.dry_run = False
-    assert apply(store, request) == dry
+    assert applier.apply(request) == dry
 
 
-def test_dry_run_raises_the_same_conflicts(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Network", "net")], source="git:a"))
+def test_dry_run_raises_the_same_conflicts(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([manifest("Network", "net")], source="git:a"))
 
     with pytest.raises(OwnershipConflict):
-        apply(
-            store,
+        applier.apply(
             ApplyRequest(
                 [manifest("Network", "net", {"internal": True})], source="git:b", dry_run=True
             ),
         )
 
 
-def test_results_follow_input_order_then_pruned(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Volume", "gone")]))
+def test_results_follow_input_order_then_pruned(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([manifest("Volume", "gone")]))
     batch = [manifest("Volume", "z"), _container(manifest, "a"), manifest("Network", "m")]
 
-    results = apply(store, ApplyRequest(batch, prune=True))
+    results = applier.apply(ApplyRequest(batch, prune=True))
 
     assert [result.name for result in results] == ["z", "a", "m", "gone"]
 
 
 def test_the_same_object_twice_in_one_apply_is_refused(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
     batch = [manifest("Network", "net", line=1), manifest("Network", "net", line=9)]
 
     with pytest.raises(DuplicateObject) as refused:
-        apply(store, ApplyRequest(batch))
+        applier.apply(ApplyRequest(batch))
 
     assert "test.yaml:1" in str(refused.value) and "test.yaml:9" in str(refused.value)
     assert store.keys() == []
 
 
-def test_apply_records_its_source(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Network", "net")], source="git:prod", revision="abc123"))
+def test_apply_records_its_source(applier: Applier, store: Store, manifest: MakeManifest) -> None:
+    applier.apply(ApplyRequest([manifest("Network", "net")], source="git:prod", revision="abc123"))
 
     record = store.get_source("git:prod")
 
@@ -340,29 +358,124 @@ def test_apply_records_its_source(store: Store, manifest: MakeManifest) -> None:
     assert record.last_applied_at is not None and record.last_error is None
 
 
-def test_dry_run_records_no_source(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Network", "net")], source="git:prod", dry_run=True))
+def test_dry_run_records_no_source(applier: Applier, store: Store, manifest: MakeManifest) -> None:
+    applier.apply(ApplyRequest([manifest("Network", "net")], source="git:prod", dry_run=True))
 
     assert store.get_source("git:prod") is None
     assert store.list_sources() == []
 
 
 def test_recreating_a_removed_object_continues_its_revision_history(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:1")]))
-    apply(store, ApplyRequest([_container(manifest, "web", image="busybox:2")]))
-    store.request_deletion("Container", "web")
+    applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:1")]))
+    applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:2")]))
+    applier.request_deletion("Container", "web")
     store.remove("Container", "web")
 
-    results = apply(store, ApplyRequest([_container(manifest, "web", image="busybox:3")]))
+    results = applier.apply(ApplyRequest([_container(manifest, "web", image="busybox:3")]))
 
     assert _actions(results) == [("Container", "web", "created")]
     assert results[0].generation == 3
     assert [r.generation for r in store.list_revisions("Container", "web")] == [1, 2, 3]
 
 
-def test_store_apply_delegates(store: Store, manifest: MakeManifest) -> None:
-    results = store.apply(ApplyRequest([manifest("Volume", "data")]))
+def test_on_change_hears_each_committed_write_once_with_exactly_the_changed_keys(
+    applier: Applier, manifest: MakeManifest, changes: Changes
+) -> None:
+    applier.apply(ApplyRequest([manifest("Volume", "same"), manifest("Volume", "edit")]))
+    applier.apply(ApplyRequest([manifest("Volume", "gone")], source="git:prod"))
+    changes.clear()
 
-    assert _actions(results) == [("Volume", "data", "created")]
+    applier.apply(
+        ApplyRequest(
+            [
+                manifest("Volume", "same"),
+                manifest("Volume", "edit", labels={"a": "b"}),
+                manifest("Volume", "new"),
+            ]
+        )
+    )
+    applier.apply(ApplyRequest([], source="git:prod", prune=True, allow_empty=True))
+
+    assert changes.calls == [
+        [("Volume", "edit"), ("Volume", "new")],
+        [("Volume", "gone")],
+    ]
+
+
+def test_on_change_hears_nothing_of_dry_runs_unchanged_sets_or_refusals(
+    applier: Applier, manifest: MakeManifest, changes: Changes
+) -> None:
+    applier.apply(ApplyRequest([manifest("Volume", "data")]))
+    changes.clear()
+
+    applier.apply(
+        ApplyRequest([manifest("Volume", "data"), manifest("Volume", "new")], dry_run=True)
+    )
+    applier.apply(ApplyRequest([manifest("Volume", "data")]))
+    applier.apply(ApplyRequest([manifest("Volume", "new")], source="cli", dry_run=True, prune=True))
+    with pytest.raises(PruneRefused):
+        applier.apply(ApplyRequest([], prune=True))
+
+    assert changes.calls == []
+
+
+def test_refresh_counts_an_unchanged_object_as_changed_when_the_write_commits(
+    applier: Applier, manifest: MakeManifest, changes: Changes
+) -> None:
+    image = manifest("Image", "app")
+    applier.apply(ApplyRequest([image, manifest("Volume", "data")], source="git:prod"))
+    changes.clear()
+
+    refresh = [("Image", "app"), ("Image", "not-in-this-apply")]
+    applier.apply(
+        ApplyRequest(
+            [image, manifest("Volume", "data")], source="git:prod", dry_run=True, refresh=refresh
+        )
+    )
+    results = applier.apply(
+        ApplyRequest([image, manifest("Volume", "data")], source="git:prod", refresh=refresh)
+    )
+
+    assert _actions(results) == [("Image", "app", "unchanged"), ("Volume", "data", "unchanged")]
+    assert changes.calls == [[("Image", "app")]]
+
+
+def test_the_source_path_is_recorded_with_the_apply(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(
+        ApplyRequest(
+            [manifest("Network", "net")],
+            source="dir:app.yaml",
+            revision="d1",
+            source_path="/srv/app.yaml",
+        )
+    )
+    record = store.get_source("dir:app.yaml")
+    assert record is not None
+    assert (record.type, record.path, record.revision) == ("dir", "/srv/app.yaml", "d1")
+
+    applier.apply(ApplyRequest([manifest("Network", "net")], source="dir:app.yaml", revision="d2"))
+    again = store.get_source("dir:app.yaml")
+    assert again is not None and (again.path, again.revision) == ("/srv/app.yaml", "d2")
+
+
+def test_a_failing_database_is_store_unavailable_and_tells_nobody(
+    tmp_path: Path, manifest: MakeManifest, changes: Changes
+) -> None:
+    broken = Store(create_engine_for(f"sqlite:///{tmp_path}/missing/dir/dockform.db"))
+    applier = Applier(broken, on_change=changes)
+    try:
+        with pytest.raises(StoreUnavailable, match="unable to open database file"):
+            applier.apply(ApplyRequest([manifest("Volume", "data")]))
+        with pytest.raises(StoreUnavailable):
+            applier.request_deletion("Volume", "data")
+        with pytest.raises(StoreUnavailable):
+            applier.forget_source("dir:app.yaml")
+        with pytest.raises(StoreUnavailable):
+            broken.get("Volume", "data")
+    finally:
+        broken.close()
+    assert changes.calls == []

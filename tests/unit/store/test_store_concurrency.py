@@ -7,9 +7,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from dockform.manifests.loader import LoadedManifest
-from dockform.store.apply import ApplyRequest, apply
+from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
 from dockform.store.types import ResourceStatus
+from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 THREADS = 8
@@ -17,16 +18,16 @@ ROUNDS = 15
 
 
 def test_eight_threads_write_at_once_without_locking_errors(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
 ) -> None:
-    apply(store, ApplyRequest([manifest("Network", "shared")]))
+    applier.apply(ApplyRequest([manifest("Network", "shared")]))
     start = threading.Barrier(THREADS)
 
     def worker(index: int) -> None:
         start.wait()
         for round_ in range(ROUNDS):
             name = f"vol-{index}-{round_}"
-            apply(store, ApplyRequest([manifest("Volume", name)], source=f"git:w{index}"))
+            applier.apply(ApplyRequest([manifest("Volume", name)], source=f"git:w{index}"))
             store.write_status("Volume", name, ResourceStatus(phase="Ready", observed={"r": 1}))
             store.write_status("Network", "shared", ResourceStatus(observed={"by": index}))
             store.record_event("Volume", name, "Normal", "Created", f"round {round_}")
@@ -49,13 +50,13 @@ def test_eight_threads_write_at_once_without_locking_errors(
 
 
 def test_concurrent_applies_of_the_same_object_create_it_once(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
     start = threading.Barrier(THREADS)
 
     def worker(_: int) -> str:
         start.wait()
-        return apply(store, ApplyRequest([manifest("Network", "net")]))[0].action
+        return applier.apply(ApplyRequest([manifest("Network", "net")]))[0].action
 
     with ThreadPoolExecutor(THREADS) as pool:
         actions = sorted(pool.map(worker, range(THREADS)))
@@ -67,11 +68,12 @@ def test_concurrent_applies_of_the_same_object_create_it_once(
 
 def test_an_in_memory_store_serves_several_threads(manifest: MakeManifest) -> None:
     store = Store.open("sqlite://")
+    applier = Applier(store, on_change=lambda keys: None)
     try:
         with ThreadPoolExecutor(THREADS) as pool:
             list(
                 pool.map(
-                    lambda index: apply(store, ApplyRequest([manifest("Volume", f"v-{index}")])),
+                    lambda index: applier.apply(ApplyRequest([manifest("Volume", f"v-{index}")])),
                     range(THREADS * 4),
                 )
             )

@@ -1,27 +1,27 @@
-"""Store reads, deletion, removal, status writes and listeners."""
+"""Store reads, deletion requests (through the Applier), removal, status writes, errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from dockform.manifests.loader import LoadedManifest
-from dockform.store.apply import ApplyRequest, apply
+from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.db import create_engine_for
 from dockform.store.errors import NotFound, StaleResourceVersion
 from dockform.store.repository import Store
 from dockform.store.types import Condition, Resource, ResourceStatus
+from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 
 
 @pytest.fixture
-def populated(store: Store, manifest: MakeManifest) -> Store:
-    apply(
-        store,
+def populated(applier: Applier, store: Store, manifest: MakeManifest, changes: Changes) -> Store:
+    applier.apply(
         ApplyRequest(
             [
                 manifest("Volume", "data", labels={"app": "shop"}),
@@ -31,6 +31,7 @@ def populated(store: Store, manifest: MakeManifest) -> Store:
             ]
         ),
     )
+    changes.clear()  # the tests listen to what they write themselves
     return store
 
 
@@ -65,13 +66,15 @@ def test_list_sorts_by_kind_and_name_and_filters(populated: Store) -> None:
     ]
 
 
-def test_list_of_a_thousand_resources_with_a_selector(store: Store, manifest: MakeManifest) -> None:
+def test_list_of_a_thousand_resources_with_a_selector(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
     # How fast this is belongs to bench/ (api.list_p99_ms), not to an assertion here.
     batch = [
         manifest("Network", f"net-{index}", labels={"group": str(index % 10)})
         for index in range(1000)
     ]
-    apply(store, ApplyRequest(batch))
+    applier.apply(ApplyRequest(batch))
 
     found = store.list("Network", labels={"group": "3"})
 
@@ -88,21 +91,21 @@ def test_timestamps_come_back_aware_utc(populated: Store) -> None:
 
 
 def test_request_deletion_marks_bumps_and_notifies_once(
-    populated: Store, changes: list[tuple[str, str]]
+    applier: Applier, populated: Store, changes: Changes
 ) -> None:
-    first = populated.request_deletion("Volume", "data")
-    again = populated.request_deletion("Volume", "data")
+    first = applier.request_deletion("Volume", "data")
+    again = applier.request_deletion("Volume", "data")
 
     assert first.deleting and first.resource_version == 2 and first.generation == 1
     assert again.resource_version == 2
     assert again.deletion_requested_at == first.deletion_requested_at
     assert changes == [("Volume", "data")]
     with pytest.raises(NotFound, match="Volume/missing"):
-        populated.request_deletion("Volume", "missing")
+        applier.request_deletion("Volume", "missing")
 
 
 def test_remove_deletes_row_and_status_but_keeps_revisions(
-    populated: Store, changes: list[tuple[str, str]]
+    populated: Store, changes: Changes
 ) -> None:
     populated.write_status("Volume", "data", ResourceStatus(phase="Ready"))
 
@@ -111,12 +114,12 @@ def test_remove_deletes_row_and_status_but_keeps_revisions(
 
     assert populated.get("Volume", "data") is None
     assert len(populated.list_revisions("Volume", "data")) == 1
-    assert changes == [("Volume", "data")]
+    assert changes == []  # the controller's own last step: nobody needs to hear of it
     assert populated.write_status("Volume", "data", ResourceStatus(phase="Failed")) is False
 
 
-def test_remove_with_a_stale_version_is_refused(populated: Store) -> None:
-    deleting = populated.request_deletion("Network", "back")
+def test_remove_with_a_stale_version_is_refused(applier: Applier, populated: Store) -> None:
+    deleting = applier.request_deletion("Network", "back")
 
     with pytest.raises(StaleResourceVersion):
         populated.remove("Network", "back", expected_version=deleting.resource_version - 1)
@@ -125,9 +128,7 @@ def test_remove_with_a_stale_version_is_refused(populated: Store) -> None:
     assert populated.get("Network", "back") is None
 
 
-def test_status_is_written_only_when_it_changes(
-    populated: Store, changes: list[tuple[str, str]]
-) -> None:
+def test_status_is_written_only_when_it_changes(populated: Store, changes: Changes) -> None:
     running = ResourceStatus(
         phase="Running",
         observed_generation=1,
@@ -200,19 +201,17 @@ def test_status_times_are_stored_as_utc(populated: Store) -> None:
     assert resource.status.next_retry_at.utcoffset() == timedelta(0)
 
 
-def test_a_failing_listener_does_not_break_writes_or_other_listeners(
-    store: Store, manifest: MakeManifest, changes: list[tuple[str, str]]
+def test_a_failing_on_change_does_not_undo_or_hide_the_write(
+    store: Store, manifest: MakeManifest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(kind: str, name: str) -> None:
+    def broken(keys: Sequence[tuple[str, str]]) -> None:
         raise RuntimeError("listener bug")
 
-    store.add_listener(broken)
-
-    results = apply(store, ApplyRequest([manifest("Volume", "data")]))
+    results = Applier(store, on_change=broken).apply(ApplyRequest([manifest("Volume", "data")]))
 
     assert [result.action for result in results] == ["created"]
-    assert changes == [("Volume", "data")]
-    store.remove_listener(broken)
+    assert store.get("Volume", "data") is not None
+    assert "on_change failed" in caplog.text
 
 
 def test_ping(store: Store, tmp_path: Path) -> None:
@@ -225,10 +224,9 @@ def test_ping(store: Store, tmp_path: Path) -> None:
 
 
 def test_label_selector_takes_dotted_keys_and_refuses_impossible_ones(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    apply(
-        store,
+    applier.apply(
         ApplyRequest(
             [
                 manifest("Volume", "a", labels={"app.kubernetes.io/name": "shop"}),
@@ -243,21 +241,20 @@ def test_label_selector_takes_dotted_keys_and_refuses_impossible_ones(
 
 
 def test_data_version_moves_with_resource_writes_only(
-    populated: Store, manifest: MakeManifest
+    applier: Applier, populated: Store, manifest: MakeManifest
 ) -> None:
     store = populated
     start = store.data_version
     store.record_event("Volume", "data", "Normal", "Created", "created volume data")
     store.upsert_source("cli", type="cli")
-    store.delete_source("cli")
     assert store.data_version == start  # events and source records leave cached reads valid
     assert store.write_status("Volume", "data", ResourceStatus(phase="Ready"))
     after_status = store.data_version
     assert after_status > start
     assert not store.write_status("Volume", "data", ResourceStatus(phase="Ready"))
     assert store.data_version == after_status  # an unchanged status writes nothing
-    apply(store, ApplyRequest([manifest("Volume", "logs")]))
+    applier.apply(ApplyRequest([manifest("Volume", "logs")]))
     assert store.data_version > after_status
     before_dry_run = store.data_version
-    apply(store, ApplyRequest([manifest("Volume", "more")], dry_run=True))
+    applier.apply(ApplyRequest([manifest("Volume", "more")], dry_run=True))
     assert store.data_version == before_dry_run

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import delete
+
 from dockform.manifests.loader import LoadedManifest
-from dockform.store.apply import ApplyRequest, apply
+from dockform.store.apply import Applier, ApplyRequest
+from dockform.store.orm import SourceRow
 from dockform.store.repository import Store
+from tests.changes import Changes
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -47,15 +51,15 @@ def test_type_defaults_to_the_prefix_of_the_name(store: Store) -> None:
 
 
 def test_list_sources_fills_objects_and_includes_owners_without_a_record(
-    store: Store, manifest: MakeManifest
+    applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    apply(
-        store,
+    applier.apply(
         ApplyRequest([manifest("Volume", "data"), manifest("Network", "net")], source="git:prod"),
     )
     store.upsert_source("dir:empty.yaml")
-    apply(store, ApplyRequest([manifest("Volume", "scratch")]))
-    store.delete_source("cli")
+    applier.apply(ApplyRequest([manifest("Volume", "scratch")]))
+    with store.write_session(resources=False) as session:  # only the record goes
+        session.execute(delete(SourceRow).where(SourceRow.name == "cli"))
 
     sources = {record.name: record for record in store.list_sources()}
 
@@ -66,10 +70,33 @@ def test_list_sources_fills_objects_and_includes_owners_without_a_record(
     assert sources["cli"].last_applied_at is None
 
 
-def test_delete_source_forgets_the_record_only(store: Store, manifest: MakeManifest) -> None:
-    apply(store, ApplyRequest([manifest("Volume", "data")], source="git:prod"))
+def test_forget_source_deletes_its_objects_and_record_in_one_write(
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
+) -> None:
+    applier.apply(
+        ApplyRequest(
+            [manifest("Volume", "data"), manifest("Network", "net")],
+            source="git:prod",
+            source_path="https://example.test/repo.git",
+        )
+    )
+    applier.apply(ApplyRequest([manifest("Volume", "other")], source="git:other"))
+    changes.clear()
+    version = store.data_version
 
-    assert store.delete_source("git:prod") is True
-    assert store.delete_source("git:prod") is False
-    assert store.get("Volume", "data") is not None
+    results = applier.forget_source("git:prod")
+
+    assert [(r.kind, r.name, r.action) for r in results] == [
+        ("Network", "net", "pruned"),
+        ("Volume", "data", "pruned"),
+    ]
+    assert changes.calls == [[("Network", "net"), ("Volume", "data")]]
+    assert store.data_version == version + 1  # one write transaction
+    assert store.get("Volume", "data").deleting  # type: ignore[union-attr]
+    assert not store.get("Volume", "other").deleting  # type: ignore[union-attr]
+    # The record is gone; the source is only implied by its objects until they are removed.
+    implied = store.get_source("git:prod")
+    assert implied is not None and implied.path is None and implied.last_applied_at is None
+    assert applier.forget_source("git:prod") == []
+    assert changes.calls == [[("Network", "net"), ("Volume", "data")]]  # nothing new changed
     assert store.get_source("git:nothing") is None
