@@ -121,13 +121,22 @@ def run_daemon(options: DaemonOptions) -> None:
         store=store,
         runtime=runtime,
         settings=settings.controller,
-        git=GitSync(applier, home / "git", check=check),
+        git=GitSync(
+            applier,
+            home / "git",
+            check=check,
+            fetch_timeout_s=settings.sources.git_fetch_timeout_s,
+        ),
     )
     manager = Manager(context)
     manager.start()
     watcher = (
         DirectoryWatcher(
-            DirectorySync(applier, roots, check=check), rescan_s=settings.sources.rescan_s
+            DirectorySync(applier, roots, check=check),
+            debounce_s=settings.sources.debounce_s,
+            rescan_s=settings.sources.rescan_s,
+            write_grace_s=settings.sources.write_grace_s,
+            retry=settings.sources.file_retry,
         )
         if roots
         else None

@@ -54,6 +54,7 @@ from dockform.controller.expectations import Expectations
 from dockform.controller.git import GitSyncer, GitSyncResult
 from dockform.controller.outcomes import EventNote
 from dockform.controller.reconcile_id import deadline
+from dockform.manifests.source_names import git_source
 from dockform.manifests.status import EventType, Reason
 from dockform.runtime.errors import (
     ImageBuildFailed,
@@ -274,7 +275,7 @@ def _sync_event(result: GitSyncResult) -> EventNote | None:
 
 def _forget_message(name: str, prune: bool, deleted: list[str]) -> str:
     if not prune:
-        return f"its objects are kept (prune: false), still owned by git:{name}"
+        return f"its objects are kept (prune: false), still owned by {git_source(name)}"
     if deleted:
         return f"deleting its objects: {', '.join(deleted)}"
     return "it had no objects"

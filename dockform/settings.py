@@ -78,9 +78,8 @@ class SourceSettings(_Group):
     # A file that could not be read or applied is looked at again after this backoff
     # (capped at rescan_s when the watcher uses it).
     file_retry: Backoff = Backoff(base_s=0.5, cap_s=30.0)
-    # git fetch, and local git commands (archive, rev-parse).
+    # A git fetch of a GitSource is stopped (and retried with backoff) after this long.
     git_fetch_timeout_s: float = Field(default=120.0, gt=0)
-    git_local_timeout_s: float = Field(default=60.0, gt=0)
 
 
 class Settings(_Group):

@@ -32,6 +32,7 @@ from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, check_unique, load_text
 from dockform.manifests.models import GitSourceSpec, Image
 from dockform.manifests.source_names import git_source
+from dockform.settings import SourceSettings
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
@@ -80,7 +81,7 @@ class GitSync:
         applier: Applier,
         cache_root: Path,
         check: ManifestCheck | None = None,
-        fetch_timeout_s: float = 120.0,
+        fetch_timeout_s: float = SourceSettings().git_fetch_timeout_s,
     ) -> None:
         self._applier = applier
         self._store = applier.store

@@ -38,16 +38,17 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
+from dockform.settings import Backoff, SourceSettings
 from dockform.sources.debounce import Debouncer
 from dockform.sources.directory import DirectorySync, FileOutcome
 from dockform.sources.files import is_manifest_path, walk_manifests
 
 log = logging.getLogger("dockform.sources.watch")
 
-DEBOUNCE_S = 0.1
-RESCAN_S = 30.0
-WRITE_GRACE_S = 30.0
-RETRY_S = 0.5
+_DEFAULTS = SourceSettings()
+DEBOUNCE_S = _DEFAULTS.debounce_s
+RESCAN_S = _DEFAULTS.rescan_s
+WRITE_GRACE_S = _DEFAULTS.write_grace_s
 # Opens and reads (our own included) are not changes: only these events are asked for.
 EVENT_FILTER: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
@@ -84,11 +85,13 @@ class DirectoryWatcher:
         debounce_s: float = DEBOUNCE_S,
         rescan_s: float = RESCAN_S,
         write_grace_s: float = WRITE_GRACE_S,
+        retry: Backoff = _DEFAULTS.file_retry,
         observer_factory: Callable[[], Any] = Observer,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sync = sync
         self._rescan_s = rescan_s
+        self._retry = retry
         self._clock = clock
         self._observer = observer_factory()
         self._debouncer = Debouncer(
@@ -278,7 +281,7 @@ class DirectoryWatcher:
                 return
             failures = self._failures.get(path, 0)
             self._failures[path] = failures + 1
-            delay = min(RETRY_S * 2**failures, self._rescan_s)
+            delay = min(self._retry.delay(failures), self._rescan_s)
             self._debouncer.retry(path, self._clock(), delay)
             self._lock.notify_all()
         log.debug(
