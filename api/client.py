@@ -44,12 +44,14 @@ class ClientError(Exception):
 
 class DaemonUnreachable(Exception):
     def __init__(self, host: str, error: Exception) -> None:
-        super().__init__(f"cannot reach the dockform daemon at {host} ({error}).\n{_hint(error)}")
+        super().__init__(
+            f"cannot reach the dockform daemon at {host} ({error}).\n{_hint(host, error)}"
+        )
         self.host = host
 
 
-def _hint(error: Exception) -> str:
-    """What to do about `error`: a certificate not trusted, or no daemon at all."""
+def _hint(host: str, error: Exception) -> str:
+    """What to do about `error`: a certificate not trusted, TLS spoken to, or no daemon."""
     if "CERTIFICATE_VERIFY_FAILED" in str(error) or isinstance(
         error.__context__, ssl.SSLCertVerificationError
     ):
@@ -57,6 +59,13 @@ def _hint(error: Exception) -> str:
             "The daemon's TLS certificate is not trusted: set DOCKFORM_TLS_CA to the CA file "
             "that signed it (or to the certificate itself, for a self-signed one: the daemon's "
             "--tls-cert), and use the host name or address the certificate names."
+        )
+    if host.startswith(("http://", "tcp://")) and isinstance(
+        error, httpx.RemoteProtocolError | httpx.ReadError
+    ):
+        return (
+            "Something answers there, but not in plain HTTP: if the daemon serves TLS "
+            "(--tls-cert), use DOCKFORM_HOST=https://..."
         )
     return (
         "Start it with `dockform daemon` (or `bash scripts/up` from the repository), "

@@ -71,6 +71,11 @@ def test_plain_http_to_the_tls_port_fails(tls_daemon: tuple[ApiDaemon, Path]) ->
     running, _ = tls_daemon
     with pytest.raises(httpx.TransportError), running.tcp(running.token) as client:
         client.get("/v1/containers")
+    plain = running.cli(
+        "get", DOCKFORM_HOST=f"http://127.0.0.1:{running.port}", DOCKFORM_TOKEN=running.token
+    )
+    assert plain.returncode == 1
+    assert "DOCKFORM_HOST=https://" in plain.stderr
 
 
 def test_cli_over_https_verifies_against_dockform_tls_ca(
