@@ -15,7 +15,7 @@ from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
 from dockform.api.errors import install_error_handlers, responses
 from dockform.api.metrics import CountApplyRequests
 from dockform.api.params import reject_unknown_query
-from dockform.api.routes import apply, events, logs, resources, sources, system
+from dockform.api.routes import apply, events, logs, resources, sources, system, token
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -36,6 +36,7 @@ def create_app(state: AppState) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(CountApplyRequests)
     app.include_router(system.router)
+    app.include_router(token.router)
     app.include_router(apply.router)
     app.include_router(events.router)
     app.include_router(sources.router)

@@ -1,7 +1,9 @@
 """A small client of the dockform API, used by the CLI (and by tests and benchmarks).
 
 `DOCKFORM_HOST` picks the daemon: `unix:///path/to/dockform.sock` (the default is
-`$DOCKFORM_HOME/dockform.sock`) or `http://HOST:PORT` with `DOCKFORM_TOKEN` as bearer token.
+`$DOCKFORM_HOME/dockform.sock`), or `https://HOST:PORT` / `http://HOST:PORT` (`tcp://` is
+http) with `DOCKFORM_TOKEN` as bearer token. An https daemon's certificate is verified against
+`DOCKFORM_TLS_CA` (a CA or the daemon's own certificate, PEM) when set, else the system's CAs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import builtins
 import contextlib
 import json
 import os
+import ssl
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,11 +45,43 @@ class ClientError(Exception):
 class DaemonUnreachable(Exception):
     def __init__(self, host: str, error: Exception) -> None:
         super().__init__(
-            f"cannot reach the dockform daemon at {host} ({error}).\n"
-            "Start it with `dockform daemon` (or `bash scripts/up` from the repository), "
-            "or point DOCKFORM_HOST at a running one."
+            f"cannot reach the dockform daemon at {host} ({error}).\n{_hint(host, error)}"
         )
         self.host = host
+
+
+def _hint(host: str, error: Exception) -> str:
+    """What to do about `error`: a certificate not trusted, TLS spoken to, or no daemon."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(error) or isinstance(
+        error.__context__, ssl.SSLCertVerificationError
+    ):
+        return (
+            "The daemon's TLS certificate is not trusted: set DOCKFORM_TLS_CA to the CA file "
+            "that signed it (or to the certificate itself, for a self-signed one: the daemon's "
+            "--tls-cert), and use the host name or address the certificate names."
+        )
+    if host.startswith(("http://", "tcp://")) and isinstance(
+        error, httpx.RemoteProtocolError | httpx.ReadError
+    ):
+        return (
+            "Something answers there, but not in plain HTTP: if the daemon serves TLS "
+            "(--tls-cert), use DOCKFORM_HOST=https://..."
+        )
+    return (
+        "Start it with `dockform daemon` (or `bash scripts/up` from the repository), "
+        "or point DOCKFORM_HOST at a running one."
+    )
+
+
+def tls_context() -> ssl.SSLContext:
+    """How https hosts are verified: DOCKFORM_TLS_CA when set, else the system's CAs."""
+    ca_file = os.environ.get("DOCKFORM_TLS_CA")
+    if not ca_file:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ValueError(f"DOCKFORM_TLS_CA {ca_file}: not a readable PEM file ({error})") from error
 
 
 class DockformClient:
@@ -58,7 +93,10 @@ class DockformClient:
         if self.host.startswith("unix://"):
             transport = httpx.HTTPTransport(uds=self.host.removeprefix("unix://"))
             base_url = "http://dockform"
-        elif self.host.startswith(("http://", "https://")):
+        elif self.host.startswith("https://"):
+            transport = httpx.HTTPTransport(verify=tls_context())
+            base_url = self.host.rstrip("/")
+        elif self.host.startswith("http://"):
             transport = httpx.HTTPTransport()
             base_url = self.host.rstrip("/")
         elif self.host.startswith("tcp://"):
@@ -66,7 +104,7 @@ class DockformClient:
             base_url = "http://" + self.host.removeprefix("tcp://").rstrip("/")
         else:
             raise ValueError(
-                f"DOCKFORM_HOST {self.host!r} must start with unix://, http:// or tcp://"
+                f"DOCKFORM_HOST {self.host!r} must start with unix://, https://, http:// or tcp://"
             )
         self._http = httpx.Client(
             transport=transport, base_url=base_url, headers=headers, timeout=timeout
@@ -197,6 +235,14 @@ class DockformClient:
 
     def metrics(self) -> str:
         return self._request("GET", "/metrics").text
+
+    def token(self) -> dict[str, Any]:
+        """The TCP token and its file: `{"path", "token"}` (on the unix socket only)."""
+        return self._json("GET", "/v1/token")
+
+    def rotate_token(self) -> dict[str, Any]:
+        """A new TCP token, in use at once: `{"path"}` of its file (on the unix socket only)."""
+        return self._json("POST", "/v1/token/rotate")
 
     def version(self) -> dict[str, Any]:
         return self._json("GET", "/version")

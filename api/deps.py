@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from dockform import __version__
 from dockform.api.body import DEFAULT_MAX_BODY_BYTES
 from dockform.api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
+from dockform.api.token import BearerToken
 from dockform.controller.facade import Controller
 from dockform.store.apply import Applier
 from dockform.store.repository import Store
@@ -40,6 +41,8 @@ class AppState:
     stream_limit_s: float | None = None
     events_poll_s: float = 0.2
     heartbeat_s: float = 15.0
+    # The TCP listener's token (None without one); only the unix socket shows or rotates it.
+    token: BearerToken | None = None
     list_cache: ResponseCache = field(default_factory=lambda: ResponseCache(LIST_ENTRIES))
     object_cache: ResponseCache = field(default_factory=lambda: ResponseCache(OBJECT_ENTRIES))
 

@@ -1,7 +1,9 @@
 """Serving the app: a unix socket (mode 0600) always, TCP with a bearer token when asked.
 
 Both listeners share one app and one event loop. The TCP listener wraps the app in
-`TokenAuth`, which answers 401 to any request but /healthz without the right token. Signal
+`TokenAuth`, which answers 401 to any request but /healthz without the right token, and serves
+TLS when given a certificate and key (`Tls`); the unix socket stays plain HTTP and marks its
+requests local (`LocalListener`), which the token routes demand. Signal
 handling is ours (not uvicorn's) so one SIGTERM stops every listener, and the caller then stops
 the controller; containers keep running.
 """
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
+import ipaddress
 import json
+import logging
 import os
-import secrets
 import signal
+import ssl
 from collections.abc import Awaitable, Callable, Generator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,9 @@ import uvicorn
 import uvloop
 
 from dockform.api.deps import UNAUTHENTICATED_PATHS
+from dockform.api.token import LOCAL_LISTENER_KEY, BearerToken
+
+log = logging.getLogger("dockform.api")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,21 +38,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def load_or_create_token(path: Path) -> str:
-    """The bearer token for TCP clients, created (0600) at first start."""
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(token + "\n")
-    return token
-
-
 class TokenAuth:
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    """The TCP listener's guard; `token` is rotated in place (a str: a fixed token, for tests)."""
+
+    def __init__(self, app: ASGIApp, token: BearerToken | str) -> None:
         self._app = app
-        self._expected = f"Bearer {token}".encode()
+        self._token = token if isinstance(token, BearerToken) else BearerToken(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or (
@@ -54,8 +52,7 @@ class TokenAuth:
             await self._app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        offered = headers.get(b"authorization", b"")
-        if hmac.compare_digest(offered, self._expected):
+        if self._token.matches(headers.get(b"authorization", b"")):
             await self._app(scope, receive, send)
             return
         if scope["type"] != "http":  # a websocket: refused before the handshake completes
@@ -81,6 +78,61 @@ class TokenAuth:
         await send({"type": "http.response.body", "body": body})
 
 
+class LocalListener:
+    """The unix socket's marker: its requests come from this host's owner of the socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[LOCAL_LISTENER_KEY] = True  # a fresh scope per request: ours to mark
+        await self._app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class Tls:
+    """The TCP listener's certificate (chain) and private key, PEM files."""
+
+    cert_file: Path
+    key_file: Path
+
+    def check(self) -> None:
+        """ValueError naming the file, unless the pair loads (as uvicorn will load it)."""
+        for option, path in (("--tls-cert", self.cert_file), ("--tls-key", self.key_file)):
+            if not path.is_file():
+                raise ValueError(f"{option} {path}: no such file")
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                self.cert_file, self.key_file
+            )
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(
+                f"--tls-cert {self.cert_file} / --tls-key {self.key_file}: cannot load them as a "
+                f"PEM certificate and its private key ({error})"
+            ) from error
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def warn_if_clear_text(host: str, tls: Tls | None) -> None:
+    """Say loudly when the token is about to cross the network unencrypted."""
+    if tls is not None or is_loopback(host):
+        return
+    log.warning(
+        "TCP listener on %s serves plain HTTP: the bearer token and every manifest cross the "
+        "network in clear text. Give --tls-cert FILE --tls-key FILE, or listen on 127.0.0.1 "
+        "behind a TLS proxy or an SSH tunnel",
+        host,
+    )
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -102,13 +154,18 @@ def serve(
     socket_path: Path,
     *,
     tcp: tuple[str, int] | None = None,
-    token: str | None = None,
+    token: BearerToken | None = None,
+    tls: Tls | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT."""
     socket_path.unlink(missing_ok=True)
     servers = [
-        _Server(uvicorn.Config(app, uds=str(socket_path), log_level="warning", access_log=False))
+        _Server(
+            uvicorn.Config(
+                LocalListener(app), uds=str(socket_path), log_level="warning", access_log=False
+            )
+        )
     ]
     if tcp is not None:
         if token is None:
@@ -121,6 +178,8 @@ def serve(
                     port=tcp[1],
                     log_level="warning",
                     access_log=False,
+                    ssl_certfile=tls.cert_file if tls else None,
+                    ssl_keyfile=tls.key_file if tls else None,
                 )
             )
         )

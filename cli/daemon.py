@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from dockform import __version__
 from dockform.api.app import create_app
 from dockform.api.client import default_home
 from dockform.api.deps import AppState
-from dockform.api.server import load_or_create_token, parse_listen, serve
+from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
+from dockform.api.token import BearerToken
 from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
@@ -33,7 +35,7 @@ from dockform.sources.files import ManifestCheck
 from dockform.sources.git import GitSync
 from dockform.sources.watch import DirectoryWatcher
 from dockform.store.apply import Applier
-from dockform.store.db import default_url
+from dockform.store.db import default_url, sqlite_files
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
 
@@ -58,6 +60,8 @@ class DaemonOptions:
     allow_host_access: bool = False
     watch: list[str] = field(default_factory=list)  # directories whose files are sources
     rescan_s: float = 30.0
+    tls_cert: str | None = None  # PEM files: the TCP listener serves HTTPS with both
+    tls_key: str | None = None
 
 
 def build_settings(options: DaemonOptions) -> Settings:
@@ -96,18 +100,23 @@ def run_daemon(options: DaemonOptions) -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(ReconcileIdFilter())
     settings = build_settings(options)
+    if not INSTANCE_PATTERN.match(options.instance):
+        raise ValueError(f"--instance {options.instance!r} must be a DNS label ([a-z0-9-], <= 63)")
     home = Path(options.home) if options.home else default_home()
     os.umask(0o077)
     home.mkdir(parents=True, exist_ok=True)
     tcp = parse_listen(options.listen) if options.listen else None
+    tls = tls_files(options, tcp)
     roots = watch_roots(options.watch)
     store_url = options.store_url or default_url(str(home))
+    make_private(home, sqlite_files(store_url))
+    token = BearerToken.load_or_create(home / "token") if tcp else None
+    if tcp is not None:
+        warn_if_clear_text(tcp[0], tls)
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
     check: ManifestCheck | None = None if options.allow_host_access else host_access_issues
-    if not INSTANCE_PATTERN.match(options.instance):
-        raise ValueError(f"--instance {options.instance!r} must be a DNS label ([a-z0-9-], <= 63)")
     runtime = DockerRuntime(
         base_url=options.docker_host,
         extra_labels={**options.extra_labels, INSTANCE_LABEL: options.instance},
@@ -143,7 +152,6 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if watcher is not None:
         watcher.start()
-    token = load_or_create_token(home / "token") if tcp else None
     if options.allow_host_access:
         log.warning("--allow-host-access: Containers may get privileged mode and host access")
     app = create_app(
@@ -153,18 +161,69 @@ def run_daemon(options: DaemonOptions) -> None:
             controller=manager,
             version=__version__,
             allow_host_access=options.allow_host_access,
+            token=token,
         )
     )
     socket_path = home / "dockform.sock"
 
     def ready() -> None:
-        where = f"unix://{socket_path}" + (f" and tcp://{tcp[0]}:{tcp[1]}" if tcp else "")
+        scheme = "https" if tls else "http"
+        where = f"unix://{socket_path}" + (f" and {scheme}://{tcp[0]}:{tcp[1]}" if tcp else "")
         log.info("dockform %s serving on %s (store %s)", __version__, where, store_url)
 
     try:
-        serve(app, socket_path, tcp=tcp, token=token, on_ready=ready)
+        serve(app, socket_path, tcp=tcp, token=token, tls=tls, on_ready=ready)
     finally:
         log.info("stopping: containers keep running")
         if watcher is not None:
             watcher.stop()
         manager.stop()
+
+
+# --- credentials and transport: the state directory's modes, the TLS files
+
+
+def tls_files(options: DaemonOptions, tcp: tuple[str, int] | None) -> Tls | None:
+    """The TCP listener's certificate and key, checked; ValueError for one alone or a bad one."""
+    if options.tls_cert is None and options.tls_key is None:
+        return None
+    if options.tls_cert is None or options.tls_key is None:
+        given = "--tls-cert" if options.tls_cert else "--tls-key"
+        raise ValueError(f"{given} needs its pair: give both --tls-cert FILE and --tls-key FILE")
+    if tcp is None:
+        raise ValueError("--tls-cert and --tls-key are for the TCP listener: add --listen")
+    tls = Tls(Path(options.tls_cert).resolve(), Path(options.tls_key).resolve())
+    tls.check()
+    return tls
+
+
+def make_private(home: Path, store_files: list[Path]) -> None:
+    """Take group and other access away from the home (0700), its token and the store (0600).
+
+    They hold the token and every manifest (with its environment). A path that is not ours to
+    change is refused rather than used; a shared directory (sticky, like /tmp) is never a home.
+    """
+    home_mode = stat.S_IMODE(home.stat().st_mode)
+    if home_mode & stat.S_ISVTX or home_mode & stat.S_IWOTH:
+        raise ValueError(
+            f"--home {home} is a shared directory (mode {home_mode:o}): give a directory of its "
+            "own, e.g. ~/.dockform"
+        )
+    _private(home, 0o700)
+    for path in [home / "token", *store_files]:
+        if path.exists():
+            _private(path, 0o600)
+
+
+def _private(path: Path, mode: int) -> None:
+    current = stat.S_IMODE(path.stat().st_mode)
+    if not current & 0o077:
+        return
+    try:
+        os.chmod(path, mode)
+    except PermissionError as error:
+        raise ValueError(
+            f"{path} is open to other users (mode {current:o}) and not ours to change: "
+            f"chmod {mode:o} {path}, as its owner"
+        ) from error
+    log.warning("%s was open to other users (mode %o): changed to %o", path, current, mode)

@@ -1,4 +1,5 @@
-"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, schema, daemon, version.
+"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, schema, daemon, token,
+version.
 
 Commands that read or change state talk to the daemon through `api.client` (`DOCKFORM_HOST`,
 `DOCKFORM_TOKEN`); `validate` and `schema` work offline. Exit codes: 0 success, 1 failure,
@@ -48,7 +49,8 @@ app = typer.Typer(
     name="dockform",
     help="Desired state for Docker hosts: apply YAML manifests, dockform keeps them running.\n\n"
     "The daemon is found through DOCKFORM_HOST (default unix://$DOCKFORM_HOME/dockform.sock; "
-    "or http://HOST:PORT with DOCKFORM_TOKEN).\n\n"
+    "or https://HOST:PORT with DOCKFORM_TOKEN, and DOCKFORM_TLS_CA for a certificate of "
+    "your own CA).\n\n"
     "Example: dockform apply -f examples/hello/ --wait",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -528,7 +530,19 @@ def daemon(
     ] = None,
     listen: Annotated[
         str | None,
-        typer.Option(help="Also serve TCP, e.g. tcp://127.0.0.1:7420 (bearer token required)."),
+        typer.Option(
+            help="Also serve TCP, e.g. tcp://127.0.0.1:7420, with the bearer token in "
+            "$DOCKFORM_HOME/token (made at first start; `dockform token rotate` replaces it). "
+            "Plain HTTP unless --tls-cert/--tls-key: off loopback, give them."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="With --listen: serve HTTPS with this PEM certificate."),
+    ] = None,
+    tls_key: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="With --tls-cert: the certificate's PEM private key."),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Reconcile workers.")] = 8,
     resync: Annotated[float, typer.Option(min=1.0, help="Seconds between full resyncs.")] = 60.0,
@@ -583,11 +597,46 @@ def daemon(
         allow_host_access=allow_host_access,
         watch=list(watch),
         rescan_s=rescan,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
     )
     try:
         run_daemon(options)
     except ValueError as error:
         raise fail(str(error), 2) from error
+
+
+token_app = typer.Typer(
+    help="The TCP listener's bearer token ($DOCKFORM_HOME/token on the daemon's host).\n\n"
+    "Both commands talk to the daemon on its unix socket: run them on its host.",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    show: Annotated[bool, typer.Option("--show", help="Also print the new token.")] = False,
+) -> None:
+    """Replace the token now, without a restart: TCP clients need the new one from now on.
+
+    Example: DOCKFORM_TOKEN=$(dockform token rotate --show) dockform get
+    """
+    with daemon_client() as client:
+        path = client.rotate_token()["path"]
+        err_console.print(f"token rotated: the new one is in {path}")
+        if show:
+            console.print(client.token()["token"])
+
+
+@token_app.command("show")
+def token_show() -> None:
+    """Print the token TCP clients must send (as DOCKFORM_TOKEN).
+
+    Example: export DOCKFORM_TOKEN=$(dockform token show)
+    """
+    with daemon_client() as client:
+        console.print(client.token()["token"])
 
 
 def main() -> None:

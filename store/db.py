@@ -9,6 +9,7 @@ connection runs in WAL mode with a busy timeout, and write transactions start wi
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -69,3 +70,14 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """The files of a SQLite store (database, WAL, shared memory); none for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return []
+    if parsed.database == ":memory:":
+        return []
+    database = Path(parsed.database)
+    return [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))]

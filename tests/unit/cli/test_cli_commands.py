@@ -95,7 +95,7 @@ def test_malformed_host_is_a_usage_error(
     monkeypatch.setenv("DOCKFORM_HOST", "ftp://somewhere")
     result = runner.invoke(app, ["get"])
     assert result.exit_code == 2
-    assert "unix://, http:// or tcp://" in result.output
+    assert "unix://, https://, http:// or tcp://" in result.output
 
 
 def test_diff_of_invalid_manifests_exits_2(runner: CliRunner, tmp_path: Path) -> None:
