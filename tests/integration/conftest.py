@@ -35,6 +35,9 @@ from dockform.runtime.types import BuildRequest
 TEST_LABEL = "dockform.test"
 SESSION_LABEL = "dockform.test.session"
 SESSION_ID = f"{os.getpid()}-{secrets.token_hex(4)}"
+# One marker file per live pytest run (named by its pid): the last run to end removes the
+# shared busybox image.
+SESSIONS_DIR = Path("/tmp/dockform-test-sessions")
 UNOWNED_GRACE_S = 300
 TEST_LABELS = {TEST_LABEL: "1", SESSION_LABEL: SESSION_ID}
 
@@ -124,8 +127,18 @@ def _remove_images(client: Any, image_ids: list[str]) -> int:
     return removed
 
 
+def _live_sessions() -> set[str]:
+    """Owners (pids) of the pytest runs whose marker files say they are still running."""
+    SESSIONS_DIR.mkdir(parents=True, exist_ok=True)
+    return {marker.name for marker in SESSIONS_DIR.iterdir() if owner_is_live(marker.name)}
+
+
 def _remove_shared_busybox() -> None:
-    """Remove the busybox image unless another run's containers or images still use it."""
+    """Remove the busybox image unless another run is live (it will use it between two of its
+    tests, when no container holds it) or another run's containers or images still use it."""
+    (SESSIONS_DIR / str(os.getpid())).unlink(missing_ok=True)
+    if _live_sessions() - {str(os.getpid())}:
+        return
     client = docker.APIClient(version="auto", timeout=60, **docker.utils.kwargs_from_env())
     try:
         _try_remove(client.remove_image, BUSYBOX_TAG, force=False)
@@ -168,6 +181,8 @@ def docker_runtime() -> Iterator[DockerRuntime]:
 @pytest.fixture(scope="session", autouse=True)
 def _sweep_around_session(docker_runtime: DockerRuntime) -> Iterator[None]:
     sweep_test_objects(keep_live_sessions=True)
+    SESSIONS_DIR.mkdir(parents=True, exist_ok=True)
+    (SESSIONS_DIR / str(os.getpid())).touch()
     yield
     sweep_test_objects(session=SESSION_ID)
     _remove_shared_busybox()
