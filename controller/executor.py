@@ -170,6 +170,16 @@ class Executor:
                 executed.events.append(note)
         return executed
 
+    def collect_garbage(self, plan: Plan, kind: str) -> list[EventNote]:
+        """Carry out a garbage collection plan one removal at a time: an object still in use
+        is kept (the next resync tries again) and stops no other. Each removal is an act on
+        the resource it names (`subject`)."""
+        events: list[EventNote] = []
+        for action in plan.actions:
+            subject = str(getattr(action, "subject", ""))
+            events += self.execute(Plan(actions=(action,)), kind, subject).events
+        return events
+
     def _check_engine(self, action: Action) -> None:
         if self._gate is None or isinstance(action, (SyncGitSource, ForgetGitSource)):
             return

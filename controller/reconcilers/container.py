@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from dockform.controller.actions import Plan, RemoveContainer, RestartContainer, StopContainer
+from dockform.controller.actions import Plan, RestartContainer
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.event_mappers import labelled_objects, named_objects
@@ -20,7 +20,8 @@ from dockform.controller.reconcilers.container_plan import (
     KIND,
     ContainerDesired,
     ContainerSnapshot,
-    owns,
+    delete_plan,
+    garbage_plan,
     plan,
 )
 from dockform.controller.reconcilers.image import find_image
@@ -222,44 +223,13 @@ class ContainerReconciler:
         spec = ContainerSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
         labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        teardown = Plan(
-            actions=tuple(
-                action
-                for info in sorted(labelled, key=lambda info: info.id)
-                for action in (
-                    *(
-                        (StopContainer(cause="deleted", container=info.id, timeout_s=grace),)
-                        if info.state == "running"
-                        else ()
-                    ),
-                    RemoveContainer(cause="deleted", container=info.id),
-                )
-            )
-        )
-        executed = self._executor.execute(teardown, KIND, resource.name)
+        executed = self._executor.execute(delete_plan(labelled, grace), KIND, resource.name)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
-        owned_names = {resource.name for resource in owned}
-        garbage = Plan(
-            actions=tuple(
-                RemoveContainer(
-                    cause=f"no Container/{name} owns it",
-                    container=info.id,
-                    garbage=True,
-                    subject=name,
-                )
-                for info in self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-                if not (
-                    (name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name)
-                )
-            )
-        )
-        notes: list[EventNote] = []
-        for action in garbage.actions:
-            assert isinstance(action, RemoveContainer)
-            notes += self._executor.execute(Plan(actions=(action,)), KIND, action.subject).events
-        return notes
+        managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
+        garbage = garbage_plan(managed, {resource.name for resource in owned})
+        return self._executor.collect_garbage(garbage, KIND)
 
     # --- unhealthy restarts (Docker's restart policy does not act on health)
 

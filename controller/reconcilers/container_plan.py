@@ -9,6 +9,7 @@ image replaces its containers and nothing else does.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dockform.controller.actions import (
@@ -27,6 +28,7 @@ from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
+    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
@@ -266,3 +268,29 @@ def _keep_process(
         grace = int(parse_duration(spec.stop_grace_period))
         return (RestartContainer(cause="unhealthy", container=current.id, timeout_s=grace),)
     return ()
+
+
+def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
+    """Stop (when running) and remove every container labelled as this Container's."""
+    actions: list[Action] = []
+    for info in sorted(labelled, key=lambda info: info.id):
+        if info.state == "running":
+            actions.append(StopContainer(cause="deleted", container=info.id, timeout_s=grace_s))
+        actions.append(RemoveContainer(cause="deleted", container=info.id))
+    return Plan(actions=tuple(actions))
+
+
+def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> Plan:
+    """Managed containers that no Container owns (by name and labels)."""
+    return Plan(
+        actions=tuple(
+            RemoveContainer(
+                cause=f"no Container/{name} owns it",
+                container=info.id,
+                garbage=True,
+                subject=name,
+            )
+            for info in managed
+            if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+        )
+    )

@@ -187,12 +187,7 @@ class ImageReconciler:
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         images = self._runtime.list_images({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-        notes: list[EventNote] = []
-        for action in garbage_plan(images, owned).actions:
-            # One at a time: a tag a container still uses is kept; the next resync tries again.
-            assert isinstance(action, RemoveImage)
-            notes += self._executor.execute(Plan(actions=(action,)), KIND, action.subject).events
-        return notes
+        return self._executor.collect_garbage(garbage_plan(images, owned), KIND)
 
 
 def find_image(image: str, images: Sequence[Resource]) -> Resource | None:

@@ -189,12 +189,7 @@ class NetworkReconciler:
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         networks = self._runtime.list_networks({MANAGED_LABEL: "true", KIND_LABEL: KIND})
         garbage = garbage_plan(networks, {resource.name for resource in owned})
-        notes: list[EventNote] = []
-        for action in garbage.actions:  # one at a time: one still in use stops no other
-            assert isinstance(action, RemoveNetwork)
-            executed = self._executor.execute(Plan(actions=(action,)), KIND, action.subject)
-            notes += executed.events
-        return notes
+        return self._executor.collect_garbage(garbage, KIND)
 
 
 def _facts(network: NetworkInfo | None) -> NetworkObserved:
