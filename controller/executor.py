@@ -5,6 +5,10 @@ actions (`controller.actions`), one event reason per act (`REASONS`: `Created`, 
 `Removed`, ...), and one rule for failures, by error class:
 
     ObjectNotFound on a stop, remove or disconnect   already gone: done
+    ObjectNotFound on a build, pull or load          TerminalError (no such repository or
+                                                     tarball: BuildFailed, PullFailed, ...)
+    ObjectNotFound on any other act                  TransientError (what a create or start
+                                                     needs may appear)
     ObjectConflict on a remove (network, volume,     still in use: the plan stops here and
         image)                                       `Executed.waiting` says why (a deletion
                                                      waits, garbage collection skips it)
@@ -85,7 +89,14 @@ _TERMINAL_REASONS: dict[type[Action], Reason] = {
     PullImage: Reason.PULL_FAILED,
     LoadImage: Reason.LOAD_FAILED,
 }
-_GONE_IS_DONE = (StopContainer, RemoveContainer, DisconnectNetwork, RemoveNetwork, RemoveVolume)
+_GONE_IS_DONE = (
+    StopContainer,
+    RemoveContainer,
+    DisconnectNetwork,
+    RemoveNetwork,
+    RemoveVolume,
+    RemoveImage,
+)
 _IN_USE_WAITS = (RemoveNetwork, RemoveVolume, RemoveImage)
 # Engine events a finished act causes, expected so they do not trigger a pass of their own.
 _EXPECTED_EVENT: dict[type[Action], str] = {CreateContainer: "create", StartContainer: "start"}
@@ -135,7 +146,10 @@ class Executor:
                 )
             try:
                 output = self._call(action)
-            except ObjectNotFound:
+            except ObjectNotFound as error:
+                if type(action) in _TERMINAL_REASONS:
+                    # No such repository or tarball: a retry finds none either.
+                    raise _classified(action, error) from error
                 if not isinstance(action, _GONE_IS_DONE):
                     raise TransientError(f"{action.verb} {action.target()}: not found") from None
                 output = None
