@@ -282,7 +282,7 @@ class Manager:
         if resource is None:
             return
         message = (
-            f"the reconcile is still running after {timeout_s:.0f}s (the kind's timeout); "
+            f"the reconcile is still running after {timeout_s:g}s (the kind's timeout); "
             "it is retried once it returns"
         )
         self._record_failure(resource, Reason.RECONCILE_TIMEOUT, message, retry_in_s=delay)
