@@ -10,34 +10,16 @@ from typing import Any
 import pytest
 
 from tests.integration.engine.conftest import Daemon
+from tests.integration.engine.test_engine import container_yaml, image_yaml
 
 pytestmark = pytest.mark.integration
-
-
-def documents(name: str, context: Path) -> str:
-    return f"""
-apiVersion: dockform/v1
-kind: Image
-metadata: {{name: {name}}}
-spec:
-  ref: dockform-test/{name}:latest
-  build: {{context: {context}}}
----
-apiVersion: dockform/v1
-kind: Container
-metadata: {{name: {name}-web}}
-spec:
-  image: dockform-test/{name}:latest
-  command: ["sleep", "3600"]
-  stopGracePeriod: 1s
-"""
 
 
 def test_a_pass_id_is_on_its_events_and_its_log_lines(
     daemon: Daemon, app_dir: Path, unique: str
 ) -> None:
     web = f"{unique}-web"
-    daemon.client.apply(documents(unique, app_dir))
+    daemon.client.apply("---\n".join((image_yaml(unique, app_dir), container_yaml(web, unique))))
     daemon.wait_phase("Container", web, "Running")
 
     def created() -> dict[str, Any] | None:

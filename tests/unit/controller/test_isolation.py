@@ -19,6 +19,7 @@ from dockform.runtime.types import BuildRequest
 from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import ApplyRequest, apply
 from dockform.store.repository import Store
+from tests.unit.controller.conftest import phase, wait
 
 
 class BlockingBuilds(FakeRuntime):
@@ -82,13 +83,6 @@ def context_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture()
 def runtime() -> Iterator[BlockingBuilds]:
     fake = BlockingBuilds()
     fake.add_image("app:1")
@@ -107,20 +101,6 @@ def started(store: Store, runtime: FakeRuntime, image: KindLimits) -> Manager:
     store.add_listener(lambda kind, name: manager.desired_changed([(kind, name)]))
     manager.start()
     return manager
-
-
-def wait(predicate: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
-def phase(store: Store, kind: str, name: str) -> str:
-    resource = store.get(kind, name)
-    return resource.status.phase if resource else "<gone>"
 
 
 def container_id(store: Store, name: str) -> str | None:

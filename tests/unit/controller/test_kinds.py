@@ -7,9 +7,8 @@ import ast
 import io
 import re
 import threading
-import time
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.orm import ResourceRow, utcnow
 from dockform.store.repository import Store
 from dockform.store.types import Resource
+from tests.unit.controller.conftest import wait
 
 KIND_WORDS = re.compile(r"\b(Container|Image|Network|Volume|GitSource)\b")
 
@@ -82,20 +82,16 @@ def test_every_manifest_kind_is_registered_once_with_what_the_manager_needs() ->
         assert registration.limits.workers >= 1 and registration.limits.timeout_s > 0
 
 
-def test_registration_limits_are_per_kind_and_settings_override_them(tmp_path: Path) -> None:
+def test_registration_limits_are_per_kind_and_settings_override_them(store: Store) -> None:
     limits = {registration.kind: registration.limits for registration in REGISTRATIONS}
     # Builds and fetches take minutes: longer timeouts than a container's pass.
     assert limits[Kind.IMAGE].timeout_s > limits[Kind.CONTAINER].timeout_s
     assert limits[Kind.GIT_SOURCE].timeout_s > limits[Kind.CONTAINER].timeout_s
-    store = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
-    try:
-        settings = ControllerSettings(kinds={"Image": KindLimits(workers=1, timeout_s=5)})
-        manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime(), settings=settings))
-        assert manager.limits[Kind.IMAGE] == KindLimits(workers=1, timeout_s=5)
-        assert manager.limits[Kind.CONTAINER] == limits[Kind.CONTAINER]
-        assert set(manager.queues) == set(Kind)
-    finally:
-        store.close()
+    settings = ControllerSettings(kinds={"Image": KindLimits(workers=1, timeout_s=5)})
+    manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime(), settings=settings))
+    assert manager.limits[Kind.IMAGE] == KindLimits(workers=1, timeout_s=5)
+    assert manager.limits[Kind.CONTAINER] == limits[Kind.CONTAINER]
+    assert set(manager.queues) == set(Kind)
 
 
 def test_a_kind_registered_twice_is_refused() -> None:
@@ -194,22 +190,6 @@ def write_widget(store: Store, name: str, size: int) -> None:
                 deletion_requested_at=None,
             )
         )
-
-
-def wait(predicate: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
-    yield opened
-    opened.close()
 
 
 def test_a_new_kind_is_one_registration(store: Store) -> None:

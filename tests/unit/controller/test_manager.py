@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +19,7 @@ from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import ApplyRequest, apply
 from dockform.store.repository import Store
 from dockform.store.types import Resource
+from tests.unit.controller.conftest import phase, wait
 
 APP = """
 apiVersion: dockform/v1
@@ -51,13 +50,6 @@ spec:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture()
 def runtime() -> FakeRuntime:
     fake = FakeRuntime()
     fake.add_image("app:1")
@@ -84,20 +76,6 @@ def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
     running = started(ReconcileContext(store=store, runtime=runtime, settings=SETTINGS))
     yield running
     running.stop()
-
-
-def wait(predicate: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
-def phase(store: Store, kind: str, name: str) -> str:
-    resource = store.get(kind, name)
-    return resource.status.phase if resource else "<gone>"
 
 
 def test_healthy_dependency_gates_start_and_wakes_the_dependent(
