@@ -175,11 +175,12 @@ def describe_text(item: dict[str, Any], events: list[dict[str, Any]]) -> str:
     if not events:
         lines.append("  <none>")
     else:
-        lines.append(f"  {'TYPE':<8} {'REASON':<18} {'AGE':<6} {'COUNT':<5} MESSAGE")
+        lines.append(f"  {'TYPE':<8} {'REASON':<18} {'AGE':<6} {'COUNT':<5} {'PASS':<10} MESSAGE")
     for event in events:
+        # PASS: the controller pass that recorded it; `grep` the daemon's log for what it did.
         lines.append(
             f"  {event['type']:<8} {event['reason']:<18} {age(event.get('lastTime')):<6} "
-            f"{event.get('count', 1):<5} {event['message']}"
+            f"{event.get('count', 1):<5} {event.get('reconcileId') or '-':<10} {event['message']}"
         )
     return "\n".join(lines)
 

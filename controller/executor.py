@@ -5,6 +5,10 @@ actions (`controller.actions`), one event reason per act (`REASONS`: `Created`, 
 `Removed`, ...), and one rule for failures, by error class:
 
     ObjectNotFound on a stop, remove or disconnect   already gone: done
+    ObjectNotFound on a build, pull or load          TerminalError (no such repository or
+                                                     tarball: BuildFailed, PullFailed, ...)
+    ObjectNotFound on any other act                  TransientError (what a create or start
+                                                     needs may appear)
     ObjectConflict on a remove (network, volume,     still in use: the plan stops here and
         image)                                       `Executed.waiting` says why (a deletion
                                                      waits, garbage collection skips it)
@@ -91,7 +95,14 @@ _TERMINAL_REASONS: dict[type[Action], Reason] = {
     PullImage: Reason.PULL_FAILED,
     LoadImage: Reason.LOAD_FAILED,
 }
-_GONE_IS_DONE = (StopContainer, RemoveContainer, DisconnectNetwork, RemoveNetwork, RemoveVolume)
+_GONE_IS_DONE = (
+    StopContainer,
+    RemoveContainer,
+    DisconnectNetwork,
+    RemoveNetwork,
+    RemoveVolume,
+    RemoveImage,
+)
 _IN_USE_WAITS = (RemoveNetwork, RemoveVolume, RemoveImage)
 # Starts race an engine that is shutting down: they ask for a new connection first.
 _STARTS = (StartContainer, RestartContainer)
@@ -150,7 +161,10 @@ class Executor:
                 if self._gate is not None:
                     self._gate.trip(str(error))
                 raise _classified(action, error) from error
-            except ObjectNotFound:
+            except ObjectNotFound as error:
+                if type(action) in _TERMINAL_REASONS:
+                    # No such repository or tarball: a retry finds none either.
+                    raise _classified(action, error) from error
                 if not isinstance(action, _GONE_IS_DONE):
                     raise TransientError(f"{action.verb} {action.target()}: not found") from None
                 output = None

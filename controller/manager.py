@@ -31,16 +31,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dockform.controller import metrics
 from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.controller.errors import ReconcileError, TerminalError
-from dockform.controller.facade import NoSuchContainer
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.queue import Key, WorkQueue
 from dockform.controller.reconcile_id import new_reconcile_id, reconcile_id, reconciling
 from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.reconcilers.container import container_logs
 from dockform.controller.registry import DependencyIndex, KindRegistration, Registry
 from dockform.controller.status import error_status, make_status
 from dockform.manifests.status import EventType, Phase, Reason
-from dockform.runtime.errors import ObjectNotFound, RuntimeFailure
-from dockform.runtime.types import NAME_LABEL, RuntimeEvent
+from dockform.runtime.errors import RuntimeFailure
+from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
 from dockform.store.errors import StaleResourceVersion
 from dockform.store.types import Resource
@@ -166,14 +166,8 @@ class Manager:
         return self.pending()
 
     def container_logs(self, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-        """Logs of the managed container of Container/name; NoSuchContainer when there is none."""
-        info = self.runtime.inspect_container(name)
-        if info is None or not info.managed or info.labels.get(NAME_LABEL) != name:
-            raise NoSuchContainer(f"Container/{name} has no container in Docker")
-        try:
-            return self.runtime.container_logs(info.id, tail, follow)
-        except ObjectNotFound as error:
-            raise NoSuchContainer(f"Container/{name}: {error}") from error
+        # The API's logs route; which engine container is a resource's is its kind's business.
+        return container_logs(self.runtime, name, tail, follow)
 
     # --- triggers
 
@@ -298,7 +292,7 @@ class Manager:
         if resource is None:
             return
         message = (
-            f"the reconcile is still running after {timeout_s:.0f}s (the kind's timeout); "
+            f"the reconcile is still running after {timeout_s:g}s (the kind's timeout); "
             "it is retried once it returns"
         )
         self._record_failure(resource, Reason.RECONCILE_TIMEOUT, message, retry_in_s=delay)
@@ -434,6 +428,8 @@ class Manager:
             self._record_event(resource.kind, resource.name, note)
 
     def _record_event(self, kind: str, name: str, note: EventNote) -> None:
+        # Logged too: the log line carries the pass's id (ReconcileIdFilter), as the event does.
+        log.info("%s/%s: %s: %s", kind, name, note.reason, note.message)
         self.store.record_event(
             kind, name, note.type, note.reason, note.message, reconcile_id=reconcile_id()
         )
@@ -451,4 +447,3 @@ class Manager:
         )
         if self.store.write_status(resource.kind, resource.name, status):
             self._wake(self._dependencies().dependents(current))
-        log.info("%s/%s: %s: %s", resource.kind, resource.name, reason, message)

@@ -8,13 +8,14 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from dockform.controller.actions import Plan, RestartContainer
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.event_mappers import labelled_objects, named_objects
+from dockform.controller.facade import NoSuchContainer
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.container_plan import (
     KIND,
@@ -38,6 +39,8 @@ from dockform.manifests.status import (
     VolumeObserved,
 )
 from dockform.manifests.units import parse_duration
+from dockform.runtime.errors import ObjectNotFound
+from dockform.runtime.interface import Runtime
 from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
 from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
@@ -392,6 +395,17 @@ def seconds_until_unhealthy_restart(facts: ContainerObserved, backoff: Backoff) 
     restarts = facts.unhealthy_restarts or 0
     due = datetime.fromisoformat(last) + timedelta(seconds=backoff.delay(restarts - 1))
     return max((due - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
+    """Logs of the managed container of Container/name; NoSuchContainer when there is none."""
+    info = runtime.inspect_container(name)
+    if info is None or not info.managed or info.labels.get(NAME_LABEL) != name:
+        raise NoSuchContainer(f"{KIND}/{name} has no container in Docker")
+    try:
+        return runtime.container_logs(info.id, tail, follow)
+    except ObjectNotFound as error:
+        raise NoSuchContainer(f"{KIND}/{name}: {error}") from error
 
 
 def requires(resource: Resource) -> Iterable[Ref]:

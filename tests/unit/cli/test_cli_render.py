@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dockform.cli.inputs import issue_text, localise
-from dockform.cli.render import console, events_table, spec_diff
+from dockform.cli.render import console, describe_text, events_table, spec_diff
 from dockform.manifests.loader import load_text
 
 
@@ -85,6 +85,17 @@ def test_events_table() -> None:
     assert lines[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"]
     assert "container/web" in lines[1] and lines[1].endswith("no such image")
     assert " Network " in lines[2]
+
+
+def test_describe_shows_the_pass_of_each_event() -> None:
+    item = {"name": "web", "kind": "Container", "spec": {}, "status": {"phase": "Running"}}
+    event = {"type": "Normal", "reason": "Created", "message": "created container:web: not found"}
+    text = describe_text(item, [{**event, "reconcileId": "r-1a2b3c4d"}, event])
+    header, with_id, without = text.splitlines()[-3:]
+    assert header.split() == ["TYPE", "REASON", "AGE", "COUNT", "PASS", "MESSAGE"]
+    assert with_id.split()[:5] == ["Normal", "Created", "-", "1", "r-1a2b3c4d"]
+    assert with_id.endswith("created container:web: not found")
+    assert without.split()[4] == "-"
 
 
 def test_request_issues_point_back_at_the_users_file(tmp_path: Any) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -22,6 +20,7 @@ from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
 from dockform.store.types import Resource
+from tests.unit.controller.conftest import phase, wait
 
 APP = """
 apiVersion: dockform/v1
@@ -49,13 +48,6 @@ spec:
   networks: [back]
   dependsOn: [{name: db, condition: Healthy}]
 """
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'dockform.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture()
@@ -91,20 +83,6 @@ def manager(store: Store, runtime: FakeRuntime) -> Iterator[Manager]:
 def applier(store: Store, manager: Manager) -> Applier:
     """Writes desired state and tells the manager, as the daemon wires them."""
     return Applier(store, on_change=manager.desired_changed)
-
-
-def wait(predicate: object, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
-
-
-def phase(store: Store, kind: str, name: str) -> str:
-    resource = store.get(kind, name)
-    return resource.status.phase if resource else "<gone>"
 
 
 def test_healthy_dependency_gates_start_and_wakes_the_dependent(
