@@ -10,8 +10,9 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 
-class NoSuchContainer(LookupError):
-    """The Container has no managed container in the engine (not created yet, or removed)."""
+class NoLogs(LookupError):
+    """The resource has no runtime object to read output from (not created yet, removed, or
+    of a kind without logs)."""
 
 
 class Controller(Protocol):
@@ -27,4 +28,4 @@ class Controller(Protocol):
 
     def queue_pending(self) -> int: ...
 
-    def container_logs(self, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...
+    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...

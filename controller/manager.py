@@ -31,11 +31,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dockform.controller import metrics
 from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.controller.errors import ReconcileError, TerminalError
+from dockform.controller.facade import NoLogs
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.queue import Key, WorkQueue
 from dockform.controller.reconcile_id import new_reconcile_id, reconcile_id, reconciling
 from dockform.controller.reconcilers import REGISTRATIONS
-from dockform.controller.reconcilers.container import container_logs
 from dockform.controller.registry import DependencyIndex, KindRegistration, Registry
 from dockform.controller.status import error_status, make_status
 from dockform.manifests.status import EventType, Phase, Reason
@@ -165,9 +165,12 @@ class Manager:
     def queue_pending(self) -> int:
         return self.pending()
 
-    def container_logs(self, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-        # The API's logs route; which engine container is a resource's is its kind's business.
-        return container_logs(self.runtime, name, tail, follow)
+    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
+        """The output of kind/name's runtime object, read the way its kind registered."""
+        registration = self.registry.get(kind)
+        if registration is None or registration.logs is None:
+            raise NoLogs(f"{kind} objects have no logs")
+        return registration.logs(self.runtime, name, tail, follow)
 
     # --- triggers
 

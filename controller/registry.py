@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.manifests.status import Observed
+from dockform.runtime.interface import Runtime
 from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
 from dockform.store.types import Resource
@@ -40,6 +41,9 @@ class KeyLookup(Protocol):
 
 
 EventMapper = Callable[[RuntimeEvent, KeyLookup], Sequence[Key]]
+# The output of a resource's runtime object: (runtime, name, tail, follow) -> chunks; raises
+# controller.facade.NoLogs when the resource has no object that logs.
+LogReader = Callable[[Runtime, str, int | None, bool], Iterator[bytes]]
 
 
 def _no_requirements(resource: Resource) -> Iterable[Ref]:
@@ -62,6 +66,8 @@ class KindRegistration:
     limits: KindLimits = field(default_factory=KindLimits)
     # Its passes call the engine: they wait while the engine gate is closed.
     needs_engine: bool = True
+    # Kinds whose objects write output (`GET /v1/{kinds}/{name}/logs`).
+    logs: LogReader | None = None
 
 
 class Registry:

@@ -14,7 +14,7 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.routes.resources import NamePath
 from dockform.api.streams import log_stream
-from dockform.controller.facade import NoSuchContainer
+from dockform.controller.facade import NoLogs
 
 router = APIRouter(prefix="/v1", tags=["logs"])
 
@@ -51,8 +51,8 @@ def _open_logs(state: AppState, name: str, tail: int | None, follow: bool) -> It
     if state.controller is None:
         raise ApiError(503, "the controller is not running; logs come through it")
     try:
-        return state.controller.container_logs(name, tail, follow)
-    except NoSuchContainer as error:
+        return state.controller.logs("Container", name, tail, follow)
+    except NoLogs as error:
         raise ApiError(404, f"{error}; `dockform describe container/{name}` says why") from error
     except Exception as error:
         # The facade's engine errors are runtime types the API must not import (layering):

@@ -15,7 +15,7 @@ from dockform.controller.actions import Plan, RestartContainer
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.event_mappers import labelled_objects, named_objects
-from dockform.controller.facade import NoSuchContainer
+from dockform.controller.facade import NoLogs
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.container_plan import (
     KIND,
@@ -398,14 +398,14 @@ def seconds_until_unhealthy_restart(facts: ContainerObserved, backoff: Backoff) 
 
 
 def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-    """Logs of the managed container of Container/name; NoSuchContainer when there is none."""
+    """Logs of the managed container of Container/name; NoLogs when there is none."""
     info = runtime.inspect_container(name)
     if info is None or not info.managed or info.labels.get(NAME_LABEL) != name:
-        raise NoSuchContainer(f"{KIND}/{name} has no container in Docker")
+        raise NoLogs(f"{KIND}/{name} has no container in Docker")
     try:
         return runtime.container_logs(info.id, tail, follow)
     except ObjectNotFound as error:
-        raise NoSuchContainer(f"{KIND}/{name}: {error}") from error
+        raise NoLogs(f"{KIND}/{name}: {error}") from error
 
 
 def requires(resource: Resource) -> Iterable[Ref]:
@@ -432,6 +432,7 @@ REGISTRATION = KindRegistration(
         named_objects("container", KIND, _CONTAINER_ACTIONS, unmanaged_only=True),
     ),
     requires=requires,
+    logs=container_logs,
     # Repairs wait on these workers: as many engine calls in flight as the floor uses.
     limits=KindLimits(workers=8, timeout_s=300.0),
 )

@@ -79,7 +79,7 @@ def runtime() -> FakeRuntime:
 
 @pytest.fixture
 def manager(store: Store, runtime: FakeRuntime) -> Manager:
-    return Manager(ReconcileContext(store=store, runtime=runtime), registrations=())
+    return Manager(ReconcileContext(store=store, runtime=runtime))  # never started
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 def _app_state(home: Path) -> AppState:
     store = Store.open(f"sqlite:///{home / 'dockform.db'}")
-    manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()), registrations=())
+    manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
     return AppState(
         store=store,
         applier=Applier(store, on_change=manager.desired_changed),
