@@ -24,6 +24,7 @@ from dockform.api.deps import AppState
 from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
 from dockform.api.token import BearerToken
 from dockform.controller.context import ReconcileContext
+from dockform.controller.expectations import Expectations
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
 from dockform.controller.reconcilers import REGISTRATIONS
@@ -119,6 +120,9 @@ def run_daemon(options: DaemonOptions) -> None:
     check: ManifestCheck | None = None if options.allow_host_access else host_access_issues
     runtime = DockerRuntime(
         base_url=options.docker_host,
+        timeout=settings.engine.call_timeout_s,
+        build_timeout=settings.engine.build_timeout_s,
+        pull_timeout=settings.engine.pull_timeout_s,
         extra_labels={**options.extra_labels, INSTANCE_LABEL: options.instance},
     )
     if not runtime.ping():
@@ -130,6 +134,7 @@ def run_daemon(options: DaemonOptions) -> None:
         store=store,
         runtime=runtime,
         settings=settings.controller,
+        expectations=Expectations(ttl_s=settings.controller.expectations_ttl_s),
         git=GitSync(
             applier,
             home / "git",

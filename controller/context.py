@@ -55,5 +55,5 @@ class ReconcileContext:
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gate = EngineGate(self.runtime)
+        self.gate = EngineGate(self.runtime, self.settings.engine_probe_s)
         self.executor = Executor(self.runtime, self.expectations, self.git, gate=self.gate)

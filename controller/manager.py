@@ -46,9 +46,6 @@ from dockform.store.errors import StaleResourceVersion
 from dockform.store.types import Resource
 
 log = logging.getLogger("dockform.controller")
-# A deletion waiting for others (dependents first, objects still in use) looks again this often
-# at the latest; the removals it waits for wake it sooner.
-DELETE_POLL_S = 2.0
 
 
 class Manager:
@@ -354,7 +351,7 @@ class Manager:
         ]
         if first:
             self._terminating(resource, f"waiting for {', '.join(first)} to be deleted first")
-            queue.add_after(resource.key, DELETE_POLL_S)
+            queue.add_after(resource.key, self.settings.delete_poll_s)
             return "requeue"
         referenced_by = [f"{kind}/{name}" for kind, name in index.referrers(resource)]
         if referenced_by:
@@ -375,7 +372,7 @@ class Manager:
             if referenced_by:
                 message += f"; still referenced by {', '.join(referenced_by)}"
             self._terminating(resource, message)
-            queue.add_after(resource.key, outcome.requeue_after or DELETE_POLL_S)
+            queue.add_after(resource.key, outcome.requeue_after or self.settings.delete_poll_s)
             return "requeue"
         try:
             self.store.remove(

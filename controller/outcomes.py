@@ -30,7 +30,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class DeleteOutcome:
-    """`done` means the runtime objects are gone and the row may be removed."""
+    """`done` means the runtime objects are gone and the row may be removed. A deletion not
+    done is looked at again after `requeue_after`, or the controller's `delete_poll_s`."""
 
     done: bool
     events: tuple[EventNote, ...] = ()

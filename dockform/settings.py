@@ -2,7 +2,8 @@
 
 The groups follow the parts that use them: `controller` (work queues, per-kind workers and
 reconcile timeouts, resync, backoff of retries, of unhealthy restarts and of the engine's
-events stream) and `sources` (watched directories, git). `Backoff` is the one exponential
+events stream), `engine` (timeouts of Docker Engine calls) and `sources` (watched
+directories, git). `Backoff` is the one exponential
 backoff of the project: every retry delay anywhere is `Backoff.delay(failures)`.
 
 This module sits at the root of the package and imports nothing of the project, so every
@@ -63,9 +64,22 @@ class ControllerSettings(_Group):
     restart_grace_s: float = Field(default=2.0, ge=0)
     # Engine events the controller caused itself are ignored once within this window.
     expectations_ttl_s: float = Field(default=30.0, gt=0)
+    # A deletion waiting for others (dependents first, objects in use) looks again this often
+    # at the latest; the removals it waits for wake it sooner.
+    delete_poll_s: float = Field(default=2.0, gt=0)
+    # While the engine is down, it is pinged this often until it answers.
+    engine_probe_s: float = Field(default=0.5, gt=0)
 
     def limits(self, kind: str, registered: KindLimits) -> KindLimits:
         return self.kinds.get(kind, registered)
+
+
+class EngineSettings(_Group):
+    """Calls to the Docker Engine: each is bounded; builds and pulls stream for longer."""
+
+    call_timeout_s: int = Field(default=60, ge=1)
+    build_timeout_s: int = Field(default=900, ge=1)
+    pull_timeout_s: int = Field(default=300, ge=1)
 
 
 class SourceSettings(_Group):
@@ -84,4 +98,5 @@ class SourceSettings(_Group):
 
 class Settings(_Group):
     controller: ControllerSettings = ControllerSettings()
+    engine: EngineSettings = EngineSettings()
     sources: SourceSettings = SourceSettings()

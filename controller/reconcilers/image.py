@@ -182,7 +182,7 @@ class ImageReconciler:
             delete_plan(resource.name, ref, image), KIND, resource.name
         )
         if executed.waiting:
-            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+            return DeleteOutcome(done=False, waiting_for=executed.waiting)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:

@@ -180,10 +180,10 @@ class NetworkReconciler:
     def delete(self, resource: Resource) -> DeleteOutcome:
         removal = delete_plan(resource.name, self.observe(resource.name))
         if removal.blocked_reason:
-            return DeleteOutcome(done=False, waiting_for=removal.blocked_message, requeue_after=2.0)
+            return DeleteOutcome(done=False, waiting_for=removal.blocked_message)
         executed = self._executor.execute(removal, KIND, resource.name)
         if executed.waiting:
-            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+            return DeleteOutcome(done=False, waiting_for=executed.waiting)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:

@@ -145,7 +145,7 @@ class VolumeReconciler:
         executed = self._executor.execute(removal, KIND, resource.name)
         if executed.waiting:
             # The engine refuses while any container (running or not) mounts it.
-            return DeleteOutcome(done=False, waiting_for=executed.waiting, requeue_after=2.0)
+            return DeleteOutcome(done=False, waiting_for=executed.waiting)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
