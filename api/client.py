@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,14 +159,19 @@ class DockformClient:
         force: bool = False,
         source: str = "cli",
         filename: str | None = None,
+        roots: Sequence[str] = (),
     ) -> dict[str, Any]:
-        params = {
+        """`roots`: the directories the manifests were read from (their host paths there are
+        allowed; api.apply_roots)."""
+        params: dict[str, Any] = {
             "dryRun": dry_run,
             "prune": prune,
             "allowEmpty": allow_empty,
             "force": force,
             "source": source,
         }
+        if roots:
+            params["root"] = list(roots)
         return self._send_manifests("/v1/apply", text, params, filename)
 
     def diff(
@@ -177,8 +182,16 @@ class DockformClient:
         allow_empty: bool = False,
         force: bool = False,
         source: str = "cli",
+        roots: Sequence[str] = (),
     ) -> dict[str, Any]:
-        params = {"prune": prune, "allowEmpty": allow_empty, "force": force, "source": source}
+        params: dict[str, Any] = {
+            "prune": prune,
+            "allowEmpty": allow_empty,
+            "force": force,
+            "source": source,
+        }
+        if roots:
+            params["root"] = list(roots)
         return self._send_manifests("/v1/diff", text, params)
 
     def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -158,11 +158,14 @@ def test_host_access_is_refused_with_file_line_and_field(
     response = client.post("/v1/apply", content=body, headers={"X-Dockform-Filename": "root.yaml"})
     assert response.status_code == 403
     issues = response.json()["issues"]
+    # Host paths are an allowlist: /srv/data is outside every allowed directory too.
     assert [(i["path"], i["line"]) for i in issues] == [
         ("spec.privileged", 6),
         ("spec.hostNetwork", 7),
+        ("spec.volumes[0].hostPath", 9),
         ("spec.volumes[1].hostPath", 10),
     ]
+    assert "'/srv/data'" in issues[2]["message"]
     assert all(i["file"] == "root.yaml" and i["document"] == 1 for i in issues)
     assert "--allow-host-access" in response.json()["error"]
     assert store.get("Container", "root") is None
