@@ -163,16 +163,8 @@ class DockformClient:
     ) -> dict[str, Any]:
         """`roots`: the directories the manifests were read from (their host paths there are
         allowed; api.apply_roots)."""
-        params: dict[str, Any] = {
-            "dryRun": dry_run,
-            "prune": prune,
-            "allowEmpty": allow_empty,
-            "force": force,
-            "source": source,
-        }
-        if roots:
-            params["root"] = list(roots)
-        return self._send_manifests("/v1/apply", text, params, filename)
+        params = _apply_params(prune, allow_empty, force, source, roots)
+        return self._send_manifests("/v1/apply", text, {"dryRun": dry_run, **params}, filename)
 
     def diff(
         self,
@@ -184,14 +176,7 @@ class DockformClient:
         source: str = "cli",
         roots: Sequence[str] = (),
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "prune": prune,
-            "allowEmpty": allow_empty,
-            "force": force,
-            "source": source,
-        }
-        if roots:
-            params["root"] = list(roots)
+        params = _apply_params(prune, allow_empty, force, source, roots)
         return self._send_manifests("/v1/diff", text, params)
 
     def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -298,3 +283,18 @@ def _client_error(response: httpx.Response) -> ClientError:
     message = str(body.get("error") or body)
     issues = [issue for issue in body.get("issues") or [] if isinstance(issue, dict)]
     return ClientError(response.status_code, message, issues)
+
+
+def _apply_params(
+    prune: bool, allow_empty: bool, force: bool, source: str, roots: Sequence[str]
+) -> dict[str, Any]:
+    """The query of apply and diff; `root` repeated once per directory."""
+    params: dict[str, Any] = {
+        "prune": prune,
+        "allowEmpty": allow_empty,
+        "force": force,
+        "source": source,
+    }
+    if roots:
+        params["root"] = list(roots)
+    return params
