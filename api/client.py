@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,15 +159,12 @@ class DockformClient:
         force: bool = False,
         source: str = "cli",
         filename: str | None = None,
+        roots: Sequence[str] = (),
     ) -> dict[str, Any]:
-        params = {
-            "dryRun": dry_run,
-            "prune": prune,
-            "allowEmpty": allow_empty,
-            "force": force,
-            "source": source,
-        }
-        return self._send_manifests("/v1/apply", text, params, filename)
+        """`roots`: the directories the manifests were read from (their host paths there are
+        allowed; api.apply_roots)."""
+        params = _apply_params(prune, allow_empty, force, source, roots)
+        return self._send_manifests("/v1/apply", text, {"dryRun": dry_run, **params}, filename)
 
     def diff(
         self,
@@ -177,8 +174,9 @@ class DockformClient:
         allow_empty: bool = False,
         force: bool = False,
         source: str = "cli",
+        roots: Sequence[str] = (),
     ) -> dict[str, Any]:
-        params = {"prune": prune, "allowEmpty": allow_empty, "force": force, "source": source}
+        params = _apply_params(prune, allow_empty, force, source, roots)
         return self._send_manifests("/v1/diff", text, params)
 
     def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -285,3 +283,18 @@ def _client_error(response: httpx.Response) -> ClientError:
     message = str(body.get("error") or body)
     issues = [issue for issue in body.get("issues") or [] if isinstance(issue, dict)]
     return ClientError(response.status_code, message, issues)
+
+
+def _apply_params(
+    prune: bool, allow_empty: bool, force: bool, source: str, roots: Sequence[str]
+) -> dict[str, Any]:
+    """The query of apply and diff; `root` repeated once per directory."""
+    params: dict[str, Any] = {
+        "prune": prune,
+        "allowEmpty": allow_empty,
+        "force": force,
+        "source": source,
+    }
+    if roots:
+        params["root"] = list(roots)
+    return params

@@ -33,9 +33,11 @@ class AppState:
     controller: Controller | None = None
     version: str = __version__
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    # Containers asking for privileged mode, host namespaces or dangerous host mounts are
-    # refused (403) unless the daemon runs with --allow-host-access.
+    # Manifests asking for privileged mode, host namespaces or host paths outside the allowed
+    # directories are refused (403) unless the daemon runs with --allow-host-access.
     allow_host_access: bool = False
+    # --host-path-root directories: allowed to every manifest, besides its apply's own roots.
+    host_path_roots: list[str] = field(default_factory=list)
     # Streams (events ?follow, logs ?follow) end after this many seconds; None: when the
     # client goes. Tests and fuzzers set it so a streamed answer has an end.
     stream_limit_s: float | None = None

@@ -27,7 +27,7 @@ import uvicorn
 import uvloop
 
 from dockform.api.deps import UNAUTHENTICATED_PATHS
-from dockform.api.token import LOCAL_LISTENER_KEY, BearerToken
+from dockform.api.token import AUTHENTICATED_KEY, LOCAL_LISTENER_KEY, BearerToken
 
 log = logging.getLogger("dockform.api")
 
@@ -53,6 +53,7 @@ class TokenAuth:
             return
         headers = dict(scope.get("headers") or [])
         if self._token.matches(headers.get(b"authorization", b"")):
+            scope[AUTHENTICATED_KEY] = True  # a fresh scope per request: ours to mark
             await self._app(scope, receive, send)
             return
         if scope["type"] != "http":  # a websocket: refused before the handshake completes

@@ -21,6 +21,8 @@ MIN_ENTROPY_BITS = 256
 TOKEN_BYTES = 32
 # Which key in an ASGI scope says the request came on the unix socket (set by api.server).
 LOCAL_LISTENER_KEY = "dockform.local"
+# Which key says the request carried the right bearer token (set by api.server.TokenAuth).
+AUTHENTICATED_KEY = "dockform.authenticated"
 
 _HEX = frozenset(string.hexdigits)
 _BASE64 = frozenset(string.ascii_letters + string.digits + "-_+/=")

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,12 @@ from dockform.controller.expectations import Expectations
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
 from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.host_paths import forbidden_reason, resolve_host_path
+from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.runtime.docker_driver import DockerRuntime
-from dockform.settings import Settings
+from dockform.settings import HostAccessSettings, Settings
 from dockform.sources.directory import DirectorySync
 from dockform.sources.files import ManifestCheck
 from dockform.sources.git import GitSync
@@ -57,16 +61,22 @@ class DaemonOptions:
     # only objects stamped with its own instance, so none garbage-collects another's.
     instance: str = "default"
     docker_host: str | None = None
-    # Let Containers ask for privileged mode, host namespaces and dangerous host mounts.
+    # Let manifests ask for privileged mode, host namespaces and host paths anywhere.
     allow_host_access: bool = False
+    # --host-path-root: host directories every manifest may name, besides its source's own.
+    host_path_roots: list[str] = field(default_factory=list)
     watch: list[str] = field(default_factory=list)  # directories whose files are sources
     rescan_s: float = 30.0
     tls_cert: str | None = None  # PEM files: the TCP listener serves HTTPS with both
     tls_key: str | None = None
 
 
-def build_settings(options: DaemonOptions) -> Settings:
-    """The one settings object, validated (ValueError naming the field) before anything runs."""
+def build_settings(options: DaemonOptions, source_roots: list[str] | None = None) -> Settings:
+    """The one settings object, validated (ValueError naming the field) before anything runs.
+
+    `source_roots` are the directories the daemon's sources read from (watched directories,
+    the git cache), for the controller's host-access re-check.
+    """
     registered = {registration.kind: registration.limits for registration in REGISTRATIONS}
     container = {"workers": options.workers, "timeout_s": registered["Container"].timeout_s}
     try:
@@ -74,6 +84,11 @@ def build_settings(options: DaemonOptions) -> Settings:
             {
                 "controller": {"resync_s": options.resync_s, "kinds": {"Container": container}},
                 "sources": {"rescan_s": options.rescan_s},
+                "host_access": {
+                    "allow_host_access": options.allow_host_access,
+                    "roots": host_path_roots(options.host_path_roots),
+                    "source_roots": source_roots or [],
+                },
             }
         )
     except ValidationError as error:
@@ -93,6 +108,34 @@ def watch_roots(directories: list[str]) -> list[str]:
     return list(dict.fromkeys(roots))
 
 
+def host_path_roots(directories: list[str]) -> list[str]:
+    """The --host-path-root directories as absolute paths; ValueError for a missing one or
+    one that holds what no root may allow (`/`, `/var`, `/run`...)."""
+    roots = [os.path.abspath(directory) for directory in directories]
+    for root in roots:
+        if not os.path.isdir(root):
+            raise ValueError(f"--host-path-root {root}: not a directory")
+        forbidden = forbidden_reason(resolve_host_path(root))
+        if forbidden is not None:
+            raise ValueError(f"--host-path-root {root}: {forbidden}; give a directory below it")
+    return list(dict.fromkeys(roots))
+
+
+def source_check(host_access: HostAccessSettings) -> ManifestCheck | None:
+    """What the sources ask of every manifest: the host-access policy with the daemon's roots
+    and the source's own directories; None when the daemon allows host access."""
+    if host_access.allow_host_access:
+        return None
+    daemon_roots = list(host_access.roots)
+
+    def check(
+        loaded: Sequence[LoadedManifest], texts: Mapping[str, str], roots: Sequence[str]
+    ) -> list[ManifestIssue]:
+        return host_access_issues(loaded, texts, [*roots, *daemon_roots])
+
+    return check
+
+
 def run_daemon(options: DaemonOptions) -> None:
     logging.basicConfig(
         level=os.environ.get("DOCKFORM_LOG_LEVEL", "INFO"),
@@ -100,15 +143,15 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     for handler in logging.getLogger().handlers:
         handler.addFilter(ReconcileIdFilter())
-    settings = build_settings(options)
+    home = Path(options.home) if options.home else default_home()
+    roots = watch_roots(options.watch)
+    settings = build_settings(options, [*roots, str(home.absolute() / "git")])
     if not INSTANCE_PATTERN.match(options.instance):
         raise ValueError(f"--instance {options.instance!r} must be a DNS label ([a-z0-9-], <= 63)")
-    home = Path(options.home) if options.home else default_home()
     os.umask(0o077)
     home.mkdir(parents=True, exist_ok=True)
     tcp = parse_listen(options.listen) if options.listen else None
     tls = tls_files(options, tcp)
-    roots = watch_roots(options.watch)
     store_url = options.store_url or default_url(str(home))
     make_private(home, sqlite_files(store_url))
     token = BearerToken.load_or_create(home / "token") if tcp else None
@@ -117,7 +160,7 @@ def run_daemon(options: DaemonOptions) -> None:
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
-    check: ManifestCheck | None = None if options.allow_host_access else host_access_issues
+    check = source_check(settings.host_access)
     runtime = DockerRuntime(
         base_url=options.docker_host,
         timeout=settings.engine.call_timeout_s,
@@ -135,6 +178,7 @@ def run_daemon(options: DaemonOptions) -> None:
         runtime=runtime,
         settings=settings.controller,
         expectations=Expectations(ttl_s=settings.controller.expectations_ttl_s),
+        host_access=settings.host_access,
         git=GitSync(
             applier,
             home / "git",
@@ -158,7 +202,7 @@ def run_daemon(options: DaemonOptions) -> None:
     if watcher is not None:
         watcher.start()
     if options.allow_host_access:
-        log.warning("--allow-host-access: Containers may get privileged mode and host access")
+        log.warning("--allow-host-access: manifests may get privileged mode and host access")
     app = create_app(
         AppState(
             store=store,
@@ -166,6 +210,7 @@ def run_daemon(options: DaemonOptions) -> None:
             controller=manager,
             version=__version__,
             allow_host_access=options.allow_host_access,
+            host_path_roots=list(settings.host_access.roots),
             token=token,
         )
     )

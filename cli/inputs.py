@@ -9,6 +9,7 @@ the file can be read again, the line of the field itself.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,21 @@ REQUEST_FILE = "<request>"
 def read_manifests(paths: Sequence[str]) -> list[LoadedManifest]:
     """Load `-f` paths; raises ManifestError (every issue) or OSError."""
     return load_paths(list(paths), stdin=sys.stdin)
+
+
+def apply_roots(paths: Sequence[str]) -> list[str]:
+    """The directories `-f` names, sent with apply as `root`: a file's directory, a directory
+    itself, the current directory for `-`. Host paths below them are allowed (the daemon
+    resolves them again on its side); real paths, as the daemon compares real paths."""
+    roots = []
+    for path in paths:
+        if path == "-":
+            roots.append(os.getcwd())
+        elif os.path.isdir(path):
+            roots.append(path)
+        else:
+            roots.append(os.path.dirname(path) or os.curdir)
+    return list(dict.fromkeys(os.path.realpath(root) for root in roots))
 
 
 def manifests_text(manifests: Sequence[LoadedManifest]) -> str:

@@ -21,7 +21,13 @@ import typer
 
 from dockform import __version__
 from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
-from dockform.cli.inputs import issue_text, localise, manifests_text, read_manifests
+from dockform.cli.inputs import (
+    apply_roots,
+    issue_text,
+    localise,
+    manifests_text,
+    read_manifests,
+)
 from dockform.cli.render import (
     as_json,
     as_yaml,
@@ -208,6 +214,7 @@ def apply(
             allow_empty=allow_empty,
             force=force,
             source=source,
+            roots=apply_roots(filename),
         )
         suffix = " (dry run)" if dry_run else ""
         for item in result["results"]:
@@ -250,6 +257,7 @@ def diff(
             allow_empty=allow_empty,
             force=force,
             source=source,
+            roots=apply_roots(filename),
         )
     changed = [item for item in result["results"] if item["action"] != "unchanged"]
     for item in changed:
@@ -482,7 +490,7 @@ def validate(filename: FilesOption = []) -> None:  # noqa: B006
     manifests = load_or_exit(filename)
     for loaded in manifests:
         console.print(f"{object_ref(loaded.kind, loaded.name)} valid ({loaded.file}:{loaded.line})")
-    for issue in host_access_issues(manifests, _texts(manifests)):
+    for issue in host_access_issues(manifests, _texts(manifests), apply_roots(filename)):
         err_console.print(f"warning: {issue}")
 
 
@@ -564,10 +572,18 @@ def daemon(
         bool,
         typer.Option(
             "--allow-host-access",
-            help="Accept Containers with privileged, hostNetwork/PID/IPC or mounts of /, /etc "
-            "or the Docker socket (refused by default).",
+            help="Accept manifests with host access: privileged, hostNetwork/PID/IPC, the "
+            "network host, and host paths anywhere (refused by default).",
         ),
     ] = False,
+    host_path_root: Annotated[
+        list[str],
+        typer.Option(
+            metavar="DIR",
+            help="Host directory every manifest may name in hostPath, Volume bind devices, "
+            "build contexts, load paths and local git urls, besides its own; repeatable.",
+        ),
+    ] = [],  # noqa: B006
     watch: Annotated[
         list[str],
         typer.Option(
@@ -595,6 +611,7 @@ def daemon(
         docker_host=docker_host,
         instance=instance,
         allow_host_access=allow_host_access,
+        host_path_roots=list(host_path_root),
         watch=list(watch),
         rescan_s=rescan,
         tls_cert=tls_cert,

@@ -21,7 +21,7 @@ from dockform.controller.git import GitSyncer
 from dockform.controller.nudges import Nudges
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.runtime.interface import Runtime
-from dockform.settings import ControllerSettings
+from dockform.settings import ControllerSettings, HostAccessSettings
 from dockform.store.repository import Store
 from dockform.store.types import Resource
 
@@ -48,6 +48,8 @@ class ReconcileContext:
     expectations: Expectations = field(default_factory=Expectations)
     # One-shot "act now" requests (a webhook asking a GitSource to fetch).
     nudges: Nudges = field(default_factory=Nudges)
+    # What manifests may reach on the host: checked again just before the engine uses a path.
+    host_access: HostAccessSettings = field(default_factory=HostAccessSettings)
     # The git work of GitSources (sources.git.GitSync); None when the daemon has no git.
     git: GitSyncer | None = None
     # Closed while the engine is down or going down: no engine call is made meanwhile.

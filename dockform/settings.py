@@ -2,8 +2,9 @@
 
 The groups follow the parts that use them: `controller` (work queues, per-kind workers and
 reconcile timeouts, resync, backoff of retries, of unhealthy restarts and of the engine's
-events stream), `engine` (timeouts of Docker Engine calls) and `sources` (watched
-directories, git). `Backoff` is the one exponential
+events stream), `engine` (timeouts of Docker Engine calls), `sources` (watched directories,
+git) and `host_access` (what manifests may reach on the host: `manifests.policy`). `Backoff`
+is the one exponential
 backoff of the project: every retry delay anywhere is `Backoff.delay(failures)`.
 
 This module sits at the root of the package and imports nothing of the project, so every
@@ -96,7 +97,28 @@ class SourceSettings(_Group):
     git_fetch_timeout_s: float = Field(default=120.0, gt=0)
 
 
+class HostAccessSettings(_Group):
+    # --allow-host-access: manifests may ask for any host path, privileged mode and the host's
+    # namespaces; nothing is checked.
+    allow_host_access: bool = False
+    # --host-path-root DIR (repeatable): host directories every manifest may name, on top of
+    # the directory of its own source.
+    roots: list[str] = Field(default_factory=list)
+    # The directories the daemon's sources read from (watched directories, the git cache):
+    # where a path that became a symlink after apply may still lead (the controller's
+    # re-check, `manifests.host_paths.recheck_refusal`).
+    source_roots: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _absolute_roots(self) -> HostAccessSettings:
+        for root in [*self.roots, *self.source_roots]:
+            if not root.startswith("/"):
+                raise ValueError(f"host path root {root!r} must be an absolute path")
+        return self
+
+
 class Settings(_Group):
     controller: ControllerSettings = ControllerSettings()
     engine: EngineSettings = EngineSettings()
     sources: SourceSettings = SourceSettings()
+    host_access: HostAccessSettings = HostAccessSettings()

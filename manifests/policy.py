@@ -1,35 +1,53 @@
-"""Host-access policy: which Container settings hand the host to whoever writes the manifest.
+"""Host-access policy: which manifest settings hand the host to whoever writes the manifest.
 
-A privileged container, one in the host's network, PID or IPC namespace, or one that mounts
-`/`, `/etc` or the Docker socket can take over the machine dockform runs on. The daemon
-refuses such manifests unless it was started with `--allow-host-access`; this module only
-finds them, as `ManifestIssue`s naming file, document, line and field, so every apply path
-(the API, watched directories, git sources) can refuse them with the same words.
+A privileged container, one in the host's network (`hostNetwork`, or the predefined network
+`host` in `networks`), PID or IPC namespace, and any host path outside the directories the
+daemon allows can take over the machine dockform runs on. Host paths are every path a manifest
+can name: a Container's `volumes[].hostPath`, a Volume's bind `driverOpts.device`, an Image's
+`build.context`, `build.dockerfile` and `load.path`, a GitSource's local `url`. Each is
+resolved (`manifests.host_paths`: symlinks, `..`, `/proc/<pid>/root`) and must fall under an
+allowed root: the directory of the manifest's own source and the daemon's `--host-path-root`
+directories, never `/proc`, `/sys`, `/dev` or the engine's sockets and data. The daemon
+refuses the rest unless it was started with `--allow-host-access`.
 
-`host_access_issues` is pure: no I/O, and paths are compared after textual normalisation
-(`//etc/./x/..` is `/etc`) without following symlinks, because the paths are the host's and
-this code may not run on it. `locate_field` finds the line of a field path in YAML text, for
-callers that have the text and want a field's own line rather than its document's.
+This module finds them, as `ManifestIssue`s naming file, document, line and field, so every
+apply path (the API, watched directories, git sources) refuses them with the same words, and
+the controller asks `recheck_issues` again just before the engine uses a path.
+`locate_field` finds the line of a field path in YAML text, for callers that have the text
+and want a field's own line rather than its document's.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import ComposeError, compose_documents
 from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.host_paths import recheck_refusal, refusal
 from dockform.manifests.loader import LoadedManifest
-from dockform.manifests.models import Container
+from dockform.manifests.models import (
+    Container,
+    ContainerSpec,
+    GitSource,
+    GitSourceSpec,
+    Image,
+    ImageSpec,
+    Manifest,
+    Volume,
+    VolumeSpec,
+)
 
 ALLOW_FLAG = "--allow-host-access"
+ROOT_FLAG = "--host-path-root"
 
-# Mounting any of these (or, for /etc, anything inside it) gives the container the host.
-_DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
-_FORBIDDEN_TREES = ("/etc",)
+# Docker's predefined networks that are not a network of their own: `host` is the host's
+# network namespace; `none` (no network at all) reaches nothing and is allowed.
+HOST_NETWORK = "host"
 
 _FLAGS: tuple[tuple[str, str, str], ...] = (
     ("privileged", "spec.privileged", "a privileged container gets every host device and power"),
@@ -38,75 +56,168 @@ _FLAGS: tuple[tuple[str, str, str], ...] = (
     ("host_ipc", "spec.hostIPC", "the container would share the host's IPC namespace"),
 )
 
+# Remote git URLs; anything else git would read from this host's filesystem.
+_REMOTE_GIT = re.compile(
+    r"^(https?|ssh|git)://|^([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)"
+)
+# Mount options of the local volume driver that make `device` a host directory.
+_BIND_OPTIONS = frozenset({"bind", "rbind"})
+
 _PATH_PART = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]")
 
 
-def normalise_host_path(path: str) -> str:
-    """`//etc/./nginx/../` -> `/etc`: textual only, symlinks are not followed."""
-    normal = posixpath.normpath("/" + path.lstrip("/"))
-    # POSIX lets normpath keep a leading "//"; on Linux it is the same as "/".
-    return "/" + normal.lstrip("/")
+@dataclass(frozen=True)
+class HostPath:
+    """One host path a manifest names: the field that names it and the path as written
+    (made absolute by the loader where the manifest model allows relative ones)."""
+
+    field: str
+    path: str
 
 
-def dangerous_host_path(path: str) -> str | None:
-    """Why mounting host `path` is refused, or None when it is allowed."""
-    normal = normalise_host_path(path)
-    if normal == "/":
-        return "mounting the host's root filesystem gives the container the whole host"
-    for tree in _FORBIDDEN_TREES:
-        if normal == tree or normal.startswith(tree + "/"):
-            return f"mounting {normal} exposes the host's configuration ({tree})"
-    for socket in _DOCKER_SOCKETS:
-        if normal == socket:
-            return f"mounting {normal} gives the container control of the Docker Engine"
-        if socket.startswith(normal + "/"):
-            return f"mounting {normal} exposes the Docker socket {socket} inside it"
-    return None
+def container_host_paths(spec: ContainerSpec) -> list[HostPath]:
+    return [
+        HostPath(f"spec.volumes[{index}].hostPath", mount.host_path)
+        for index, mount in enumerate(spec.volumes)
+        if mount.host_path is not None
+    ]
+
+
+def volume_host_paths(spec: VolumeSpec) -> list[HostPath]:
+    """The bind source of a local-driver volume: `device` with `o: bind` (or `type: none`),
+    or any absolute `device` (a block device or directory of this host)."""
+    options = spec.driver_opts
+    device = options.get("device")
+    if device is None:
+        return []
+    mount_options = {option.strip() for option in options.get("o", "").split(",")}
+    binds = bool(mount_options & _BIND_OPTIONS) or options.get("type", "") == "none"
+    if not binds and not device.startswith("/"):
+        return []  # nfs (`:/export`), tmpfs and the like: not a path of this host
+    return [HostPath("spec.driverOpts.device", device)]
+
+
+def image_host_paths(spec: ImageSpec) -> list[HostPath]:
+    found: list[HostPath] = []
+    if spec.build is not None:
+        context = spec.build.context
+        found.append(HostPath("spec.build.context", context))
+        # A Dockerfile path is relative to the context; an absolute one is read from anywhere.
+        dockerfile = spec.build.dockerfile
+        if not dockerfile.startswith("/"):
+            dockerfile = context.rstrip("/") + "/" + dockerfile
+        found.append(HostPath("spec.build.dockerfile", dockerfile))
+    if spec.load is not None:
+        found.append(HostPath("spec.load.path", spec.load.path))
+    return found
+
+
+def local_git_path(url: str) -> str | None:
+    """The filesystem path a GitSource url reads from, or None for a remote url."""
+    if url.startswith("file://"):
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            return "//" + parts.netloc + unquote(parts.path)
+        return unquote(parts.path) or "/"
+    if _REMOTE_GIT.match(url):
+        return None
+    return url
+
+
+def gitsource_host_paths(spec: GitSourceSpec) -> list[HostPath]:
+    path = local_git_path(spec.url)
+    return [] if path is None else [HostPath("spec.url", path)]
+
+
+def host_paths(manifest: Manifest) -> list[HostPath]:
+    """Every host path `manifest` names, in field order."""
+    if isinstance(manifest, Container):
+        return container_host_paths(manifest.spec)
+    if isinstance(manifest, Volume):
+        return volume_host_paths(manifest.spec)
+    if isinstance(manifest, Image):
+        return image_host_paths(manifest.spec)
+    if isinstance(manifest, GitSource):
+        return gitsource_host_paths(manifest.spec)
+    return []
+
+
+def container_powers(spec: ContainerSpec) -> list[tuple[str, str]]:
+    """(field, why) of every host namespace or privilege a Container asks for."""
+    found = [(path, why) for attribute, path, why in _FLAGS if getattr(spec, attribute)]
+    found += [
+        (f"spec.networks[{index}]", "the predefined network host is the host's network stack")
+        for index, network in enumerate(spec.networks)
+        if network == HOST_NETWORK
+    ]
+    return found
 
 
 def host_access_issues(
-    loaded: Sequence[LoadedManifest], texts: Mapping[str, str] | None = None
+    loaded: Sequence[LoadedManifest],
+    texts: Mapping[str, str] | None = None,
+    roots: Sequence[str] = (),
 ) -> list[ManifestIssue]:
-    """Every host-access setting in `loaded`, in manifest order.
+    """Every host-access setting in `loaded`, in manifest order, when `roots` are the host
+    directories allowed (the manifest's source directory and the daemon's roots).
 
-    `texts` maps a manifest's `file` to its YAML text; when given, each issue names the line of
-    the field itself, otherwise the line where its document starts.
+    Host paths are resolved on this machine: the daemon's host. `texts` maps a manifest's
+    `file` to its YAML text; when given, each issue names the line of the field itself,
+    otherwise the line where its document starts.
     """
     issues: list[ManifestIssue] = []
     for item in loaded:
-        manifest = item.manifest
-        if not isinstance(manifest, Container):
-            continue
-        spec = manifest.spec
-        found: list[tuple[str, str]] = [
-            (path, why) for attribute, path, why in _FLAGS if getattr(spec, attribute)
-        ]
-        for index, mount in enumerate(spec.volumes):
-            if mount.host_path is None:
-                continue
-            why = dangerous_host_path(mount.host_path)
-            if why is not None:
-                found.append((f"spec.volumes[{index}].hostPath", why))
+        found = manifest_refusals(item.manifest, roots)
         text = (texts or {}).get(item.file)
-        found_issues: list[ManifestIssue] = []
-        for path, why in found:
-            line = locate_field(text, item.document, path) if text is not None else None
-            found_issues.append(
-                ManifestIssue(
-                    file=item.file,
-                    document=item.document,
-                    line=line or item.line,
-                    path=path,
-                    message=(
-                        f"{why}; refused because the daemon does not allow host access "
-                        f"(start it with `dockform daemon {ALLOW_FLAG}` to allow it)"
-                    ),
-                    kind=item.kind,
-                    name=item.name,
-                )
+        found_issues = [
+            ManifestIssue(
+                file=item.file,
+                document=item.document,
+                line=(locate_field(text, item.document, path) if text is not None else None)
+                or item.line,
+                path=path,
+                message=f"{why}; {refused_hint(path)}",
+                kind=item.kind,
+                name=item.name,
             )
+            for path, why in found
+        ]
         issues += sorted(found_issues, key=lambda issue: issue.line or 0)
     return issues
+
+
+def manifest_refusals(manifest: Manifest, roots: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, why) of every host access of `manifest` when `roots` are allowed."""
+    found = container_powers(manifest.spec) if isinstance(manifest, Container) else []
+    for host_path in host_paths(manifest):
+        why = refusal(host_path.path, roots)
+        if why is not None:
+            found.append((host_path.field, f"{host_path.field} {host_path.path!r}: {why}"))
+    return found
+
+
+def recheck_issues(
+    powers: Sequence[tuple[str, str]], paths: Sequence[HostPath], roots: Sequence[str]
+) -> list[str]:
+    """Reconcile time: what is refused now among a stored spec's powers and host paths
+    (`manifests.host_paths.recheck_refusal` says what a re-check can know); one line each."""
+    refused = [f"{field}: {why}" for field, why in powers]
+    for host_path in paths:
+        why = recheck_refusal(host_path.path, roots)
+        if why is not None:
+            refused.append(f"{host_path.field}: {why}")
+    return refused
+
+
+def refused_hint(field: str) -> str:
+    """What the daemon's operator can do about a refusal of `field`."""
+    how = f"start it with `dockform daemon {ALLOW_FLAG}` to allow it"
+    if field in {flag_path for _, flag_path, _ in _FLAGS} or field.startswith("spec.networks"):
+        return f"refused because the daemon does not allow host access ({how})"
+    return (
+        "refused because the daemon does not allow host access there (move it under the "
+        f"manifest's directory, give the daemon `{ROOT_FLAG} DIR`, or {how})"
+    )
 
 
 def locate_field(text: str, document: int, path: str) -> int | None:

@@ -93,6 +93,9 @@ class Reason(StrEnum):
     RECONCILE_TIMEOUT = "ReconcileTimeout"
     BUILD_FAILED = "BuildFailed"
     PULL_FAILED = "PullFailed"
+    # A host path or host power refused by the daemon's policy (manifests.policy), found by
+    # the re-check just before the engine would use it.
+    HOST_ACCESS_DENIED = "HostAccessDenied"
     LOAD_FAILED = "LoadFailed"
     SOURCE_MISSING = "SourceMissing"
     INVALID_SPEC = "InvalidSpec"

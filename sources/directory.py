@@ -89,6 +89,10 @@ class DirectorySync:
                 return dir_source(os.path.relpath(path, root))
         return None
 
+    def _roots_of(self, path: str) -> list[str]:
+        """The watched directory `path` is in: the host directory its manifests may name."""
+        return [root for root in self.roots if is_manifest_path(root, path)][:1]
+
     def owner_path(self, source: str) -> str | None:
         """The file that feeds `source` now: the first watched directory holding it."""
         relative = dir_path(source)
@@ -164,7 +168,11 @@ class DirectorySync:
         if not loaded:
             message = "no manifests in the file; delete the file to delete its objects"
             return self._invalid(source, path, [file_issue(path, message)], file.digest)
-        issues = self._check(loaded, {path: file.text}) if self._check is not None else []
+        issues = (
+            self._check(loaded, {path: file.text}, self._roots_of(path))
+            if self._check is not None
+            else []
+        )
         if issues:
             return self._invalid(source, path, issues, file.digest)
         if quiet is not None and not quiet(path):

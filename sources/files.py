@@ -24,9 +24,13 @@ from dockform.manifests.text import NotText, decode_manifest_text
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 # What the daemon adds on top of the manifest checks: `manifests.policy.host_access_issues`
-# unless it runs with --allow-host-access. It gets the manifests and each file's text (to name
-# a field's own line); the issues it finds are treated like invalid manifests.
-ManifestCheck = Callable[[Sequence[LoadedManifest], Mapping[str, str]], list[ManifestIssue]]
+# unless it runs with --allow-host-access. It gets the manifests, each file's text (to name
+# a field's own line) and the source's own directories (the watched directory, the git
+# checkout), which it allows on top of the daemon's roots; the issues it finds are treated
+# like invalid manifests.
+ManifestCheck = Callable[
+    [Sequence[LoadedManifest], Mapping[str, str], Sequence[str]], list[ManifestIssue]
+]
 
 
 def is_manifest_name(name: str) -> bool:

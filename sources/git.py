@@ -13,9 +13,11 @@ Manifests are read from the new commit's tree, but their relative paths (an Imag
 `build.context`) resolve against `current/...`: the path stays the same from commit to
 commit, so an Image is rebuilt only when its context really changed, never because the
 commit id is part of a path. A commit is applied all or nothing: every file must load and
-pass the daemon's checks, then `Applier.apply` (store.apply) with prune as source `git:<name>`
-at revision = the commit. A bad commit applies nothing; `current` and the objects stay at the
-last good one. A store that fails (`StoreUnavailable`) is a transient error: retried.
+pass the daemon's checks (host paths may lead only into this GitSource's own directory, which
+holds its checkouts, and the daemon's roots; checked once `current` leads to the new commit),
+then `Applier.apply` (store.apply) with prune as source `git:<name>` at revision = the commit.
+A bad commit applies nothing; `current` and the objects stay at the last good one. A store
+that fails (`StoreUnavailable`) is a transient error: retried.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ class GitSync:
             return GitSyncResult(commit=commit, commit_time=commit_time)
         try:
             checkout = self._checkout(cache, workdir, commit)
-            loaded = self._load(workdir, checkout, spec, commit)
+            loaded, texts = self._load(workdir, checkout, spec, commit)
         except GitError as error:
             self._discard(workdir, commit)
             return self._failed(name, spec, commit, commit_time, str(error), FETCH_FAILED)
@@ -128,6 +130,13 @@ class GitSync:
             self._discard(workdir, commit)
             message = f"cannot switch {workdir / 'current'} to commit {commit[:12]}: {error}"
             return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
+        # Host paths are checked once `current` leads to this commit: they resolve through it.
+        issues = self._check(loaded, texts, [str(workdir)]) if self._check is not None else []
+        if issues:
+            self._swap_back(workdir, previous)
+            self._discard(workdir, commit)
+            message = f"commit {commit[:12]}: {summarize(issues)}"
+            return self._failed(name, spec, commit, commit_time, message, INVALID_MANIFEST)
         try:
             results = self._applier.apply(
                 ApplyRequest(
@@ -185,7 +194,8 @@ class GitSync:
 
     def _load(
         self, workdir: Path, checkout: Path, spec: GitSourceSpec, commit: str
-    ) -> list[LoadedManifest]:
+    ) -> tuple[list[LoadedManifest], dict[str, str]]:
+        """The commit's manifests and each file's text; ManifestError for any problem."""
         relative = _inside_path(spec.path)
         where = checkout / relative if relative else checkout
         shown = spec.path
@@ -224,11 +234,9 @@ class GitSync:
                 "(delete the GitSource to delete its objects)"
             )
             issues.append(file_issue(shown, message))
-        if not issues and self._check is not None:
-            issues += self._check(manifests, texts)
         if issues:
             raise ManifestError(issues)
-        return manifests
+        return manifests, texts
 
     # --- current checkout ----------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 run it to the end and roll back, so they refuse exactly what apply would and write nothing.
 
 Before the store sees anything, the body is read within its size limit and loaded
-(`api.body`), and the host-access policy (`manifests.policy`) is checked: a Container with
-host powers is a 403 unless the daemon allows host access.
+(`api.body`), and the host-access policy (`manifests.policy`) is checked: host powers, and
+host paths outside the request's `root` directories (`api.apply_roots`) and the daemon's
+--host-path-root directories, are a 403 naming each field and path, unless the daemon allows
+host access.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from dockform.api.apply_roots import Roots, trusted_roots
 from dockform.api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
 from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import ApiError, responses
@@ -45,10 +48,12 @@ Source = Annotated[
 _ERRORS = responses(400, 403, 409, 413, 415, 422)
 
 
-def check_host_access(state: AppState, body: ManifestBody) -> None:
+def check_host_access(state: AppState, body: ManifestBody, roots: list[str]) -> None:
     if state.allow_host_access:
         return
-    issues = host_access_issues(body.manifests, {body.filename: body.text})
+    issues = host_access_issues(
+        body.manifests, {body.filename: body.text}, [*roots, *state.host_path_roots]
+    )
     if not issues:
         return
     listed = "\n".join(str(issue) for issue in issues)
@@ -61,9 +66,10 @@ def check_host_access(state: AppState, body: ManifestBody) -> None:
 
 
 async def run_apply(
-    state: AppState, body: ManifestBody, request: ApplyRequest
+    state: AppState, body: ManifestBody, request: ApplyRequest, roots: list[str]
 ) -> list[ObjectResult]:
-    check_host_access(state, body)
+    # Resolving host paths asks the filesystem: off the event loop too.
+    await run_in_threadpool(check_host_access, state, body, roots)
     # The store blocks on SQLite's write lock: keep that off the event loop.
     return await run_in_threadpool(state.applier.apply, request)
 
@@ -89,11 +95,13 @@ async def apply_manifests(
     allow_empty: AllowEmpty = False,
     force: Force = False,
     source: Source = source_names.CLI,
+    root: Roots = None,
 ) -> ApplyResponse:
     """Create, configure or leave unchanged every object in the body, all or nothing.
 
     Each result's action is created, configured, unchanged or pruned.
     """
+    roots = trusted_roots(request, root)
     body = await read_manifests(request, state.max_body_bytes)
     results = await run_apply(
         state,
@@ -106,6 +114,7 @@ async def apply_manifests(
             force=force,
             dry_run=dry_run,
         ),
+        roots,
     )
     return ApplyResponse(
         dry_run=dry_run,
@@ -128,8 +137,10 @@ async def diff_manifests(
     allow_empty: AllowEmpty = False,
     force: Force = False,
     source: Source = source_names.CLI,
+    root: Roots = None,
 ) -> DiffResponse:
     """A dry-run apply with the same parameters, answering old and new spec and metadata."""
+    roots = trusted_roots(request, root)
     body = await read_manifests(request, state.max_body_bytes)
     results = await run_apply(
         state,
@@ -142,6 +153,7 @@ async def diff_manifests(
             force=force,
             dry_run=True,
         ),
+        roots,
     )
     desired = {
         (loaded.kind, loaded.name): ObjectMetadata(

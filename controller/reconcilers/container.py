@@ -11,11 +11,17 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from dockform.controller.actions import Plan, RestartContainer
+from dockform.controller.actions import (
+    CreateContainer,
+    Plan,
+    RestartContainer,
+    StartContainer,
+)
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.event_mappers import labelled_objects, named_objects
 from dockform.controller.facade import NoLogs
+from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.container_plan import (
     KIND,
@@ -30,6 +36,7 @@ from dockform.controller.registry import KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
+from dockform.manifests.policy import container_host_paths, container_powers
 from dockform.manifests.status import (
     ContainerObserved,
     EventType,
@@ -65,6 +72,10 @@ _CONTAINER_ACTIONS = frozenset(
 )
 
 
+# The engine calls that mount a container's host paths (and give it its powers).
+_MOUNTING = (CreateContainer, StartContainer, RestartContainer)
+
+
 class ContainerReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._store = context.store
@@ -72,6 +83,7 @@ class ContainerReconciler:
         self._executor = context.executor
         self._unhealthy_backoff = context.settings.unhealthy_restart
         self._restart_grace_s = context.settings.restart_grace_s
+        self._host_access = context.host_access
 
     # --- observe
 
@@ -166,6 +178,14 @@ class ContainerReconciler:
         observed = self.observe(resource, spec)
         desired = ContainerDesired(resource.name, spec, resource.spec_hash, self._restart_grace_s)
         container_plan = plan(desired, observed)
+        if any(isinstance(action, _MOUNTING) for action in container_plan.actions):
+            # Docker resolves bind sources at every start: check them again right before.
+            require_host_access(
+                self._host_access,
+                f"{KIND}/{resource.name}",
+                container_host_paths(spec),
+                container_powers(spec),
+            )
         executed = self._executor.execute(container_plan, KIND, resource.name)
         current = observed.name_holder
         if not container_plan.empty:

@@ -35,12 +35,14 @@ from dockform.controller.actions import ForgetGitSource, Plan, SyncGitSource
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TerminalError, TransientError
 from dockform.controller.git import GitSyncResult
+from dockform.controller.host_access import require_host_access
 from dockform.controller.nudges import Nudges
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.policy import gitsource_host_paths
 from dockform.manifests.status import EventType, GitSourceObserved, Phase, Reason
 from dockform.manifests.units import parse_duration
 from dockform.settings import KindLimits
@@ -81,6 +83,7 @@ class GitSourceReconciler:
         self, context: ReconcileContext, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._executor = context.executor
+        self._host_access = context.host_access
         self._nudges: Nudges = context.nudges
         self._clock = clock
         # Kept in memory on purpose: a restarted daemon fetches every GitSource once.
@@ -112,6 +115,9 @@ class GitSourceReconciler:
         sync_plan = plan(resource.name, spec, applied_commit, wait)
         if sync_plan.empty:
             return Outcome(status=resource.status, requeue_after=wait)
+        require_host_access(
+            self._host_access, f"{KIND}/{resource.name}", gitsource_host_paths(spec)
+        )
         executed = self._executor.execute(sync_plan, KIND, resource.name)
         result: GitSyncResult = executed.output_of(SyncGitSource)
         if result.transient:

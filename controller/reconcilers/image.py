@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dockform.controller.actions import BuildImage, LoadImage, Plan, PullImage, RemoveImage
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TerminalError, TransientError
+from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.build_context import (
     BuildContextError,
@@ -26,6 +27,7 @@ from dockform.controller.registry import KeyLookup, KindRegistration, Ref
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ImageSpec
+from dockform.manifests.policy import image_host_paths
 from dockform.manifests.status import ImageObserved, Phase, Reason
 from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
@@ -125,6 +127,7 @@ class ImageReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._runtime = context.runtime
         self._executor = context.executor
+        self._host_access = context.host_access
 
     def observe(self, resource: Resource, spec: ImageSpec) -> ImageSnapshot:
         previous = observed_as(resource, ImageObserved)
@@ -148,6 +151,8 @@ class ImageReconciler:
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ImageSpec.model_validate(resource.spec)
+        # Before observe: digesting a build context already reads the host's files.
+        require_host_access(self._host_access, f"{KIND}/{resource.name}", image_host_paths(spec))
         observed = self.observe(resource, spec)
         image_plan = plan(
             ImageDesired(resource.name, spec, resource.spec_hash, resource.generation), observed

@@ -15,11 +15,13 @@ from dockform.controller.actions import CreateVolume, Plan, RemoveVolume
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.event_mappers import named_objects
+from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import VolumeSpec
+from dockform.manifests.policy import volume_host_paths
 from dockform.manifests.status import EventType, Phase, Reason, VolumeObserved
 from dockform.runtime.types import (
     HASH_LABEL,
@@ -90,11 +92,16 @@ class VolumeReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._runtime = context.runtime
         self._executor = context.executor
+        self._host_access = context.host_access
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = VolumeSpec.model_validate(resource.spec)
         volume = self._runtime.inspect_volume(resource.name)
         volume_plan = plan(resource.name, spec, resource.spec_hash, volume)
+        if any(isinstance(action, CreateVolume) for action in volume_plan.actions):
+            require_host_access(
+                self._host_access, f"{KIND}/{resource.name}", volume_host_paths(spec)
+            )
         executed = self._executor.execute(volume_plan, KIND, resource.name)
         if not volume_plan.empty:
             volume = self._runtime.inspect_volume(resource.name)

@@ -178,6 +178,16 @@ def docker_runtime() -> Iterator[DockerRuntime]:
     runtime.close()
 
 
+# pytest's base temporary directory, where every test writes its manifests' build contexts
+# and host paths: test daemons allow it (--host-path-root) unless a test says otherwise.
+TEST_HOST_ROOTS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_host_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    TEST_HOST_ROOTS[:] = [str(tmp_path_factory.getbasetemp())]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _sweep_around_session(docker_runtime: DockerRuntime) -> Iterator[None]:
     sweep_test_objects(keep_live_sessions=True)

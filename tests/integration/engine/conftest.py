@@ -22,7 +22,7 @@ import pytest
 
 from dockform.api.client import ClientError, DockformClient
 from dockform.manifests.kinds import canonical_kind, plural
-from tests.integration.conftest import SESSION_ID, SESSION_LABEL
+from tests.integration.conftest import SESSION_ID, SESSION_LABEL, TEST_HOST_ROOTS
 
 T = TypeVar("T")
 DOCKFORM = str(Path(sys.executable).parent / "dockform")
@@ -164,11 +164,13 @@ def is_ready(item: dict[str, Any]) -> bool:
     )
 
 
-def start_daemon(home: Path, *extra: str) -> Daemon:
+def start_daemon(home: Path, *extra: str, test_root: bool = True) -> Daemon:
     """A daemon on `home`. Its objects carry the run's test labels and a label derived from
     `home`, which also scopes what it lists and garbage-collects: daemons of other tests (or
     of other test runs on this engine) never touch each other's objects, while a restarted
-    daemon on the same home adopts its predecessor's."""
+    daemon on the same home adopts its predecessor's. With `test_root`, host paths below
+    pytest's base temporary directory are allowed (--host-path-root)."""
+    roots = [arg for root in TEST_HOST_ROOTS for arg in ("--host-path-root", root)]
     home.mkdir(parents=True, exist_ok=True)
     label = f"dockform.test.daemon={hashlib.sha256(str(home).encode()).hexdigest()[:12]}"
     log_path = home / "daemon.log"
@@ -188,6 +190,7 @@ def start_daemon(home: Path, *extra: str) -> Daemon:
             f"{SESSION_LABEL}={SESSION_ID}",
             "--label",
             label,
+            *(roots if test_root else []),
             *extra,
         ],
         env=env,

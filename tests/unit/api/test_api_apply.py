@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
+from dockform.api.server import LocalListener, TokenAuth
 from dockform.store.apply import Applier
 from dockform.store.db import create_engine_for
 from dockform.store.repository import Store
@@ -158,11 +159,14 @@ def test_host_access_is_refused_with_file_line_and_field(
     response = client.post("/v1/apply", content=body, headers={"X-Dockform-Filename": "root.yaml"})
     assert response.status_code == 403
     issues = response.json()["issues"]
+    # Host paths are an allowlist: /srv/data is outside every allowed directory too.
     assert [(i["path"], i["line"]) for i in issues] == [
         ("spec.privileged", 6),
         ("spec.hostNetwork", 7),
+        ("spec.volumes[0].hostPath", 9),
         ("spec.volumes[1].hostPath", 10),
     ]
+    assert "'/srv/data'" in issues[2]["message"]
     assert all(i["file"] == "root.yaml" and i["document"] == 1 for i in issues)
     assert "--allow-host-access" in response.json()["error"]
     assert store.get("Container", "root") is None
@@ -236,3 +240,48 @@ def test_a_failing_store_is_503(tmp_path: Path, volume_doc: MakeDoc) -> None:
 
     assert (applied.status_code, listed.status_code) == (503, 503)
     assert "the store is not available: unable to open database file" in applied.json()["error"]
+
+
+def test_the_apply_root_allows_host_paths_below_it(
+    state: AppState, store: Store, container_doc: MakeDoc, tmp_path: Path
+) -> None:
+    body = container_doc("root", f"  volumes:\n  - {{hostPath: {tmp_path}/data, mountPath: /d}}\n")
+    with TestClient(LocalListener(create_app(state))) as local:
+        assert apply(local, body).status_code == 403  # no root: outside every directory
+        answer = local.post("/v1/apply", content=body, params={"root": str(tmp_path)})
+        assert answer.status_code == 200, answer.text
+        for root in ("/", "/var", "/proc"):
+            refused = local.post("/v1/apply", content=body, params={"root": root})
+            assert refused.status_code == 403 and "root" in refused.json()["error"]
+    assert store.get("Container", "root") is not None
+
+
+def test_the_apply_root_needs_the_socket_or_the_token(
+    state: AppState, container_doc: MakeDoc, tmp_path: Path
+) -> None:
+    body = container_doc("root", f"  volumes:\n  - {{hostPath: {tmp_path}/data, mountPath: /d}}\n")
+    with TestClient(create_app(state)) as anonymous:
+        refused = anonymous.post("/v1/apply", content=body, params={"root": str(tmp_path)})
+        assert refused.status_code == 403
+        assert "unix socket or with the bearer token" in refused.json()["error"]
+    token = "t" * 43
+    with TestClient(TokenAuth(create_app(state), token)) as remote:
+        answer = remote.post(
+            "/v1/apply",
+            content=body,
+            params={"root": str(tmp_path)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def test_the_daemons_roots_always_apply(
+    state: AppState, client: TestClient, container_doc: MakeDoc, tmp_path: Path
+) -> None:
+    state.host_path_roots = [str(tmp_path)]
+    body = container_doc("root", f"  volumes:\n  - {{hostPath: {tmp_path}/data, mountPath: /d}}\n")
+    assert actions(apply(client, body)) == {"Container/root": "created"}
+    leak = container_doc(
+        "leak", f"  volumes:\n  - {{hostPath: {tmp_path}/../etc, mountPath: /d}}\n"
+    )
+    assert apply(client, leak).status_code == 403

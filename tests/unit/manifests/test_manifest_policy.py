@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dockform.manifests.loader import load_text
 from dockform.manifests.policy import (
-    dangerous_host_path,
     host_access_issues,
+    local_git_path,
     locate_field,
-    normalise_host_path,
 )
 
 
@@ -20,51 +21,13 @@ def container(spec: str, name: str = "web") -> str:
     )
 
 
-@pytest.mark.parametrize(
-    ("path", "normal"),
-    [
-        ("/", "/"),
-        ("//", "/"),
-        ("///etc//", "/etc"),
-        ("/etc/", "/etc"),
-        ("/srv/../etc/./ssl", "/etc/ssl"),
-        ("/../..", "/"),
-        ("/var/run/../run/docker.sock", "/var/run/docker.sock"),
-    ],
-)
-def test_paths_are_normalised_textually(path: str, normal: str) -> None:
-    assert normalise_host_path(path) == normal
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/etc",
-        "/etc/",
-        "/etc/ssl/certs",
-        "//etc",
-        "/tmp/../etc/passwd",
-        "/var/run/docker.sock",
-        "/run/docker.sock",
-        "/run/",
-        "/var/run",
-        "/var",
-        "/srv/..",
-    ],
-)
-def test_dangerous_host_paths(path: str) -> None:
-    assert dangerous_host_path(path) is not None
-
-
-@pytest.mark.parametrize(
-    "path", ["/srv/data", "/etcetera", "/var/lib/app", "/run/user/1000", "/home/etc", "/ETC"]
-)
-def test_ordinary_host_paths(path: str) -> None:
-    assert dangerous_host_path(path) is None
+def issues_of(text: str, roots: list[str], base_dir: str | None = None) -> list[tuple[str, str]]:
+    loaded = load_text(text, filename="app.yaml", base_dir=base_dir)
+    return [(issue.path, issue.message) for issue in host_access_issues(loaded, {}, roots)]
 
 
 def test_every_flag_and_mount_is_an_issue_with_its_line() -> None:
+    # /etc/../etc is /etc: outside any root
     text = container(
         "  privileged: true\n"
         "  hostNetwork: true\n"
@@ -100,10 +63,115 @@ def test_without_the_text_issues_name_the_documents_line() -> None:
     ]
 
 
-def test_harmless_containers_and_other_kinds_have_no_issues() -> None:
-    text = container("  privileged: false\n  volumes:\n  - {hostPath: /srv, mountPath: /srv}\n")
+def test_harmless_containers_and_other_kinds_have_no_issues(tmp_path: Path) -> None:
+    text = container(
+        f"  privileged: false\n  networks: [none, app]\n  volumes:\n"
+        f"  - {{hostPath: {tmp_path}/data, mountPath: /srv}}\n"
+    )
     text += "---\napiVersion: dockform/v1\nkind: Volume\nmetadata: {name: v}\n"
-    assert host_access_issues(load_text(text)) == []
+    text += "---\napiVersion: dockform/v1\nkind: Volume\nmetadata: {name: nfs}\n"
+    text += "spec: {driverOpts: {type: nfs, o: 'addr=10.0.0.1', device: ':/export'}}\n"
+    assert host_access_issues(load_text(text), {}, [str(tmp_path)]) == []
+
+
+def test_host_paths_outside_the_roots_are_refused(tmp_path: Path) -> None:
+    text = container("  volumes:\n  - {hostPath: /srv/data, mountPath: /srv}\n")
+    [(path, message)] = issues_of(text, [str(tmp_path)])
+    assert path == "spec.volumes[0].hostPath"
+    assert "'/srv/data'" in message and "outside the directories" in message
+    assert "--host-path-root" in message and "--allow-host-access" in message
+
+
+def test_a_host_root_allows_what_is_below_it_only(tmp_path: Path) -> None:
+    text = container(
+        "  volumes:\n"
+        f"  - {{hostPath: {tmp_path}/ok, mountPath: /a}}\n"
+        f"  - {{hostPath: {tmp_path}/../elsewhere, mountPath: /b}}\n"
+    )
+    assert [path for path, _ in issues_of(text, [str(tmp_path)])] == ["spec.volumes[1].hostPath"]
+
+
+def test_the_network_host_is_host_access() -> None:
+    [(path, message)] = issues_of(container("  networks: [app, host]\n"), [])
+    assert path == "spec.networks[1]" and "host's network" in message
+
+
+def test_volume_bind_devices_are_host_paths(tmp_path: Path) -> None:
+    documents = []
+    for name, options in (
+        ("bind", "{type: none, o: bind, device: /etc}"),
+        ("rbind", "{o: 'ro,rbind', device: /run}"),
+        ("none", "{type: none, device: /root}"),
+        ("block", "{type: ext4, device: /dev/sda1}"),
+        ("mine", f"{{type: none, o: bind, device: {tmp_path}/data}}"),
+    ):
+        documents.append(
+            f"apiVersion: dockform/v1\nkind: Volume\nmetadata: {{name: {name}}}\n"
+            f"spec: {{driverOpts: {options}}}\n"
+        )
+    loaded = load_text("---\n".join(documents))
+    issues = host_access_issues(loaded, {}, [str(tmp_path)])
+    assert [(issue.name, issue.path) for issue in issues] == [
+        (name, "spec.driverOpts.device") for name in ("bind", "rbind", "none", "block")
+    ]
+
+
+def test_image_paths_are_host_paths(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    text = (
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: a}\n"
+        "spec: {ref: a, build: {context: /etc, dockerfile: "
+        + str(tmp_path / "app" / "Dockerfile")
+        + "}}\n---\n"
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: b}\n"
+        "spec: {ref: b, build: {context: app, dockerfile: /srv/Dockerfile}}\n---\n"
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: c}\n"
+        "spec: {ref: c, load: {path: ../image.tar}}\n---\n"
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: d}\n"
+        "spec: {ref: d, build: {context: app}}\n"
+    )
+    loaded = load_text(text, base_dir=str(tmp_path))
+    issues = host_access_issues(loaded, {}, [str(tmp_path)])
+    assert [(issue.name, issue.path) for issue in issues] == [
+        ("a", "spec.build.context"),
+        ("b", "spec.build.dockerfile"),
+        ("c", "spec.load.path"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("file:///srv/repo", "/srv/repo"),
+        ("file://localhost/srv/re%20po", "/srv/re po"),
+        ("/srv/repo", "/srv/repo"),
+        ("../repo", "../repo"),
+        ("https://example.com/r.git", None),
+        ("ssh://git@example.com/r.git", None),
+        ("git@example.com:team/r.git", None),
+    ],
+)
+def test_local_git_urls(url: str, path: str | None) -> None:
+    assert local_git_path(url) == path
+
+
+def test_gitsource_local_urls_outside_the_roots_are_refused(tmp_path: Path) -> None:
+    documents = [
+        f"apiVersion: dockform/v1\nkind: GitSource\nmetadata: {{name: {name}}}\n"
+        f"spec: {{url: '{url}'}}\n"
+        for name, url in (
+            ("other", "file:///some/other/repo"),
+            ("abs", "/some/other/repo"),
+            ("mine", f"file://{tmp_path}/repo"),
+            ("remote", "https://example.com/r.git"),
+        )
+    ]
+    loaded = load_text("---\n".join(documents))
+    issues = host_access_issues(loaded, {}, [str(tmp_path)])
+    assert [(issue.name, issue.path) for issue in issues] == [
+        ("other", "spec.url"),
+        ("abs", "spec.url"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -256,16 +256,40 @@ def test_the_daemons_check_refuses_like_an_invalid_manifest(
 def test_the_check_gets_the_file_text(
     applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
-    seen: list[Mapping[str, str]] = []
+    seen: list[tuple[Mapping[str, str], Sequence[str]]] = []
 
-    def check(loaded: Sequence[LoadedManifest], texts: Mapping[str, str]) -> list[ManifestIssue]:
-        seen.append(texts)
+    def check(
+        loaded: Sequence[LoadedManifest], texts: Mapping[str, str], roots: Sequence[str]
+    ) -> list[ManifestIssue]:
+        seen.append((texts, roots))
         return []
 
     path = tmp_path / "app.yaml"
     path.write_text(doc("web"))
     DirectorySync(applier, [str(tmp_path)], check=check).sync(str(path))
-    assert seen == [{str(path): doc("web")}]
+    # The watched directory is the root the file's host paths may lead into.
+    assert seen == [({str(path): doc("web")}, [str(tmp_path)])]
+
+
+def test_host_paths_may_lead_into_the_watched_directory_only(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "data").mkdir()
+    (watched / "etc").symlink_to("/etc")
+    sync = DirectorySync(applier, [str(watched)], check=host_access_issues)
+    inside = doc("web") + f"  volumes: [{{hostPath: {watched}/data, mountPath: /d}}]\n"
+    (watched / "app.yaml").write_text(inside)
+    assert sync.sync(str(watched / "app.yaml")).action == "applied"
+    for bad in (f"{watched}/etc", str(tmp_path), "/proc/self/root/etc"):
+        (watched / "bad.yaml").write_text(
+            doc("bad") + f"  volumes: [{{hostPath: {bad}, mountPath: /d}}]\n"
+        )
+        outcome = sync.sync(str(watched / "bad.yaml"))
+        assert outcome.action == "invalid", bad
+        assert "spec.volumes[0].hostPath" in outcome.message
+    assert store.get("Container", "bad") is None
 
 
 def test_a_new_event_while_reading_drops_what_was_read(

@@ -145,6 +145,41 @@ def test_host_access_in_a_commit_is_refused_like_an_invalid_manifest(
     assert store.get("Container", "web") is None
 
 
+def test_a_build_context_out_of_the_checkout_is_refused(
+    git_repo: Any, sync: GitSync, store: Store, doc: Doc, tmp_path: Path
+) -> None:
+    git_repo.write("deploy/web.yaml", doc("web"))
+    good = git_repo.commit("good")
+    sync.sync("prod", _spec(git_repo), applied_commit=None)
+    image = (
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: leak}\n"
+        "spec: {ref: leak, build: {context: ../../../../.., dockerfile: /etc/hostname}}\n"
+    )
+    git_repo.write("deploy/leak.yaml", image)
+    git_repo.commit("leak")
+    result = sync.sync("prod", _spec(git_repo), applied_commit=good)
+    assert result.reason == "InvalidManifest"
+    assert "spec.build.context" in str(result.error)
+    assert "spec.build.dockerfile" in str(result.error)
+    assert store.get("Image", "leak") is None
+    # The last good commit stays the current one.
+    assert os.readlink(tmp_path / "cache" / "prod" / "current") == f"checkouts/{good}"
+
+
+def test_a_local_git_url_outside_the_checkout_is_refused(
+    git_repo: Any, sync: GitSync, store: Store
+) -> None:
+    nested = (
+        "apiVersion: dockform/v1\nkind: GitSource\nmetadata: {name: nested}\n"
+        "spec: {url: 'file:///some/other/repo'}\n"
+    )
+    git_repo.write("deploy/nested.yaml", nested)
+    git_repo.commit("nested")
+    result = sync.sync("prod", _spec(git_repo), applied_commit=None)
+    assert result.reason == "InvalidManifest" and "spec.url" in str(result.error)
+    assert store.get("GitSource", "nested") is None
+
+
 def test_a_commit_without_manifests_applies_nothing(
     git_repo: Any, sync: GitSync, store: Store, doc: Doc
 ) -> None:
