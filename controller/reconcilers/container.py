@@ -98,7 +98,7 @@ class ContainerReconciler:
                     f"image {spec.image} is not present; define an Image resource with this "
                     "ref or name, or load it into Docker"
                 )
-        for network in spec.networks:
+        for network in spec.network_names():
             waiting += self._need(Kind.NETWORK, network, external=self._network_exists)
         volume_names: dict[str, str] = {}
         for mount in spec.volumes:
@@ -413,7 +413,10 @@ def requires(resource: Resource) -> Iterable[Ref]:
     containers of its dependsOn."""
     spec = resource.spec
     refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
-    refs += [(Kind.NETWORK, name) for name in spec.get("networks", [])]
+    refs += [
+        (Kind.NETWORK, entry["name"] if isinstance(entry, dict) else entry)
+        for entry in spec.get("networks", [])
+    ]
     refs += [
         (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
     ]

@@ -22,6 +22,7 @@ from dockform.controller.actions import (
     StartContainer,
     StopContainer,
 )
+from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.status import Reason
@@ -104,7 +105,7 @@ def create_request(
             for port in spec.ports
         ),
         mounts=mounts,
-        networks=tuple(spec.networks),
+        networks=tuple(spec.network_names()),
         network_aliases=(name,),
         restart_policy=DOCKER_RESTART_POLICY[spec.restart_policy],
         healthcheck=_healthcheck(spec),
@@ -115,6 +116,7 @@ def create_request(
         host_network=spec.host_network,
         host_pid=spec.host_pid,
         host_ipc=spec.host_ipc,
+        **engine_fields(spec),
     )
 
 
@@ -242,13 +244,15 @@ def _keep_running(
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
         ConnectNetwork(
-            cause=f"not attached to network {network}",
-            network=network,
+            cause=f"not attached to network {network.name}",
+            network=network.name,
             container=current.name,
-            aliases=(current.name,),
+            aliases=tuple(dict.fromkeys((current.name, *network.aliases))),
+            ipv4_address=network.ipv4_address,
+            ipv6_address=network.ipv6_address,
         )
-        for network in spec.networks
-        if network not in current.networks and not spec.host_network
+        for network in spec.network_attachments()
+        if network.name not in current.networks and not spec.host_network
     )
     return reconnect + _keep_process(spec, current, observed)
 
