@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import ComposeError, compose_documents
 from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.host_settings import engine_setting_issues
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.models import Container
 
@@ -87,6 +88,7 @@ def host_access_issues(
             why = dangerous_host_path(mount.host_path)
             if why is not None:
                 found.append((f"spec.volumes[{index}].hostPath", why))
+        found += engine_setting_issues(spec)
         text = (texts or {}).get(item.file)
         found_issues: list[ManifestIssue] = []
         for path, why in found:
