@@ -92,7 +92,7 @@ def test_engine_settings_reach_the_engines_fields(
 
     # The settings act inside the container too.
     container = docker_client.containers.get(f"{unique}-box")
-    code, output = container.exec_run(
+    _, output = container.exec_run(
         [
             "sh",
             "-c",
