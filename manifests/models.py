@@ -9,6 +9,7 @@ field instead of being ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -232,6 +233,15 @@ class Logging(Model):
 Capabilities = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
 
 
+def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    """A list validator applying `check` (which may normalise) to every item."""
+
+    def validate(items: list[str]) -> list[str]:
+        return [check(item) for item in items]
+
+    return validate
+
+
 class ContainerSpec(Model):
     image: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
@@ -302,6 +312,10 @@ class ContainerSpec(Model):
     restart_on_unhealthy: bool = True
 
     _labels_ok = field_validator("labels")(check_label_keys)
+    _capabilities = field_validator("cap_add", "cap_drop")(_each(engine.capability))
+    _extra_hosts = field_validator("extra_hosts")(_each(engine.check_extra_host))
+    _dns_servers = field_validator("dns")(_each(engine.check_ip))
+    _security_opts = field_validator("security_opt")(_each(engine.check_security_opt))
 
     @field_validator("networks")
     @classmethod
@@ -313,11 +327,6 @@ class ContainerSpec(Model):
             else entry
             for entry in networks
         ]
-
-    @field_validator("cap_add", "cap_drop")
-    @classmethod
-    def _capabilities(cls, names: list[str]) -> list[str]:
-        return [engine.capability(name) for name in names]
 
     @field_validator("ulimits")
     @classmethod
@@ -336,27 +345,12 @@ class ContainerSpec(Model):
                 engine.parse_device(device)
         return devices
 
-    @field_validator("extra_hosts")
-    @classmethod
-    def _extra_hosts(cls, entries: list[str]) -> list[str]:
-        return [engine.check_extra_host(entry) for entry in entries]
-
-    @field_validator("dns")
-    @classmethod
-    def _dns_servers(cls, servers: list[str]) -> list[str]:
-        return [engine.check_ip(server) for server in servers]
-
     @field_validator("sysctls")
     @classmethod
     def _sysctl_names(cls, sysctls: dict[str, str | int]) -> dict[str, str | int]:
         for name in sysctls:
             engine.check_sysctl_name(name)
         return sysctls
-
-    @field_validator("security_opt")
-    @classmethod
-    def _security_opts(cls, options: list[str]) -> list[str]:
-        return [engine.check_security_opt(option) for option in options]
 
     @model_validator(mode="after")
     def _no_attachments_with_host_network(self) -> ContainerSpec:

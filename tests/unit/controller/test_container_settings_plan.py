@@ -251,32 +251,29 @@ def applier(store: Store, fake: FakeRuntime) -> Iterator[Applier]:
     manager.stop()
 
 
-def make_unhealthy(store: Store, fake: FakeRuntime, extra: str, applier: Applier) -> str:
-    """Apply Container/web, wait for its container to run, then make it unhealthy."""
-    applier.apply(ApplyRequest(load_text(container_yaml(extra))))
+def web_status_when(store: Store, field: str, value: str) -> Any:
+    """Container/web's status once its observed `field` is `value`."""
     wait(
         lambda: (
             (r := store.get("Container", "web")) is not None
-            and r.status.observed.get("state") == "running"
-        )
-    )
-    resource = store.get("Container", "web")
-    assert resource is not None
-    container_id = str(resource.status.observed["containerId"])
-    fake.set_health(container_id, "unhealthy")
-    return container_id
-
-
-def unhealthy_status(store: Store) -> Any:
-    wait(
-        lambda: (
-            (r := store.get("Container", "web")) is not None
-            and r.status.observed.get("health") == "unhealthy"
+            and r.status.observed.get(field) == value
         )
     )
     resource = store.get("Container", "web")
     assert resource is not None
     return resource.status
+
+
+def make_unhealthy(store: Store, fake: FakeRuntime, extra: str, applier: Applier) -> str:
+    """Apply Container/web, wait for its container to run, then make it unhealthy."""
+    applier.apply(ApplyRequest(load_text(container_yaml(extra))))
+    container_id = str(web_status_when(store, "state", "running").observed["containerId"])
+    fake.set_health(container_id, "unhealthy")
+    return container_id
+
+
+def unhealthy_status(store: Store) -> Any:
+    return web_status_when(store, "health", "unhealthy")
 
 
 def restarts(fake: FakeRuntime) -> list[str]:
