@@ -111,6 +111,8 @@ class ConnectNetwork(Action):
     network: str
     container: str
     aliases: tuple[str, ...]
+    ipv4_address: str | None = None
+    ipv6_address: str | None = None
 
     def target(self) -> str:
         return f"container:{self.container}"

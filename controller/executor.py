@@ -217,7 +217,13 @@ class Executor:
             case RemoveContainer(container=container):
                 return runtime.remove_container(container)
             case ConnectNetwork(network=network, container=container, aliases=aliases):
-                return runtime.connect_network(network, container, aliases)
+                return runtime.connect_network(
+                    network,
+                    container,
+                    aliases,
+                    ipv4_address=action.ipv4_address,
+                    ipv6_address=action.ipv6_address,
+                )
             case DisconnectNetwork(network=network, container=container):
                 return runtime.disconnect_network(network, container)
             case CreateNetwork(request=request):

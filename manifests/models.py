@@ -9,11 +9,13 @@ field instead of being ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests import engine_settings as engine
 from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
@@ -29,6 +31,8 @@ ShortText = Annotated[str, Field(max_length=MAX_STRING)]
 Labels = Annotated[dict[ShortText, ShortText], Field(max_length=MAX_ITEMS)]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
 MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
+AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/")]
+HostName = Annotated[str, Field(pattern=engine.HOSTNAME_PATTERN, max_length=253)]
 
 
 class Model(BaseModel):
@@ -164,6 +168,80 @@ class Resources(Model):
 RestartPolicy = Literal["Always", "OnFailure", "Never", "UnlessStopped"]
 
 
+class NetworkAttachment(Model):
+    """One network as an object: per-network aliases and static addresses."""
+
+    name: Name
+    aliases: Annotated[list[HostName], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    ipv4_address: Annotated[str, Field(max_length=64)] | None = None
+    ipv6_address: Annotated[str, Field(max_length=64)] | None = None
+
+    @field_validator("ipv4_address")
+    @classmethod
+    def _ipv4(cls, address: str | None) -> str | None:
+        return None if address is None else engine.check_ip(address, 4)
+
+    @field_validator("ipv6_address")
+    @classmethod
+    def _ipv6(cls, address: str | None) -> str | None:
+        return None if address is None else engine.check_ip(address, 6)
+
+
+class Ulimit(Model):
+    # -1 is "unlimited", as Docker's --ulimit takes it.
+    soft: Annotated[int, Field(ge=-1)]
+    hard: Annotated[int, Field(ge=-1)]
+
+    @model_validator(mode="after")
+    def _soft_within_hard(self) -> Ulimit:
+        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
+            raise ValueError(f"ulimit soft {self.soft} is above hard {self.hard}")
+        return self
+
+
+class DeviceMapping(Model):
+    host_path: AbsolutePath
+    container_path: AbsolutePath | None = None  # default: the host path
+    permissions: Annotated[str, Field(max_length=3)] = "rwm"
+
+    _permissions_ok = field_validator("permissions")(engine.check_device_permissions)
+
+
+class GpuRequest(Model):
+    """An Engine device request: `count` GPUs (or `all`) or the ones named by `deviceIds`."""
+
+    count: Annotated[int, Field(ge=1, le=1024)] | Literal["all"] | None = None
+    device_ids: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
+    capabilities: Annotated[list[ShortText], Field(min_length=1, max_length=32)] = Field(
+        default_factory=lambda: ["gpu"]
+    )
+    driver: Annotated[str, Field(max_length=255)] | None = None
+    options: Labels = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _count_or_ids(self) -> GpuRequest:
+        if self.count is not None and self.device_ids is not None:
+            raise ValueError("a gpus request takes count or deviceIds, not both")
+        return self
+
+
+class Logging(Model):
+    driver: Annotated[str, Field(pattern=engine.LOG_DRIVER_PATTERN, max_length=255)]
+    options: Labels = Field(default_factory=dict)
+
+
+Capabilities = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
+
+
+def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
+    """A list validator applying `check` (which may normalise) to every item."""
+
+    def validate(items: list[str]) -> list[str]:
+        return [check(item) for item in items]
+
+    return validate
+
+
 class ContainerSpec(Model):
     image: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
@@ -172,7 +250,9 @@ class ContainerSpec(Model):
     working_dir: ShortText | None = None
     user: Annotated[str, Field(max_length=255)] | None = None
     ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
-    networks: Annotated[list[Name], Field(max_length=64)] = Field(default_factory=list)
+    networks: Annotated[list[Name | NetworkAttachment], Field(max_length=64)] = Field(
+        default_factory=list
+    )
     volumes: Annotated[list[VolumeMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     restart_policy: RestartPolicy = "Always"
     healthcheck: Healthcheck | None = None
@@ -187,8 +267,106 @@ class ContainerSpec(Model):
     host_network: bool = False
     host_pid: bool = Field(default=False, alias="hostPID")
     host_ipc: bool = Field(default=False, alias="hostIPC")
+    # Engine settings (HostConfig / Config); each is left to the Engine's default when unset.
+    hostname: Annotated[str, Field(pattern=engine.HOSTNAME_PATTERN, max_length=64)] | None = None
+    domainname: HostName | None = None
+    cap_add: Capabilities = Field(default_factory=list)
+    cap_drop: Capabilities = Field(default_factory=list)
+    ulimits: Annotated[dict[str, Ulimit | int], Field(max_length=32)] = Field(default_factory=dict)
+    shm_size: MemorySize | None = None
+    tmpfs: (
+        Annotated[dict[AbsolutePath, ShortText], Field(max_length=MAX_ITEMS)]
+        | Annotated[list[AbsolutePath], Field(max_length=MAX_ITEMS)]
+    ) = Field(default_factory=dict)
+    read_only: bool = False
+    devices: Annotated[list[ShortText | DeviceMapping], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
+    gpus: Literal["all"] | Annotated[int, Field(ge=1, le=1024)] | GpuRequest | None = None
+    init: bool | None = None
+    stop_signal: Annotated[str, Field(pattern=engine.SIGNAL_PATTERN, max_length=32)] | None = None
+    extra_hosts: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
+    dns: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=16)] = Field(
+        default_factory=list
+    )
+    dns_search: Annotated[list[HostName], Field(max_length=16)] = Field(default_factory=list)
+    dns_options: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(:[0-9]+)?$", max_length=64)]],
+        Field(max_length=16),
+    ] = Field(default_factory=list)
+    sysctls: Annotated[dict[str, ShortText | int], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=dict
+    )
+    security_opt: Annotated[list[ShortText], Field(max_length=32)] = Field(default_factory=list)
+    pids_limit: Annotated[int, Field(ge=-1)] | None = None
+    group_add: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]],
+        Field(max_length=64),
+    ] = Field(default_factory=list)
+    logging: Logging | None = None
+    oom_score_adj: Annotated[int, Field(ge=-1000, le=1000)] | None = None
+    platform: Annotated[str, Field(pattern=engine.PLATFORM_PATTERN, max_length=64)] | None = None
+    # Health: whether dockform restarts an unhealthy container (after its startPeriod).
+    restart_on_unhealthy: bool = True
 
     _labels_ok = field_validator("labels")(check_label_keys)
+    _capabilities = field_validator("cap_add", "cap_drop")(_each(engine.capability))
+    _extra_hosts = field_validator("extra_hosts")(_each(engine.check_extra_host))
+    _dns_servers = field_validator("dns")(_each(engine.check_ip))
+    _security_opts = field_validator("security_opt")(_each(engine.check_security_opt))
+
+    @field_validator("networks")
+    @classmethod
+    def _plain_names(cls, networks: list[str | NetworkAttachment]) -> list[str | NetworkAttachment]:
+        # `{name: app}` says no more than `app`: one spelling, so both hash the same.
+        return [
+            entry.name
+            if isinstance(entry, NetworkAttachment) and entry.model_fields_set <= {"name"}
+            else entry
+            for entry in networks
+        ]
+
+    @field_validator("ulimits")
+    @classmethod
+    def _ulimit_names(cls, ulimits: dict[str, Ulimit | int]) -> dict[str, Ulimit | int]:
+        for name, limit in ulimits.items():
+            engine.check_ulimit_name(name)
+            if isinstance(limit, int) and limit < -1:
+                raise ValueError(f"ulimit {name}: {limit} is below -1 (unlimited)")
+        return ulimits
+
+    @field_validator("devices")
+    @classmethod
+    def _device_texts(cls, devices: list[str | DeviceMapping]) -> list[str | DeviceMapping]:
+        for device in devices:
+            if isinstance(device, str):
+                engine.parse_device(device)
+        return devices
+
+    @field_validator("sysctls")
+    @classmethod
+    def _sysctl_names(cls, sysctls: dict[str, str | int]) -> dict[str, str | int]:
+        for name in sysctls:
+            engine.check_sysctl_name(name)
+        return sysctls
+
+    @model_validator(mode="after")
+    def _no_attachments_with_host_network(self) -> ContainerSpec:
+        if self.host_network and any(not isinstance(n, str) for n in self.networks):
+            raise ValueError("network aliases and addresses do not apply with hostNetwork")
+        return self
+
+    def network_attachments(self) -> list[NetworkAttachment]:
+        """Every network as an attachment object, in order (plain names have no extras)."""
+        return [
+            NetworkAttachment(name=entry) if isinstance(entry, str) else entry
+            for entry in self.networks
+        ]
+
+    def network_names(self) -> list[str]:
+        return [attachment.name for attachment in self.network_attachments()]
 
     @field_validator("env")
     @classmethod

@@ -29,6 +29,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from dockform.manifests.composer import ComposeError, compose_documents
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.host_paths import recheck_refusal, refusal
+from dockform.manifests.host_settings import engine_setting_issues
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.models import (
     Container,
@@ -147,9 +148,11 @@ def container_powers(spec: ContainerSpec) -> list[tuple[str, str]]:
     found = [(path, why) for attribute, path, why in _FLAGS if getattr(spec, attribute)]
     found += [
         (f"spec.networks[{index}]", "the predefined network host is the host's network stack")
-        for index, network in enumerate(spec.networks)
+        for index, network in enumerate(spec.network_names())
         if network == HOST_NETWORK
     ]
+    # Capabilities, devices, GPUs, unconfined security options, host-level sysctls.
+    found += engine_setting_issues(spec)
     return found
 
 
@@ -209,10 +212,18 @@ def recheck_issues(
     return refused
 
 
+# The fields that name a host path (host_paths); every other refused field is a power.
+_PATH_FIELDS = frozenset(
+    {"spec.driverOpts.device", "spec.build.context", "spec.build.dockerfile", "spec.load.path"}
+    | {"spec.url"}
+)
+_MOUNT_FIELD = re.compile(r"spec\.volumes\[\d+\]\.hostPath")
+
+
 def refused_hint(field: str) -> str:
     """What the daemon's operator can do about a refusal of `field`."""
     how = f"start it with `dockform daemon {ALLOW_FLAG}` to allow it"
-    if field in {flag_path for _, flag_path, _ in _FLAGS} or field.startswith("spec.networks"):
+    if field not in _PATH_FIELDS and not _MOUNT_FIELD.fullmatch(field):
         return f"refused because the daemon does not allow host access ({how})"
     return (
         "refused because the daemon does not allow host access there (move it under the "

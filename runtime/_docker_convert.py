@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockform.runtime.types import (
+    ContainerCreate,
     ContainerInfo,
     ContainerSummary,
     ImageInfo,
@@ -65,6 +66,52 @@ def parse_ports(ports: Any) -> tuple[PortBinding, ...]:
                 )
             )
     return tuple(bindings)
+
+
+def host_config_settings(request: ContainerCreate) -> JSON:
+    """docker-py `create_host_config` arguments for the request's Engine settings; an unset
+    setting is None (or absent), so docker-py leaves the Engine's default."""
+    settings: JSON = {
+        "cap_add": list(request.cap_add) or None,
+        "cap_drop": list(request.cap_drop) or None,
+        "ulimits": [
+            {"Name": limit.name, "Soft": limit.soft, "Hard": limit.hard}
+            for limit in request.ulimits
+        ]
+        or None,
+        "shm_size": request.shm_size_bytes,
+        "tmpfs": dict(request.tmpfs) or None,
+        "read_only": request.read_only or None,
+        "devices": [
+            f"{device.host_path}:{device.container_path}:{device.permissions}"
+            for device in request.devices
+        ]
+        or None,
+        "device_requests": [
+            {
+                "Driver": device.driver,
+                "Count": device.count,
+                "DeviceIDs": list(device.device_ids),
+                "Capabilities": [list(group) for group in device.capabilities],
+                "Options": dict(device.options),
+            }
+            for device in request.device_requests
+        ]
+        or None,
+        "init": request.init,
+        "extra_hosts": list(request.extra_hosts) or None,
+        "dns": list(request.dns) or None,
+        "dns_search": list(request.dns_search) or None,
+        "dns_opt": list(request.dns_options) or None,
+        "sysctls": dict(request.sysctls) or None,
+        "security_opt": list(request.security_opt) or None,
+        "pids_limit": request.pids_limit,
+        "group_add": list(request.group_add) or None,
+        "oom_score_adj": request.oom_score_adj,
+    }
+    if request.log_driver is not None:
+        settings["log_config"] = {"Type": request.log_driver, "Config": dict(request.log_options)}
+    return {key: value for key, value in settings.items() if value is not None}
 
 
 def container_info(data: JSON) -> ContainerInfo:

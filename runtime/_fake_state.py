@@ -47,6 +47,8 @@ class FakeContainer:
     networks: dict[str, str] = field(default_factory=dict)
     ports: tuple[PortBinding, ...] = ()
     logs: bytes = b""
+    # network name -> the static IPv4 address asked for on it (create or connect)
+    static_addresses: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

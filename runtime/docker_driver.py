@@ -185,11 +185,13 @@ class DockerRuntime:
         with translate_errors(f"create container {request.name}"):
             networking_config = None
             if request.networks:
-                first_network = request.networks[0]
+                first = request.endpoint(request.networks[0])
                 endpoint = api.create_endpoint_config(
-                    aliases=list(self._aliases(first_network, request)) or None
+                    aliases=list(self._aliases(first.network, request)) or None,
+                    ipv4_address=first.ipv4_address,
+                    ipv6_address=first.ipv6_address,
                 )
-                networking_config = api.create_networking_config({first_network: endpoint})
+                networking_config = api.create_networking_config({first.network: endpoint})
             created = api.create_container(
                 image=request.image,
                 name=request.name,
@@ -204,13 +206,23 @@ class DockerRuntime:
                 networking_config=networking_config,
                 healthcheck=self._healthcheck(request),
                 stop_timeout=request.stop_timeout_s,
+                hostname=request.hostname,
+                domainname=request.domainname,
+                stop_signal=request.stop_signal,
+                platform=request.platform,
                 detach=True,
             )
         container_id = str(created["Id"])
         try:
             for network in request.networks[1:]:
-                aliases = self._aliases(network, request)
-                self.connect_network(network, container_id, aliases)
+                endpoint = request.endpoint(network)
+                self.connect_network(
+                    network,
+                    container_id,
+                    self._aliases(network, request),
+                    ipv4_address=endpoint.ipv4_address,
+                    ipv6_address=endpoint.ipv6_address,
+                )
         except RuntimeFailure:
             # Half-attached containers would be mistaken for good ones by the next observe.
             self.remove_container(container_id)
@@ -220,7 +232,8 @@ class DockerRuntime:
     def _aliases(self, network: str, request: ContainerCreate) -> tuple[str, ...]:
         if network in convert.PREDEFINED_NETWORKS:
             return ()
-        return tuple(dict.fromkeys((request.name, *request.network_aliases)))
+        own = request.endpoint(network).aliases
+        return tuple(dict.fromkeys((request.name, *request.network_aliases, *own)))
 
     def _host_config(self, request: ContainerCreate) -> Any:
         port_bindings: dict[str, list[tuple[str, ...] | tuple[str, int]]] = {}
@@ -248,6 +261,7 @@ class DockerRuntime:
             privileged=request.privileged,
             pid_mode="host" if request.host_pid else None,
             ipc_mode="host" if request.host_ipc else None,
+            **convert.host_config_settings(request),
         )
 
     @staticmethod
@@ -452,10 +466,22 @@ class DockerRuntime:
         except ObjectNotFound:
             return
 
-    def connect_network(self, network: str, container_id: str, aliases: tuple[str, ...]) -> None:
+    def connect_network(
+        self,
+        network: str,
+        container_id: str,
+        aliases: tuple[str, ...],
+        *,
+        ipv4_address: str | None = None,
+        ipv6_address: str | None = None,
+    ) -> None:
         with translate_errors(f"connect container {container_id} to network {network}"):
             self._api.connect_container_to_network(
-                container_id, network, aliases=list(aliases) or None
+                container_id,
+                network,
+                aliases=list(aliases) or None,
+                ipv4_address=ipv4_address,
+                ipv6_address=ipv6_address,
             )
 
     def disconnect_network(self, network: str, container_id: str) -> None:

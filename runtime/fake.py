@@ -224,7 +224,8 @@ class FakeRuntime:
         container.exit_code = None
         container.health = "starting" if container.request.healthcheck else None
         for network in networks:
-            container.networks[network.name] = network.allocate_ip()
+            static = container.static_addresses.get(network.name)
+            container.networks[network.name] = static or network.allocate_ip()
         container.ports = tuple(self._bind(port) for port in container.request.ports)
         self._emit_container(container, "start")
 
@@ -297,8 +298,11 @@ class FakeRuntime:
             container.networks = dict.fromkeys(networks, "")
             self.containers[container.id] = container
             for name in networks:
-                aliases = (request.name, *request.network_aliases)
+                endpoint = request.endpoint(name)
+                aliases = (request.name, *request.network_aliases, *endpoint.aliases)
                 self._network(name).members[container.id] = tuple(dict.fromkeys(aliases))
+                if endpoint.ipv4_address:
+                    container.static_addresses[name] = endpoint.ipv4_address
             self._emit_container(container, "create")
             return container.id
 
@@ -476,7 +480,15 @@ class FakeRuntime:
             del self.networks[network.id]
             self._emit_network(network, "destroy")
 
-    def connect_network(self, network: str, container_id: str, aliases: tuple[str, ...]) -> None:
+    def connect_network(
+        self,
+        network: str,
+        container_id: str,
+        aliases: tuple[str, ...],
+        *,
+        ipv4_address: str | None = None,
+        ipv6_address: str | None = None,
+    ) -> None:
         with self._lock:
             self._enter("connect_network", f"connect_network {network} {container_id}")
             target = self._network(network)
@@ -484,7 +496,10 @@ class FakeRuntime:
             if container.id in target.members:
                 raise ObjectConflict(f"endpoint {container.name} already exists in {network}")
             target.members[container.id] = aliases
-            container.networks[target.name] = target.allocate_ip() if container.running else ""
+            if ipv4_address:
+                container.static_addresses[target.name] = ipv4_address
+            address = ipv4_address or target.allocate_ip()
+            container.networks[target.name] = address if container.running else ""
             self._emit_network(target, "connect", container.id)
 
     def disconnect_network(self, network: str, container_id: str) -> None:

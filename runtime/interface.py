@@ -100,7 +100,13 @@ class Runtime(Protocol):
     def remove_network(self, name_or_id: str) -> None: ...
 
     def connect_network(
-        self, network: str, container_id: str, aliases: tuple[str, ...]
+        self,
+        network: str,
+        container_id: str,
+        aliases: tuple[str, ...],
+        *,
+        ipv4_address: str | None = None,
+        ipv6_address: str | None = None,
     ) -> None: ...
 
     def disconnect_network(self, network: str, container_id: str) -> None: ...

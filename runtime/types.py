@@ -54,6 +54,41 @@ class HealthcheckConfig:
 
 
 @dataclass(frozen=True)
+class NetworkEndpoint:
+    """What a container asks of one network beyond joining it (EndpointSettings)."""
+
+    network: str
+    aliases: tuple[str, ...] = ()
+    ipv4_address: str | None = None
+    ipv6_address: str | None = None
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    name: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class DeviceMapping:
+    host_path: str
+    container_path: str
+    permissions: str = "rwm"
+
+
+@dataclass(frozen=True)
+class DeviceRequest:
+    """HostConfig.DeviceRequests: count -1 means every device of the driver."""
+
+    driver: str = ""
+    count: int = 0
+    device_ids: tuple[str, ...] = ()
+    capabilities: tuple[tuple[str, ...], ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ContainerCreate:
     """Everything needed for one `POST /containers/create` (plus network attachments)."""
 
@@ -79,6 +114,40 @@ class ContainerCreate:
     host_network: bool = False
     host_pid: bool = False
     host_ipc: bool = False
+    # Per-network aliases and static addresses, for networks that have any.
+    network_endpoints: tuple[NetworkEndpoint, ...] = ()
+    # Engine settings; None / empty leaves the Engine's default.
+    hostname: str | None = None
+    domainname: str | None = None
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    ulimits: tuple[Ulimit, ...] = ()
+    shm_size_bytes: int | None = None
+    tmpfs: dict[str, str] = field(default_factory=dict)  # path -> mount options
+    read_only: bool = False
+    devices: tuple[DeviceMapping, ...] = ()
+    device_requests: tuple[DeviceRequest, ...] = ()
+    init: bool | None = None
+    stop_signal: str | None = None
+    extra_hosts: tuple[str, ...] = ()  # "host:ip"
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    sysctls: dict[str, str] = field(default_factory=dict)
+    security_opt: tuple[str, ...] = ()
+    pids_limit: int | None = None
+    group_add: tuple[str, ...] = ()
+    log_driver: str | None = None
+    log_options: dict[str, str] = field(default_factory=dict)
+    oom_score_adj: int | None = None
+    platform: str | None = None
+
+    def endpoint(self, network: str) -> NetworkEndpoint:
+        """The endpoint settings for `network` (plain membership when it has none)."""
+        for endpoint in self.network_endpoints:
+            if endpoint.network == network:
+                return endpoint
+        return NetworkEndpoint(network)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dockform.controller.reconcilers.container_plan import (
     delete_plan,
     garbage_plan,
     plan,
+    start_period_left,
 )
 from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import KindRegistration, Ref
@@ -110,7 +111,7 @@ class ContainerReconciler:
                     f"image {spec.image} is not present; define an Image resource with this "
                     "ref or name, or load it into Docker"
                 )
-        for network in spec.networks:
+        for network in spec.network_names():
             waiting += self._need(Kind.NETWORK, network, external=self._network_exists)
         volume_names: dict[str, str] = {}
         for mount in spec.volumes:
@@ -160,6 +161,7 @@ class ContainerReconciler:
         image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
         labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
         holder = self._runtime.inspect_container(resource.name)
+        restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
         return ContainerSnapshot(
             labelled=tuple(labelled),
             name_holder=holder,
@@ -168,7 +170,10 @@ class ContainerReconciler:
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
+            unhealthy_restarts=restarts,
+            next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
             stopped_for_s=_stopped_for(holder),
+            running_for_s=_running_for(holder),
         )
 
     # --- reconcile
@@ -237,7 +242,7 @@ class ContainerReconciler:
         status = self._running_status(resource, spec, current, facts, container_plan)
         requeue = None
         if current.health == "unhealthy":
-            requeue = self._seconds_until_unhealthy_restart(facts)
+            requeue = self._unhealthy_restart_in(spec, current, facts)
         return Outcome(status=status, events=tuple(events), requeue_after=requeue)
 
     # --- delete and garbage collection
@@ -264,6 +269,46 @@ class ContainerReconciler:
     def _seconds_until_unhealthy_restart(self, facts: ContainerObserved) -> float:
         return seconds_until_unhealthy_restart(facts, self._unhealthy_backoff)
 
+    def _unhealthy_restart_in(
+        self, spec: ContainerSpec, current: ContainerInfo, facts: ContainerObserved
+    ) -> float | None:
+        """Seconds until dockform restarts the unhealthy `current`: the backoff, and not
+        before the healthcheck's startPeriod ends; None when `restartOnUnhealthy` is false."""
+        if not spec.restart_on_unhealthy:
+            return None
+        start_left = start_period_left(spec, _running_for(current))
+        return max(self._seconds_until_unhealthy_restart(facts), start_left)
+
+    def _unhealthy_status(
+        self,
+        resource: Resource,
+        spec: ContainerSpec,
+        current: ContainerInfo,
+        facts: ContainerObserved,
+    ) -> ResourceStatus:
+        restarts = facts.unhealthy_restarts or 0
+        reason = Reason.CRASH_LOOP_BACK_OFF if restarts >= 2 else Reason.UNHEALTHY
+        retry_in = self._unhealthy_restart_in(spec, current, facts)
+        message = f"container is unhealthy; restarted {restarts} time(s) for it; "
+        if retry_in is None:
+            message += "restartOnUnhealthy is false, so dockform leaves it running"
+        elif start_period_left(spec, _running_for(current)) > 0:
+            message += f"within its healthcheck startPeriod: next restart in {retry_in:.0f}s"
+        else:
+            message += f"next restart in {retry_in:.0f}s"
+        return make_status(
+            resource,
+            phase=Phase.RUNNING,
+            ready=False,
+            reason=reason,
+            message=message,
+            degraded=True,
+            observed=facts,
+            next_retry_at=None
+            if retry_in is None
+            else datetime.now(UTC) + timedelta(seconds=retry_in),
+        )
+
     def _running_status(
         self,
         resource: Resource,
@@ -278,23 +323,7 @@ class ContainerReconciler:
         state = current.state
         if state == "running":
             if current.health == "unhealthy":
-                restarts = facts.unhealthy_restarts or 0
-                reason = Reason.CRASH_LOOP_BACK_OFF if restarts >= 2 else Reason.UNHEALTHY
-                retry_in = self._seconds_until_unhealthy_restart(facts)
-                message = (
-                    f"container is unhealthy; restarted {restarts} time(s) for it; "
-                    f"next restart in {retry_in:.0f}s"
-                )
-                return make_status(
-                    resource,
-                    phase=Phase.RUNNING,
-                    ready=False,
-                    reason=reason,
-                    message=message,
-                    degraded=True,
-                    observed=facts,
-                    next_retry_at=datetime.now(UTC) + timedelta(seconds=retry_in),
-                )
+                return self._unhealthy_status(resource, spec, current, facts)
             if current.health == "starting":
                 return make_status(
                     resource,
@@ -349,15 +378,29 @@ class ContainerReconciler:
 
 def _stopped_for(holder: ContainerInfo | None) -> float | None:
     """Seconds since the container stopped, when it is stopped and the engine says when."""
-    if holder is None or holder.state not in ("exited", "dead") or not holder.finished_at:
+    if holder is None or holder.state not in ("exited", "dead"):
+        return None
+    return _seconds_since(holder.finished_at)
+
+
+def _running_for(holder: ContainerInfo | None) -> float | None:
+    """Seconds since the container started, while it runs and the engine says when."""
+    if holder is None or holder.state != "running":
+        return None
+    return _seconds_since(holder.started_at)
+
+
+def _seconds_since(timestamp: str | None) -> float | None:
+    """Seconds from the engine's RFC 3339 `timestamp` to now; None when there is none."""
+    if not timestamp:
         return None
     try:
-        finished = datetime.fromisoformat(holder.finished_at.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if finished.tzinfo is None:
-        finished = finished.replace(tzinfo=UTC)
-    return max((datetime.now(UTC) - finished).total_seconds(), 0.0)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((datetime.now(UTC) - moment).total_seconds(), 0.0)
 
 
 def _state_reason(state: str) -> Reason:
@@ -433,7 +476,10 @@ def requires(resource: Resource) -> Iterable[Ref]:
     containers of its dependsOn."""
     spec = resource.spec
     refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
-    refs += [(Kind.NETWORK, name) for name in spec.get("networks", [])]
+    refs += [
+        (Kind.NETWORK, entry["name"] if isinstance(entry, dict) else entry)
+        for entry in spec.get("networks", [])
+    ]
     refs += [
         (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
     ]

@@ -22,6 +22,7 @@ from dockform.controller.actions import (
     StartContainer,
     StopContainer,
 )
+from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.status import Reason
@@ -104,7 +105,7 @@ def create_request(
             for port in spec.ports
         ),
         mounts=mounts,
-        networks=tuple(spec.networks),
+        networks=tuple(spec.network_names()),
         network_aliases=(name,),
         restart_policy=DOCKER_RESTART_POLICY[spec.restart_policy],
         healthcheck=_healthcheck(spec),
@@ -115,6 +116,7 @@ def create_request(
         host_network=spec.host_network,
         host_pid=spec.host_pid,
         host_ipc=spec.host_ipc,
+        **engine_fields(spec),
     )
 
 
@@ -143,8 +145,14 @@ class ContainerSnapshot:
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
     unhealthy_restart_due: bool = False
+    # Restarts made so far for being unhealthy, and the backoff before the next one after
+    # this one (both for the Restarted event's message).
+    unhealthy_restarts: int = 0
+    next_unhealthy_backoff_s: float = 0.0
     # Seconds since the holder stopped (exited or dead), when it has; None otherwise.
     stopped_for_s: float | None = None
+    # Seconds since the holder started, while it runs; None otherwise.
+    running_for_s: float | None = None
 
 
 def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
@@ -208,7 +216,21 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    return Plan(actions=(*strays, *_keep_running(desired.spec, current, observed)))
+    actions = (*strays, *_keep_running(desired.spec, current, observed))
+    if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
+        # Look again when the start period ends: a restart may be due then.
+        start_left = start_period_left(desired.spec, observed.running_for_s)
+        if start_left > 0:
+            return Plan(actions=actions, requeue_after=start_left)
+    return Plan(actions=actions)
+
+
+def start_period_left(spec: ContainerSpec, running_for_s: float | None) -> float:
+    """Seconds left of the healthcheck's startPeriod of a container running this long: no
+    unhealthy restart before it ends (Docker's own checks do not count in it either)."""
+    if spec.healthcheck is None or running_for_s is None:
+        return 0.0
+    return max(parse_duration(spec.healthcheck.start_period) - running_for_s, 0.0)
 
 
 def _replace_cause(current: ContainerInfo, want_hash: str) -> str:
@@ -242,13 +264,15 @@ def _keep_running(
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
         ConnectNetwork(
-            cause=f"not attached to network {network}",
-            network=network,
+            cause=f"not attached to network {network.name}",
+            network=network.name,
             container=current.name,
-            aliases=(current.name,),
+            aliases=tuple(dict.fromkeys((current.name, *network.aliases))),
+            ipv4_address=network.ipv4_address,
+            ipv6_address=network.ipv6_address,
         )
-        for network in spec.networks
-        if network not in current.networks and not spec.host_network
+        for network in spec.network_attachments()
+        if network.name not in current.networks and not spec.host_network
     )
     return reconnect + _keep_process(spec, current, observed)
 
@@ -264,9 +288,15 @@ def _keep_process(
         current.state == "running"
         and current.health == "unhealthy"
         and observed.unhealthy_restart_due
+        and spec.restart_on_unhealthy
+        and start_period_left(spec, observed.running_for_s) <= 0
     ):
         grace = int(parse_duration(spec.stop_grace_period))
-        return (RestartContainer(cause="unhealthy", container=current.id, timeout_s=grace),)
+        cause = (
+            f"unhealthy (restart {observed.unhealthy_restarts + 1}; if still unhealthy, "
+            f"the next in {observed.next_unhealthy_backoff_s:.0f}s)"
+        )
+        return (RestartContainer(cause=cause, container=current.id, timeout_s=grace),)
     return ()
 
 

@@ -152,7 +152,8 @@ def test_every_object_forbids_extra_properties_and_uses_camel_case() -> None:
             continue
         assert definition["additionalProperties"] is False, name
         for key in definition["properties"]:
-            assert re.fullmatch(r"[a-z][A-Za-z]*", key), (name, key)
+            # Digits only inside a word, as in ipv4Address; never snake_case.
+            assert re.fullmatch(r"[a-z][A-Za-z0-9]*", key), (name, key)
     assert "hostIP" in definitions["PortMapping"]["properties"]
     assert "reclaimPolicy" in definitions["VolumeSpec"]["properties"]
 
