@@ -214,11 +214,11 @@ def versions(api: Any) -> dict[str, Any]:
         "docker_api": engine.get("ApiVersion"),
         "docker_compose": compose_peer.version(),
         "dockform": __version__,
-        "dockform_commit": _git_commit(),
+        "dockform_commit": git_commit(),
     }
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     def git(*args: str) -> str:
         answer = subprocess.run(
             ["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30
