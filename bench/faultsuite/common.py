@@ -78,6 +78,12 @@ def reference(name: str, value: Any, unit: str = "") -> dict[str, Any]:
     return {"figure": name, "value": value, "unit": unit, "target": "", "verdict": "reference"}
 
 
+def under(name: str, seconds: float | None, limit_s: float) -> dict[str, Any]:
+    """A time in seconds with the target `< limit_s`; None (not measured) is n/a."""
+    ok = None if seconds is None else seconds < limit_s
+    return figure(name, seconds, f"< {limit_s:g} s", ok, "s")
+
+
 def zero(name: str, value: int | None) -> dict[str, Any]:
     return figure(name, value, "0", None if value is None else value == 0)
 
