@@ -180,7 +180,11 @@ def remove_image(api: Any) -> None:
 
 
 def container(
-    name: str, case: str, version: str = "1", extra_spec: dict[str, Any] | None = None
+    name: str,
+    case: str,
+    version: str = "1",
+    extra_spec: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A Container on the test image whose Docker labels say its case and version."""
     return {
@@ -191,7 +195,7 @@ def container(
             "image": IMAGE,
             "command": list(COMMAND),
             "stopGracePeriod": "5s",
-            "labels": {CASE_LABEL: case, VERSION_LABEL: version},
+            "labels": {CASE_LABEL: case, VERSION_LABEL: version, **(labels or {})},
             **(extra_spec or {}),
         },
     }

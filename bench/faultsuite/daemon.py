@@ -122,7 +122,10 @@ class FaultDaemon:
             return None
 
     def delete_everything(self, timeout_s: float = 60.0) -> bool:
-        """Delete every object through the API and wait until none is left."""
+        """Delete every object through the API and wait until none is left (False if the
+        daemon is not running: the suite's sweep then removes the Docker objects)."""
+        if not self.alive():
+            return False
         kinds = ("containers", "images", "volumes", "networks", "gitsources")
         for kind in kinds:
             for item in self.items(kind) or []:
