@@ -78,10 +78,15 @@ def reference(name: str, value: Any, unit: str = "") -> dict[str, Any]:
     return {"figure": name, "value": value, "unit": unit, "target": "", "verdict": "reference"}
 
 
-def under(name: str, seconds: float | None, limit_s: float) -> dict[str, Any]:
-    """A time in seconds with the target `< limit_s`; None (not measured) is n/a."""
-    ok = None if seconds is None else seconds < limit_s
-    return figure(name, seconds, f"< {limit_s:g} s", ok, "s")
+def under(
+    name: str, seconds: float | None, limit_s: float, gave_up_s: float | None = None
+) -> dict[str, Any]:
+    """A time in seconds with the target `< limit_s`. None is n/a (not measured), or with
+    `gave_up_s` a miss: the wait ended there without the thing happening."""
+    target = f"< {limit_s:g} s"
+    if seconds is None and gave_up_s is not None:
+        return figure(name, f"> {gave_up_s:g}", target, False, "s")
+    return figure(name, seconds, target, None if seconds is None else seconds < limit_s, "s")
 
 
 def zero(name: str, value: int | None) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from bench.faultsuite.common import (
     Sizes,
     container,
     dump,
-    figure,
     name_of,
     our_containers,
     reference,
@@ -124,9 +123,8 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
             daemon.close()
         engine.close()
     times = spread(recover_s)
-    worst = under("all Ready again max", times["max_s"], TARGET_S)
-    if not_recovered:  # some restart never came back: the max is beyond the give-up time
-        worst = figure(worst["figure"], f"> {RECOVERY_TIMEOUT_S:.0f}", worst["target"], False, "s")
+    # A restart that never came back puts the max beyond the give-up time.
+    worst_s = None if not_recovered else times["max_s"]
     polls = poller.polls if poller else 0
     failures = poller.failures if poller else None
     return {
@@ -134,7 +132,7 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
             reference("restarts", sizes.engine_restarts),
             reference("containers", count),
             under("all Ready again p50", times["p50_s"], TARGET_S),
-            worst,
+            under("all Ready again max", worst_s, TARGET_S, RECOVERY_TIMEOUT_S),
             zero("restarts never all Ready", len(not_recovered)),
             zero("/healthz failures during restarts", failures),
             zero("leaked containers", len(leaked["containers"])),
