@@ -25,10 +25,12 @@ DOCKFORM = str(Path(sys.executable).parent / "dockform")
 
 
 class FaultDaemon:
-    def __init__(self, home: Path, case: str, *extra_args: str) -> None:
+    def __init__(
+        self, home: Path, case: str, *extra_args: str, log_path: Path | None = None
+    ) -> None:
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
-        self.log_path = home / "daemon.log"
+        self.log_path = log_path or home / "daemon.log"
         self.instance = f"faults-{case}-{RUN_TAG}".lower().replace("_", "-")[:63]
         labels = [arg for key, value in LABELS.items() for arg in ("--label", f"{key}={value}")]
         self.args = [DOCKFORM, "daemon", "--instance", self.instance, *labels, *extra_args]
