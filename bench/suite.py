@@ -47,8 +47,13 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
+def interrupt_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: its clean-up (daemons, then the sweep) runs."""
     signal.signal(signal.SIGTERM, _interrupt)
+
+
+def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
+    interrupt_on_sigterm()
     started = time.monotonic()
     api = api_client()
     results: dict[str, Any] = {

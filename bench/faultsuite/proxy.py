@@ -3,8 +3,9 @@
 Bytes are pumped both ways per connection (so streams such as /events pass through). When a
 chunk from the client starts an HTTP request and injection is on, a fault is drawn with
 probability `rate`: an HTTP 500 answered by the proxy itself (then the connection closes), a
-connection reset (RST), or a 10 s stall before the request goes on. `heal()` stops new faults;
-counts of what was injected are in `injected`.
+reset (the connection dropped without an answer: a unix socket has no RST, so this is what a
+client sees of a reset engine), or a 10 s stall before the request goes on. `heal()` stops new
+faults; counts of what was injected are in `injected`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
-import struct
 import threading
 import time
 from pathlib import Path
@@ -93,7 +93,6 @@ class FaultProxy:
                     client.sendall(_ERROR)
                     break
                 if fault == "reset":
-                    _reset(client)
                     break
                 if fault == "stall":
                     time.sleep(STALL_S)
@@ -101,7 +100,11 @@ class FaultProxy:
         except OSError:
             pass
         finally:
-            for end in (client, upstream):
+            # shutdown, not only close: it wakes the pump blocked reading the other end and
+            # tells the peer (close alone leaves both while another thread is in recv).
+            for end in (upstream, client):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     end.close()
 
@@ -118,11 +121,3 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
     finally:
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
-
-
-def _reset(connection: socket.socket) -> None:
-    """Close with SO_LINGER 0: the peer gets a RST, not an orderly end."""
-    with contextlib.suppress(OSError):
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    with contextlib.suppress(OSError):
-        connection.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import platform
-import signal
 import tempfile
 import time
 import traceback
@@ -19,13 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from bench.faultsuite import report
 from bench.faultsuite.common import RUN_ID, Sizes, build_image, docker_api, remove_image, say, sweep
 from bench.report import write
-from bench.suite import git_commit, machine, other_daemons
+from bench.suite import git_commit, interrupt_on_sigterm, machine, other_daemons
 from dockform import __version__
 
 # Case name -> module of bench.faultsuite with `run(sizes, workdir, api) -> dict`.
@@ -43,12 +41,8 @@ CASES = {
 Case = Callable[[Sizes, Path, Any], dict[str, Any]]
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def run(sizes: Sizes, only: list[str], out: Path, command: str) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_sigterm()
     started = time.monotonic()
     api = docker_api()
     results: dict[str, Any] = {
