@@ -34,7 +34,7 @@ from bench.faultsuite.dockerd import SecondEngine
 
 CASE = "engine"
 TARGET_S = 60.0
-RECOVERY_TIMEOUT_S = 120.0
+RECOVERY_TIMEOUT_S = 90.0
 
 
 class HealthPoller(threading.Thread):

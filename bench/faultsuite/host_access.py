@@ -67,7 +67,12 @@ def cases(workdir: Path) -> dict[str, list[dict[str, Any]]]:
     for target in ("/etc", "/run"):
         opts = {"type": "none", "o": "bind", "device": target}
         found[f"Volume driverOpts bind {target}"] = [
-            _document("Volume", f"ha-vol{target.replace('/', '-')}", {"driverOpts": opts})
+            _document(
+                "Volume",
+                f"ha-vol{target.replace('/', '-')}",
+                # Delete: a Retain volume would outlive its resource in Docker.
+                {"driverOpts": opts, "reclaimPolicy": "Delete"},
+            )
         ]
     # Under /etc but public (certificates): were it accepted and built, nothing secret is read.
     build = {"context": "/etc/ssl/certs", "dockerfile": str(elsewhere / "Dockerfile")}
