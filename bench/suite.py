@@ -56,14 +56,7 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
     interrupt_on_sigterm()
     started = time.monotonic()
     api = api_client()
-    results: dict[str, Any] = {
-        "command": command,
-        "mode": sizes.mode,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": RUN_ID,
-        "machine": machine(api),
-        "versions": versions(api),
-    }
+    results = header(command, sizes.mode, RUN_ID, api, versions(api))
     errors: dict[str, str] = {}
     _warn_others(results["machine"]["other_dockform_daemons"])
     say(f"run {RUN_ID}: {sizes.mode}, cases {', '.join(c for c in CASES if c in only)}")
@@ -158,6 +151,20 @@ def _main_daemon_cases(context: Context, only: set[str], results: dict[str, Any]
 
 
 # --- what the figures were measured on ---------------------------------------------------------
+
+
+def header(
+    command: str, mode: str, run_id: str, api: Any, versions: dict[str, Any]
+) -> dict[str, Any]:
+    """The start of a results file: how the run was called, when, and on what."""
+    return {
+        "command": command,
+        "mode": mode,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": run_id,
+        "machine": machine(api),
+        "versions": versions,
+    }
 
 
 def machine(api: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 from bench.faultsuite import report
 from bench.faultsuite.common import RUN_ID, Sizes, build_image, docker_api, remove_image, say, sweep
 from bench.report import write
-from bench.suite import git_commit, interrupt_on_sigterm, machine, other_daemons
+from bench.suite import git_commit, header, interrupt_on_sigterm, other_daemons
 from dockform import __version__
 
 # Case name -> module of bench.faultsuite with `run(sizes, workdir, api) -> dict`.
@@ -45,16 +44,9 @@ def run(sizes: Sizes, only: list[str], out: Path, command: str) -> int:
     interrupt_on_sigterm()
     started = time.monotonic()
     api = docker_api()
-    results: dict[str, Any] = {
-        "command": command,
-        "mode": sizes.mode,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": RUN_ID,
-        "machine": machine(api),
-        "versions": versions(api),
-        "sizes": sizes.__dict__,
-        "cases": {},
-    }
+    results = header(command, sizes.mode, RUN_ID, api, versions(api))
+    results["sizes"] = sizes.__dict__
+    results["cases"] = {}
     say(f"fault run {RUN_ID}: {sizes.mode}, cases {', '.join(only)}")
     try:
         results["image_id"] = build_image(api)
