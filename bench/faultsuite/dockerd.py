@@ -110,11 +110,12 @@ class SecondEngine:
         if self.api is not None:
             self.api.close()
         subprocess.run(["ip", "netns", "del", self.namespace], capture_output=True, check=False)
-        # Mounts of the engine lived in the namespace's mount namespace, gone with its
-        # processes; whatever is still mounted below the roots goes first.
+        # The engine shares the host's mount namespace: whatever it left mounted at or below
+        # its roots goes first (deepest first), then the directories.
         for root in (DATA_ROOT, RUN_DIR):
-            for mount in sorted(_mounts_below(root), key=len, reverse=True):
-                subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
+            for _ in range(3):  # a point may be mounted more than once
+                for mount in sorted(_mounts_below(root), key=len, reverse=True):
+                    subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
             shutil.rmtree(root, ignore_errors=True)
 
 
@@ -124,5 +125,6 @@ def _namespaces() -> list[str]:
 
 
 def _mounts_below(root: Path) -> list[str]:
-    mounts = Path("/proc/mounts").read_text().splitlines()
-    return [line.split()[1] for line in mounts if line.split()[1].startswith(f"{root}/")]
+    """Mount points at or below `root` (dockerd bind-mounts its data root onto itself)."""
+    points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    return [point for point in points if point == str(root) or point.startswith(f"{root}/")]

@@ -11,6 +11,7 @@ shims of the engine whose container is not one of those.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from bench.faultsuite.common import (
 )
 from bench.faultsuite.daemon import FaultDaemon, ready
 from bench.faultsuite.dockerd import SecondEngine
+from bench.stats import percentile
 
 CASE = "engine"
 TARGET_S = 60.0
@@ -123,6 +125,10 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
             daemon.close()
         engine.close()
     times = spread(recover_s)
+    # A restart that never came back counts as slower than any that did: if half or more
+    # never did, the p50 too lies beyond the give-up time (None: shown as "> 90 s").
+    p50 = percentile([*recover_s, *[math.inf] * len(not_recovered)], 50)
+    p50_s = None if math.isinf(p50) else round(p50, 3)
     # A restart that never came back puts the max beyond the give-up time.
     worst_s = None if not_recovered else times["max_s"]
     polls = poller.polls if poller else 0
@@ -131,7 +137,7 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
         "figures": [
             reference("restarts", sizes.engine_restarts),
             reference("containers", count),
-            under("all Ready again p50", times["p50_s"], TARGET_S),
+            under("all Ready again p50", p50_s, TARGET_S, RECOVERY_TIMEOUT_S),
             under("all Ready again max", worst_s, TARGET_S, RECOVERY_TIMEOUT_S),
             zero("restarts never all Ready", len(not_recovered)),
             zero("/healthz failures during restarts", failures),
