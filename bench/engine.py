@@ -47,7 +47,7 @@ COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 STOP_GRACE_S = 10
 FLOOR_THREADS = 8
 
-_DOCKERFILE = (
+DOCKERFILE = (
     'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
 )
 
@@ -73,7 +73,7 @@ def build_images(api: Any) -> dict[str, str]:
     ids: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="dockform-bench-image-") as context:
         shutil.copy2(BUSYBOX, Path(context) / "busybox")
-        (Path(context) / "Dockerfile").write_text(_DOCKERFILE)
+        (Path(context) / "Dockerfile").write_text(DOCKERFILE)
         for tag, variant in ((IMAGE, "1"), (IMAGE_V2, "2")):
             repository, _, version = tag.rpartition(":")
             for chunk in api.build(

@@ -47,18 +47,16 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
+def interrupt_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: its clean-up (daemons, then the sweep) runs."""
     signal.signal(signal.SIGTERM, _interrupt)
+
+
+def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
+    interrupt_on_sigterm()
     started = time.monotonic()
     api = api_client()
-    results: dict[str, Any] = {
-        "command": command,
-        "mode": sizes.mode,
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": RUN_ID,
-        "machine": machine(api),
-        "versions": versions(api),
-    }
+    results = header(command, sizes.mode, RUN_ID, api, versions(api))
     errors: dict[str, str] = {}
     _warn_others(results["machine"]["other_dockform_daemons"])
     say(f"run {RUN_ID}: {sizes.mode}, cases {', '.join(c for c in CASES if c in only)}")
@@ -155,6 +153,20 @@ def _main_daemon_cases(context: Context, only: set[str], results: dict[str, Any]
 # --- what the figures were measured on ---------------------------------------------------------
 
 
+def header(
+    command: str, mode: str, run_id: str, api: Any, versions: dict[str, Any]
+) -> dict[str, Any]:
+    """The start of a results file: how the run was called, when, and on what."""
+    return {
+        "command": command,
+        "mode": mode,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": run_id,
+        "machine": machine(api),
+        "versions": versions,
+    }
+
+
 def machine(api: Any) -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
@@ -214,11 +226,11 @@ def versions(api: Any) -> dict[str, Any]:
         "docker_api": engine.get("ApiVersion"),
         "docker_compose": compose_peer.version(),
         "dockform": __version__,
-        "dockform_commit": _git_commit(),
+        "dockform_commit": git_commit(),
     }
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
     def git(*args: str) -> str:
         answer = subprocess.run(
             ["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30
