@@ -8,6 +8,7 @@ bad request. The mapping:
     UnknownKindError         404  /v1/<not a kind>
     store NotFound           404
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
+    store DependencyCycle    422  Containers that depend on each other in a circle
     store PruneRefused       400  prune to an empty set without allowEmpty
     store StoreUnavailable   503  the database failed (busy, locked): try again
     other StoreError         400
@@ -31,7 +32,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dockform.api.models import ErrorBody
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import UnknownKindError
-from dockform.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from dockform.store.errors import (
+    Conflict,
+    DependencyCycle,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("dockform.api")
 
@@ -102,6 +109,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(404, str(error))
         if isinstance(error, Conflict):
             return _json(409, str(error))
+        if isinstance(error, DependencyCycle):
+            return _json(422, str(error), [issue.to_dict() for issue in error.issues])
         if isinstance(error, StoreUnavailable):
             log.warning("the store failed: %s", error.detail)
             return _json(503, str(error))
