@@ -209,3 +209,30 @@ def test_a_cycle_with_stored_containers_is_422_on_apply_and_diff(
         )
     stored = store.get("Container", "b")
     assert stored is not None and stored.spec["dependsOn"] == []
+
+
+def test_a_wrong_method_is_405_listing_every_method_of_the_path(client: TestClient) -> None:
+    response = client.options("/v1/containers/web")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET"
+
+    # Not an object `rotate` of kind `token`: the path exists, for POST only.
+    response = client.get("/v1/token/rotate")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_an_unknown_kind_in_a_path_is_404_naming_the_known_kinds(client: TestClient) -> None:
+    for path in ("/v1/widgets", "/v1/widgets/web"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"] == (
+            "unknown kind 'widgets'; known kinds: containers, gitsources, images, networks, volumes"
+        )
+    assert client.get("/v1/CONTAINER").status_code == 200
+
+
+def test_event_kind_filters_follow_the_documented_pattern(client: TestClient) -> None:
+    for kind in ("IMAGE", " containers ", "Sources", ""):
+        assert client.get("/v1/events", params={"kind": kind}).status_code == 200, kind
+    assert client.get("/v1/events", params={"kind": "tokens"}).status_code == 422
