@@ -8,6 +8,7 @@ bad request. The mapping:
     UnknownKindError         404  /v1/<not a kind>
     store NotFound           404
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
+    store DependencyCycle    422  Containers that depend on each other in a circle
     store PruneRefused       400  prune to an empty set without allowEmpty
     store StoreUnavailable   503  the database failed (busy, locked): try again
     other StoreError         400
@@ -21,17 +22,25 @@ checks that no generated request does.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from dockform.api.models import ErrorBody
 from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import UnknownKindError
-from dockform.store.errors import Conflict, NotFound, StoreError, StoreUnavailable
+from dockform.store.errors import (
+    Conflict,
+    DependencyCycle,
+    NotFound,
+    StoreError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("dockform.api")
 
@@ -79,6 +88,26 @@ def _validation_issue(item: dict[str, Any]) -> dict[str, Any]:
     return {"path": path, "message": f"{message} (in the {where})" if where else message}
 
 
+# /v1/<segment> or /v1/<segment>/<name> that no route took: the kind router (`api.kind_params`)
+# takes every kind, so the segment is no kind.
+_UNKNOWN_KIND_PATH = re.compile(r"^/v1/([^/]+)(?:/[^/]+)?/?$")
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path (routers may nest: ask each to match)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -102,6 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(404, str(error))
         if isinstance(error, Conflict):
             return _json(409, str(error))
+        if isinstance(error, DependencyCycle):
+            return _json(422, str(error), [issue.to_dict() for issue in error.issues])
         if isinstance(error, StoreUnavailable):
             log.warning("the store failed: %s", error.detail)
             return _json(503, str(error))
@@ -115,10 +146,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(422, f"invalid request: {summary}", issues)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            error_body(str(error.detail)), status_code=error.status_code, headers=error.headers
-        )
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        headers = dict(error.headers or {})
+        message = str(error.detail)
+        if error.status_code == 405:
+            # Starlette names the methods of the first route on the path only; GET and DELETE
+            # of /v1/{kinds}/{name} are two routes.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        unknown = _UNKNOWN_KIND_PATH.match(request.url.path)
+        if error.status_code == 404 and unknown is not None:
+            message = str(UnknownKindError(unknown.group(1)[:64]))
+        return JSONResponse(error_body(message), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

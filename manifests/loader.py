@@ -33,7 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from dockform.manifests.composer import compose_documents, construct
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import API_VERSION, KIND_MODELS, Image, Manifest
+from dockform.manifests.models import API_VERSION, KIND_MODELS, NUL_MESSAGE, Image, Manifest
 from dockform.manifests.text import NotText, decode_manifest_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -363,11 +363,20 @@ def _message(detail: ErrorDetails, kind: str, loc: tuple[int | str, ...]) -> str
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     given = detail.get("input")
+    if error_type == "string_pattern_mismatch" and _has_nul(given):
+        return NUL_MESSAGE  # the pattern every string type carries (models.NO_NUL_PATTERN)
     if error_type == "string_type" and isinstance(given, bool | int | float):
         # YAML reads `PORT: 8080` and `DEBUG: yes` as a number and a boolean.
         what = "a boolean" if isinstance(given, bool) else "a number"
         message += f" (YAML reads this as {what}; put it in quotes)"
     return message
+
+
+def _has_nul(value: object) -> bool:
+    # `!!binary` hands pydantic bytes, which it reads as text.
+    if isinstance(value, bytes):
+        return b"\x00" in value
+    return isinstance(value, str) and "\x00" in value
 
 
 def _unknown_field_message(kind: str, loc: tuple[int | str, ...]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from dockform.manifests import engine_settings as engine
@@ -26,9 +26,26 @@ NAME_MAX_LENGTH = 63
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
 
+# Every string of a manifest may reach Docker or the OS (env, command, labels, paths, git
+# arguments), where a NUL character ends the string early or fails the call. YAML can carry one
+# (`"\0"`, `!!binary`), so every string type here refuses it: values with a pattern, which also
+# puts the rule into the JSON Schema (the loader words the error as NUL_MESSAGE), mapping keys
+# with a validator (a key pattern would turn the schema's propertyNames into patternProperties).
+NUL_MESSAGE = "must not contain a NUL character (\\0): Docker and the OS cut strings there"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NO_SPACE_NO_NUL_PATTERN = r"^[^\s\x00]+$"
+
+
+def _refuse_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError(NUL_MESSAGE)
+    return text
+
+
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
-ShortText = Annotated[str, Field(max_length=MAX_STRING)]
-Labels = Annotated[dict[ShortText, ShortText], Field(max_length=MAX_ITEMS)]
+ShortText = Annotated[str, Field(max_length=MAX_STRING, pattern=NO_NUL_PATTERN)]
+MapKey = Annotated[str, Field(max_length=MAX_STRING), AfterValidator(_refuse_nul)]
+Labels = Annotated[dict[MapKey, ShortText], Field(max_length=MAX_ITEMS)]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
 MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
 AbsolutePath = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/")]
@@ -80,7 +97,7 @@ class ImageLoad(Model):
 
 
 class ImageSpec(Model):
-    ref: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
+    ref: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_SPACE_NO_NUL_PATTERN)]
     build: ImageBuild | None = None
     pull: ImagePull | None = None
     load: ImageLoad | None = None
@@ -102,8 +119,8 @@ class ImageSpec(Model):
 class NetworkSpec(Model):
     driver: Literal["bridge"] = "bridge"
     internal: bool = False
-    subnet: Annotated[str, Field(max_length=64)] | None = None
-    gateway: Annotated[str, Field(max_length=64)] | None = None
+    subnet: Annotated[str, Field(max_length=64, pattern=NO_NUL_PATTERN)] | None = None
+    gateway: Annotated[str, Field(max_length=64, pattern=NO_NUL_PATTERN)] | None = None
     labels: Labels = Field(default_factory=dict)
 
     _labels_ok = field_validator("labels")(check_label_keys)
@@ -113,7 +130,7 @@ class NetworkSpec(Model):
 
 
 class VolumeSpec(Model):
-    driver: Annotated[str, Field(max_length=255)] = "local"
+    driver: Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)] = "local"
     driver_opts: Labels = Field(default_factory=dict)
     labels: Labels = Field(default_factory=dict)
     reclaim_policy: Literal["Retain", "Delete"] = "Retain"
@@ -128,14 +145,16 @@ class PortMapping(Model):
     container_port: Annotated[int, Field(ge=1, le=65535)]
     host_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     # DESIGN spells it hostIP (as Kubernetes does); the alias generator would say hostIp.
-    host_ip: Annotated[str, Field(max_length=64, alias="hostIP")] = "127.0.0.1"
+    host_ip: Annotated[str, Field(max_length=64, pattern=NO_NUL_PATTERN, alias="hostIP")] = (
+        "127.0.0.1"
+    )
     protocol: Literal["tcp", "udp", "sctp"] = "tcp"
 
 
 class VolumeMount(Model):
     volume: Name | None = None
     host_path: ShortText | None = None
-    mount_path: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/")]
+    mount_path: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/[^\x00]*$")]
     read_only: bool = False
 
     @model_validator(mode="after")
@@ -243,12 +262,12 @@ def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
 
 
 class ContainerSpec(Model):
-    image: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
+    image: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_SPACE_NO_NUL_PATTERN)]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
     entrypoint: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
-    env: Annotated[dict[ShortText, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
+    env: Annotated[dict[MapKey, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
     working_dir: ShortText | None = None
-    user: Annotated[str, Field(max_length=255)] | None = None
+    user: Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)] | None = None
     ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     networks: Annotated[list[Name | NetworkAttachment], Field(max_length=64)] = Field(
         default_factory=list
@@ -381,8 +400,8 @@ class ContainerSpec(Model):
 
 
 class GitSourceSpec(Model):
-    url: Annotated[str, Field(min_length=1, max_length=4096)]
-    branch: Annotated[str, Field(min_length=1, max_length=255)] = "main"
+    url: Annotated[str, Field(min_length=1, max_length=4096, pattern=NO_NUL_PATTERN)]
+    branch: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_NUL_PATTERN)] = "main"
     path: ShortText = "."
     interval: Duration = "60s"
     suspend: bool = False

@@ -20,16 +20,21 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dockform.manifests.hashing import manifest_spec, spec_hash
+from dockform.manifests.dependencies import container_dependencies, describe_cycle, find_cycle
+from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.hashing import HASH_EXCLUDED, manifest_spec, spec_hash
+from dockform.manifests.kinds import Kind
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.source_names import CLI
 from dockform.store.convert import to_resource
 from dockform.store.errors import (
+    DependencyCycle,
     DuplicateObject,
     NotFound,
     OwnershipConflict,
@@ -114,6 +119,7 @@ class Applier:
         with self.store.write_session(commit=not request.dry_run) as session:
             now = utcnow()
             existing = _load_existing(session, desired)
+            _refuse_cycles(session, request, desired)
             results = [
                 _apply_one(session, request, item, existing.get(_key(item)), now)
                 for item in desired
@@ -215,6 +221,46 @@ def _load_existing(
     return existing
 
 
+def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_Desired]) -> None:
+    """Raise DependencyCycle when the Containers desired after this apply (the applied ones
+    over the stored ones, less those being deleted or pruned now) wait for each other in a
+    circle that runs through an applied Container."""
+    applied = {_key(item): item for item in desired}
+    graph = {key: container_dependencies(item.kind, item.spec) for key, item in applied.items()}
+    stored = session.execute(
+        select(ResourceRow.name, ResourceRow.spec, ResourceRow.source).where(
+            ResourceRow.kind == Kind.CONTAINER, ResourceRow.deletion_requested_at.is_(None)
+        )
+    )
+    for name, spec, source in stored:
+        key = (Kind.CONTAINER.value, name)
+        if key in applied or (request.prune and source == request.source):
+            continue
+        graph[key] = container_dependencies(Kind.CONTAINER, spec)
+    cycle = find_cycle(graph, [key for key in applied if graph[key]])
+    if cycle is None:
+        return
+    loaded = {(item.kind, item.name): item for item in request.manifests}
+    issues = []
+    for here, after in pairwise(cycle):
+        if here not in loaded:
+            continue  # a stored Container this apply does not touch
+        place = loaded[here]
+        index = graph[here].index(after)
+        issues.append(
+            ManifestIssue(
+                file=place.file,
+                document=place.document,
+                line=place.line,
+                path=f"spec.dependsOn[{index}]",
+                message=describe_cycle(cycle),
+                kind=place.kind,
+                name=place.name,
+            )
+        )
+    raise DependencyCycle(cycle, issues)
+
+
 def _apply_one(
     session: Session,
     request: ApplyRequest,
@@ -238,7 +284,7 @@ def _apply_one(
     old_spec = row.spec
     if same and row.source == request.source:
         return _result(row, "unchanged", old_spec)
-    if row.spec_hash != item.spec_hash:
+    if _spec_changed(row, item):
         row.generation += 1
         row.spec = item.spec
         row.spec_hash = item.spec_hash
@@ -256,10 +302,21 @@ def _apply_one(
 def _same_content(row: ResourceRow, item: _Desired) -> bool:
     """The row already holds what `item` asks for (spec, labels, annotations, not deleting)."""
     return (
-        row.spec_hash == item.spec_hash
+        not _spec_changed(row, item)
         and row.labels == item.labels
         and row.annotations == item.annotations
         and row.deletion_requested_at is None
+    )
+
+
+def _spec_changed(row: ResourceRow, item: _Desired) -> bool:
+    """The spec differs in its hash or in a field the hash leaves out (`HASH_EXCLUDED`: a
+    Container's dependsOn, a GitSource's interval): those must be stored too, or the
+    controller would keep waiting on, and the cycle check keep seeing, the old ones."""
+    if row.spec_hash != item.spec_hash:
+        return True
+    return any(
+        row.spec.get(field) != item.spec.get(field) for field in HASH_EXCLUDED.get(item.kind, ())
     )
 
 

@@ -6,6 +6,7 @@
     │   ├── OwnershipConflict       the object belongs to another source
     │   └── StaleResourceVersion    the caller's resourceVersion is not the stored one
     ├── DuplicateObject             one apply names the same object twice (400)
+    ├── DependencyCycle             the desired Containers depend on each other in a circle (422)
     ├── PruneRefused                a prune would delete everything the source owns (400)
     └── StoreUnavailable            the database failed (busy, locked, gone): try again (503)
 
@@ -14,6 +15,11 @@ the store: `Store` turns them into `StoreUnavailable` where its sessions begin a
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dockform.manifests.dependencies import Key, describe_cycle
+from dockform.manifests.errors import ManifestIssue
 
 
 class StoreError(Exception):
@@ -67,6 +73,23 @@ class DuplicateObject(StoreError):
         )
         self.kind = kind
         self.name = name
+
+
+class DependencyCycle(StoreError):
+    """`cycle` is `[a, b, ..., a]`; `issues` place each applied member's dependsOn entry that
+    closes it (file, document, line), so the message says where to break it."""
+
+    def __init__(self, cycle: Sequence[Key], issues: Sequence[ManifestIssue]) -> None:
+        places = ", ".join(
+            f"{issue.file}:{issue.line} ({issue.kind}/{issue.name}) {issue.path}"
+            for issue in issues
+        )
+        super().__init__(
+            f"{describe_cycle(cycle)}; nothing was applied: remove one of its dependsOn"
+            f" entries ({places})"
+        )
+        self.cycle = list(cycle)
+        self.issues = list(issues)
 
 
 class PruneRefused(StoreError):

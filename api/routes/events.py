@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from dockform.api.deps import StateDep
 from dockform.api.errors import ApiError, responses
+from dockform.api.kind_params import KIND_QUERY_PATTERN, is_kind_query
 from dockform.api.models import EventList
 from dockform.api.streams import event_stream
 from dockform.manifests.kinds import UnknownKindError, canonical_kind
@@ -40,7 +42,11 @@ async def list_events(
     state: StateDep,
     kind: Annotated[
         str | None,
-        Query(max_length=64, description="Kind, singular or plural, any case; or Source"),
+        Query(
+            max_length=64,
+            description="Kind, singular or plural, any case; or Source",
+            json_schema_extra={"pattern": KIND_QUERY_PATTERN},
+        ),
     ] = None,
     name: Annotated[str | None, Query(max_length=253, description="Object name")] = None,
     since_id: Annotated[
@@ -52,6 +58,9 @@ async def list_events(
     last_event_id: Annotated[
         int | None,
         Header(alias="Last-Event-ID", ge=0, le=MAX_ID, description="SSE resume cursor"),
+        # A header is absent or a number, never null: document it so (FastAPI would say
+        # anyOf integer or null, and clients would send `Last-Event-ID: null`).
+        WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_ID}),
     ] = None,
 ) -> EventList | StreamingResponse:
     canonical = _kind(kind)
@@ -79,6 +88,9 @@ SOURCE_EVENT_KIND = "Source"
 def _kind(text: str | None) -> str | None:
     if not text:
         return None
+    if not is_kind_query(text):
+        error = UnknownKindError(text[:64])
+        raise ApiError(422, str(error), [{"path": "kind", "message": str(error)}])
     if text.strip().lower() in ("source", "sources"):
         return SOURCE_EVENT_KIND
     try:

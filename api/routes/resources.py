@@ -14,8 +14,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from dockform.api.deps import StateDep
 from dockform.api.errors import ApiError, responses
+from dockform.api.kind_params import KINDS_IN_PATHS, kind_path_schema
 from dockform.api.models import DeleteAccepted, ResourceList
-from dockform.manifests.kinds import PLURALS, canonical_kind
+from dockform.manifests.kinds import canonical_kind
 from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
 from dockform.store.errors import NotFound
@@ -25,18 +26,14 @@ from dockform.store.types import Resource
 router = APIRouter(prefix="/v1", tags=["resources"])
 
 
-KINDS_IN_PATHS = sorted(PLURALS.values())
-
-# Documented as the plural lowercase names (so clients and fuzzers use those), while any
-# spelling manifests.kinds knows (`Container`, `container`) is accepted; others are a 404.
+# Documented and matched as the pattern of api.kind_params: the router only takes these
+# segments as kinds, so other paths under /v1 (a GET of /v1/token/rotate) are not swallowed.
 KindsPath = Annotated[
     str,
     Path(
         max_length=64,
-        description="Plural lowercase kind: "
-        + ", ".join(KINDS_IN_PATHS)
-        + " (singular and any case are accepted too)",
-        json_schema_extra={"enum": KINDS_IN_PATHS},
+        description="Kind: " + ", ".join(KINDS_IN_PATHS) + " (singular and any case too)",
+        json_schema_extra=kind_path_schema(),
     ),
 ]
 NamePath = Annotated[
@@ -48,12 +45,17 @@ NamePath = Annotated[
         examples=["web"],
     ),
 ]
+# What `parse_labels` accepts, for the document: comma-separated pairs, each with `=` and a
+# key that is not blank (the value may hold `=`). Python's `\s` is exactly what strip() drops.
+_PAIR = r"[^,=]*[^,=\s][^,=]*=[^,]*"
+LABEL_SELECTOR_PATTERN = f"^{_PAIR}(?:,{_PAIR})*$"
 LabelQuery = Annotated[
     list[str],
     Query(
         max_length=64,
         description="Label selector key=value; repeat, or separate with commas, for AND.",
         examples=[["app=web"]],
+        json_schema_extra={"items": {"type": "string", "pattern": LABEL_SELECTOR_PATTERN}},
     ),
 ]
 
@@ -69,7 +71,7 @@ def _selector(label: list[str]) -> dict[str, str]:
 
 
 @router.get(
-    "/{kinds}",
+    "/{kinds:kind}",
     summary="List objects of a kind",
     response_model=ResourceList,
     responses=responses(400, 404, 422),
@@ -91,7 +93,7 @@ def list_objects(kinds: KindsPath, state: StateDep, label: LabelQuery = []) -> R
 
 
 @router.get(
-    "/{kinds}/{name}",
+    "/{kinds:kind}/{name}",
     summary="Get one object with its status",
     response_model=Resource,
     responses=responses(404, 422),
@@ -116,7 +118,7 @@ def _render_object(store: Store, kind: str, name: str) -> bytes:
 
 
 @router.delete(
-    "/{kinds}/{name}",
+    "/{kinds:kind}/{name}",
     status_code=202,
     summary="Request deletion of an object",
     response_model=DeleteAccepted,

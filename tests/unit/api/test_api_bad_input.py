@@ -154,3 +154,85 @@ def test_deeply_nested_bodies_are_422(client: TestClient) -> None:
         )
         assert as_json.status_code == 422, depth
         assert client.post("/v1/apply", content=f"a: {nested}").status_code == 422, depth
+
+
+def test_a_nul_in_an_env_value_is_422_naming_line_and_field(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    body = container_doc("web", "  env:\n    SECRET: !!binary AGFi\n")
+    response = client.post("/v1/apply", content=body)
+
+    assert response.status_code == 422, response.text
+    (issue,) = response.json()["issues"]
+    assert (issue["line"], issue["path"], issue["message"]) == (
+        7,
+        "spec.env.SECRET",
+        "must not contain a NUL character (\\0): Docker and the OS cut strings there",
+    )
+    assert store.list() == []
+
+
+def test_a_container_that_depends_on_itself_is_422(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    body = container_doc("web", "  dependsOn: [{name: web}]\n")
+    response = client.post("/v1/apply", content=body, headers={"X-Dockform-Filename": "app.yaml"})
+
+    assert response.status_code == 422, response.text
+    payload = response.json()
+    assert payload["error"] == (
+        "dependency cycle: Container/web -> Container/web; nothing was applied: remove one of"
+        " its dependsOn entries (app.yaml:1 (Container/web) spec.dependsOn[0])"
+    )
+    (issue,) = payload["issues"]
+    assert (issue["file"], issue["line"], issue["path"], issue["message"]) == (
+        "app.yaml",
+        1,
+        "spec.dependsOn[0]",
+        "dependency cycle: Container/web -> Container/web",
+    )
+    assert store.list() == []
+
+
+def test_a_cycle_with_stored_containers_is_422_on_apply_and_diff(
+    client: TestClient, store: Store, container_doc: MakeDoc
+) -> None:
+    first = container_doc("a", "  dependsOn: [{name: b}]\n") + "---\n" + container_doc("b")
+    assert client.post("/v1/apply", content=first).status_code == 200
+
+    closing = container_doc("b", "  dependsOn: [{name: a}]\n")
+    for path in ("/v1/apply", "/v1/diff", "/v1/apply?dryRun=true"):
+        response = client.post(path, content=closing)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"].startswith(
+            "dependency cycle: Container/b -> Container/a -> Container/b; nothing was applied"
+        )
+    stored = store.get("Container", "b")
+    assert stored is not None and stored.spec["dependsOn"] == []
+
+
+def test_a_wrong_method_is_405_listing_every_method_of_the_path(client: TestClient) -> None:
+    response = client.options("/v1/containers/web")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET"
+
+    # Not an object `rotate` of kind `token`: the path exists, for POST only.
+    response = client.get("/v1/token/rotate")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_an_unknown_kind_in_a_path_is_404_naming_the_known_kinds(client: TestClient) -> None:
+    for path in ("/v1/widgets", "/v1/widgets/web"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"] == (
+            "unknown kind 'widgets'; known kinds: containers, gitsources, images, networks, volumes"
+        )
+    assert client.get("/v1/CONTAINER").status_code == 200
+
+
+def test_event_kind_filters_follow_the_documented_pattern(client: TestClient) -> None:
+    for kind in ("IMAGE", " containers ", "Sources", ""):
+        assert client.get("/v1/events", params={"kind": kind}).status_code == 200, kind
+    assert client.get("/v1/events", params={"kind": "tokens"}).status_code == 422

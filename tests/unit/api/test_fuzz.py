@@ -1,5 +1,7 @@
-"""Schemathesis against the ASGI app: no generated request gets a 500, and every answer is one
-the OpenAPI document describes (status code, content type, body schema).
+"""Schemathesis against the ASGI app with every check it has (`--checks all`): no generated
+request gets a 500, every answer is one the OpenAPI document describes (status code, content
+type, headers, body schema, `Allow` of a 405), schema-valid requests are accepted and invalid
+ones refused. `_NOT_YET` lists what still disagrees.
 
 The app runs on a real SQLite store in a temp dir with a Manager over FakeRuntime (not
 started), so every route runs its real code. Streams are bounded (`stream_limit_s`) because
@@ -17,14 +19,8 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import CheckContext, not_a_server_error
-from schemathesis.core.transport import Response
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CheckFunction
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
@@ -72,18 +68,17 @@ def _cleanup() -> Iterator[None]:
     _HOME.cleanup()
 
 
-# A text body (YAML) is a string on the wire whatever the generator meant: "null" or "3" are
-# texts the loader reads as empty or invalid documents, so "wrong type" cases do not apply.
-_TEXT_TYPES = frozenset({"application/yaml", "text/plain"})
-
-
-@schemathesis.check
-def negative_data_rejection_outside_text_bodies(
-    ctx: CheckContext, response: Response, case: schemathesis.Case
-) -> bool | None:
-    if case.media_type in _TEXT_TYPES:
-        return None
-    return negative_data_rejection(ctx, response, case)
+# KNOWN GAP, not a pass: the apply and diff bodies are declared as any YAML text or any JSON
+# object. Schema-valid bodies are mostly not manifests and get a 422 (an empty string, `''`),
+# and schemathesis writes a "wrong type" YAML body as a YAML value that the loader reads as an
+# empty set (`null`, 200). Describing the bodies as manifests (the manifest JSON Schema in the
+# document, for YAML too) is still to do; even then cycles, duplicate names and a prune to
+# nothing are refusals that no JSON Schema states.
+_BODY_CHECKS: list[CheckFunction] = [positive_data_acceptance, negative_data_rejection]
+_NOT_YET: dict[str, list[CheckFunction]] = {
+    "POST /v1/apply": _BODY_CHECKS,
+    "POST /v1/diff": _BODY_CHECKS,
+}
 
 
 @schema.parametrize()
@@ -93,14 +88,7 @@ def negative_data_rejection_outside_text_bodies(
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_request_gets_a_server_error(case: schemathesis.Case) -> None:
-    case.call_and_validate(
-        headers=_AUTH,
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-            negative_data_rejection_outside_text_bodies,
-        ],
-    )
+def test_every_answer_is_one_the_document_describes(case: schemathesis.Case) -> None:
+    # No `checks=`: every check schemathesis has (its default set, as `--checks all`).
+    excluded = _NOT_YET.get(case.operation.label, [])
+    case.call_and_validate(headers=_AUTH, excluded_checks=excluded)

@@ -14,12 +14,14 @@ from dockform.store.apply import Applier, ApplyRequest, ObjectResult
 from dockform.store.db import create_engine_for
 from dockform.store.errors import (
     Conflict,
+    DependencyCycle,
     DuplicateObject,
     OwnershipConflict,
     PruneRefused,
     StaleResourceVersion,
     StoreUnavailable,
 )
+from dockform.store.orm import ResourceRow, utcnow
 from dockform.store.repository import Store
 from tests.changes import Changes
 
@@ -479,3 +481,131 @@ def test_a_failing_database_is_store_unavailable_and_tells_nobody(
     finally:
         broken.close()
     assert changes.calls == []
+
+
+# --- dependency cycles ---------------------------------------------------------------------------
+
+
+def _depends(manifest: MakeManifest, name: str, *on: str, line: int = 1) -> LoadedManifest:
+    spec = {"image": "busybox:test", "dependsOn": [{"name": other} for other in on]}
+    return manifest("Container", name, spec, line=line)
+
+
+def test_a_container_that_depends_on_itself_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
+) -> None:
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([_depends(manifest, "web", "db", "web", line=4)]))
+
+    assert str(caught.value) == (
+        "dependency cycle: Container/web -> Container/web; nothing was applied: remove one of"
+        " its dependsOn entries (test.yaml:4 (Container/web) spec.dependsOn[1])"
+    )
+    (issue,) = caught.value.issues
+    assert str(issue) == (
+        "test.yaml:4: document 1 (Container/web): spec.dependsOn[1]:"
+        " dependency cycle: Container/web -> Container/web"
+    )
+    assert store.get("Container", "web") is None
+    assert changes == []
+
+
+def test_a_cycle_within_one_apply_is_refused_and_names_every_entry(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    a = _depends(manifest, "a", "b", line=1)
+    b = _depends(manifest, "b", "c", line=8)
+    c = _depends(manifest, "c", "a", line=15)
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([a, b, c]))
+
+    assert str(caught.value) == (
+        "dependency cycle: Container/a -> Container/b -> Container/c -> Container/a; nothing was"
+        " applied: remove one of its dependsOn entries (test.yaml:1 (Container/a)"
+        " spec.dependsOn[0], test.yaml:8 (Container/b) spec.dependsOn[0], test.yaml:15"
+        " (Container/c) spec.dependsOn[0])"
+    )
+    assert store.list("Container") == []
+
+
+def test_a_cycle_with_a_stored_container_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_depends(manifest, "a", "b")], source="git:one"))
+
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([_depends(manifest, "b", "a", line=3)], source="git:two"))
+
+    assert str(caught.value) == (
+        "dependency cycle: Container/b -> Container/a -> Container/b; nothing was applied:"
+        " remove one of its dependsOn entries (test.yaml:3 (Container/b) spec.dependsOn[0])"
+    )
+    assert store.get("Container", "b") is None
+
+
+def test_a_dry_run_refuses_a_cycle_too(applier: Applier, manifest: MakeManifest) -> None:
+    with pytest.raises(DependencyCycle):
+        applier.apply(ApplyRequest([_depends(manifest, "a", "a")], dry_run=True))
+
+
+def test_replacing_the_stored_edge_breaks_the_cycle(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_depends(manifest, "a", "b"), _depends(manifest, "b")]))
+
+    # a no longer depends on b in the same apply that makes b depend on a.
+    results = applier.apply(ApplyRequest([_depends(manifest, "a"), _depends(manifest, "b", "a")]))
+
+    assert _actions(results) == [
+        ("Container", "a", "configured"),
+        ("Container", "b", "configured"),
+    ]
+    # dependsOn is outside the spec hash, but its change is stored, with a new generation.
+    stored = store.get("Container", "a")
+    assert stored is not None
+    assert (stored.spec["dependsOn"], stored.generation) == ([], 2)
+
+
+def test_containers_being_deleted_or_pruned_close_no_cycle(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_depends(manifest, "a", "b")], source="git:one"))
+    applier.apply(ApplyRequest([_depends(manifest, "x", "y")], source="git:two"))
+    applier.request_deletion("Container", "a")
+
+    applier.apply(ApplyRequest([_depends(manifest, "b", "a")], source="git:three"))
+    # git:two prunes x while applying y -> x.
+    results = applier.apply(
+        ApplyRequest([_depends(manifest, "y", "x")], source="git:two", prune=True)
+    )
+
+    assert _actions(results) == [("Container", "y", "created"), ("Container", "x", "pruned")]
+
+
+def test_a_cycle_already_stored_does_not_block_unrelated_applies(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    # Stored before cycles were refused: written straight into the store.
+    with store.write_session() as session:
+        for name, other in (("a", "b"), ("b", "a")):
+            item = _depends(manifest, name, other)
+            spec = manifest_spec(item.manifest)
+            session.add(
+                ResourceRow(
+                    kind="Container",
+                    name=name,
+                    spec=spec,
+                    spec_hash=spec_hash("Container", spec),
+                    labels={},
+                    annotations={},
+                    generation=1,
+                    resource_version=1,
+                    source="cli",
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+
+    results = applier.apply(ApplyRequest([_depends(manifest, "c", "a")]))
+
+    assert _actions(results) == [("Container", "c", "created")]
