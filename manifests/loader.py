@@ -266,7 +266,7 @@ def _load_document(
     name = _display_name(data)
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KIND_MODELS:
-        kind_line = _line_of(root, ("kind",))
+        kind_line = field_line(root, ("kind",))
         return [ManifestIssue(file, index, kind_line, "kind", _kind_message(kind), None, name)]
 
     try:
@@ -347,7 +347,7 @@ def _issue(
     message = _message(detail, kind, loc)
     if about_key:
         message = f"{message} (in the key)"
-    line = _line_of(root, loc)
+    line = field_line(root, loc)
     return ManifestIssue(file, index, line, _format_path(loc), message, kind, name)
 
 
@@ -432,7 +432,7 @@ def _unwrap(annotation: object) -> object:
             return annotation
 
 
-def _line_of(root: Node, loc: tuple[int | str, ...]) -> int:
+def field_line(root: Node, loc: tuple[int | str, ...]) -> int:
     """Line of the deepest node on `loc` that exists: a key's line for a mapping entry, so a
     missing field points at its parent and an unknown field at its own key."""
     node = root

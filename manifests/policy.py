@@ -24,13 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from dockform.manifests.composer import ComposeError, compose_documents
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.host_paths import recheck_refusal, refusal
 from dockform.manifests.host_settings import engine_setting_issues
-from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.loader import LoadedManifest, field_line
 from dockform.manifests.models import (
     Container,
     ContainerSpec,
@@ -242,7 +240,7 @@ def locate_field(text: str, document: int, path: str) -> int | None:
         for composed in compose_documents(text):
             if composed.index != document:
                 continue
-            return None if composed.root is None else _line_of(composed.root, parts)
+            return None if composed.root is None else field_line(composed.root, tuple(parts))
     except (ComposeError, ValueError):
         return None
     return None
@@ -259,28 +257,3 @@ def _split_path(path: str) -> list[str | int] | None:
         parts.append(key if key is not None else int(index))
         position = match.end()
     return parts
-
-
-def _line_of(root: Node, parts: list[str | int]) -> int | None:
-    node = root
-    line = None if root.start_mark is None else root.start_mark.line + 1
-    for part in parts:
-        child: Node | None = None
-        if isinstance(node, MappingNode) and isinstance(part, str):
-            # The last match wins, as it does when the YAML is constructed.
-            for key, value in reversed(node.value):
-                if isinstance(key, ScalarNode) and key.value == part:
-                    child = value
-                    if key.start_mark is not None:
-                        line = key.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-            if child.start_mark is not None:
-                line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
