@@ -38,6 +38,7 @@ class Debouncer:
             entry = _Pending(last_event=now, writing=False, not_before=now)
             self._pending[path] = entry
         entry.last_event = now
+        entry.not_before = now  # a retry's wait is for the old content: this is newer
         if writing is not None:
             entry.writing = writing and self._track_writes
 

@@ -9,7 +9,13 @@ Every `*.yaml` / `*.yml` below a watched directory is its own source, named
 - a file gone deletes its source's objects and the source record (`Applier.forget_source`);
 - a file that cannot be used (invalid YAML or manifest, binary, too large, no manifests, refused
   by the daemon's policy, an ownership conflict) is a Warning event and the source's
-  `lastError`; nothing is deleted, and the objects of its last good version keep running.
+  `lastError`; nothing is deleted, and the objects of its last good version keep running;
+- a file whose apply would remove running objects (documents gone from it) must settle first:
+  its bytes must read the same for `settle_s` (1 s). The first look returns `settling` with
+  the time left, and the look after that applies only if the bytes are identical. A file closed
+  half-written and finished later (written, closed, reopened, appended) is thus never applied
+  at its truncated content, which would prune the objects of its missing documents; applies
+  that remove nothing keep the debounce's latency.
 
 Events are about the source, not its objects: kind `Source`, name = the source name (cut to
 the store's 255 characters). An empty file is left alone: it is what a writer makes first.
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -49,28 +56,47 @@ from dockform.sources.files import (
 )
 from dockform.store.apply import Applier, ApplyRequest, ObjectResult
 from dockform.store.errors import StoreError, StoreUnavailable
+from dockform.store.types import SourceRecord
 
 log = logging.getLogger("dockform.sources.dir")
 
 EVENT_KIND = "Source"
 EVENT_NAME_LENGTH = 255
 
-Action = Literal["applied", "unchanged", "deleted", "invalid", "failed", "skipped", "ignored"]
+Action = Literal[
+    "applied", "unchanged", "deleted", "invalid", "failed", "skipped", "settling", "ignored"
+]
+
+# How long a file's bytes must stay the same before an apply that removes objects is done.
+# Longer than the pauses of writers that close a file and reopen it to go on (scripts writing
+# in steps, `>` then `>>`, copies in pieces): removing a running app because a file was seen
+# half-written costs far more than applying a removal one second later. A file left
+# half-written for longer is applied as it is: the user's writer is done, as far as anyone
+# can tell.
+SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What `sync` did about one path; `retry` asks the caller to look again later."""
+    """What `sync` did about one path; `retry` asks the caller to look again later, after
+    `retry_after_s` when given (a file settling), else after its own backoff."""
 
     source: str
     action: Action
     message: str = ""
     retry: bool = False
+    retry_after_s: float | None = None
 
 
 class DirectorySync:
     def __init__(
-        self, applier: Applier, roots: Sequence[str], check: ManifestCheck | None = None
+        self,
+        applier: Applier,
+        roots: Sequence[str],
+        check: ManifestCheck | None = None,
+        *,
+        settle_s: float = SETTLE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._applier = applier
         self._store = applier.store
@@ -79,6 +105,10 @@ class DirectorySync:
         # source -> (path, signature) of the last version looked at, so a rescan does not
         # read, parse and apply (or report) the same content again.
         self._seen: dict[str, tuple[str, str]] = {}
+        self._settle_s = settle_s
+        self._clock = clock
+        # source -> (path, digest, when first read) of content waiting to settle.
+        self._settling: dict[str, tuple[str, str, float]] = {}
 
     # --- names ---------------------------------------------------------------------------------
 
@@ -175,6 +205,9 @@ class DirectorySync:
         )
         if issues:
             return self._invalid(source, path, issues, file.digest)
+        settling = self._settling_outcome(source, path, file.digest, record, loaded)
+        if settling is not None:
+            return settling
         if quiet is not None and not quiet(path):
             return FileOutcome(source, "skipped", f"{path} changed again before it was applied")
         try:
@@ -194,12 +227,59 @@ class DirectorySync:
         except StoreError as error:
             return self._failed(source, path, str(error))
         self._seen[source] = (path, file.digest)
+        self._settling.pop(source, None)
         changes = _changes(results)
         if changes:
             message = f"applied {path} (revision {file.digest[:12]}): {changes}"
             self._event(source, EventType.NORMAL, "Applied", message)
             log.info("%s: %s", source, message)
         return FileOutcome(source, "applied", changes or "no changes")
+
+    def _settling_outcome(
+        self,
+        source: str,
+        path: str,
+        digest: str,
+        record: SourceRecord | None,
+        loaded: Sequence[LoadedManifest],
+    ) -> FileOutcome | None:
+        """`settling` while content that would remove objects has not read the same for
+        `settle_s`; None when it may be applied now."""
+        removed = self._removed_by(record, loaded)
+        if not removed:
+            self._settling.pop(source, None)
+            return None
+        now = self._clock()
+        first = self._settling.get(source)
+        if first is None or first[:2] != (path, digest):
+            self._settling[source] = (path, digest, now)
+            left = self._settle_s
+        else:
+            left = first[2] + self._settle_s - now
+        if left <= 0:
+            return None
+        message = (
+            f"{path} would remove {', '.join(removed)}: applied if it reads the same "
+            f"{self._settle_s:g}s after it was first read"
+        )
+        return FileOutcome(source, "settling", message, retry=True, retry_after_s=left)
+
+    def _removed_by(
+        self, record: SourceRecord | None, loaded: Sequence[LoadedManifest]
+    ) -> list[str]:
+        """The source's live objects (not being deleted) that `loaded` leaves out."""
+        if record is None:
+            return []
+        kept = {f"{manifest.kind}/{manifest.name}" for manifest in loaded}
+        removed = []
+        for key in record.objects:
+            if key in kept:
+                continue
+            kind, _, name = key.partition("/")
+            current = self._store.get(kind, name)
+            if current is not None and not current.deleting:
+                removed.append(key)
+        return removed
 
     def _takes_over(self, source: str, loaded: Sequence[LoadedManifest]) -> bool:
         """Whether this apply may take objects over: only when every object owned elsewhere
@@ -217,6 +297,7 @@ class DirectorySync:
 
     def _remove(self, source: str, path: str) -> FileOutcome:
         self._seen.pop(source, None)
+        self._settling.pop(source, None)
         record = self._store.get_source(source)
         if record is None:
             return FileOutcome(source, "ignored", f"{path} is gone and was never applied")

@@ -5,7 +5,10 @@
 
 Changes are picked up from file-system events (inotify on Linux), not by polling: an event
 only schedules its path, and the worker reads the file once it has been quiet for the
-debounce (about 100 ms) and, on Linux, closed by its writer. The worker does all reading and
+debounce (about 100 ms) and, on Linux, closed by its writer. A close does not prove the writer
+is done (it may reopen the file and go on): an apply that would remove objects waits until the
+file has read the same for the settle time (`sources.directory`), and its path comes back to
+the debouncer meanwhile, so a newer event still wins. The worker does all reading and
 applying, one path at a time, so a source is never applied twice at once. A full rescan at
 start and every `rescan_s` seconds catches what events miss (a lost event, a directory moved
 in or out, a change while the daemon was down): it applies files whose content differs from
@@ -276,6 +279,12 @@ class DirectoryWatcher:
                 self._known.discard(path)
             elif os.path.lexists(path):
                 self._known.add(path)
+            if outcome.retry_after_s is not None:
+                # Settling (sources.directory) is waiting, not failing: no backoff.
+                self._failures.pop(path, None)
+                self._debouncer.retry(path, self._clock(), outcome.retry_after_s)
+                self._lock.notify_all()
+                return
             if not outcome.retry:
                 self._failures.pop(path, None)
                 return

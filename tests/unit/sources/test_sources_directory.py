@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
-from dockform.sources.directory import DirectorySync
+from dockform.sources.directory import SETTLE_S, DirectorySync
 from dockform.store.apply import Applier
 from dockform.store.repository import Store
 from tests.changes import Changes
@@ -25,6 +27,16 @@ def _names(store: Store, source: str) -> list[str]:
 def _live(store: Store, kind: str, name: str) -> bool:
     resource = store.get(kind, name)
     return resource is not None and not resource.deleting
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_a_new_file_is_applied_as_its_own_source(
@@ -53,11 +65,14 @@ def test_an_edit_replaces_only_what_changed_and_prunes_what_left(
 ) -> None:
     path = tmp_path / "app.yaml"
     path.write_text(doc("web", env="one") + "---\n" + doc("db"))
-    sync = DirectorySync(applier, [str(tmp_path)])
+    clock = Clock()
+    sync = DirectorySync(applier, [str(tmp_path)], clock=clock)
     sync.sync(str(path))
     db_version = store.get("Container", "db").resource_version  # type: ignore[union-attr]
 
     path.write_text(doc("web", env="two") + "---\n" + doc("cache"))
+    assert sync.sync(str(path)).action == "settling"  # it removes db: read it again first
+    clock.now += SETTLE_S
     outcome = sync.sync(str(path))
 
     assert outcome.message == (
@@ -225,7 +240,8 @@ def test_the_first_watched_directory_wins_a_shared_relative_path(
     second.mkdir()
     (first / "app.yaml").write_text(doc("web"))
     (second / "app.yaml").write_text(doc("other"))
-    sync = DirectorySync(applier, [str(first), str(second)])
+    clock = Clock()
+    sync = DirectorySync(applier, [str(first), str(second)], clock=clock)
 
     assert sync.sync(str(second / "app.yaml")).action == "skipped"
     assert sync.sync(str(first / "app.yaml")).action == "applied"
@@ -234,6 +250,8 @@ def test_the_first_watched_directory_wins_a_shared_relative_path(
     assert shadowed.reason == "Shadowed"
 
     (first / "app.yaml").unlink()  # now the second directory's copy feeds the source
+    assert sync.sync(str(first / "app.yaml")).action == "settling"  # it removes web
+    clock.now += SETTLE_S
     assert sync.sync(str(first / "app.yaml")).action == "applied"
     assert _names(store, "dir:app.yaml") == ["Container/other", "Container/web"]
     assert store.get("Container", "web").deleting  # type: ignore[union-attr]
@@ -350,3 +368,80 @@ def test_a_busy_store_keeps_a_deleted_files_objects_until_the_next_look(
     locked.release()
     assert sync.sync(str(path)).action == "deleted"
     assert not _live(store, "Container", "web")
+
+
+def test_a_file_closed_half_written_never_prunes_and_its_completion_applies_at_once(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    whole = doc("web") + "---\n" + doc("db") + "---\n" + doc("cache")
+    path.write_text(whole)
+    clock = Clock()
+    sync = DirectorySync(applier, [str(tmp_path)], clock=clock)
+    sync.sync(str(path))
+
+    # Written up to the third document and closed: valid, and without cache.
+    path.write_text(whole[: whole.rindex("---")])
+    outcome = sync.sync(str(path))
+    assert (outcome.action, outcome.retry, outcome.retry_after_s) == ("settling", True, SETTLE_S)
+    assert "would remove Container/cache" in outcome.message
+    assert _live(store, "Container", "cache")
+
+    clock.now += 0.3  # the writer reopens the file and appends the rest
+    path.write_text(whole.replace("busybox", "alpine"))
+    outcome = sync.sync(str(path))
+    assert outcome.action == "applied" and "pruned" not in outcome.message
+    assert all(_live(store, "Container", name) for name in ("web", "db", "cache"))
+    assert [rev.generation for rev in store.list_revisions("Container", "cache")] == [1, 2]
+
+
+def test_a_removal_is_applied_once_the_file_read_the_same_for_the_settle_time(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web") + "---\n" + doc("db"))
+    clock = Clock()
+    sync = DirectorySync(applier, [str(tmp_path)], clock=clock)
+    sync.sync(str(path))
+
+    path.write_text(doc("web"))
+    assert sync.sync(str(path)).retry_after_s == SETTLE_S
+    clock.now += 0.4
+    waiting = sync.sync(str(path))
+    assert waiting.action == "settling" and waiting.retry_after_s == pytest.approx(SETTLE_S - 0.4)
+    assert _live(store, "Container", "db")
+    clock.now += SETTLE_S - 0.4
+    outcome = sync.sync(str(path))
+    assert (outcome.action, outcome.message) == ("applied", "Container/db pruned")
+    assert not _live(store, "Container", "db")
+
+
+def test_other_bytes_start_the_settle_again(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web") + "---\n" + doc("db") + "---\n" + doc("cache"))
+    clock = Clock()
+    sync = DirectorySync(applier, [str(tmp_path)], clock=clock)
+    sync.sync(str(path))
+
+    path.write_text(doc("web") + "---\n" + doc("db"))
+    assert sync.sync(str(path)).action == "settling"
+    clock.now += 0.9
+    path.write_text(doc("web"))  # still being written down: other bytes, another wait
+    assert sync.sync(str(path)).retry_after_s == SETTLE_S
+    clock.now += 0.5
+    assert sync.sync(str(path)).action == "settling"
+    assert _live(store, "Container", "db") and _live(store, "Container", "cache")
+
+
+def test_an_apply_that_removes_nothing_is_not_delayed(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web") + "---\n" + doc("db"))
+    sync = DirectorySync(applier, [str(tmp_path)], clock=Clock())
+    sync.sync(str(path))
+
+    path.write_text(doc("web", env="two") + "---\n" + doc("db") + "---\n" + doc("cache"))
+    assert sync.sync(str(path)).message == "Container/web configured, Container/cache created"

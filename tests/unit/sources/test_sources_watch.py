@@ -69,6 +69,52 @@ def test_a_file_written_in_pieces_is_never_applied_half_written(
     assert [revision.generation for revision in store.list_revisions("Container", "web")] == [1]
 
 
+def test_a_file_closed_half_written_and_finished_later_never_removes_an_app(
+    store: Store, root: Path, watcher: DirectoryWatcher, doc: Doc, wait: Wait
+) -> None:
+    path = root / "app.yaml"
+    path.write_text(doc("web") + "---\n" + doc("db"))
+    _started(watcher, wait)
+    wait("Container/db", lambda: _container(store, "db"))
+    whole = doc("web", env="two") + "---\n" + doc("db", env="two")
+    # Written up to the second document and closed (valid, without db), then reopened and
+    # finished well after the debounce.
+    path.write_text(whole[: whole.index("---")])
+    time.sleep(0.5)
+    with path.open("a") as handle:
+        handle.write(whole[whole.index("---") :])
+
+    def finished() -> Resource | None:
+        db = _container(store, "db")
+        return db if db is not None and db.generation == 2 else None
+
+    db = wait("Container/db at generation 2", finished)
+    assert isinstance(db, Resource) and not db.deleting
+    assert [rev.generation for rev in store.list_revisions("Container", "db")] == [1, 2]
+    messages = [event.message for event in store.list_events(kind="Source")]
+    assert not any("pruned" in message for message in messages)
+
+
+def test_a_removal_is_applied_once_the_file_settles(
+    applier: Applier, store: Store, root: Path, doc: Doc, wait: Wait
+) -> None:
+    path = root / "app.yaml"
+    path.write_text(doc("web") + "---\n" + doc("db"))
+    watcher = DirectoryWatcher(DirectorySync(applier, [str(root)], settle_s=0.5), rescan_s=3600)
+    watcher.start()
+    try:
+        _started(watcher, wait)
+        wait("Container/db", lambda: _container(store, "db"))
+        written = time.monotonic()
+        path.write_text(doc("web"))
+        wait("Container/db deleting", lambda: _container(store, "db").deleting)  # type: ignore[union-attr]
+        assert time.monotonic() - written >= 0.5
+    finally:
+        watcher.stop()
+    web = _container(store, "web")
+    assert web is not None and not web.deleting
+
+
 def test_an_atomic_rename_applies_the_complete_file_and_ignores_the_temporary(
     store: Store, root: Path, watcher: DirectoryWatcher, doc: Doc, wait: Wait
 ) -> None:
