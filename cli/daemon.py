@@ -190,7 +190,7 @@ def run_daemon(options: DaemonOptions) -> None:
     manager.start()
     watcher = (
         DirectoryWatcher(
-            DirectorySync(applier, roots, check=check),
+            DirectorySync(applier, roots, check=check, settle_s=settings.sources.settle_s),
             debounce_s=settings.sources.debounce_s,
             rescan_s=settings.sources.rescan_s,
             write_grace_s=settings.sources.write_grace_s,

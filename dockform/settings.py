@@ -90,6 +90,9 @@ class SourceSettings(_Group):
     rescan_s: float = Field(default=30.0, ge=1.0)
     # A file whose writer never closed it is read anyway after this long.
     write_grace_s: float = Field(default=30.0, gt=0)
+    # An apply of a watched file that would remove objects waits until the file has read the
+    # same for this long (a file closed half-written and finished later never prunes).
+    settle_s: float = Field(default=1.0, ge=0)
     # A file that could not be read or applied is looked at again after this backoff
     # (capped at rescan_s when the watcher uses it).
     file_retry: Backoff = Backoff(base_s=0.5, cap_s=30.0)

@@ -46,6 +46,7 @@ from dockform.manifests.source_names import (
     is_dir_source,
 )
 from dockform.manifests.status import EventType
+from dockform.settings import SourceSettings
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
@@ -73,7 +74,7 @@ Action = Literal[
 # half-written costs far more than applying a removal one second later. A file left
 # half-written for longer is applied as it is: the user's writer is done, as far as anyone
 # can tell.
-SETTLE_S = 1.0
+SETTLE_S = SourceSettings().settle_s
 
 
 @dataclass(frozen=True)
