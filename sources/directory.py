@@ -45,7 +45,7 @@ from dockform.manifests.source_names import (
     dir_source,
     is_dir_source,
 )
-from dockform.manifests.status import EventType
+from dockform.manifests.status import EventType, Reason
 from dockform.settings import SourceSettings
 from dockform.sources.files import (
     FileChanging,
@@ -232,7 +232,7 @@ class DirectorySync:
         changes = _changes(results)
         if changes:
             message = f"applied {path} (revision {file.digest[:12]}): {changes}"
-            self._event(source, EventType.NORMAL, "Applied", message)
+            self._event(source, EventType.NORMAL, Reason.APPLIED, message)
             log.info("%s: %s", source, message)
         return FileOutcome(source, "applied", changes or "no changes")
 
@@ -312,7 +312,7 @@ class DirectorySync:
             return FileOutcome(source, "ignored", f"{path} is gone; its objects are going")
         pruned = ", ".join(f"{result.kind}/{result.name}" for result in results) or "nothing"
         message = f"{path} was removed: deleting {pruned}"
-        self._event(source, EventType.NORMAL, "Deleted", message)
+        self._event(source, EventType.NORMAL, Reason.DELETED, message)
         log.info("%s: %s", source, message)
         return FileOutcome(source, "deleted", message)
 
@@ -322,7 +322,7 @@ class DirectorySync:
         if signature and self._seen.get(source) == (path, signature):
             return FileOutcome(source, "unchanged")
         message = summarize(issues)
-        self._record_error(source, path, message, "InvalidManifest")
+        self._record_error(source, path, message, Reason.INVALID_MANIFEST)
         if signature:
             self._seen[source] = (path, signature)
         return FileOutcome(source, "invalid", message, retry=not signature)
@@ -330,17 +330,17 @@ class DirectorySync:
     def _failed(self, source: str, path: str, message: str) -> FileOutcome:
         # Not remembered as seen: a conflict may go away (the other owner lets go), so the
         # next rescan tries again.
-        self._record_error(source, path, message, "ApplyFailed")
+        self._record_error(source, path, message, Reason.APPLY_FAILED)
         return FileOutcome(source, "failed", message)
 
     def _shadowed(self, source: str, path: str, owner: str) -> FileOutcome:
         message = f"{path} is not applied: {owner} already feeds source {source}"
         if self._seen.get("shadow:" + path) != (owner, ""):
-            self._event(source, EventType.WARNING, "Shadowed", message)
+            self._event(source, EventType.WARNING, Reason.SHADOWED, message)
             self._seen["shadow:" + path] = (owner, "")
         return FileOutcome(source, "skipped", message)
 
-    def _record_error(self, source: str, path: str, message: str, reason: str) -> None:
+    def _record_error(self, source: str, path: str, message: str, reason: Reason) -> None:
         log.warning("%s: %s: %s", source, reason, message)
         try:
             record = self._store.upsert_source(source, "dir", path=path, last_error=message)
@@ -354,7 +354,7 @@ class DirectorySync:
         )
         self._event(source, EventType.WARNING, reason, f"{kept}: {message}")
 
-    def _event(self, source: str, type_: EventType, reason: str, message: str) -> None:
+    def _event(self, source: str, type_: EventType, reason: Reason, message: str) -> None:
         try:
             self._store.record_event(EVENT_KIND, source[:EVENT_NAME_LENGTH], type_, reason, message)
         except StoreError:

@@ -34,6 +34,7 @@ from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, check_unique, load_text
 from dockform.manifests.models import GitSourceSpec, Image
 from dockform.manifests.source_names import git_source
+from dockform.manifests.status import Reason
 from dockform.settings import SourceSettings
 from dockform.sources.files import (
     FileChanging,
@@ -49,12 +50,6 @@ from dockform.store.errors import StoreError, StoreUnavailable
 
 log = logging.getLogger("dockform.sources.git")
 
-FETCH_FAILED = "FetchFailed"
-INVALID_SOURCE = "InvalidSource"
-INVALID_MANIFEST = "InvalidManifest"
-APPLY_FAILED = "ApplyFailed"
-STORE_BUSY = "StoreError"
-
 
 @dataclass(frozen=True)
 class GitSyncResult:
@@ -68,7 +63,7 @@ class GitSyncResult:
     objects: tuple[str, ...] = ()
     changes: tuple[str, ...] = ()
     error: str | None = None
-    reason: str = ""
+    reason: str = ""  # a manifests.status.Reason when set
     transient: bool = False  # a fetch or disk failure that may pass: retried with backoff
 
 
@@ -104,9 +99,9 @@ class GitSync:
             commit = cache.fetch(spec.url, spec.branch)
             commit_time = cache.commit_time(commit)
         except GitSpecError as error:
-            return self._failed(name, spec, None, None, str(error), INVALID_SOURCE)
+            return self._failed(name, spec, None, None, str(error), Reason.INVALID_SOURCE)
         except GitError as error:
-            return self._failed(name, spec, None, None, str(error), FETCH_FAILED)
+            return self._failed(name, spec, None, None, str(error), Reason.FETCH_FAILED)
         if commit == applied_commit:
             self._clear_error(name, spec)
             return GitSyncResult(commit=commit, commit_time=commit_time)
@@ -115,28 +110,28 @@ class GitSync:
             loaded, texts = self._load(workdir, checkout, spec, commit)
         except GitError as error:
             self._discard(workdir, commit)
-            return self._failed(name, spec, commit, commit_time, str(error), FETCH_FAILED)
+            return self._failed(name, spec, commit, commit_time, str(error), Reason.FETCH_FAILED)
         except OSError as error:
             self._discard(workdir, commit)
             message = f"cannot write the checkout of commit {commit[:12]} in {workdir}: {error}"
-            return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
+            return self._failed(name, spec, commit, commit_time, message, Reason.FETCH_FAILED)
         except ManifestError as error:
             self._discard(workdir, commit)
             message = f"commit {commit[:12]}: {summarize(error.issues)}"
-            return self._failed(name, spec, commit, commit_time, message, INVALID_MANIFEST)
+            return self._failed(name, spec, commit, commit_time, message, Reason.INVALID_MANIFEST)
         try:
             previous = self._swap(workdir, commit)
         except OSError as error:
             self._discard(workdir, commit)
             message = f"cannot switch {workdir / 'current'} to commit {commit[:12]}: {error}"
-            return self._failed(name, spec, commit, commit_time, message, FETCH_FAILED)
+            return self._failed(name, spec, commit, commit_time, message, Reason.FETCH_FAILED)
         # Host paths are checked once `current` leads to this commit: they resolve through it.
         issues = self._check(loaded, texts, [str(workdir)]) if self._check is not None else []
         if issues:
             self._swap_back(workdir, previous)
             self._discard(workdir, commit)
             message = f"commit {commit[:12]}: {summarize(issues)}"
-            return self._failed(name, spec, commit, commit_time, message, INVALID_MANIFEST)
+            return self._failed(name, spec, commit, commit_time, message, Reason.INVALID_MANIFEST)
         try:
             results = self._applier.apply(
                 ApplyRequest(
@@ -158,7 +153,9 @@ class GitSync:
             self._swap_back(workdir, previous)
             self._discard(workdir, commit)
             message = f"commit {commit[:12]}: {error}"
-            reason = STORE_BUSY if isinstance(error, StoreUnavailable) else APPLY_FAILED
+            reason = (
+                Reason.STORE_ERROR if isinstance(error, StoreUnavailable) else Reason.APPLY_FAILED
+            )
             return self._failed(name, spec, commit, commit_time, message, reason)
         self._prune_checkouts(workdir, keep=commit)
         objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
@@ -282,9 +279,9 @@ class GitSync:
         commit: str | None,
         commit_time: str | None,
         message: str,
-        reason: str,
+        reason: Reason,
     ) -> GitSyncResult:
-        transient = reason in (FETCH_FAILED, STORE_BUSY)
+        transient = reason in (Reason.FETCH_FAILED, Reason.STORE_ERROR)
         log.warning("GitSource/%s: %s: %s", name, reason, message)
         try:
             self._store.upsert_source(
