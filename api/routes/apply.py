@@ -102,7 +102,7 @@ async def apply_manifests(
     Each result's action is created, configured, unchanged or pruned.
     """
     roots = trusted_roots(request, root)
-    body = await read_manifests(request, state.max_body_bytes)
+    body = await read_manifests(request, state.max_body_bytes, prune=prune)
     results = await run_apply(
         state,
         body,
@@ -141,7 +141,7 @@ async def diff_manifests(
 ) -> DiffResponse:
     """A dry-run apply with the same parameters, answering old and new spec and metadata."""
     roots = trusted_roots(request, root)
-    body = await read_manifests(request, state.max_body_bytes)
+    body = await read_manifests(request, state.max_body_bytes, prune=prune)
     results = await run_apply(
         state,
         body,
