@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from dockform.api.body import manifest_components
 from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
 from dockform.api.errors import install_error_handlers, responses
 from dockform.api.metrics import CountApplyRequests
@@ -58,6 +59,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     components = schema.setdefault("components", {})
+    # The apply and diff bodies refer to the manifest schema (api.body).
+    components.setdefault("schemas", {}).update(manifest_components())
     components.setdefault("securitySchemes", {})["bearerAuth"] = {
         "type": "http",
         "scheme": "bearer",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 
@@ -24,12 +24,22 @@ from dockform.api.token import AUTHENTICATED_KEY, LOCAL_LISTENER_KEY
 from dockform.manifests.host_paths import forbidden_reason, resolve_host_path
 
 MAX_ROOTS = 64
+ABSOLUTE_PATTERN = "^/[^\\u0000]*$"
+
+
+def _absolute_items(schema: dict[str, Any]) -> None:
+    """Say in the document what `trusted_roots` refuses with 400: a root not absolute."""
+    for option in schema.get("anyOf", []):
+        if option.get("type") == "array":
+            option["items"] = {"type": "string", "pattern": ABSOLUTE_PATTERN}
+
 
 Roots = Annotated[
     list[str] | None,
     Query(
         alias="root",
         max_length=MAX_ROOTS,
+        json_schema_extra=_absolute_items,
         description=(
             "Absolute directory the manifests were read from (repeatable): host paths below it "
             "are allowed, besides the daemon's --host-path-root directories. Taken only on the "

@@ -11,7 +11,9 @@ idea where the client's files were.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +22,7 @@ from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
 from dockform.manifests.models import Image
+from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
 REQUEST_FILE = "<request>"
@@ -29,24 +32,77 @@ DEFAULT_MAX_BODY_BYTES = MAX_FILE_BYTES
 # A form upload (curl -F) wraps the file in a multipart envelope; say how to send it instead.
 _REFUSED_TYPES = ("multipart/",)
 
+# The manifest JSON Schema (`manifests.schema`) goes into the document's components under this
+# prefix, its `$defs` references rewritten to point there.
+SCHEMA_PREFIX = "manifest."
+_MANIFEST_REF = {"$ref": "#/components/schemas/Manifest"}
+_MANIFESTS = {"type": "array", "items": _MANIFEST_REF, "minItems": 1}
+NO_MANIFESTS = (
+    "the body holds no manifests: send at least one (apiVersion, kind, metadata, spec); "
+    "to delete every object of a source, send an empty body with prune=true and "
+    "allowEmpty=true"
+)
+
 REQUEST_BODY_DOC = {
-    "description": "Manifests: YAML (multi-document) or JSON (an object, an array of "
-    'objects, or {"items": [...]}). Image paths must be absolute. An empty body is an '
-    "empty set (with prune and allowEmpty: delete everything the source owns).",
-    "required": False,
+    "description": "At least one manifest: YAML (one or more documents, each a manifest) or "
+    'JSON (a manifest, an array of them, or {"items": [...]}). Any other Content-Type is read '
+    "as YAML. Image paths must be absolute. The one body without manifests that is accepted "
+    "is an empty one (nothing but whitespace, comments and `---`) with prune=true: a prune "
+    "to nothing, refused (400) unless allowEmpty=true, which deletes every object of the "
+    "source. A body that no JSON Schema can "
+    "refuse is still refused for: duplicate kind/name, a dependency cycle (422), host access "
+    "(403), an object of another source or a stale resourceVersion (409), and a relative "
+    "Image path (422).",
+    "required": True,
     "content": {
-        "application/yaml": {"schema": {"type": "string"}},
+        "application/yaml": {"schema": _MANIFEST_REF},
         "application/json": {
             "schema": {
                 "oneOf": [
-                    {"type": "object", "additionalProperties": True},
-                    {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+                    _MANIFEST_REF,
+                    _MANIFESTS,
+                    {
+                        "type": "object",
+                        "properties": {"kind": {"const": "List"}, "items": _MANIFESTS},
+                        "required": ["items"],
+                    },
                 ]
             }
         },
-        "text/plain": {"schema": {"type": "string"}},
     },
 }
+
+
+# The Image paths that must be absolute through the API (definition, field).
+_ABSOLUTE_PATHS = (("ImageBuild", "context"), ("ImageLoad", "path"))
+ABSOLUTE_PATH_PATTERN = "^/[^\\x00]*$"
+
+
+def manifest_components() -> dict[str, Any]:
+    """The manifest JSON Schema as OpenAPI components: `Manifest` and its definitions."""
+    schema = json_schema()
+    definitions = schema.pop("$defs", {})
+    for key in ("$schema", "title"):
+        schema.pop(key, None)
+    for name, field in _ABSOLUTE_PATHS:
+        # What _require_absolute_paths refuses: required and absolute here, not defaulted.
+        definition = definitions[name]
+        definition["properties"][field].update(pattern=ABSOLUTE_PATH_PATTERN)
+        definition["properties"][field].pop("default", None)
+        definition["required"] = sorted({*definition.get("required", []), field})
+    components = {f"{SCHEMA_PREFIX}{name}": value for name, value in definitions.items()}
+    components["Manifest"] = schema
+    return {name: _to_components(value) for name, value in components.items()}
+
+
+def _to_components(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_components(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_components(item) for item in value]
+    if isinstance(value, str) and value.startswith("#/$defs/"):
+        return f"#/components/schemas/{SCHEMA_PREFIX}{value.removeprefix('#/$defs/')}"
+    return value
 
 
 @dataclass(frozen=True)
@@ -76,7 +132,9 @@ def _too_large(max_bytes: int) -> str:
     )
 
 
-async def read_manifests(request: Request, max_bytes: int) -> ManifestBody:
+async def read_manifests(request: Request, max_bytes: int, *, prune: bool) -> ManifestBody:
+    """The body's manifests; a `prune` accepts an empty body (the store then refuses it
+    without allowEmpty, naming the source)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type.startswith(_REFUSED_TYPES):
         raise ApiError(
@@ -87,18 +145,32 @@ async def read_manifests(request: Request, max_bytes: int) -> ManifestBody:
     data = await read_body(request, max_bytes)
     # Parsing up to a few MiB of YAML is CPU work: keep it off the event loop.
     return await run_in_threadpool(
-        parse_manifests, data, _filename(request), content_type.endswith("json")
+        parse_manifests, data, _filename(request), content_type.endswith("json"), prune
     )
 
 
-def parse_manifests(data: bytes, filename: str, is_json: bool) -> ManifestBody:
-    """The manifests in `data`; ApiError (400) or ManifestError (422) when there are none."""
+def parse_manifests(data: bytes, filename: str, is_json: bool, prune: bool = False) -> ManifestBody:
+    """The manifests in `data`: ApiError (400) or ManifestError (422) when they are not, or
+    when there are none, except for an empty body in a `prune`."""
     text = _decode(data, filename)
+    blank = _is_blank(text)
     if is_json:
         text = _json_as_yaml(text, filename)
     manifests = load_text(text, filename=filename)
+    if not manifests and not (blank and prune):
+        # `null`, `[]` or a comment is no set of manifests: as kubectl, refuse applying nothing.
+        raise ManifestError([file_issue(filename, NO_MANIFESTS, 1)])
     _require_absolute_paths(manifests)
     return ManifestBody(manifests=manifests, filename=filename, text=text)
+
+
+# A line of nothing but whitespace, a comment or a document marker.
+_BLANK_LINE = re.compile(r"(?:---|\.\.\.)?(?:\s+#.*|\s*)|\s*#.*")
+
+
+def _is_blank(text: str) -> bool:
+    """Only whitespace, comments and document markers: the empty set a prune may apply."""
+    return all(_BLANK_LINE.fullmatch(line.rstrip()) for line in text.splitlines())
 
 
 def _filename(request: Request) -> str:
@@ -126,7 +198,7 @@ def _json_as_yaml(text: str, filename: str) -> str:
     A single object passes through untouched (JSON is YAML), so its lines stay exact.
     """
     if not text.strip():
-        return text  # an empty body is an empty set, whatever its type says
+        return text  # an empty body: parse_manifests decides whether that is allowed
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -142,7 +214,7 @@ def _json_as_yaml(text: str, filename: str) -> str:
     ):
         value = value["items"]
     if isinstance(value, dict):
-        return text
+        return _astral_escapes(text)
     if not isinstance(value, list):
         message = 'a JSON body must be a manifest object, an array of them, or {"items": [...]}'
         raise ManifestError([file_issue(filename, message, 1)])
@@ -160,10 +232,28 @@ def _json_as_yaml(text: str, filename: str) -> str:
     if strays:
         raise ManifestError(strays)
     try:
-        return "".join(f"---\n{json.dumps(item, indent=2)}\n" for item in value)
+        return "".join(f"---\n{_astral_escapes(json.dumps(item, indent=2))}\n" for item in value)
     except RecursionError as error:  # loads has a C stack, dumps with indent a Python one
         message = "invalid JSON: nested too deeply"
         raise ManifestError([file_issue(filename, message)]) from error
+
+
+# A JSON escape of a character beyond U+FFFF is a surrogate pair (`\\ud83d\\ude00`), which
+# YAML does not join: it reads two lone surrogates. Not after an escaped backslash.
+_SURROGATE_PAIR = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE
+)
+
+
+def _astral_escapes(text: str) -> str:
+    """JSON text as YAML reads it alike: surrogate-pair escapes as YAML's `\\UXXXXXXXX`."""
+
+    def joined(match: re.Match[str]) -> str:
+        high, low = int(match.group(2), 16), int(match.group(3), 16)
+        code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        return f"{match.group(1)}\\U{code:08x}"
+
+    return _SURROGATE_PAIR.sub(joined, text)
 
 
 def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:

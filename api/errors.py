@@ -10,7 +10,9 @@ bad request. The mapping:
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
     store DependencyCycle    422  Containers that depend on each other in a circle
     store PruneRefused       400  prune to an empty set without allowEmpty
+    store StoreFull          507  the store's disk is full (names the store's path)
     store StoreUnavailable   503  the database failed (busy, locked): try again
+    OSError ENOSPC/EDQUOT    507  a file the daemon writes (the token) found its disk full
     other StoreError         400
     request validation       422
     ApiError                 its own status (403 host access, 413 body too large, ...)
@@ -21,6 +23,7 @@ checks that no generated request does.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 from typing import Any
@@ -39,6 +42,7 @@ from dockform.store.errors import (
     DependencyCycle,
     NotFound,
     StoreError,
+    StoreFull,
     StoreUnavailable,
 )
 
@@ -67,7 +71,12 @@ _DESCRIPTIONS = {
     415: "Unsupported media type",
     422: "Invalid manifests or request parameters",
     503: "Not available (Docker Engine, controller or store)",
+    507: "Insufficient storage: the disk of the store (or of the daemon's files) is full",
 }
+
+# What every route that writes to the store (or the daemon's files) may also answer.
+WRITE_ERRORS = (503, 507)
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -108,6 +117,22 @@ def _allowed_methods(request: Request) -> list[str]:
     ]
 
 
+def disk_full(error: OSError, path: object | None) -> ApiError | None:
+    """A 507 naming `path` when `error` is a full disk (or quota), else None.
+
+    A write to a full disk raises OSError without a file name: a route that knows which file
+    it wrote passes it here itself (the token's), so the message says where.
+    """
+    if error.errno not in _DISK_FULL_ERRNOS:
+        return None
+    where = f" writing {path}" if path else ""
+    return ApiError(
+        507,
+        f"the daemon's disk is full{where}: {error.strerror}; nothing was changed. Free "
+        "space on that filesystem and try again",
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -133,6 +158,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(409, str(error))
         if isinstance(error, DependencyCycle):
             return _json(422, str(error), [issue.to_dict() for issue in error.issues])
+        if isinstance(error, StoreFull):
+            log.warning("the store's disk is full (%s): %s", error.location, error.detail)
+            return _json(507, str(error))
         if isinstance(error, StoreUnavailable):
             log.warning("the store failed: %s", error.detail)
             return _json(503, str(error))
@@ -158,7 +186,19 @@ def install_error_handlers(app: FastAPI) -> None:
             message = str(UnknownKindError(unknown.group(1)[:64]))
         return JSONResponse(error_body(message), status_code=error.status_code, headers=headers)
 
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, error: OSError) -> JSONResponse:
+        full = disk_full(error, error.filename)
+        if full is None:
+            return _internal_error(request, error)
+        log.warning("%s", full.message)
+        return _json(full.status_code, full.message)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error serving %s %s", request.method, request.url.path)
-        return _json(500, f"internal error: {type(error).__name__}; see the daemon's log")
+        return _internal_error(request, error)
+
+
+def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=error)
+    return _json(500, f"internal error: {type(error).__name__}; see the daemon's log")

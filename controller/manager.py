@@ -42,7 +42,7 @@ from dockform.manifests.status import EventType, Phase, Reason
 from dockform.runtime.errors import RuntimeFailure
 from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
-from dockform.store.errors import StaleResourceVersion
+from dockform.store.errors import StaleResourceVersion, StoreUnavailable
 from dockform.store.types import Resource
 
 log = logging.getLogger("dockform.controller")
@@ -206,9 +206,18 @@ class Manager:
 
     def _resync_loop(self) -> None:
         # Orphans left while the daemon was down are collected at start, not a resync later.
-        self.collect_garbage()
+        self._store_may_fail("garbage collection", self.collect_garbage)
         while not self._stop.wait(self.settings.resync_s):
-            self.resync()
+            self._store_may_fail("resync", self.resync)
+
+    @staticmethod
+    def _store_may_fail(what: str, step: Callable[[], None]) -> None:
+        """Run `step`; a store that fails it (a full disk, a locked database) is logged, and
+        the loop that called goes on: the next round does the work again."""
+        try:
+            step()
+        except StoreUnavailable as error:
+            log.warning("%s skipped: %s", what, error)
 
     def resync(self) -> None:
         """Queue everything and remove managed objects no resource owns."""
@@ -269,6 +278,11 @@ class Manager:
             try:
                 with reconciling(rid, until):
                     self.process(key)
+            except StoreUnavailable as error:
+                # Status or events could not be written (a full disk, a locked database): no
+                # bug, and nothing to record it in. Try the whole pass again later.
+                delay = queue.add_rate_limited(key)
+                log.warning("reconcile %s of %s/%s: %s; retry in %.1fs", rid, *key, error, delay)
             except Exception:
                 log.exception("reconcile %s of %s/%s crashed", rid, *key)
                 queue.add_rate_limited(key)
@@ -283,12 +297,15 @@ class Manager:
             queue.done(key)  # the pass is over
             return
         with reconciling(rid):
-            self._timed_out(queue, key, timeout_s)
+            self._store_may_fail(
+                f"recording the timeout of {key[0]}/{key[1]}",
+                lambda: self._timed_out(queue, key, timeout_s),
+            )
 
     def _timed_out(self, queue: WorkQueue, key: Key, timeout_s: float) -> None:
-        resource = self.store.get(*key)
-        delay = queue.add_rate_limited(key)
+        delay = queue.add_rate_limited(key)  # first: the retry must not hang on the store
         metrics.RECONCILES.labels(key[0], "timeout").inc()
+        resource = self.store.get(*key)
         if resource is None:
             return
         message = (

@@ -10,9 +10,16 @@ field instead of being ignored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from dockform.manifests import engine_settings as engine
@@ -61,6 +68,27 @@ class Model(BaseModel):
         populate_by_name=True,
         frozen=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, data: Any) -> Any:
+        # pydantic takes `true` for 1 in a number field; the JSON Schema (and so the API's
+        # document) says integer or number, which true is not.
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            types = [
+                get_args(kind)[0] if get_origin(kind) is Annotated else kind
+                for kind in get_args(field.annotation) or (field.annotation,)
+            ]
+            if (
+                isinstance(data.get(key), bool)
+                and bool not in types
+                and any(kind in (int, float) for kind in types)
+            ):
+                raise ValueError(f"{key} must be a number, not true or false")
+        return data
 
     def dump(self) -> dict[str, Any]:
         """The object as YAML/JSON would spell it: camelCase keys, unset optionals left out."""

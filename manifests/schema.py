@@ -22,6 +22,14 @@ _EXACTLY_ONE: dict[str, tuple[str, ...]] = {
 }
 
 
+def _present(definition: dict[str, Any], key: str) -> dict[str, Any]:
+    """`key` given and not null: the fields are nullable, and `build: null` is no source."""
+    field = definition.get("properties", {}).get(key, {})
+    options = [option for option in field.get("anyOf", [field]) if option.get("type") != "null"]
+    value = options[0] if len(options) == 1 else {"anyOf": options}
+    return {"required": [key], "properties": {key: value}}
+
+
 def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12): oneOf the kinds, discriminated by `kind`."""
     schema: dict[str, Any] = TypeAdapter(AnyManifest).json_schema(by_alias=True, mode="validation")
@@ -34,7 +42,7 @@ def json_schema() -> dict[str, Any]:
     for name, keys in _EXACTLY_ONE.items():
         definition = definitions.get(name)
         if definition is not None:
-            definition["oneOf"] = [{"required": [key]} for key in keys]
+            definition["oneOf"] = [_present(definition, key) for key in keys]
     return {
         "$schema": SCHEMA_DIALECT,
         "title": f"dockform manifest ({API_VERSION})",

@@ -17,6 +17,7 @@ from dockform.store.errors import (
     PruneRefused,
     StaleResourceVersion,
     StoreError,
+    StoreFull,
     StoreUnavailable,
 )
 from dockform.store.repository import Store
@@ -33,5 +34,6 @@ __all__ = [
     "StaleResourceVersion",
     "Store",
     "StoreError",
+    "StoreFull",
     "StoreUnavailable",
 ]

@@ -4,11 +4,17 @@
 connection runs in WAL mode with a busy timeout, and write transactions start with
 `BEGIN IMMEDIATE`: a deferred transaction that later wants to write can fail at once with
 "database is locked" when another writer got there first, whatever the busy timeout says.
+
+`is_disk_full` tells a full disk from other database failures by the driver's error code
+(SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100, errno ENOSPC), never by message text.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +25,15 @@ from sqlalchemy.pool import StaticPool
 # Execution option a Connection carries when its transaction will write (see Store).
 WRITE_OPTION = "dockform_write"
 BUSY_TIMEOUT_MS = 5000
+
+# Primary result codes (the low byte of an extended code such as SQLITE_IOERR_WRITE).
+SQLITE_FULL = 13
+SQLITE_IOERR = 10
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+POSTGRES_DISK_FULL = "53100"
+# An I/O error (rather than SQLITE_FULL) on a filesystem with less than this left is taken
+# for a full disk: SQLite reports ENOSPC while growing its shared-memory file as an I/O error.
+NEARLY_FULL_BYTES = 1 << 20
 
 
 def default_url(home: str) -> str:
@@ -70,6 +85,60 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where a store keeps its data, for messages and for asking the filesystem about space."""
+
+    # The SQLite file, or the URL without its password.
+    description: str
+    # The directory of a SQLite file; None for a database server.
+    directory: Path | None
+
+    @classmethod
+    def from_url(cls, url: str) -> StoreLocation:
+        files = sqlite_files(url)
+        if files:
+            database = files[0].absolute()
+            return cls(str(database), database.parent)
+        parsed = make_url(url)
+        if is_memory_sqlite(url):
+            return cls("in memory", None)
+        return cls(parsed.render_as_string(hide_password=True), None)
+
+
+def is_disk_full(error: BaseException, location: StoreLocation) -> bool:
+    """True when `error` (a driver error or OSError, or what caused it) says the disk is full."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _says_disk_full(current, location):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _says_disk_full(error: BaseException, location: StoreLocation) -> bool:
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
+        return code == SQLITE_FULL or (code == SQLITE_IOERR and _nearly_full(location))
+    if isinstance(error, OSError):
+        return error.errno in DISK_FULL_ERRNOS
+    # psycopg exposes `sqlstate`, psycopg2 `pgcode`: no import of either needed.
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return state == POSTGRES_DISK_FULL
+
+
+def _nearly_full(location: StoreLocation) -> bool:
+    if location.directory is None:
+        return False
+    try:
+        space = os.statvfs(location.directory)
+    except OSError:
+        return False
+    return space.f_bavail * space.f_frsize < NEARLY_FULL_BYTES
 
 
 def sqlite_files(url: str) -> list[Path]:

@@ -9,9 +9,11 @@
     ├── DependencyCycle             the desired Containers depend on each other in a circle (422)
     ├── PruneRefused                a prune would delete everything the source owns (400)
     └── StoreUnavailable            the database failed (busy, locked, gone): try again (503)
+        └── StoreFull               the store's disk is full: free space, then try again (507)
 
 Every message says what happened and what to do about it. SQLAlchemy's own errors never leave
-the store: `Store` turns them into `StoreUnavailable` where its sessions begin and end.
+the store: `Store` turns them into `StoreUnavailable` (or `StoreFull`, told apart by the
+driver's error code in `store.db.is_disk_full`) where its sessions begin and end.
 """
 
 from __future__ import annotations
@@ -108,6 +110,22 @@ class StoreUnavailable(StoreError):
     Nothing the caller asked for was wrong: the same call may succeed later.
     """
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"the store is not available: {detail}; try again")
+    def __init__(self, detail: str, message: str | None = None) -> None:
+        super().__init__(message or f"the store is not available: {detail}; try again")
         self.detail = detail
+
+
+class StoreFull(StoreUnavailable):
+    """The filesystem holding the store has no space left: nothing was written.
+
+    Reads keep working; writes fail until space is freed, then succeed again without a
+    restart. A `StoreUnavailable`, so whoever retries those (controller, sources) retries these.
+    """
+
+    def __init__(self, location: str, detail: str) -> None:
+        super().__init__(
+            detail,
+            f"the store's disk is full ({location}): {detail}; nothing was written. Free "
+            "space on that filesystem and try again",
+        )
+        self.location = location

@@ -5,7 +5,8 @@ pydantic models of `store.types` back. Each call runs in its own short session, 
 `Store` serves the controller's workers and the API's threads at once. Desired state is
 written by `store.apply.Applier` (in sessions of this class), which tells the controller what
 changed; the store itself tells nobody. SQLAlchemy's errors end here: every session turns them
-into `StoreUnavailable` (store.errors), so no layer above needs to know SQLAlchemy.
+into `StoreUnavailable`, or `StoreFull` when the store's disk is full (store.errors), so no
+layer above needs to know SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ from dockform.store.convert import (
     to_source,
     to_status,
 )
-from dockform.store.db import WRITE_OPTION, create_engine_for, is_memory_sqlite
-from dockform.store.errors import StaleResourceVersion, StoreUnavailable
+from dockform.store.db import (
+    WRITE_OPTION,
+    StoreLocation,
+    create_engine_for,
+    is_disk_full,
+    is_memory_sqlite,
+)
+from dockform.store.errors import StaleResourceVersion, StoreFull, StoreUnavailable
 from dockform.store.orm import (
     EventRow,
     ResourceRow,
@@ -63,8 +70,10 @@ class Store:
     def __init__(self, engine: Engine, *, event_limit: int = EVENT_LIMIT) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        url = engine.url.render_as_string(hide_password=False)
+        self._location = StoreLocation.from_url(url)
         # One in-memory SQLite connection is shared by every thread: take turns on it.
-        memory = is_memory_sqlite(engine.url.render_as_string(hide_password=False))
+        memory = is_memory_sqlite(url)
         self._serial: contextlib.AbstractContextManager[object] = (
             threading.RLock() if memory else contextlib.nullcontext()
         )
@@ -78,7 +87,7 @@ class Store:
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
         """A store on `url`, migrated to the latest schema unless `migrate` is False."""
-        with translated_errors():
+        with translated_errors(StoreLocation.from_url(url)):
             engine = create_engine_for(url)
             if migrate:
                 from dockform.store.migrate import upgrade_engine
@@ -90,6 +99,10 @@ class Store:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def location(self) -> StoreLocation:
+        return self._location
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -97,7 +110,7 @@ class Store:
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
-        with translated_errors(), self._serial, self._sessions() as session:
+        with translated_errors(self._location), self._serial, self._sessions() as session:
             yield session
 
     @contextlib.contextmanager
@@ -108,7 +121,7 @@ class Store:
         and rolls back on an exception. `resources=False` says the transaction writes no
         resource or status row (events, source records), so `data_version` stays.
         """
-        with translated_errors(), self._serial, self._sessions() as session:
+        with translated_errors(self._location), self._serial, self._sessions() as session:
             session.connection(execution_options={WRITE_OPTION: True})
             try:
                 yield session
@@ -401,14 +414,22 @@ def upsert_source_row(
 
 
 @contextlib.contextmanager
-def translated_errors() -> Iterator[None]:
-    """Turn SQLAlchemy's errors into `StoreUnavailable`: the store's boundary."""
+def translated_errors(location: StoreLocation) -> Iterator[None]:
+    """Turn SQLAlchemy's errors into `StoreUnavailable`, and those of a full disk (the
+    driver's, or an OSError such as ENOSPC) into `StoreFull`: the store's boundary."""
     try:
         yield
     except SQLAlchemyError as error:
         # The driver's message ("database is locked") without the SQL and the link to docs.
-        cause = error.orig if isinstance(error, DBAPIError) else error
-        raise StoreUnavailable(str(cause) or type(cause).__name__) from error
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig else error
+        detail = str(cause) or type(cause).__name__
+        if is_disk_full(cause, location):
+            raise StoreFull(location.description, detail) from error
+        raise StoreUnavailable(detail) from error
+    except OSError as error:
+        if not is_disk_full(error, location):
+            raise
+        raise StoreFull(location.description, str(error)) from error
 
 
 def _with_status() -> Select[ResourceRow, ResourceStatusRow | None]:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.apply_roots import Roots, trusted_roots
 from dockform.api.body import REQUEST_BODY_DOC, ManifestBody, read_manifests
 from dockform.api.deps import AppState, StateDep
-from dockform.api.errors import ApiError, responses
+from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
 from dockform.manifests import source_names
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
@@ -45,7 +45,7 @@ Source = Annotated[
     ),
 ]
 
-_ERRORS = responses(400, 403, 409, 413, 415, 422)
+_ERRORS = responses(400, 403, 409, 413, 415, 422, *WRITE_ERRORS)
 
 
 def check_host_access(state: AppState, body: ManifestBody, roots: list[str]) -> None:
@@ -102,7 +102,7 @@ async def apply_manifests(
     Each result's action is created, configured, unchanged or pruned.
     """
     roots = trusted_roots(request, root)
-    body = await read_manifests(request, state.max_body_bytes)
+    body = await read_manifests(request, state.max_body_bytes, prune=prune)
     results = await run_apply(
         state,
         body,
@@ -141,7 +141,7 @@ async def diff_manifests(
 ) -> DiffResponse:
     """A dry-run apply with the same parameters, answering old and new spec and metadata."""
     roots = trusted_roots(request, root)
-    body = await read_manifests(request, state.max_body_bytes)
+    body = await read_manifests(request, state.max_body_bytes, prune=prune)
     results = await run_apply(
         state,
         body,

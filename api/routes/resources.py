@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from dockform.api.deps import StateDep
-from dockform.api.errors import ApiError, responses
+from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.kind_params import KINDS_IN_PATHS, kind_path_schema
 from dockform.api.models import DeleteAccepted, ResourceList
 from dockform.manifests.kinds import canonical_kind
@@ -122,7 +122,7 @@ def _render_object(store: Store, kind: str, name: str) -> bytes:
     status_code=202,
     summary="Request deletion of an object",
     response_model=DeleteAccepted,
-    responses=responses(404, 422),
+    responses=responses(404, 422, *WRITE_ERRORS),
 )
 def delete_object(kinds: KindsPath, name: NamePath, state: StateDep) -> DeleteAccepted:
     """Mark the object for deletion; the controller tears it down, then it disappears."""

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from dockform.api.deps import StateDep
-from dockform.api.errors import ApiError
+from dockform.api.errors import ApiError, disk_full, responses
 from dockform.api.models import ApiModel, ErrorBody
 from dockform.api.token import LOCAL_LISTENER_KEY, BearerToken
 
@@ -58,9 +58,15 @@ async def show_token(request: Request, state: StateDep) -> TokenValue:
 @router.post(
     "/rotate",
     summary="Replace the TCP token, in its file and at once (unix socket only)",
-    responses=_RESPONSES,
+    responses={**_RESPONSES, **responses(507)},
 )
 async def rotate_token(request: Request, state: StateDep) -> TokenFile:
     token = _local_token(request, state)
-    await run_in_threadpool(token.rotate)  # writes and fsyncs the file
+    try:
+        await run_in_threadpool(token.rotate)  # writes and fsyncs the file
+    except OSError as error:
+        full = disk_full(error, token.path)
+        if full is None:
+            raise
+        raise full from error
     return TokenFile(path=str(token.path))
