@@ -31,18 +31,21 @@ def _alternatives(words: list[str]) -> str:
 
 KIND_SEGMENT = f"(?:{_alternatives([kind.lower() for kind in PLURALS])})"
 KIND_PATH_PATTERN = f"^{KIND_SEGMENT}$"
-# `canonical_kind` strips blanks around the kind; an empty filter means none.
-KIND_QUERY_PATTERN = (
-    rf"^\s*(?:{_alternatives([*(kind.lower() for kind in PLURALS), SOURCE_WORD])})\s*$|^$"
+# `canonical_kind` strips blanks around the kind; an empty filter means none. Spaces and tabs
+# only: `\s` means more in Python than in the document's ECMA-262 patterns.
+_KIND_QUERY_BODY = (
+    rf"[ \t]*(?:{_alternatives([*(kind.lower() for kind in PLURALS), SOURCE_WORD])})[ \t]*"
 )
-_KIND_QUERY = re.compile(KIND_QUERY_PATTERN)
+KIND_QUERY_PATTERN = rf"^{_KIND_QUERY_BODY}$|^$"
+_KIND_QUERY = re.compile(f"(?:{_KIND_QUERY_BODY})?")
 KINDS_IN_PATHS = sorted(PLURALS.values())
 
 
 def is_kind_query(text: str) -> bool:
     """Whether the events filter `text` is one the document allows (Python `re`, as
     schemathesis and jsonschema read the pattern)."""
-    return _KIND_QUERY.search(text) is not None
+    # fullmatch: Python's `$` also matches before a final newline, ECMA-262's does not.
+    return _KIND_QUERY.fullmatch(text) is not None
 
 
 class KindConvertor(Convertor[str]):
