@@ -42,7 +42,7 @@ def queue_empty(daemon: FaultDaemon) -> bool:
     return True  # no such metric: Ready everywhere is the best sign there is
 
 
-def mutating_events(api: Any, since: float, until: float) -> dict[str, int]:
+def mutating_events(api: Any, since: float, until: float, case: str = CASE) -> dict[str, int]:
     counts = dict.fromkeys(MUTATING, 0)
     for event in api.events(
         since=f"{since:.9f}",
@@ -50,7 +50,7 @@ def mutating_events(api: Any, since: float, until: float) -> dict[str, int]:
         decode=True,
         filters={
             "type": "container",
-            "label": [f"{SESSION_LABEL}={RUN_ID}", f"{CASE_LABEL}={CASE}"],
+            "label": [f"{SESSION_LABEL}={RUN_ID}", f"{CASE_LABEL}={case}"],
         },
     ):
         action = str(event.get("Action") or "").split(":", 1)[0]

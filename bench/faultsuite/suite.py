@@ -36,6 +36,7 @@ CASES = {
     "engine-errors": "engine_errors",
     "disk-full": "disk_full",
     "host-access": "host_access",
+    "twin": "twin",
 }
 Case = Callable[[Sizes, Path, Any], dict[str, Any]]
 
