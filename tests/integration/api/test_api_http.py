@@ -319,4 +319,5 @@ def test_tcp_needs_the_token(api_daemon: ApiDaemon) -> None:
         assert wrong.get("/v1/containers").status_code == 401
     with api_daemon.tcp(api_daemon.token) as right:
         assert right.get("/v1/containers").status_code == 200
-        assert right.post("/v1/apply", content=b"", params={"dryRun": "true"}).status_code == 200
+        volume = b"apiVersion: dockform/v1\nkind: Volume\nmetadata: {name: tcp-dry-run}\n"
+        assert right.post("/v1/apply", content=volume, params={"dryRun": "true"}).status_code == 200
