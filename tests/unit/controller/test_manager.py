@@ -16,6 +16,7 @@ from dockform.controller.registry import KindRegistration
 from dockform.manifests.loader import load_text
 from dockform.runtime.errors import RuntimeUnavailable
 from dockform.runtime.fake import FakeRuntime
+from dockform.runtime.types import ContainerCreate, managed_labels
 from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
@@ -309,3 +310,24 @@ def test_request_sync_queues_the_key_with_a_nudge_taken_once(
     assert idle.queues["GitSource"].pending() == 1
     assert context.nudges.take(("GitSource", "prod"))
     assert not context.nudges.take(("GitSource", "prod"))
+
+
+def test_orphans_are_collected_at_start_not_at_the_first_resync(
+    store: Store, runtime: FakeRuntime
+) -> None:
+    # A container of ours that no Container owns (left while the daemon was down) goes at
+    # start; the resync is an hour away in these settings.
+    orphan = runtime.create_container(
+        ContainerCreate(
+            name="ghost", image="app:1", labels=managed_labels("Container", "ghost", "h")
+        )
+    )
+    runtime.start_container(orphan)
+    manager = started(ReconcileContext(store=store, runtime=runtime, settings=SETTINGS))
+    try:
+        wait(lambda: store.list_events("Container", "ghost"), timeout_s=5)
+        assert runtime.inspect_container(orphan) is None
+        events = store.list_events("Container", "ghost")
+        assert [event.reason for event in events] == ["GarbageCollected"]
+    finally:
+        manager.stop()
