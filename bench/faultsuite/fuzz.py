@@ -25,8 +25,10 @@ from bench.faultsuite.common import Sizes, reference, say, zero
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import TokenAuth
+from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
+from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
 TOKEN = "faults-fuzz-token"
@@ -73,9 +75,11 @@ class Tally:
 def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fuzz-", dir=workdir) as home:
         store = Store.open(f"sqlite:///{Path(home) / 'dockform.db'}")
+        manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
         state = AppState(
             store=store,
-            controller=Manager(store, FakeRuntime(), {}),
+            applier=Applier(store, on_change=manager.desired_changed),
+            controller=manager,
             version="faults",
             stream_limit_s=0.05,
             events_poll_s=0.01,
