@@ -7,6 +7,8 @@ its queue empty, then a quiet second): create, start, stop, destroy, die and kil
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from bench.faultsuite.common import (
     SESSION_LABEL,
     Sizes,
     container,
+    docker_api,
     dump,
     our_containers,
     reference,
@@ -42,21 +45,36 @@ def queue_empty(daemon: FaultDaemon) -> bool:
     return True  # no such metric: Ready everywhere is the best sign there is
 
 
-def mutating_events(api: Any, since: float, until: float, case: str = CASE) -> dict[str, int]:
-    counts = dict.fromkeys(MUTATING, 0)
-    for event in api.events(
-        since=f"{since:.9f}",
-        until=f"{until:.9f}",
-        decode=True,
-        filters={
-            "type": "container",
-            "label": [f"{SESSION_LABEL}={RUN_ID}", f"{CASE_LABEL}={case}"],
-        },
-    ):
-        action = str(event.get("Action") or "").split(":", 1)[0]
-        if action in counts:
-            counts[action] += 1
-    return counts
+class LiveEvents:
+    """The create/start/stop/destroy/die/kill events of one case's containers, counted as they
+    happen: the engine replays only its last 256 events, which a busy engine overwrites before
+    a window could be read after the fact."""
+
+    def __init__(self, case: str) -> None:
+        self.counts = dict.fromkeys(MUTATING, 0)
+        self._stream = docker_api().events(
+            since=f"{time.time():.9f}",
+            decode=True,
+            filters={
+                "type": "container",
+                "label": [f"{SESSION_LABEL}={RUN_ID}", f"{CASE_LABEL}={case}"],
+            },
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # the stream closed under the loop: done
+            for event in self._stream:
+                action = str(event.get("Action") or "").split(":", 1)[0]
+                if action in self.counts:
+                    self.counts[action] += 1
+
+    def stop(self) -> dict[str, int]:
+        """The counts so far; call it a moment after the last event of interest."""
+        self._stream.close()
+        self._reader.join(5)
+        return dict(self.counts)
 
 
 def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
@@ -77,7 +95,7 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
             raise RuntimeError(f"{count} Containers never all Ready before the restart")
         wait_for(lambda: queue_empty(daemon), 30, 0.2)
         time.sleep(SETTLE_S)
-        since = time.time()
+        live = LiveEvents(CASE)
         exit_code = daemon.stop()
         started = time.monotonic()
         came_back = daemon.start()
@@ -87,7 +105,7 @@ def run(sizes: Sizes, workdir: Path, api: Any) -> dict[str, Any]:
         )
         settled_s = time.monotonic() - started
         time.sleep(SETTLE_S)
-        events = mutating_events(api, since, time.time())
+        events = live.stop()
         daemon.delete_everything(timeout_s=60 + count)
     finally:
         daemon.close()
