@@ -24,6 +24,7 @@ from dockform.api.client import default_home
 from dockform.api.deps import AppState
 from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
 from dockform.api.token import BearerToken
+from dockform.cli.instance_lock import InstanceLock, engine_address
 from dockform.controller.context import ReconcileContext
 from dockform.controller.expectations import Expectations
 from dockform.controller.manager import Manager
@@ -157,6 +158,12 @@ def run_daemon(options: DaemonOptions) -> None:
     token = BearerToken.load_or_create(home / "token") if tcp else None
     if tcp is not None:
         warn_if_clear_text(tcp[0], tls)
+    # Before the store or the engine is touched: a second daemon of this instance must not act.
+    lock = InstanceLock.acquire(
+        options.instance,
+        engine_address(options.docker_host),
+        {"pid": os.getpid(), "home": str(home.absolute()), "socket": str(home / "dockform.sock")},
+    )
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
@@ -228,6 +235,7 @@ def run_daemon(options: DaemonOptions) -> None:
         if watcher is not None:
             watcher.stop()
         manager.stop()
+        lock.release()
 
 
 # --- credentials and transport: the state directory's modes, the TLS files

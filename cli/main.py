@@ -600,6 +600,7 @@ def daemon(
     Example: dockform daemon --watch ./manifests --listen tcp://127.0.0.1:7420
     """
     from dockform.cli.daemon import DaemonOptions, run_daemon
+    from dockform.cli.instance_lock import InstanceTaken
 
     options = DaemonOptions(
         home=home,
@@ -621,6 +622,8 @@ def daemon(
         run_daemon(options)
     except ValueError as error:
         raise fail(str(error), 2) from error
+    except InstanceTaken as error:
+        raise fail(str(error), 1) from error
 
 
 token_app = typer.Typer(
