@@ -22,7 +22,13 @@ import pytest
 
 from dockform.api.client import ClientError, DockformClient
 from dockform.manifests.kinds import canonical_kind, plural
-from tests.integration.conftest import SESSION_ID, SESSION_LABEL, TEST_HOST_ROOTS
+from tests.integration.conftest import (
+    SESSION_ID,
+    SESSION_LABEL,
+    STORES,
+    TEST_HOST_ROOTS,
+    store_args,
+)
 
 T = TypeVar("T")
 DOCKFORM = str(Path(sys.executable).parent / "dockform")
@@ -233,10 +239,12 @@ def teardown_daemon(daemon: Daemon) -> None:
     daemon.client.close()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any) -> Iterator[Daemon]:
+@pytest.fixture(scope="module", params=STORES)
+def daemon(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any
+) -> Iterator[Daemon]:
     home = tmp_path_factory.mktemp("dockform-home")
-    running = start_daemon(home)
+    running = start_daemon(home, *store_args(request))
     yield running
     teardown_daemon(running)
 
