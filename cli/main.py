@@ -523,7 +523,14 @@ def version() -> None:
     console.print(f"client: {__version__}")
     try:
         with DockformClient() as client:
-            console.print(f"daemon: {client.version()['version']}")
+            answer = client.version()
+            console.print(f"daemon: {answer['version']}")
+            lead = answer.get("leadership") or {}
+            if lead.get("role") in ("leader", "follower"):
+                console.print(
+                    f"leader: {lead.get('leader') or 'none yet'} (term {lead.get('term')}); "
+                    f"this daemon {lead.get('holder')} is the {lead['role']}"
+                )
     except (DaemonUnreachable, ClientError, ValueError) as error:
         console.print(f"daemon: unreachable ({str(error).splitlines()[0]})")
 

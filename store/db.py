@@ -50,6 +50,11 @@ def default_url(home: str) -> str:
     return f"sqlite:///{os.path.join(home, 'dockform.db')}"
 
 
+def is_shared_url(url: str) -> bool:
+    """Whether a store at `url` may be shared by several daemons (a database server)."""
+    return make_url(url).get_backend_name() != "sqlite"
+
+
 def is_memory_sqlite(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":

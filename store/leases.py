@@ -124,6 +124,3 @@ def _lease(row: LeaseRow) -> Lease:
         renewed_at=as_utc(row.renewed_at),
         expires_at=as_utc(row.expires_at),
     )
-
-
-
