@@ -170,15 +170,19 @@ def is_ready(item: dict[str, Any]) -> bool:
     )
 
 
-def start_daemon(home: Path, *extra: str, test_root: bool = True) -> Daemon:
+def start_daemon(
+    home: Path, *extra: str, test_root: bool = True, scope: str | None = None
+) -> Daemon:
     """A daemon on `home`. Its objects carry the run's test labels and a label derived from
     `home`, which also scopes what it lists and garbage-collects: daemons of other tests (or
     of other test runs on this engine) never touch each other's objects, while a restarted
-    daemon on the same home adopts its predecessor's. With `test_root`, host paths below
+    daemon on the same home adopts its predecessor's. Daemons given one `scope` share their
+    instance and labels (several daemons on one shared store). With `test_root`, host paths below
     pytest's base temporary directory are allowed (--host-path-root)."""
     roots = [arg for root in TEST_HOST_ROOTS for arg in ("--host-path-root", root)]
     home.mkdir(parents=True, exist_ok=True)
-    label = f"dockform.test.daemon={hashlib.sha256(str(home).encode()).hexdigest()[:12]}"
+    scope = scope or hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    label = f"dockform.test.daemon={scope}"
     log_path = home / "daemon.log"
     env = {**os.environ, "DOCKFORM_HOME": str(home), "DOCKFORM_LOG_LEVEL": "INFO"}
     log_file = log_path.open("ab")
