@@ -166,19 +166,12 @@ def run_daemon(options: DaemonOptions) -> None:
     if tcp is not None:
         warn_if_clear_text(tcp[0], tls)
     # Before the store or the engine is touched: a second daemon of this instance must not act.
-    # A shared store (PostgreSQL) elects one leader by its lease instead.
-    lock = (
-        None
-        if is_shared_url(store_url)
-        else InstanceLock.acquire(
-            options.instance,
-            engine_address(options.docker_host),
-            {
-                "pid": os.getpid(),
-                "home": str(home.absolute()),
-                "socket": str(home / "dockform.sock"),
-            },
-        )
+    # Daemons on a shared store (PostgreSQL) share the lock and elect a leader by its lease.
+    lock = InstanceLock.acquire(
+        options.instance,
+        engine_address(options.docker_host),
+        {"pid": os.getpid(), "home": str(home.absolute()), "socket": str(home / "dockform.sock")},
+        shared=is_shared_url(store_url),
     )
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
@@ -235,8 +228,7 @@ def run_daemon(options: DaemonOptions) -> None:
         if watcher is not None:
             watcher.stop()
         controller.stop()
-        if lock is not None:
-            lock.release()
+        lock.release()
 
 
 class RunningController(Controller, Protocol):

@@ -80,16 +80,25 @@ class InstanceLock:
 
     @classmethod
     def acquire(
-        cls, instance: str, engine: str, holder: dict[str, Any], directory: Path | None = None
+        cls,
+        instance: str,
+        engine: str,
+        holder: dict[str, Any],
+        directory: Path | None = None,
+        *,
+        shared: bool = False,
     ) -> InstanceLock:
-        """Take the lock or raise InstanceTaken naming who holds it."""
+        """Take the lock or raise InstanceTaken naming who holds it. `shared`: a daemon on a
+        shared store (PostgreSQL), which may run beside others of its kind (they elect a
+        leader by the store's lease) but never beside a daemon with a store of its own."""
         directory = directory or lock_directory()
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = lock_path(directory, engine, instance)
         # Not truncated on open: a daemon that loses the race must still read the holder.
         file = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - kept open while held
         try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+            fcntl.flock(file.fileno(), mode | fcntl.LOCK_NB)
         except OSError as error:
             file.seek(0)
             text = file.read()
@@ -98,9 +107,14 @@ class InstanceLock:
                 raise
             raise InstanceTaken(instance, engine, _parse_holder(text)) from None
         file.seek(0)
-        file.truncate()
-        file.write(json.dumps({**holder, "instance": instance, "engine": engine}) + "\n")
-        file.flush()
+        existing = _parse_holder(file.read())
+        if not (shared and existing.get("shared")):
+            # Sharers keep a live sharer's record: it names a daemon of this instance all the same.
+            file.seek(0)
+            file.truncate()
+            record = {**holder, "instance": instance, "engine": engine, "shared": shared}
+            file.write(json.dumps(record) + "\n")
+            file.flush()
         return cls(path, file)
 
     def release(self) -> None:

@@ -89,3 +89,18 @@ def test_the_lock_file_names_the_instance_and_differs_per_engine(tmp_path: Path)
     one = lock_path(tmp_path, ENGINE, "web")
     other = lock_path(tmp_path, "tcp://127.0.0.1:2375", "web")
     assert one != other and one.name.startswith("web-") and other.name.startswith("web-")
+
+
+def test_daemons_on_a_shared_store_share_the_lock_but_never_with_a_store_of_its_own(
+    tmp_path: Path,
+) -> None:
+    first = InstanceLock.acquire("web", ENGINE, {"pid": 1}, tmp_path, shared=True)
+    second = InstanceLock.acquire("web", ENGINE, {"pid": 2}, tmp_path, shared=True)
+    with pytest.raises(InstanceTaken, match="pid 1"):
+        InstanceLock.acquire("web", ENGINE, {"pid": 3}, tmp_path)
+    first.release()
+    second.release()
+    alone = InstanceLock.acquire("web", ENGINE, {"pid": 3}, tmp_path)
+    with pytest.raises(InstanceTaken, match="pid 3"):
+        InstanceLock.acquire("web", ENGINE, {"pid": 4}, tmp_path, shared=True)
+    alone.release()
