@@ -64,7 +64,7 @@ class LeaderElector:
         self._term = 0
         self._error: str | None = None
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     @property
@@ -72,14 +72,20 @@ class LeaderElector:
         return self._fence.holder
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="dockform-leader", daemon=True)
-        self._thread.start()
+        # Two threads: a renewal can block on a store that stopped answering (a partition)
+        # for as long as the driver waits, while the watch steps down on time regardless.
+        self._threads = [
+            threading.Thread(target=self._renew_loop, name="dockform-lease-renew", daemon=True),
+            threading.Thread(target=self._watch_loop, name="dockform-lease-watch", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         """Stop electing; a leader steps down and releases its lease for a fast takeover."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        for thread in self._threads:
+            thread.join(10)
         with self._lock:
             was_leading, term = self._leading, self._term
             self._leading = False
@@ -150,13 +156,14 @@ class LeaderElector:
         if expired:
             self._on_follow(f"the store does not answer: {error}")
 
-    def _run(self) -> None:
+    def _renew_loop(self) -> None:
         while not self._stop.is_set():
             self.attempt()
-            next_attempt = self._clock() + self._timing.renew_s
-            while not self._stop.is_set() and self._clock() < next_attempt:
-                self._expire_if_due()
-                self._stop.wait(min(EXPIRY_CHECK_S, max(next_attempt - self._clock(), 0)))
+            self._stop.wait(self._timing.renew_s)
+
+    def _watch_loop(self) -> None:
+        while not self._stop.wait(EXPIRY_CHECK_S):
+            self._expire_if_due()
 
     def _expire_if_due(self) -> None:
         with self._lock:

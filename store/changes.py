@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from dockform.store.db import POSTGRES_CONNECT_ARGS
 from dockform.store.repository import Store, translated_errors
 
 log = logging.getLogger("dockform.store.changes")
@@ -70,9 +71,14 @@ class ChangeFeed:
 
     def _listen_once(self, stop: threading.Event, deliver: Deliver) -> None:
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         url = self._store.engine.url.set(drivername="postgresql")
-        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conninfo = make_conninfo(
+            url.render_as_string(hide_password=False),
+            **{key: str(value) for key, value in POSTGRES_CONNECT_ARGS.items()},
+        )
+        with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             deliver(None, [])
             while not stop.is_set():

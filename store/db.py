@@ -32,6 +32,16 @@ WRITE_OPTION = "dockform_write"
 BUSY_TIMEOUT_MS = 5000
 # The advisory lock every PostgreSQL write transaction holds: one writer at a time, as SQLite.
 POSTGRES_WRITE_LOCK = 0x646F636B666F726D  # "dockform"
+# A server that stops answering (a partition) fails a call within seconds instead of hanging it
+# until the kernel gives up (libpq: connect timeout, TCP user timeout and keepalives).
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 8000,
+    "keepalives": 1,
+    "keepalives_idle": 4,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+}
 # A writer that waits longer than this for the lock fails (and the caller retries), as SQLite's
 # busy timeout.
 POSTGRES_LOCK_TIMEOUT_MS = 5000
@@ -68,7 +78,13 @@ def create_engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         try:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=16)
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=8,
+                max_overflow=16,
+                connect_args=POSTGRES_CONNECT_ARGS,
+            )
         except ModuleNotFoundError as error:
             raise ValueError(
                 f"store {parsed.render_as_string(hide_password=True)}: its driver "

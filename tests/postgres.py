@@ -40,6 +40,8 @@ def _as_server_user(command: list[str]) -> list[str]:
 @dataclass
 class Cluster:
     directory: Path
+    # Also listening on 127.0.0.1:port (a proxy in front of it can then cut a daemon off).
+    port: int | None = None
 
     @property
     def data(self) -> Path:
@@ -50,12 +52,12 @@ class Cluster:
         return self.directory
 
     @classmethod
-    def start(cls) -> Cluster:
+    def start(cls, port: int | None = None) -> Cluster:
         directory = Path(tempfile.mkdtemp(prefix="dockform-pg-"))
         if os.geteuid() == 0:
             server = pwd.getpwnam(SERVER_USER)
             os.chown(directory, server.pw_uid, server.pw_gid)
-        cluster = cls(directory)
+        cluster = cls(directory, port)
         subprocess.run(
             _as_server_user(
                 [
@@ -73,8 +75,15 @@ class Cluster:
             check=True,
             capture_output=True,
         )
+        cluster._pg_ctl("start")
+        return cluster
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        listen = f"-c listen_addresses=127.0.0.1 -p {self.port}" if self.port else (
+            "-c listen_addresses=''"
+        )
         options = (
-            f"-k {directory} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+            f"-k {self.directory} {listen} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
@@ -82,28 +91,40 @@ class Cluster:
                 [
                     _binary("pg_ctl"),
                     "-D",
-                    str(cluster.data),
+                    str(self.data),
                     "-o",
                     options,
                     "-l",
-                    str(directory / "server.log"),
+                    str(self.directory / "server.log"),
                     "-w",
-                    "start",
+                    *extra,
+                    action,
                 ]
             ),
             check=True,
             capture_output=True,
         )
-        return cluster
+
+    def restart(self) -> None:
+        """A fast restart: sessions are cut, the server is down for a moment."""
+        self._pg_ctl("restart", "-m", "fast")
+
+    def tcp_url(self, database: str, port: int | None = None) -> str:
+        """The URL of `database` over TCP on 127.0.0.1 (`port`: a proxy's, else the server's)."""
+        return f"postgresql+psycopg://{SERVER_USER}@127.0.0.1:{port or self.port}/{database}"
 
     def url(self, database: str = "postgres") -> str:
+        """The URL of `database` on the unix socket."""
         return f"postgresql+psycopg://{SERVER_USER}@/{database}?host={self.socket_dir}"
 
     def create_database(self) -> str:
-        """A new empty database; its SQLAlchemy URL."""
+        """A new empty database; its SQLAlchemy URL (unix socket)."""
+        return self.url(self.new_database())
+
+    def new_database(self) -> str:
         name = "t_" + uuid.uuid4().hex[:12]
         self.psql(f"CREATE DATABASE {name}")
-        return self.url(name)
+        return name
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(

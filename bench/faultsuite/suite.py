@@ -37,6 +37,7 @@ CASES = {
     "disk-full": "disk_full",
     "host-access": "host_access",
     "twin": "twin",
+    "failover-kill": "failover_kill",
 }
 Case = Callable[[Sizes, Path, Any], dict[str, Any]]
 
