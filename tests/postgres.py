@@ -115,7 +115,8 @@ class Cluster:
 
     def url(self, database: str = "postgres") -> str:
         """The URL of `database` on the unix socket."""
-        return f"postgresql+psycopg://{SERVER_USER}@/{database}?host={self.socket_dir}"
+        port = f"&port={self.port}" if self.port else ""
+        return f"postgresql+psycopg://{SERVER_USER}@/{database}?host={self.socket_dir}{port}"
 
     def create_database(self) -> str:
         """A new empty database; its SQLAlchemy URL (unix socket)."""
@@ -132,6 +133,7 @@ class Cluster:
                 _binary("psql"),
                 "-h",
                 str(self.socket_dir),
+                *(["-p", str(self.port)] if self.port else []),
                 "-U",
                 SERVER_USER,
                 "-d",
