@@ -21,6 +21,7 @@ import typer
 
 from dockform import __version__
 from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
+from dockform.cli.convert_cmd import convert
 from dockform.cli.inputs import (
     apply_roots,
     issue_text,
@@ -503,6 +504,9 @@ def _texts(manifests: Sequence[LoadedManifest]) -> dict[str, str]:
         except (OSError, UnicodeDecodeError):
             continue
     return texts
+
+
+app.command()(convert)
 
 
 @app.command()
