@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,12 @@ class NormaliserError(Exception):
 
 
 @dataclass(frozen=True)
+class Normalised:
+    project: dict[str, Any]  # what `config --format json` printed
+    warnings: str  # what Compose said on stderr while succeeding (an obsolete `version:`)
+
+
+@dataclass(frozen=True)
 class Normaliser:
     command: tuple[str, ...]  # e.g. ("/usr/bin/docker", "compose") or ("/x/docker-compose",)
     version: str
@@ -45,9 +51,11 @@ class Normaliser:
         env_files: Sequence[str] = (),
         profiles: Sequence[str] = (),
         cwd: str | None = None,
-    ) -> dict[str, Any]:
+        environ: Mapping[str, str] | None = None,
+    ) -> Normalised:
         """The normalised project: `config --format json` of `files` (Compose's own default
-        file when none is given)."""
+        file in `cwd` when none is given), interpolated from `environ` (default: this
+        process's environment) and the project's `.env`."""
         args = [*self.command]
         for file in files:
             args += ["-f", file]
@@ -58,7 +66,13 @@ class Normaliser:
         args += ["config", "--format", "json"]
         try:
             done = subprocess.run(
-                args, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=cwd, check=False
+                args,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_S,
+                cwd=cwd,
+                env=None if environ is None else dict(environ),
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise NormaliserError(f"{' '.join(self.command)}: {error}") from error
@@ -70,7 +84,7 @@ class Normaliser:
             raise NormaliserError(f"compose config printed no JSON: {error}") from error
         if not isinstance(project, dict):
             raise NormaliserError("compose config printed no project")
-        return project
+        return Normalised(project, done.stderr.strip())
 
 
 def _version(command: Sequence[str]) -> str | None:

@@ -56,18 +56,20 @@ def convert(
     Example: dockform convert -f compose.yaml -f compose.prod.yaml > app.yaml
     """
     try:
-        project = find_normaliser().config(filename, env_file, profile)
-        translation = translate(project, namespace)
+        normalised = find_normaliser().config(filename, env_file, profile)
+        translation = translate(normalised.project, namespace)
     except (NormaliserError, ComposeTranslationError) as error:
         err_console.print(f"error: {error}")
         raise typer.Exit(2) from error
+    if normalised.warnings:
+        err_console.print(normalised.warnings)
     for drop in translation.drops:
         err_console.print(str(drop))
     if strict and translation.drops:
         err_console.print(f"error: {len(translation.drops)} compose field(s) dropped (--strict)")
         raise typer.Exit(2)
     sys.stdout.write(
-        f"# dockform convert: compose project {project.get('name')!r}, "
+        f"# dockform convert: compose project {normalised.project.get('name')!r}, "
         f"namespace {translation.namespace!r}\n"
     )
     sys.stdout.write(translation.yaml())

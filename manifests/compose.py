@@ -84,6 +84,9 @@ class _Context:
     project: str
     namespace: str
     drops: list[Drop] = field(default_factory=list)
+    # Compose key -> the name a Container uses: the key, or an external object's Docker name.
+    network_refs: dict[str, str] = field(default_factory=dict)
+    volume_refs: dict[str, str] = field(default_factory=dict)
 
     def drop(self, owner: str, field_name: str, what: str) -> None:
         self.drops.append(Drop(owner, field_name, what))
@@ -93,6 +96,7 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
     """Manifests for the normalised compose `project` (`config --format json`), in namespace
     `namespace` (default: the project's name). Raises ComposeTranslationError for names
     dockform cannot take."""
+    project = _unescape(project)
     project_name = str(project.get("name") or "")
     context = _Context(project=project_name, namespace=namespace or project_name)
     _check_name(context.namespace, "project name (the namespace; -n sets another)")
@@ -102,12 +106,14 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
             _check_name(name, f"{kind[:-1]} name")
 
     networks = [
-        _network(context, name, spec)
+        document
         for name, spec in sorted((project.get("networks") or {}).items())
+        if (document := _network(context, name, spec)) is not None
     ]
     volumes = [
-        _volume(context, name, spec)
+        document
         for name, spec in sorted((project.get("volumes") or {}).items())
+        if (document := _volume(context, name, spec)) is not None
     ]
     for kind in ("secrets", "configs"):
         for name in sorted(project.get(kind) or {}):
@@ -124,6 +130,18 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
         *containers,
     ]
     return Translation(context.namespace, documents, sorted(context.drops))
+
+
+def _unescape(value: Any) -> Any:
+    """Compose's `config` prints a literal `$` as `$$`, so that its output is compose input
+    again; what Compose hands the Engine, and so what a manifest says, is one `$`."""
+    if isinstance(value, str):
+        return value.replace("$$", "$")
+    if isinstance(value, Mapping):
+        return {_unescape(key): _unescape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unescape(item) for item in value]
+    return value
 
 
 def documents_yaml(documents: Iterable[Mapping[str, Any]]) -> str:
@@ -160,8 +178,22 @@ def _engine_name_note(context: _Context, owner: str, key: str, spec: Mapping[str
         context.drop(owner, "name", f"{name!r}: dockform names it {context.namespace}_{key}")
 
 
-def _network(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+def _external(owner: str, name: str, spec: Mapping[str, Any]) -> str | None:
+    """The Docker name an external network or volume is used by (no manifest: dockform uses
+    such objects as they are, as Compose does), or None if it is not external."""
+    if not spec.get("external"):
+        return None
+    docker_name = str(spec.get("name") or name)
+    _check_name(docker_name, f"{owner}: external name")
+    return docker_name
+
+
+def _network(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     owner = f"networks.{name}"
+    external = _external(owner, name, spec)
+    context.network_refs[name] = external or name
+    if external:
+        return None
     out: dict[str, Any] = {}
     driver = spec.get("driver")
     if driver not in (None, "bridge"):
@@ -183,17 +215,19 @@ def _network(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str,
         context.drop(owner, "ipam.driver", f"{ipam['driver']}: dockform uses the default")
     if spec.get("labels"):
         out["labels"] = dict(spec["labels"])
-    if spec.get("external"):
-        context.drop(owner, "external", "dockform creates and manages this network itself")
     _engine_name_note(context, owner, name, spec)
-    for key in sorted(set(spec) - {"name", "driver", "internal", "ipam", "labels", "external"}):
+    for key in sorted(set(spec) - {"name", "driver", "internal", "ipam", "labels"}):
         if spec[key] not in (None, False, {}, []):
             context.drop(owner, key, "not supported by dockform's Network")
     return _document(context, "Network", name, out)
 
 
-def _volume(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+def _volume(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     owner = f"volumes.{name}"
+    external = _external(owner, name, spec)
+    context.volume_refs[name] = external or name
+    if external:
+        return None
     out: dict[str, Any] = {}
     if spec.get("driver") not in (None, "local"):
         out["driver"] = spec["driver"]
@@ -201,10 +235,8 @@ def _volume(context: _Context, name: str, spec: Mapping[str, Any]) -> dict[str, 
         out["driverOpts"] = {key: str(value) for key, value in spec["driver_opts"].items()}
     if spec.get("labels"):
         out["labels"] = dict(spec["labels"])
-    if spec.get("external"):
-        context.drop(owner, "external", "dockform creates and manages this volume itself")
     _engine_name_note(context, owner, name, spec)
-    for key in sorted(set(spec) - {"name", "driver", "driver_opts", "labels", "external"}):
+    for key in sorted(set(spec) - {"name", "driver", "driver_opts", "labels"}):
         if spec[key] not in (None, False, {}, []):
             context.drop(owner, key, "not supported by dockform's Volume")
     return _document(context, "Volume", name, out)
@@ -348,7 +380,7 @@ def _container(
     if ports:
         spec["ports"] = ports
     _networks(context, name, service, spec, drop)
-    volumes, tmpfs = _volumes(service.get("volumes") or [], drop)
+    volumes, tmpfs = _volumes(context, service.get("volumes") or [], drop)
     if volumes:
         spec["volumes"] = volumes
     spec["restartPolicy"] = _restart(service, drop)
@@ -428,7 +460,7 @@ def _networks(
     attachments: list[str | dict[str, Any]] = []
     for network, options in sorted((service.get("networks") or {}).items()):
         options = options or {}
-        attachment: dict[str, Any] = {"name": network}
+        attachment: dict[str, Any] = {"name": context.network_refs.get(network, network)}
         aliases = [name] if re.fullmatch(HOSTNAME_PATTERN, name) else []
         if not aliases:
             drop(f"networks.{network}", f"alias {name}: not a host name dockform accepts")
@@ -443,13 +475,13 @@ def _networks(
         for key in sorted(set(options) - {"aliases", "ipv4_address", "ipv6_address"}):
             if options[key] not in (None, 0, "", [], {}):
                 drop(f"networks.{network}.{key}", "not supported by dockform's networks")
-        attachments.append(attachment if len(attachment) > 1 else network)
+        attachments.append(attachment if len(attachment) > 1 else attachment["name"])
     if attachments:
         spec["networks"] = attachments
 
 
 def _volumes(
-    mounts: list[Mapping[str, Any]], drop: _Report
+    context: _Context, mounts: list[Mapping[str, Any]], drop: _Report
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     volumes: list[dict[str, Any]] = []
     tmpfs: dict[str, str] = {}
@@ -467,7 +499,11 @@ def _volumes(
         if not source:
             drop(where, "anonymous volume: name it in the compose file to keep it")
             continue
-        entry: dict[str, Any] = {"volume": source} if kind == "volume" else {"hostPath": source}
+        entry: dict[str, Any] = (
+            {"volume": context.volume_refs.get(source, source)}
+            if kind == "volume"
+            else {"hostPath": source}
+        )
         entry["mountPath"] = target
         if mount.get("read_only"):
             entry["readOnly"] = True
@@ -648,12 +684,7 @@ def _engine_settings(
     )
     ulimits = service.get("ulimits") or {}
     if ulimits:
-        spec["ulimits"] = {
-            name: limit.get("single")
-            if limit.get("single") is not None
-            else {"soft": limit.get("soft"), "hard": limit.get("hard")}
-            for name, limit in sorted(ulimits.items())
-        }
+        spec["ulimits"] = {name: _ulimit(limit) for name, limit in sorted(ulimits.items())}
     if service.get("shm_size"):
         spec["shmSize"] = _memory(service["shm_size"])
     tmpfs = dict(tmpfs_mounts)
@@ -694,6 +725,15 @@ def _engine_settings(
     if service.get("oom_score_adj") is not None:
         spec["oomScoreAdj"] = int(service["oom_score_adj"])
     _copy(service, spec, ("platform", "platform"))
+
+
+def _ulimit(limit: Any) -> Any:
+    """One number for both (Compose's `nofile: 1024`, or `{single: 1024}`), or soft/hard."""
+    if not isinstance(limit, Mapping):
+        return int(limit)
+    if limit.get("single") is not None:
+        return int(limit["single"])
+    return {"soft": limit.get("soft"), "hard": limit.get("hard")}
 
 
 def _device(device: Any) -> Any:
