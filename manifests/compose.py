@@ -262,19 +262,29 @@ def _images(context: _Context, services: Mapping[str, Any]) -> _Images:
     names gives it its build), then pulled ones, each in service order."""
     images = _Images()
     names = sorted(services)
+    builders: dict[str, list[str]] = {}  # ref -> the services that build it
     for name in names:
-        service = services[name]
-        if not service.get("build"):
-            continue
-        ref = images.ref_of(service, context.project, name)
-        if ref in images.by_ref:
-            context.drop(name, "build", f"image {ref} is already built for {images.by_ref[ref]}")
-            continue
-        build = _build(context, name, service["build"])
+        if services[name].get("build"):
+            builders.setdefault(images.ref_of(services[name], context.project, name), []).append(
+                name
+            )
+    for ref, building in builders.items():
+        first = building[0]
+        for other in building[1:]:
+            if services[other]["build"] != services[first]["build"]:
+                context.drop(
+                    other, "build", f"image {ref} is built as service {first} builds it, not so"
+                )
+        build = _build(context, first, services[first]["build"])
         if build is None:
             continue
-        images.by_ref[ref] = name
-        images.documents[name] = _document(context, "Image", name, {"ref": ref, "build": build})
+        # One builder: the Image is named after it, as Compose's builds are; a shared image
+        # (an anchor with build: and image:) after its ref.
+        image_name = first if len(building) == 1 else _image_name(ref, images)
+        images.by_ref[ref] = image_name
+        images.documents[image_name] = _document(
+            context, "Image", image_name, {"ref": ref, "build": build}
+        )
     for name in names:
         service = services[name]
         ref = service.get("image")

@@ -417,3 +417,30 @@ def test_output_is_deterministic_and_yaml_round_trips() -> None:
     two = translate(project(a={"image": "y"}, b={"image": "x"}))
     assert one.yaml() == two.yaml()
     assert one.yaml().startswith("apiVersion: dockform/v1\nkind: Network\n")
+
+
+def test_a_build_shared_through_an_anchor_is_one_image_named_after_its_ref() -> None:
+    build = {"context": "/src/app", "target": "runtime"}
+    result = translate(
+        project(
+            web={"build": build, "image": "shop/app:1.0"},
+            worker={"build": dict(build), "image": "shop/app:1.0"},
+            odd={"build": {"context": "/src/other"}, "image": "shop/app:1.0"},
+        )
+    )
+    images = {n: d["spec"] for (k, n), d in by_kind_name(result).items() if k == "Image"}
+    assert images == {
+        "app-1-0": {"ref": "shop/app:1.0", "build": {"context": "/src/other"}},
+    }
+    assert drops(result) == [
+        "web: build: image shop/app:1.0 is built as service odd builds it, not so",
+        "worker: build: image shop/app:1.0 is built as service odd builds it, not so",
+    ]
+    same = translate(
+        project(
+            web={"build": build, "image": "shop/app:1.0"},
+            worker={"build": dict(build), "image": "shop/app:1.0"},
+        )
+    )
+    assert same.drops == []
+    assert [n for (k, n) in by_kind_name(same) if k == "Image"] == ["app-1-0"]
