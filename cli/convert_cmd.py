@@ -43,6 +43,7 @@ def convert(
         typer.Option(
             "-n",
             "--namespace",
+            metavar="NAMESPACE",
             help="Namespace of the manifests (default: the compose project's name).",
         ),
     ] = None,
