@@ -6,6 +6,9 @@ multi-document YAML on stdout, and every field it cannot express is reported on 
 `SERVICE: FIELD: what is dropped`. Exit codes: 0 converted (drops or not), 2 when Compose
 refuses the files (its own message), a name dockform refuses, no Compose v2 is installed, or,
 with `--strict`, any drop.
+
+`dockform convert` runs through `main` here, not through `cli.main` (see `cli.entry`): it
+needs neither the API client nor rich, and a user waits for every import it makes.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from typing import Annotated
 import typer
 
 from dockform.cli.compose_normaliser import NormaliserError, find_normaliser
-from dockform.cli.render import err_console
 from dockform.manifests.compose import ComposeTranslationError, translate
+
+
+def _say(text: str) -> None:
+    typer.echo(text, err=True)
 
 
 def convert(
@@ -60,17 +66,24 @@ def convert(
         normalised = find_normaliser().config(filename, env_file, profile)
         translation = translate(normalised.project, namespace)
     except (NormaliserError, ComposeTranslationError) as error:
-        err_console.print(f"error: {error}")
+        _say(f"error: {error}")
         raise typer.Exit(2) from error
     if normalised.warnings:
-        err_console.print(normalised.warnings)
+        _say(normalised.warnings)
     for drop in translation.drops:
-        err_console.print(str(drop))
+        _say(str(drop))
     if strict and translation.drops:
-        err_console.print(f"error: {len(translation.drops)} compose field(s) dropped (--strict)")
+        _say(f"error: {len(translation.drops)} compose field(s) dropped (--strict)")
         raise typer.Exit(2)
     sys.stdout.write(
         f"# dockform convert: compose project {normalised.project.get('name')!r}, "
         f"namespace {translation.namespace!r}\n"
     )
     sys.stdout.write(translation.yaml())
+
+
+def main(args: list[str]) -> None:
+    """`dockform convert ARGS...` on its own: the same command `cli.main` lists."""
+    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+    app.command()(convert)
+    app(args=args, prog_name="dockform convert")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +158,24 @@ def test_cli_invalid_file_exits_2(tmp_path: Path) -> None:
     result = invoke(cwd=tmp_path)
     assert result.exit_code == 2
     assert "bogus" in result.stderr
+
+
+def test_the_dockform_command_runs_convert_without_the_rest_of_the_cli(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("name: demo\nservices:\n  web:\n    image: nginx\n")
+    code = (
+        "import sys\n"
+        "from dockform.cli.entry import main\n"
+        "sys.argv = ['dockform', 'convert', '--strict']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print(sorted(m for m in sys.modules if m.startswith(('httpx', 'rich', "
+        "'dockform.cli.main', 'dockform.api'))), file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(CORPUS.parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kind: Container" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
