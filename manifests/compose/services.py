@@ -106,9 +106,13 @@ def _environment(environment: Mapping[str, Any], drop: Report) -> dict[str, str]
 def _port(port: Mapping[str, Any], drop: Report) -> dict[str, Any]:
     target = int(port["target"])
     out: dict[str, Any] = {"containerPort": target}
-    published = port.get("published")
-    if published not in (None, ""):
+    published = str(port.get("published") or "")
+    if published.isdigit():
         out["hostPort"] = int(published)
+    elif published:
+        first = published.split("-", 1)[0]
+        out["hostPort"] = int(first)
+        drop(f"ports.{target}.published", f"{published}: dockform publishes on {first} only")
     # Compose publishes on every address when no host IP is given; dockform's default is
     # 127.0.0.1, so the translation says what Compose does.
     out["hostIP"] = port.get("host_ip") or "0.0.0.0"
@@ -127,8 +131,8 @@ def _networks(
     if mode is not None:
         if mode == "host":
             spec["hostNetwork"] = True
-        elif mode == "none":
-            spec["networks"] = ["none"]
+        elif mode in ("none", "bridge"):
+            spec["networks"] = [mode]  # Docker's own networks, used as they are
         else:
             drop("network_mode", f"{mode}: dockform joins containers to networks only")
         return

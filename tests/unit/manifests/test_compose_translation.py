@@ -207,15 +207,18 @@ def test_ports_keep_compose_addresses_and_protocols() -> None:
          "protocol": "tcp"},
         {"mode": "ingress", "target": 53, "published": "5353", "protocol": "udp"},
         {"mode": "ingress", "target": 9000, "protocol": "tcp", "app_protocol": "http"},
+        {"mode": "ingress", "target": 81, "published": "8000-8001", "protocol": "tcp"},
     ]  # fmt: skip
     result = translate(project(a={"image": "x", "ports": ports}))
     assert container(result, "a")["ports"] == [
         {"containerPort": 80, "hostPort": 8080, "hostIP": "127.0.0.1"},
         {"containerPort": 53, "hostPort": 5353, "hostIP": "0.0.0.0", "protocol": "udp"},
         {"containerPort": 9000, "hostIP": "0.0.0.0"},
+        {"containerPort": 81, "hostPort": 8000, "hostIP": "0.0.0.0"},
     ]
     assert drops(result) == [
-        "a: ports.9000.app_protocol: http: dockform's ports have no app_protocol"
+        "a: ports.81.published: 8000-8001: dockform publishes on 8000 only",
+        "a: ports.9000.app_protocol: http: dockform's ports have no app_protocol",
     ]
     load_documents(result.documents)
 
@@ -287,6 +290,7 @@ def test_networks_aliases_addresses_and_modes() -> None:
             "volumes": [{"type": "volume", "source": "certs", "target": "/certs", "volume": {}}],
         },
         tool={"image": "x", "network_mode": "host"},
+        legacy={"image": "x", "network_mode": "bridge"},
         side={"image": "x", "network_mode": "service:web"},
     )
     spec_project["networks"] = {
@@ -305,6 +309,7 @@ def test_networks_aliases_addresses_and_modes() -> None:
     assert container(result, "web")["volumes"] == [{"volume": "acme-certs", "mountPath": "/certs"}]
     assert ("Volume", "certs") not in by_kind_name(result)
     assert container(result, "tool")["hostNetwork"] is True
+    assert container(result, "legacy")["networks"] == ["bridge"]
     assert "networks" not in container(result, "side")
     networks = {n: d["spec"] for (k, n), d in by_kind_name(result).items() if k == "Network"}
     assert networks == {
