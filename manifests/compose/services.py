@@ -191,7 +191,8 @@ def _volumes(
         for key in sorted(details):
             if key == "create_host_path" or details[key] in (None, False, "", {}):
                 continue
-            drop(f"{where}.{kind}.{key}", f"{details[key]}: not supported by dockform's mounts")
+            value = str(details[key]).lower() if isinstance(details[key], bool) else details[key]
+            drop(f"{where}.{kind}.{key}", f"{value}: not supported by dockform's mounts")
         for key in sorted(set(mount) - {"type", "source", "target", "read_only", kind}):
             if mount[key] not in (None, False, "", {}):
                 drop(f"{where}.{key}", "not supported by dockform's mounts")
@@ -285,5 +286,7 @@ def _drop_the_rest(name: str, service: Mapping[str, Any], context: Context) -> N
         context.drop(name, "links", "peers are reachable by service name on shared networks")
     for key in sorted(set(service) - _HANDLED):
         if key.startswith("x-") or service[key] in (None, False, "", {}, [], 0):
+            continue
+        if key == "scale" and service[key] == 1:
             continue
         context.drop(name, key, _WHY.get(key, "not supported by dockform's Container"))
