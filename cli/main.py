@@ -1,9 +1,10 @@
-"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, schema, daemon, token,
-version.
+"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, convert, schema, daemon,
+token, version.
 
 Commands that read or change state talk to the daemon through `api.client` (`DOCKFORM_HOST`,
-`DOCKFORM_TOKEN`); `validate` and `schema` work offline. Exit codes: 0 success, 1 failure,
-2 usage or invalid input; `diff` follows kubectl: 0 no differences, 1 differences, 2 error.
+`DOCKFORM_TOKEN`); `validate`, `convert` and `schema` work offline. Exit codes: 0 success,
+1 failure, 2 usage or invalid input; `diff` follows kubectl: 0 no differences, 1 differences,
+2 error.
 
 Startup stays light: nothing here imports Docker or SQLAlchemy; `daemon` and `apply --wait`
 import what they need when they run.
@@ -21,6 +22,7 @@ import typer
 
 from dockform import __version__
 from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
+from dockform.cli.convert_cmd import convert
 from dockform.cli.inputs import (
     apply_roots,
     issue_text,
@@ -503,6 +505,9 @@ def _texts(manifests: Sequence[LoadedManifest]) -> dict[str, str]:
         except (OSError, UnicodeDecodeError):
             continue
     return texts
+
+
+app.command()(convert)
 
 
 @app.command()

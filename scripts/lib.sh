@@ -41,7 +41,7 @@ install_python_env() {
   if [ ! -f "$stamp" ] || [ "$DOCKFORM_ROOT/pyproject.toml" -nt "$stamp" ]; then
     log "installing dockform and its Python dependencies"
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -e "$DOCKFORM_ROOT[dev]"
+    "$VENV/bin/pip" install -q -e "$DOCKFORM_ROOT[dev,compose]"
     touch "$stamp"
   fi
 }
