@@ -240,17 +240,10 @@ class DockerRuntime:
         for port in request.ports:
             binding = (port.host_ip,) if port.host_port is None else (port.host_ip, port.host_port)
             port_bindings.setdefault(f"{port.container_port}/{port.protocol}", []).append(binding)
-        mounts = [
-            docker.types.Mount(
-                target=mount.target,
-                source=mount.source,
-                type=mount.type,
-                read_only=mount.read_only,
-            )
-            for mount in request.mounts
-        ]
+        binds, mounts = convert.mount_settings(request.mounts)
         return self._api.create_host_config(
             port_bindings=port_bindings or None,
+            binds=binds or None,
             mounts=mounts or None,
             restart_policy={"Name": request.restart_policy},
             mem_limit=request.memory_bytes,

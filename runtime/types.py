@@ -39,9 +39,17 @@ class PortBinding:
 @dataclass(frozen=True)
 class Mount:
     target: str
-    source: str  # volume name or absolute host path
-    type: str  # "volume" | "bind"
+    source: str  # volume name, absolute host path, or "" for a tmpfs
+    type: str  # "volume" | "bind" | "tmpfs"
     read_only: bool = False
+    # bind only: the engine creates a missing source directory (its `-v` bind syntax does,
+    # its Mounts API refuses), SELinux relabel ("z" | "Z"), propagation ("rprivate", ...).
+    create_host_path: bool = False
+    selinux: str | None = None
+    propagation: str | None = None
+    # tmpfs only (TmpfsOptions); None leaves the engine's default.
+    tmpfs_size_bytes: int | None = None
+    tmpfs_mode: int | None = None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dockform.controller.actions import (
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ContainerSpec, VolumeMount
 from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
@@ -71,21 +71,37 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
     )
 
 
+def _mount(mount: VolumeMount, volume_names: dict[str, str]) -> Mount:
+    if mount.volume is not None:
+        source = volume_names.get(mount.volume, mount.volume)
+        return Mount(
+            target=mount.mount_path, source=source, type="volume", read_only=mount.read_only
+        )
+    if mount.tmpfs is not None:
+        return Mount(
+            target=mount.mount_path,
+            source="",
+            type="tmpfs",
+            read_only=mount.read_only,
+            tmpfs_size_bytes=parse_memory(mount.tmpfs.size) if mount.tmpfs.size else None,
+            tmpfs_mode=int(mount.tmpfs.mode, 8) if mount.tmpfs.mode else None,
+        )
+    return Mount(
+        target=mount.mount_path,
+        source=str(mount.host_path),
+        type="bind",
+        read_only=mount.read_only,
+        create_host_path=bool(mount.create_host_path),
+        selinux=mount.selinux,
+        propagation=mount.propagation,
+    )
+
+
 def create_request(
     name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
 ) -> ContainerCreate:
     """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
-    mounts = tuple(
-        Mount(
-            target=mount.mount_path,
-            source=volume_names.get(mount.volume, mount.volume)
-            if mount.volume is not None
-            else str(mount.host_path),
-            type="volume" if mount.volume is not None else "bind",
-            read_only=mount.read_only,
-        )
-        for mount in spec.volumes
-    )
+    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes)
     return ContainerCreate(
         name=name,
         image=image,

@@ -1,0 +1,136 @@
+"""Mounts (issue 12 item 2) through the planner and the driver's pure conversion: what the
+create request carries for each mount, which HostConfig field each lands in (Binds for a bind
+that creates or relabels its source, Mounts for the rest), and a propagation the host cannot
+give refused as a request error with a hint. No Docker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker.errors
+import docker.types
+import requests
+
+from dockform.controller.actions import CreateContainer
+from dockform.controller.reconcilers.container_plan import (
+    ContainerDesired,
+    container_hash,
+    create_request,
+    plan,
+)
+from dockform.manifests.hashing import spec_hash
+from dockform.manifests.models import ContainerSpec
+from dockform.runtime._docker_convert import mount_settings
+from dockform.runtime._docker_errors import translate
+from dockform.runtime.errors import InvalidRequest
+from dockform.runtime.types import Mount
+from tests.unit.controller.test_container_plan import IMAGE_ID, info, observed
+
+VOLUMES: list[dict[str, Any]] = [
+    {"volume": "data", "mountPath": "/data"},
+    {"hostPath": "/srv/plain", "mountPath": "/plain", "readOnly": True},
+    {"hostPath": "/srv/made", "mountPath": "/made", "createHostPath": True},
+    {"hostPath": "/srv/label", "mountPath": "/label", "selinux": "Z", "readOnly": True},
+    {"hostPath": "/srv/prop", "mountPath": "/prop", "propagation": "rslave"},
+    {
+        "hostPath": "/srv/all",
+        "mountPath": "/all",
+        "createHostPath": True,
+        "selinux": "z",
+        "propagation": "rprivate",
+    },
+    {"tmpfs": {"size": "64Mi", "mode": "1777"}, "mountPath": "/run"},
+    {"tmpfs": {}, "mountPath": "/tmp", "readOnly": True},
+]
+
+
+def mounts(volumes: list[dict[str, Any]]) -> tuple[Mount, ...]:
+    spec = ContainerSpec.model_validate({"image": "app:1", "volumes": volumes})
+    return create_request("web", spec, "app:1", "hash", {"data": "app_data"}).mounts
+
+
+def test_create_request_carries_each_mount_setting() -> None:
+    assert mounts(VOLUMES) == (
+        Mount("/data", "app_data", "volume"),
+        Mount("/plain", "/srv/plain", "bind", read_only=True),
+        Mount("/made", "/srv/made", "bind", create_host_path=True),
+        Mount("/label", "/srv/label", "bind", read_only=True, selinux="Z"),
+        Mount("/prop", "/srv/prop", "bind", propagation="rslave"),
+        Mount(
+            "/all", "/srv/all", "bind", create_host_path=True, selinux="z", propagation="rprivate"
+        ),
+        Mount("/run", "", "tmpfs", tmpfs_size_bytes=64 * 1024**2, tmpfs_mode=0o1777),
+        Mount("/tmp", "", "tmpfs", read_only=True),
+    )
+
+
+def test_a_plain_mount_request_is_what_it_was_before() -> None:
+    # Existing containers: no new field set, so the same Mount as before the fields existed.
+    assert mounts([{"hostPath": "/srv/a", "mountPath": "/a"}]) == (
+        Mount(target="/a", source="/srv/a", type="bind", read_only=False),
+    )
+
+
+def test_the_plan_creates_with_the_mounts_and_replaces_only_when_one_is_set() -> None:
+    spec = ContainerSpec.model_validate({"image": "hello:latest", "volumes": VOLUMES[6:]})
+    created = plan(ContainerDesired("web", spec, "h"), observed(None))
+    assert str(created) == (
+        "#1 container:web, CreateContainer, not found\n#2 container:web, StartContainer, created"
+    )
+    first = created.actions[0]
+    assert isinstance(first, CreateContainer)
+    assert [mount.type for mount in first.request.mounts] == ["tmpfs", "tmpfs"]
+
+    # A container made before the new fields existed, from a spec with a plain bind.
+    plain = {"image": "hello:latest", "volumes": [{"hostPath": "/srv/a", "mountPath": "/a"}]}
+    old_hash = spec_hash("Container", plain)
+    running = info(want_hash=container_hash(old_hash, IMAGE_ID))
+    again = ContainerSpec.model_validate(plain)
+    assert str(plan(ContainerDesired("web", again, old_hash), observed(running))) == (
+        "(nothing to do)"
+    )
+    relabelled = {**plain, "volumes": [{**plain["volumes"][0], "selinux": "z"}]}
+    new_hash = spec_hash("Container", relabelled)
+    spec = ContainerSpec.model_validate(relabelled)
+    assert "RemoveContainer, config hash changed" in str(
+        plan(ContainerDesired("web", spec, new_hash), observed(running))
+    )
+
+
+def test_binds_that_create_or_relabel_go_in_binds_and_the_rest_in_mounts() -> None:
+    binds, specs = mount_settings(mounts(VOLUMES))
+    assert binds == ["/srv/made:/made:rw", "/srv/label:/label:ro,Z", "/srv/all:/all:rw,z,rprivate"]
+    assert specs == [
+        {"Target": "/data", "Source": "app_data", "Type": "volume", "ReadOnly": False},
+        {"Target": "/plain", "Source": "/srv/plain", "Type": "bind", "ReadOnly": True},
+        {
+            "Target": "/prop",
+            "Source": "/srv/prop",
+            "Type": "bind",
+            "ReadOnly": False,
+            "BindOptions": {"Propagation": "rslave"},
+        },
+        {
+            "Target": "/run",
+            "Source": "",
+            "Type": "tmpfs",
+            "ReadOnly": False,
+            "TmpfsOptions": {"SizeBytes": 64 * 1024**2, "Mode": 0o1777},
+        },
+        {"Target": "/tmp", "Source": "", "Type": "tmpfs", "ReadOnly": True, "TmpfsOptions": {}},
+    ]
+    # docker-py passes both through to HostConfig as they are.
+    config = docker.types.HostConfig(version="1.41", binds=binds, mounts=specs)
+    assert config["Binds"] == binds and config["Mounts"] == specs
+
+
+def test_a_propagation_the_host_mount_cannot_give_is_a_request_error_with_a_hint() -> None:
+    response = requests.Response()
+    response.status_code = 500
+    for words in ("not a shared mount", "not a shared or slave mount"):
+        message = f"path /srv/prop is mounted on / but it is {words}"
+        error = docker.errors.APIError(message, response=response, explanation=message)
+        translated = translate(error, "start container web", starting=True)
+        assert type(translated) is InvalidRequest and not translated.transient
+        assert str(translated).startswith(f"start container web: {message} (the bind's")
+        assert "mount --make-rshared /" in str(translated)
