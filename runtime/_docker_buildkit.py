@@ -223,7 +223,7 @@ class BuildProgress:
         if advice:
             lines.append(advice)
         if step is not None and step.output:
-            lines.append(f"last output of {step.title or 'the step'}:")
+            lines.append("last output of that step:")
             lines += [f"  {line}" for line in step.output]
         elif step is None and len(self._trailer) > 1:
             lines += [f"  {line}" for line in list(self._trailer)[:-1]]

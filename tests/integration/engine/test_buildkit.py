@@ -190,3 +190,36 @@ def write_old_cli(tmp_path: Path) -> Path:
     )
     path.chmod(0o755)
     return path
+
+
+def test_a_failed_rebuild_keeps_the_image_and_containers_running(
+    daemon: Daemon, unique: str, tmp_path: Path, docker_client: docker.DockerClient
+) -> None:
+    directory = context(tmp_path, "RUN echo one > /version\n")
+    name, ref = f"{unique}-keep", f"dockform-test/{unique}-keep:1"
+    daemon.client.apply(
+        image_yaml(name, ref, directory)
+        + f"""---
+apiVersion: dockform/v1
+kind: Container
+metadata: {{name: {name}}}
+spec: {{image: {name}, command: ["sleep", "600"], stopGracePeriod: 1s}}
+"""
+    )
+    daemon.wait_phase("Container", name, "Running", timeout_s=120)
+    before = docker_client.containers.get(name)
+
+    # The context changes and no longer builds: found at the next resync (5 s here).
+    (directory / "Dockerfile").write_text(BUSYBOX_STEPS + "RUN echo two > /version; exit 9\n")
+    failed = daemon.wait_phase("Image", name, "Failed", timeout_s=120)
+    assert "exit code: 9" in failed["status"]["message"]
+    after = docker_client.containers.get(name)
+    assert (after.id, after.status) == (before.id, "running")
+    assert docker_client.images.get(ref).id == before.image.id
+    _, version = after.exec_run(["cat", "/version"])
+    assert version.decode().strip() == "one"
+
+    daemon.client.delete("containers", name)
+    daemon.wait_gone("Container", name)
+    daemon.client.delete("images", name)
+    daemon.wait_gone("Image", name)

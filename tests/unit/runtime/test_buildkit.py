@@ -95,7 +95,7 @@ def test_a_failed_run_names_its_step_the_error_and_its_last_output_once() -> Non
         "build of app:1 failed (BuildKit) at step [3/3] RUN echo line one; echo line two >&2; "
         "exit 3: executor failed running [/bin/sh -c echo line one; echo line two >&2; exit 3]: "
         "exit code: 3\n"
-        "last output of [3/3] RUN echo line one; echo line two >&2; exit 3:\n"
+        "last output of that step:\n"
         "  line one\n"
         "  line two"
     )
