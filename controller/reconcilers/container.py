@@ -8,6 +8,7 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -122,6 +123,7 @@ class ContainerReconciler:
             if volume is not None:
                 engine_name = observed_as(volume, VolumeObserved).volume_name
                 volume_names[mount.volume] = engine_name or mount.volume
+        waiting += _missing_bind_sources(spec)
         for dependency in spec.depends_on:
             waiting += self._need_container(dependency.name, dependency.condition)
         return image_id, image_ref, waiting, volume_names
@@ -409,6 +411,20 @@ def _state_reason(state: str) -> Reason:
         return Reason(state.capitalize())
     except ValueError:
         return Reason.WAITING
+
+
+def _missing_bind_sources(spec: ContainerSpec) -> list[str]:
+    """hostPaths missing on this host (the daemon's, where host paths are resolved) that the
+    engine will not create: the container waits for them, so a running copy is not replaced
+    by one the engine refuses to create."""
+    return [
+        f"hostPath {mount.host_path} (spec.volumes[{index}]) to exist: create it, or set "
+        "createHostPath: true"
+        for index, mount in enumerate(spec.volumes)
+        if mount.host_path is not None
+        and not mount.create_host_path
+        and not os.path.exists(mount.host_path)
+    ]
 
 
 def _not_ready(kind: str, resource: Resource) -> str:

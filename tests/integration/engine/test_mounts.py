@@ -1,8 +1,8 @@
 """Issue 12 item 2 on the real dockerd: relative hostPaths (applied with the CLI from the
 manifest's directory), createHostPath, SELinux relabel, propagation and tmpfs mounts reach the
-Engine's fields and act inside the container; a missing source without createHostPath, a
-propagation the host mount cannot give, and a created path outside the allowed directories
-are refused with messages that say so."""
+Engine's fields and act inside the container; a missing source without createHostPath waits
+for it, a propagation the host mount cannot give fails, and a created path outside the
+allowed directories is refused, each with a message that says so."""
 
 from __future__ import annotations
 
@@ -122,14 +122,27 @@ spec:
   volumes: [{{hostPath: {tmp_path / "shareable"}, mountPath: /data, propagation: rshared}}]
 """
     daemon.client.apply(manifest)
-    missing = daemon.wait_phase("Container", f"{unique}-missing", "Failed", timeout_s=60)
-    assert "bind source path does not exist" in missing["status"]["message"]
+    waiting = (
+        f"waiting for hostPath {tmp_path / 'absent'} (spec.volumes[0]) to exist: create it, "
+        "or set createHostPath: true"
+    )
+
+    def message() -> str | None:
+        item = daemon.resource("Container", f"{unique}-missing")
+        return item["status"]["message"] if item else None
+
+    daemon.wait_for("the missing hostPath named", lambda: message() == waiting)
+    assert daemon.wait_phase("Container", f"{unique}-missing", "Pending")
     assert not (tmp_path / "absent").exists()
     # This machine's / is a private mount, so rshared cannot be had (with a shared / it
     # would run): the engine's refusal, with what would fix it.
     shared = daemon.wait_phase("Container", f"{unique}-shared", "Failed", timeout_s=60)
     assert "is not a shared mount" in shared["status"]["message"]
     assert "mount --make-rshared" in shared["status"]["message"]
+
+    # Once it exists, the next pass (the resync: 5 s here) creates the container.
+    (tmp_path / "absent").mkdir()
+    daemon.wait_phase("Container", f"{unique}-missing", "Running", timeout_s=60)
 
     for name in (f"{unique}-missing", f"{unique}-shared"):
         daemon.client.delete("containers", name)

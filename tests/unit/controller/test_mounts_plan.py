@@ -1,17 +1,23 @@
 """Mounts (issue 12 item 2) through the planner and the driver's pure conversion: what the
 create request carries for each mount, which HostConfig field each lands in (Binds for a bind
-that creates or relabels its source, Mounts for the rest), and a propagation the host cannot
-give refused as a request error with a hint. No Docker."""
+that creates or relabels its source, Mounts for the rest), a propagation the host cannot give
+refused as a request error with a hint, and a missing bind source waited for rather than
+replacing a running copy. No Docker: pure plans, and the manager on the fake runtime."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import docker.errors
 import docker.types
+import pytest
 import requests
 
 from dockform.controller.actions import CreateContainer
+from dockform.controller.context import ReconcileContext
+from dockform.controller.manager import Manager
 from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     container_hash,
@@ -19,11 +25,17 @@ from dockform.controller.reconcilers.container_plan import (
     plan,
 )
 from dockform.manifests.hashing import spec_hash
+from dockform.manifests.loader import load_text
 from dockform.manifests.models import ContainerSpec
 from dockform.runtime._docker_convert import mount_settings
 from dockform.runtime._docker_errors import translate
 from dockform.runtime.errors import InvalidRequest
+from dockform.runtime.fake import FakeRuntime
 from dockform.runtime.types import Mount
+from dockform.settings import Backoff, ControllerSettings
+from dockform.store.apply import Applier, ApplyRequest
+from dockform.store.repository import Store
+from tests.unit.controller.conftest import phase, wait
 from tests.unit.controller.test_container_plan import IMAGE_ID, info, observed
 
 VOLUMES: list[dict[str, Any]] = [
@@ -134,3 +146,62 @@ def test_a_propagation_the_host_mount_cannot_give_is_a_request_error_with_a_hint
         assert type(translated) is InvalidRequest and not translated.transient
         assert str(translated).startswith(f"start container web: {message} (the bind's")
         assert "mount --make-rshared /" in str(translated)
+
+
+@pytest.fixture()
+def running(store: Store, tmp_path: Path) -> Iterator[tuple[Manager, Applier, FakeRuntime]]:
+    fake = FakeRuntime()
+    fake.add_image("app:1")
+    settings = ControllerSettings(retry=Backoff(base_s=0.05, cap_s=0.5), resync_s=3600)
+    manager = Manager(ReconcileContext(store=store, runtime=fake, settings=settings))
+    manager.start()
+    yield manager, Applier(store, on_change=manager.desired_changed), fake
+    manager.stop()
+
+
+def web(host_path: Path, extra: str = "") -> str:
+    return (
+        "apiVersion: dockform/v1\nkind: Container\nmetadata: {name: web}\nspec:\n"
+        f"  image: app:1\n  volumes: [{{hostPath: {host_path}, mountPath: /data{extra}}}]\n"
+    )
+
+
+def test_a_missing_bind_source_waits_and_never_replaces_a_running_copy(
+    store: Store, tmp_path: Path, running: tuple[Manager, Applier, FakeRuntime]
+) -> None:
+    manager, applier, fake = running
+    (tmp_path / "old").mkdir()
+    applier.apply(ApplyRequest(load_text(web(tmp_path / "old"))))
+    wait(lambda: phase(store, "Container", "web") == "Running")
+    first = fake.inspect_container("web")
+    assert first is not None
+
+    # The new spec names a directory that is not there: the running copy stays.
+    applier.apply(ApplyRequest(load_text(web(tmp_path / "new"))))
+    wait(lambda: "new" in str(status_message(store)))
+    assert status_message(store) == (
+        f"(update waits for hostPath {tmp_path / 'new'} (spec.volumes[0]) to exist: create "
+        "it, or set createHostPath: true)"
+    )
+    assert phase(store, "Container", "web") == "Running"
+    current = fake.inspect_container("web")
+    assert current is not None and current.id == first.id
+
+    (tmp_path / "new").mkdir()
+    manager.desired_changed([("Container", "web")])
+    wait(lambda: (now := fake.inspect_container("web")) is not None and now.id != first.id)
+
+    # With createHostPath the engine makes it: nothing to wait for.
+    applier.apply(ApplyRequest(load_text(web(tmp_path / "made", ", createHostPath: true"))))
+    wait(
+        lambda: (
+            [str(c.request.mounts[0].source) for c in fake.containers.values()]
+            == [str(tmp_path / "made")]
+        )
+    )
+    assert not (tmp_path / "made").exists()  # the engine would make it; the fake does not
+
+
+def status_message(store: Store) -> str | None:
+    resource = store.get("Container", "web")
+    return None if resource is None else resource.status.message
