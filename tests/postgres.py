@@ -79,8 +79,10 @@ class Cluster:
         return cluster
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
-        listen = f"-c listen_addresses=127.0.0.1 -p {self.port}" if self.port else (
-            "-c listen_addresses=''"
+        listen = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port}"
+            if self.port
+            else ("-c listen_addresses=''")
         )
         options = (
             f"-k {self.directory} {listen} -c fsync=off -c synchronous_commit=off "

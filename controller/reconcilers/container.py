@@ -36,6 +36,7 @@ from dockform.controller.reconcilers.container_plan import (
 from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
+from dockform.manifests.host_paths import is_inside, normalise, real_roots, resolve_host_path
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.policy import container_host_paths, container_powers
@@ -171,6 +172,7 @@ class ContainerReconciler:
             image_ref=image_ref,
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
+            bind_targets=bind_targets(spec, self._host_access.source_roots),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
             unhealthy_restarts=restarts,
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
@@ -411,6 +413,23 @@ def _state_reason(state: str) -> Reason:
         return Reason(state.capitalize())
     except ValueError:
         return Reason.WAITING
+
+
+def bind_targets(spec: ContainerSpec, source_roots: Sequence[str]) -> tuple[str, ...]:
+    """Where each hostPath written inside a source's directory (a GitSource's checkout, a
+    watched directory) leads, for those that lead through a symlink: a GitSource's `current`
+    moves to each new commit's checkout and the old one is removed, so the container must
+    follow. Other hostPaths add nothing, so no existing container's hash changes."""
+    targets = []
+    roots = [*map(normalise, source_roots), *real_roots(source_roots)]
+    for mount in spec.volumes:
+        path = mount.host_path
+        if path is None or not any(is_inside(normalise(path), root) for root in roots):
+            continue
+        resolved = resolve_host_path(path)
+        if resolved != normalise(path):
+            targets.append(resolved)
+    return tuple(targets)
 
 
 def _missing_bind_sources(spec: ContainerSpec) -> list[str]:

@@ -3,7 +3,9 @@ decide `plan(desired, observed) -> Plan`. No I/O here; `container.py` observes a
 
 A container is replaced only when its hash changes: the spec hash (which leaves out fields that
 must not force a recreate, such as dependsOn) combined with the resolved image id, so a rebuilt
-image replaces its containers and nothing else does.
+image replaces its containers and nothing else does; and, for a hostPath into a GitSource's
+checkout (through its `current` symlink), where the path leads, so a new commit replaces the
+containers bound to the old one's files before that checkout is gone.
 """
 
 from __future__ import annotations
@@ -51,8 +53,11 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str) -> str:
-    return hashlib.sha256(f"{spec_hash}\n{image_id}".encode()).hexdigest()
+def container_hash(spec_hash: str, image_id: str, bind_targets: Sequence[str] = ()) -> str:
+    """The hash a container carries: its spec's, its image's id, and where the binds that
+    lead through a source's symlink (a GitSource's `current`) led when it was made."""
+    pinned = "".join(f"\n{target}" for target in bind_targets)
+    return hashlib.sha256(f"{spec_hash}\n{image_id}{pinned}".encode()).hexdigest()
 
 
 def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
@@ -160,6 +165,9 @@ class ContainerSnapshot:
     image_ref: str
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Where each hostPath inside a source's directory that leads through a symlink leads now
+    # (a GitSource's `current` moves at each commit, and the old checkout is removed).
+    bind_targets: tuple[str, ...] = ()
     unhealthy_restart_due: bool = False
     # Restarts made so far for being unhealthy, and the backoff before the next one after
     # this one (both for the Restarted event's message).
@@ -202,7 +210,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id)
+    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.bind_targets)
     request = create_request(
         name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
     )

@@ -6,6 +6,7 @@ replacing a running copy. No Docker: pure plans, and the manager on the fake run
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import requests
 from dockform.controller.actions import CreateContainer
 from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
+from dockform.controller.reconcilers.container import bind_targets
 from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     container_hash,
@@ -205,3 +207,32 @@ def test_a_missing_bind_source_waits_and_never_replaces_a_running_copy(
 def status_message(store: Store) -> str | None:
     resource = store.get("Container", "web")
     return None if resource is None else resource.status.message
+
+
+def test_binds_through_a_sources_symlink_are_pinned_in_the_hash(tmp_path: Path) -> None:
+    git = tmp_path / "git" / "app"
+    (git / "checkouts" / "c1" / "conf").mkdir(parents=True)
+    (git / "checkouts" / "c2" / "conf").mkdir(parents=True)
+    (git / "current").symlink_to("checkouts/c1")
+    (tmp_path / "plain").mkdir()
+    spec = ContainerSpec.model_validate(
+        {
+            "image": "app:1",
+            "volumes": [
+                {"hostPath": str(git / "current" / "conf"), "mountPath": "/conf"},
+                {"hostPath": str(tmp_path / "plain"), "mountPath": "/plain"},
+                {"tmpfs": {}, "mountPath": "/run"},
+            ],
+        }
+    )
+    roots = [str(tmp_path / "git")]
+    assert bind_targets(spec, roots) == (str(git / "checkouts" / "c1" / "conf"),)
+    assert bind_targets(spec, []) == ()  # outside every source: nothing pinned
+    first = container_hash("spec", IMAGE_ID, bind_targets(spec, roots))
+    (git / "current").unlink()
+    (git / "current").symlink_to("checkouts/c2")
+    assert container_hash("spec", IMAGE_ID, bind_targets(spec, roots)) != first
+    # Without pinned binds the hash is what it always was.
+    assert (
+        container_hash("spec", IMAGE_ID) == hashlib.sha256(f"spec\n{IMAGE_ID}".encode()).hexdigest()
+    )
