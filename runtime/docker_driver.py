@@ -365,7 +365,7 @@ class DockerRuntime:
         fallback = f"BuildKit unavailable: {unavailable}"
         if request.secrets:
             raise ImageBuildFailed(
-                f"build of {request.tag}: build secrets need BuildKit, and {fallback}"
+                f"build of {request.tag}: build secrets need BuildKit ({fallback})"
             )
         try:
             image_id = self._build_classic(request)

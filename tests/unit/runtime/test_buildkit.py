@@ -25,6 +25,7 @@ from dockform.runtime._docker_buildkit import (
     run_build,
     syntax_directive,
 )
+from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.errors import ImageBuildFailed
 from dockform.runtime.types import (
     BUILDKIT,
@@ -257,3 +258,15 @@ def test_a_silent_build_is_stopped(tmp_path: Path) -> None:
     silent = script(tmp_path, "echo '#1 [1/1] RUN sleep'; exec sleep 30\n")
     with pytest.raises(ImageBuildFailed, match="printed nothing for 1 s and was stopped"):
         run_build(silent, dict(os.environ), str(tmp_path), 1, "app:1", None)
+
+
+def test_build_secrets_need_buildkit(tmp_path: Path) -> None:
+    runtime = DockerRuntime(base_url="unix:///nonexistent.sock", buildkit=False)
+    request = BuildRequest(
+        str(tmp_path), "Dockerfile", "app:1", {}, secrets=(BuildSecret("npmrc", "/s/npmrc"),)
+    )
+    with pytest.raises(ImageBuildFailed) as refused:
+        runtime.build_image(request)  # refused before any engine call
+    assert str(refused.value) == (
+        "build of app:1: build secrets need BuildKit (BuildKit unavailable: DOCKFORM_BUILDKIT=0)"
+    )
