@@ -115,6 +115,7 @@ class DockerRuntime:
             os.environ.get(BUILDKIT_ENV, "1") != "0" if buildkit is None else buildkit
         )
         self._cli_probe: buildkit_cli.CliProbe | None = None
+        self._probe_lock = threading.Lock()
 
     # --- connection
 
@@ -382,7 +383,9 @@ class DockerRuntime:
         refusal = self._engine_buildkit_refusal()
         if refusal:
             return refusal, None
-        with self._client_lock:
+        # Its own lock: the probe runs the CLI (seconds at worst), and every engine call
+        # takes the client's.
+        with self._probe_lock:
             if self._cli_probe is None:
                 self._cli_probe = buildkit_cli.find_cli(os.environ)
             probe = self._cli_probe
