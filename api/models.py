@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.store.types import Event, Resource, SourceRecord
 
 
@@ -54,6 +55,7 @@ ApplyAction = Literal["created", "configured", "unchanged", "pruned"]
 class ApplyResult(ApiModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     action: ApplyAction
     generation: int
 

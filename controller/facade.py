@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
+
 
 class NoLogs(LookupError):
     """The resource has no runtime object to read output from (not created yet, removed, or
@@ -16,11 +18,11 @@ class NoLogs(LookupError):
 
 
 class Controller(Protocol):
-    def desired_changed(self, keys: Iterable[tuple[str, str]]) -> None:
-        """The desired state of these (kind, name) keys was written: reconcile them."""
+    def desired_changed(self, keys: Iterable[ObjectKey]) -> None:
+        """The desired state of these keys was written: reconcile them."""
         ...
 
-    def request_sync(self, kind: str, name: str) -> None:
+    def request_sync(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Act on kind/name now, whatever its schedule (a GitSource fetches at once)."""
         ...
 
@@ -28,4 +30,11 @@ class Controller(Protocol):
 
     def queue_pending(self) -> int: ...
 
-    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...
+    def logs(
+        self,
+        kind: str,
+        name: str,
+        tail: int | None,
+        follow: bool,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> Iterator[bytes]: ...

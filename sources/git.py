@@ -87,7 +87,8 @@ class GitSync:
         self._fetch_timeout_s = fetch_timeout_s
 
     def _workdir(self, name: str) -> Path:
-        return self._cache_root / name
+        # `shop/app` (a GitSource of namespace shop) must not land inside default's `shop/`.
+        return self._cache_root / name.replace("/", "@")
 
     # --- sync ----------------------------------------------------------------------------------
 
@@ -142,11 +143,7 @@ class GitSync:
                     source_path=describe(spec),
                     # An Image's context may have changed with an unchanged spec: have it
                     # looked at again.
-                    refresh=[
-                        (item.kind, item.name)
-                        for item in loaded
-                        if isinstance(item.manifest, Image)
-                    ],
+                    refresh=[item.key for item in loaded if isinstance(item.manifest, Image)],
                 )
             )
         except StoreError as error:
@@ -158,8 +155,8 @@ class GitSync:
             )
             return self._failed(name, spec, commit, commit_time, message, reason)
         self._prune_checkouts(workdir, keep=commit)
-        objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
-        changes = tuple(f"{r.kind}/{r.name} {r.action}" for r in results if r.changed)
+        objects = tuple(sorted(str(r.key) for r in results if r.action != "pruned"))
+        changes = tuple(f"{r.key} {r.action}" for r in results if r.changed)
         log.info(
             "GitSource/%s: applied commit %s: %s",
             name,
@@ -323,7 +320,7 @@ class GitSync:
             return ()
         results = self._applier.forget_source(source)
         shutil.rmtree(workdir, ignore_errors=True)
-        return tuple(f"{result.kind}/{result.name}" for result in results)
+        return tuple(str(result.key) for result in results)
 
 
 def _inside_path(path: str) -> str:

@@ -24,18 +24,24 @@ from dockform.controller.actions import (
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ContainerSpec, NetworkAttachment
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    display,
+    engine_name,
+)
 from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
-    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
     HealthcheckConfig,
     Mount,
     PortBinding,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -71,10 +77,45 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
     )
 
 
+def effective_networks(spec: ContainerSpec, namespace: str) -> list[str]:
+    """The networks a container joins: those it names, or, outside `default`, its
+    namespace's implicit network `default` when it names none (as Compose does)."""
+    names = spec.network_names()
+    if names or spec.host_network or namespace == DEFAULT_NAMESPACE:
+        return names
+    return [DEFAULT_NETWORK]
+
+
+def in_namespace(
+    spec: ContainerSpec, namespace: str, network_names: dict[str, str]
+) -> ContainerSpec:
+    """`spec` as the engine sees it: networks by their engine names (`network_names` maps a
+    Network's name to its engine name), with the implicit one added. The same spec in
+    `default` (nothing to rename or add)."""
+    attachments = spec.network_attachments()
+    if not attachments and effective_networks(spec, namespace):
+        attachments = [NetworkAttachment(name=DEFAULT_NETWORK)]
+    if not network_names and len(attachments) == len(spec.networks):
+        return spec
+    entries: list[str | NetworkAttachment] = [
+        attachment.model_copy(update={"name": network_names.get(attachment.name, attachment.name)})
+        for attachment in attachments
+    ]
+    return spec.model_copy(update={"networks": entries})
+
+
 def create_request(
-    name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
+    name: str,
+    spec: ContainerSpec,
+    image: str,
+    want_hash: str,
+    volume_names: dict[str, str],
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> ContainerCreate:
-    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
+    """The engine request for `spec` (networks already by engine name: `in_namespace`).
+    `volume_names` maps Volume resource -> engine volume. `name` is the Container's own:
+    the engine container is `engine_name(namespace, name)`, and `name` its alias on every
+    network, so the others of its namespace reach it by that short name."""
     mounts = tuple(
         Mount(
             target=mount.mount_path,
@@ -87,9 +128,9 @@ def create_request(
         for mount in spec.volumes
     )
     return ContainerCreate(
-        name=name,
+        name=engine_name(namespace, name),
         image=image,
-        labels={**spec.labels, **managed_labels(KIND, name, want_hash)},
+        labels={**spec.labels, **managed_labels(KIND, name, want_hash, namespace)},
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
         env=dict(spec.env),
@@ -131,6 +172,7 @@ class ContainerDesired:
     # An exited container Docker's restart policy should restart is left to it this long
     # after it stopped; only then does dockform start it (a `docker stop` by hand, say).
     restart_grace_s: float = 0.0
+    namespace: str = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -144,6 +186,8 @@ class ContainerSnapshot:
     image_ref: str
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Network name -> engine network, for those that differ (outside `default`).
+    network_names: tuple[tuple[str, str], ...] = ()
     unhealthy_restart_due: bool = False
     # Restarts made so far for being unhealthy, and the backoff before the next one after
     # this one (both for the Restarted event's message).
@@ -155,8 +199,10 @@ class ContainerSnapshot:
     running_for_s: float | None = None
 
 
-def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(
+    info: ContainerInfo | ContainerSummary, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
 def _short(container_id: str) -> str:
@@ -164,9 +210,9 @@ def _short(container_id: str) -> str:
 
 
 def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
-    name = desired.name
+    name = engine_name(desired.namespace, desired.name)
     holder = observed.name_holder
-    if holder is not None and not owns(holder, name):
+    if holder is not None and not owns(holder, desired.name, desired.namespace):
         return Plan(
             blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
@@ -187,8 +233,14 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
     want_hash = container_hash(desired.spec_hash, observed.image_id)
+    spec = in_namespace(desired.spec, desired.namespace, dict(observed.network_names))
     request = create_request(
-        name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
+        desired.name,
+        spec,
+        observed.image_ref,
+        want_hash,
+        dict(observed.volume_names),
+        desired.namespace,
     )
     create = (
         CreateContainer(cause="not found", request=request),
@@ -216,7 +268,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    actions = (*strays, *_keep_running(desired.spec, current, observed))
+    actions = (*strays, *_keep_running(spec, desired.name, current, observed))
     if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
         # Look again when the start period ends: a restart may be due then.
         start_left = start_period_left(desired.spec, observed.running_for_s)
@@ -259,7 +311,7 @@ def _restart_policy_grace(
 
 
 def _keep_running(
-    spec: ContainerSpec, current: ContainerInfo, observed: ContainerSnapshot
+    spec: ContainerSpec, short_name: str, current: ContainerInfo, observed: ContainerSnapshot
 ) -> tuple[Action, ...]:
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
@@ -267,7 +319,7 @@ def _keep_running(
             cause=f"not attached to network {network.name}",
             network=network.name,
             container=current.name,
-            aliases=tuple(dict.fromkeys((current.name, *network.aliases))),
+            aliases=tuple(dict.fromkeys((current.name, short_name, *network.aliases))),
             ipv4_address=network.ipv4_address,
             ipv6_address=network.ipv6_address,
         )
@@ -310,17 +362,18 @@ def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
     return Plan(actions=tuple(actions))
 
 
-def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> Plan:
-    """Managed containers that no Container owns (by name and labels)."""
+def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
+    """Managed containers that no Container owns (by namespace, name and labels)."""
     return Plan(
         actions=tuple(
             RemoveContainer(
-                cause=f"no Container/{name} owns it",
+                cause=f"no {display(KIND, *owner)} owns it",
                 container=info.id,
                 garbage=True,
-                subject=name,
+                subject=owner[1],
+                subject_namespace=owner[0],
             )
             for info in managed
-            if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
         )
     )

@@ -15,6 +15,7 @@ from dockform.controller.errors import TransientError
 from dockform.controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
 from dockform.manifests.loader import load_text
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import key
 from dockform.runtime.fake import FakeRuntime
 from dockform.sources.git import GitSyncResult
 from dockform.store.apply import Applier, ApplyRequest
@@ -181,12 +182,12 @@ def test_a_sync_request_fetches_before_the_interval(
     syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
     _reconcile(store, reconciler)
 
-    context.nudges.request(("GitSource", "prod"))  # what Manager.request_sync records
+    context.nudges.request(key("GitSource", "prod"))  # what Manager.request_sync records
     _reconcile(store, reconciler)
     _reconcile(store, reconciler)  # taken once: the next pass waits for the interval again
 
     assert len(syncer.calls) == 2
-    assert not context.nudges.take(("GitSource", "prod"))  # taken by the reconcile
+    assert not context.nudges.take(key("GitSource", "prod"))  # taken by the reconcile
 
 
 def test_a_bad_commit_keeps_the_last_good_one_in_status(
