@@ -68,3 +68,10 @@ def qualified_name(namespace: str, name: str) -> str:
     if namespace == DEFAULT_NAMESPACE:
         return name
     return f"{namespace}/{name}"
+
+
+def parse_display(text: str) -> ObjectKey:
+    """`Kind/name` or `Kind/namespace/name` (as `display` writes them) back into a key."""
+    kind, _, rest = text.partition("/")
+    namespace, _, name = rest.rpartition("/")
+    return ObjectKey(kind, namespace or DEFAULT_NAMESPACE, name)
