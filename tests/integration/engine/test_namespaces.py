@@ -38,7 +38,10 @@ kind: Container
 metadata: {{name: db, namespace: {namespace}}}
 spec:
   image: dockform-test/{u}:latest
-  command: [sh, -c, "mkdir -p /d && echo db-of-{namespace} > /d/index.html && exec httpd -f -p 8080 -h /d"]
+  command:
+    - sh
+    - -c
+    - mkdir -p /d && echo db-of-{namespace} > /d/index.html && exec httpd -f -p 8080 -h /d
   stopGracePeriod: 1s
 ---
 apiVersion: dockform/v1
