@@ -136,8 +136,11 @@ class Executor:
         git: GitSyncer | None = None,
         clock: Callable[[], float] = time.monotonic,
         gate: EngineGate | None = None,
+        leading: Callable[[], bool] | None = None,
     ) -> None:
         self._runtime = runtime
+        # Daemons sharing a store: whether this one still leads (controller.leadership).
+        self._leading = leading
         self._expectations = expectations
         self._git = git
         self._clock = clock
@@ -155,6 +158,7 @@ class Executor:
                     f"{action.target()} ({len(executed.done)} of {len(plan.actions)} done)",
                     reason=Reason.RECONCILE_TIMEOUT,
                 )
+            self._check_lead(action)
             self._check_engine(action)
             try:
                 output = self._call(action)
@@ -197,6 +201,12 @@ class Executor:
                 Plan(actions=(action,)), ObjectKey(kind, namespace, subject)
             ).events
         return events
+
+    def _check_lead(self, action: Action) -> None:
+        if self._leading is not None and not self._leading():
+            raise TransientError(
+                f"{action.verb} {action.target()} not made: this daemon no longer leads"
+            )
 
     def _check_engine(self, action: Action) -> None:
         if self._gate is None or isinstance(action, (SyncGitSource, ForgetGitSource)):

@@ -7,7 +7,8 @@ desired or observed state stays a store read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 
@@ -15,6 +16,21 @@ from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 class NoLogs(LookupError):
     """The resource has no runtime object to read output from (not created yet, removed, or
     of a kind without logs)."""
+
+
+@dataclass(frozen=True)
+class LeadershipInfo:
+    """Who reconciles. `single`: this daemon alone (a store of its own); `leader` / `follower`:
+    daemons sharing a store, by its lease (`holder` is this daemon, `leader` the lease's)."""
+
+    role: Literal["single", "leader", "follower"]
+    holder: str | None = None
+    leader: str | None = None
+    term: int = 0
+    error: str | None = None
+
+
+SINGLE = LeadershipInfo(role="single")
 
 
 class Controller(Protocol):
@@ -38,3 +54,5 @@ class Controller(Protocol):
         follow: bool,
         namespace: str = DEFAULT_NAMESPACE,
     ) -> Iterator[bytes]: ...
+
+    def leadership(self) -> LeadershipInfo: ...

@@ -75,7 +75,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _namespace_column() -> Mapped[str]:
-    # Rows written before namespaces existed belong to `default` (migration 0003).
+    # Rows written before namespaces existed belong to `default` (migration 0004).
     return mapped_column(
         String(NAME_LENGTH),
         default=DEFAULT_NAMESPACE,
@@ -191,6 +191,22 @@ class SourceRow(Base):
     last_applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaseRow(Base):
+    """Who leads: one row per lease name, taken over by raising `term` once it expired.
+
+    `expires_at` is on the database's clock, so daemons on hosts whose clocks differ agree.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    term: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -54,10 +54,11 @@ class Sizes:
     hostile_manifests: int
     watch_s: float
     engine_errors_s: float
+    failover_kills: int
 
 
-FULL = Sizes("full", 1000, 10, 6, 30, 100, 10_000, 500, 60.0, 60.0)
-QUICK = Sizes("quick", 100, 10, 3, 10, 30, 500, 100, 15.0, 20.0)
+FULL = Sizes("full", 1000, 10, 6, 30, 100, 10_000, 500, 60.0, 60.0, 50)
+QUICK = Sizes("quick", 100, 10, 3, 10, 30, 500, 100, 15.0, 20.0, 3)
 
 
 def say(message: str) -> None:

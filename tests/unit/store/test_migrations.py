@@ -157,3 +157,9 @@ def test_a_store_at_0002_with_rows_migrates_them_into_default(db_url: str) -> No
         assert store.get("Container", "web", namespace="shop") is None
     finally:
         store.close()
+
+
+def test_a_postgres_url_whose_driver_is_missing_says_what_to_install() -> None:
+    with pytest.raises(ValueError, match=r"dockform\[postgresql\]") as raised:
+        create_engine_for("postgresql+psycopg2://dockform:secret@127.0.0.1/dockform")
+    assert "secret" not in str(raised.value)

@@ -3,8 +3,8 @@
 Every row that exists goes to the `default` namespace, whose Docker objects keep their bare
 names: nothing on the host changes with this revision.
 
-Revision ID: 0003_namespaces
-Revises: 0002_event_reconcile_id
+Revision ID: 0004_namespaces
+Revises: 0003_leases
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0003_namespaces"
-down_revision: str | None = "0002_event_reconcile_id"
+revision: str = "0004_namespaces"
+down_revision: str | None = "0003_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
