@@ -146,6 +146,14 @@ def test_two_namespaces_share_a_host_and_one_is_deleted_whole(
         listed = daemon.cli("get", "namespaces")
         assert listed.returncode == 0, listed.stderr
         assert a in listed.stdout and b in listed.stdout
+        every = daemon.cli("get", "containers", "-A")
+        assert every.stdout.split()[0] == "NAMESPACE", every.stdout + every.stderr
+        assert daemon.cli("describe", "container/db", "-n", b).returncode == 0
+        logs = daemon.cli("logs", "web", "-n", b, "--tail", "5")
+        assert logs.returncode == 0, logs.stderr
+        events = daemon.cli("events", "-n", b)
+        assert f"container/db -n {b}" in events.stdout, events.stdout + events.stderr
+        assert f"-n {a}" not in events.stdout
 
         deleted = daemon.cli("delete", "namespace", a)
         assert deleted.returncode == 0, deleted.stdout + deleted.stderr
