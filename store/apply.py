@@ -23,7 +23,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from dockform.manifests.dependencies import container_dependencies, describe_cycle, find_cycle
@@ -274,6 +274,8 @@ def _load_existing(session: Session, desired: Sequence[_Desired]) -> dict[Key, R
     return existing
 
 
+# Keys per query when looking for stored objects (SQLite binds at most 32766 values).
+_CHUNK = 500
 # Kinds whose Docker objects are named after the resource (an Image is named by its ref).
 _ENGINE_NAMED = (Kind.CONTAINER, Kind.NETWORK, Kind.VOLUME)
 
@@ -282,6 +284,7 @@ def _refuse_engine_name_clashes(session: Session, desired: Sequence[_Desired]) -
     """Raise EngineNameConflict when two objects of one kind in different namespaces would
     get the same Docker name (within this apply, or against what is stored)."""
     claimed: dict[tuple[str, str], _Desired] = {}
+    others: dict[tuple[str, str, str], _Desired] = {}
     for item in desired:
         if item.kind not in _ENGINE_NAMED:
             continue
@@ -295,21 +298,25 @@ def _refuse_engine_name_clashes(session: Session, desired: Sequence[_Desired]) -
             )
         claimed[(item.kind, engine)] = item
         for namespace, name in engine_name_holders(engine):
-            if namespace == item.namespace:
-                continue
-            holder = session.scalar(
-                select(ResourceRow.id).where(
-                    ResourceRow.kind == item.kind,
-                    ResourceRow.namespace == namespace,
-                    ResourceRow.name == name,
-                )
+            if namespace != item.namespace:
+                others[(item.kind, namespace, name)] = item
+    # Every other holder in few queries: a row per stored object that would clash.
+    keys = sorted(others)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stored = session.execute(
+            select(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name).where(
+                tuple_(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name).in_(chunk)
             )
-            if holder is not None:
-                raise EngineNameConflict(
-                    engine,
-                    f"{display(item.kind, namespace, name)} (stored)",
-                    f"{display(item.kind, item.namespace, item.name)} ({item.where})",
-                )
+        ).first()
+        if stored is not None:
+            kind, namespace, name = stored
+            item = others[(kind, namespace, name)]
+            raise EngineNameConflict(
+                engine_name(item.namespace, item.name),
+                f"{display(kind, namespace, name)} (stored)",
+                f"{display(item.kind, item.namespace, item.name)} ({item.where})",
+            )
 
 
 def _refuse_shared_image_refs(session: Session, desired: Sequence[_Desired]) -> None:
