@@ -69,6 +69,7 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.interface import Runtime
+from dockform.runtime.types import BuildResult
 
 # The event reason of each act, the same on every kind.
 REASONS: dict[type[Action], Reason] = {
@@ -304,6 +305,10 @@ def _event(action: Action, output: Any) -> EventNote | None:
             return _sync_event(output)
         case ForgetGitSource(name=name, prune=prune):
             return EventNote(kind, reason, _forget_message(name, prune, output))
+        case BuildImage() if isinstance(output, BuildResult):
+            # Which builder made it, and why not BuildKit when it did not.
+            message = f"built {action.target()} {output.describe()}: {action.cause}"
+            return EventNote(kind, reason, message)
     verb = "removed" if reason is Reason.GARBAGE_COLLECTED else reason.lower()
     message = f"{verb} {action.target()}: {action.cause}"
     return EventNote(kind, reason, message, subject=subject, subject_namespace=subject_namespace)

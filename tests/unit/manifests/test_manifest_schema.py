@@ -19,6 +19,7 @@ HANDLED = {
     "$ref", "type", "const", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "maxProperties",
     "properties", "required", "additionalProperties", "propertyNames", "items", "anyOf", "oneOf",
+    "if", "then",
 }  # fmt: skip
 TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -67,6 +68,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> l
             errors.append(f"{value} >= {schema['exclusiveMaximum']}")
     if "anyOf" in schema and all(schema_errors(value, s, root) for s in schema["anyOf"]):
         errors.append(f"{value!r} matches none of anyOf")
+    if "if" in schema and not schema_errors(value, schema["if"], root):
+        errors += schema_errors(value, schema.get("then", {}), root)
     if "oneOf" in schema:
         matches = sum(not schema_errors(value, s, root) for s in schema["oneOf"])
         if matches != 1:
@@ -113,13 +116,30 @@ VALID = [
             "image": "app:dev",
             "env": {"A": "1"},
             "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": "0.0.0.0"}],
-            "volumes": [{"volume": "data", "mountPath": "/data", "readOnly": True}],
+            "volumes": [
+                {"volume": "data", "mountPath": "/data", "readOnly": True},
+                {
+                    "hostPath": "./conf",
+                    "mountPath": "/conf",
+                    "createHostPath": True,
+                    "selinux": "z",
+                    "propagation": "rprivate",
+                },
+                {"tmpfs": {"size": "64Mi", "mode": "1777"}, "mountPath": "/run"},
+                {"tmpfs": {}, "mountPath": "/tmp"},
+            ],
             "healthcheck": {"command": ["true"], "interval": "5s"},
             "dependsOn": [{"name": "db", "condition": "Healthy"}],
             "resources": {"memory": "256Mi", "cpus": 0.5},
         },
     },
 ]
+
+
+def mount(fields: dict[str, Any]) -> dict[str, Any]:
+    """A Container with one volume mount of `fields` (mountPath /m unless given)."""
+    return {**VALID[2], "spec": {"image": "x", "volumes": [{"mountPath": "/m", **fields}]}}
+
 
 INVALID = {
     "unknown field": {**VALID[0], "spek": {}},
@@ -134,6 +154,23 @@ INVALID = {
         **VALID[2],
         "spec": {"image": "x", "volumes": [{"volume": "a", "hostPath": "/a", "mountPath": "/a"}]},
     },
+    "mount with tmpfs and volume": {
+        **VALID[2],
+        "spec": {"image": "x", "volumes": [{"volume": "a", "tmpfs": {}, "mountPath": "/a"}]},
+    },
+    "createHostPath on a volume": mount({"volume": "a", "createHostPath": True}),
+    "selinux on a tmpfs": mount({"tmpfs": {}, "selinux": "z"}),
+    "unknown selinux": mount({"hostPath": "/a", "selinux": "y"}),
+    "unknown propagation": mount({"hostPath": "/a", "propagation": "rshare"}),
+    "tmpfs mode not octal": mount({"tmpfs": {"mode": "0999"}}),
+    "tmpfs mode a number": mount({"tmpfs": {"mode": 1777}}),
+    "tmpfs size no size": mount({"tmpfs": {"size": "lots"}}),
+    "hostPath under ~": mount({"hostPath": "~/data"}),
+    "empty hostPath": mount({"hostPath": ""}),
+    "colon in a created hostPath": mount({"hostPath": "/a:b", "createHostPath": True}),
+    "colon in a relabelled mountPath": mount(
+        {"hostPath": "/a", "selinux": "Z", "mountPath": "/a:b"}
+    ),
 }
 
 
