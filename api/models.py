@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from dockform.store.types import Event, Resource, SourceRecord
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+from dockform.store.types import Event, NamespaceSummary, Resource, SourceRecord
 
 
 class ApiModel(BaseModel):
@@ -44,8 +45,19 @@ class ResourceList(ApiModel):
 class DeleteAccepted(ApiModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     status: Literal["deleting"] = "deleting"
     resource: Resource
+
+
+class NamespaceList(ApiModel):
+    items: list[NamespaceSummary]
+
+
+class NamespaceDeleteAccepted(ApiModel):
+    name: str
+    status: Literal["deleting"] = "deleting"
+    objects: list[str] = Field(description="Kind/name of every object being deleted")
 
 
 ApplyAction = Literal["created", "configured", "unchanged", "pruned"]
@@ -54,6 +66,7 @@ ApplyAction = Literal["created", "configured", "unchanged", "pruned"]
 class ApplyResult(ApiModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     action: ApplyAction
     generation: int
 

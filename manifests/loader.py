@@ -41,6 +41,7 @@ from dockform.manifests.models import (
     Image,
     Manifest,
 )
+from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.text import NotText, decode_manifest_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -74,6 +75,14 @@ class LoadedManifest:
     @property
     def name(self) -> str:
         return self.manifest.metadata.name
+
+    @property
+    def namespace(self) -> str:
+        return self.manifest.metadata.namespace
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(self.kind, self.namespace, self.name)
 
 
 # --- public entry points -----------------------------------------------------------------------
@@ -507,16 +516,15 @@ def _format_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _duplicates(manifests: Sequence[LoadedManifest]) -> list[ManifestIssue]:
-    first_seen: dict[tuple[str, str], LoadedManifest] = {}
+    first_seen: dict[ObjectKey, LoadedManifest] = {}
     issues: list[ManifestIssue] = []
     for loaded in manifests:
-        key = (loaded.kind, loaded.name)
-        first = first_seen.get(key)
+        first = first_seen.get(loaded.key)
         if first is None:
-            first_seen[key] = loaded
+            first_seen[loaded.key] = loaded
             continue
         message = (
-            f"duplicate {loaded.kind}/{loaded.name}: already defined at"
+            f"duplicate {loaded.key}: already defined at"
             f" {first.file}:{first.line} (document {first.document})"
         )
         issues.append(

@@ -26,10 +26,12 @@ from pydantic.alias_generators import to_camel
 from dockform.manifests import engine_settings as engine
 from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
 
 API_VERSION = "dockform/v1"
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# What Compose accepts for project and service names: `_` and `.` too.
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 63
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
@@ -98,6 +100,8 @@ class Model(BaseModel):
 
 class Metadata(Model):
     name: Name
+    # Objects are keyed by (kind, namespace, name); see manifests.namespaces.
+    namespace: Name = DEFAULT_NAMESPACE
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
     # Optimistic concurrency: when set, apply refuses (409) unless the stored object is at

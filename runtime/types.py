@@ -9,22 +9,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+
 MANAGED_LABEL = "io.dockform.managed"
 KIND_LABEL = "io.dockform.kind"
 NAME_LABEL = "io.dockform.name"
 HASH_LABEL = "io.dockform.spec-hash"
+# The resource's namespace; absent on objects of `default` (so those made before namespaces
+# existed, and their spec hashes, stay as they are).
+NAMESPACE_LABEL = "io.dockform.namespace"
 
 
-def managed_labels(kind: str, name: str, spec_hash: str) -> dict[str, str]:
-    return {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
+def managed_labels(
+    kind: str, name: str, spec_hash: str, namespace: str = DEFAULT_NAMESPACE
+) -> dict[str, str]:
+    labels = {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
+    if namespace != DEFAULT_NAMESPACE:
+        labels[NAMESPACE_LABEL] = namespace
+    return labels
 
 
-def owned_by(labels: dict[str, str], kind: str, name: str) -> bool:
-    """Whether an engine object's labels say dockform made it for resource kind/name."""
+def label_namespace(labels: dict[str, str]) -> str:
+    """The namespace an engine object's labels name (`default` when they name none)."""
+    return labels.get(NAMESPACE_LABEL) or DEFAULT_NAMESPACE
+
+
+def label_key(labels: dict[str, str]) -> tuple[str, str]:
+    """(namespace, name) of the resource an engine object's labels name."""
+    return (label_namespace(labels), labels.get(NAME_LABEL, ""))
+
+
+def owned_by(
+    labels: dict[str, str], kind: str, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    """Whether an engine object's labels say dockform made it for resource kind/name of
+    `namespace`."""
     return (
         labels.get(MANAGED_LABEL) == "true"
         and labels.get(KIND_LABEL) == kind
         and labels.get(NAME_LABEL) == name
+        and label_namespace(labels) == namespace
     )
 
 

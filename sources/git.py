@@ -87,7 +87,8 @@ class GitSync:
         self._fetch_timeout_s = fetch_timeout_s
 
     def _workdir(self, name: str) -> Path:
-        return self._cache_root / name
+        # `shop/app` (a GitSource of namespace shop) must not land inside default's `shop/`.
+        return self._cache_root / name.replace("/", "@")
 
     # --- sync ----------------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class GitSync:
                     # Container's hostPath into `current` now leads to this commit's
                     # checkout: have them looked at again.
                     refresh=[
-                        (item.kind, item.name)
+                        item.key
                         for item in loaded
                         if isinstance(item.manifest, Image) or _binds_into(item.manifest, workdir)
                     ],
@@ -159,8 +160,8 @@ class GitSync:
             )
             return self._failed(name, spec, commit, commit_time, message, reason)
         self._prune_checkouts(workdir, keep=commit)
-        objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
-        changes = tuple(f"{r.kind}/{r.name} {r.action}" for r in results if r.changed)
+        objects = tuple(sorted(str(r.key) for r in results if r.action != "pruned"))
+        changes = tuple(f"{r.key} {r.action}" for r in results if r.changed)
         log.info(
             "GitSource/%s: applied commit %s: %s",
             name,
@@ -324,7 +325,7 @@ class GitSync:
             return ()
         results = self._applier.forget_source(source)
         shutil.rmtree(workdir, ignore_errors=True)
-        return tuple(f"{result.kind}/{result.name}" for result in results)
+        return tuple(str(result.key) for result in results)
 
 
 def _inside_path(path: str) -> str:

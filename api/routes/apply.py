@@ -21,6 +21,7 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
 from dockform.manifests import source_names
+from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
 from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.types import Resource
@@ -76,7 +77,11 @@ async def run_apply(
 
 def _result(result: ObjectResult) -> ApplyResult:
     return ApplyResult(
-        kind=result.kind, name=result.name, action=result.action, generation=result.generation
+        kind=result.kind,
+        name=result.name,
+        namespace=result.namespace,
+        action=result.action,
+        generation=result.generation,
     )
 
 
@@ -156,7 +161,7 @@ async def diff_manifests(
         roots,
     )
     desired = {
-        (loaded.kind, loaded.name): ObjectMetadata(
+        loaded.key: ObjectMetadata(
             labels=dict(loaded.manifest.metadata.labels),
             annotations=dict(loaded.manifest.metadata.annotations),
             source=source,
@@ -166,23 +171,23 @@ async def diff_manifests(
     stored = await run_in_threadpool(_stored, state, results)
     items = []
     for result in results:
-        current = stored.get((result.kind, result.name))
+        current = stored.get(result.key)
         items.append(
             DiffResult(
                 **_result(result).model_dump(),
                 old=result.old_spec,
                 new=result.new_spec,
                 old_metadata=None if current is None else _metadata(current),
-                new_metadata=desired.get((result.kind, result.name)),
+                new_metadata=desired.get(result.key),
             )
         )
     return DiffResponse(changed=any(result.changed for result in results), results=items)
 
 
-def _stored(state: AppState, results: list[ObjectResult]) -> dict[tuple[str, str], Resource]:
+def _stored(state: AppState, results: list[ObjectResult]) -> dict[ObjectKey, Resource]:
     found = {}
     for result in results:
-        resource = state.store.get(result.kind, result.name)
+        resource = state.store.get(result.kind, result.name, result.namespace)
         if resource is not None:
             found[resource.key] = resource
     return found

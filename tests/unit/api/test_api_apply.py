@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import LocalListener, TokenAuth
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier
 from dockform.store.db import create_engine_for
 from dockform.store.repository import Store
@@ -237,8 +238,8 @@ def test_the_controller_hears_each_committed_write_once_and_no_dry_run(
     apply(client, volume_doc("b"), prune="true")
 
     assert changes.calls == [
-        [("Volume", "a"), ("Volume", "b")],
-        [("Volume", "a")],
+        [key("Volume", "a"), key("Volume", "b")],
+        [key("Volume", "a")],
     ]
 
 

@@ -35,6 +35,7 @@ from dockform.controller.executor import REASONS, Executed, Executor
 from dockform.controller.expectations import Expectations
 from dockform.controller.outcomes import EventNote
 from dockform.controller.reconcile_id import reconciling
+from dockform.manifests.namespaces import key
 from dockform.manifests.status import EventType, Reason
 from dockform.runtime.errors import (
     ImageBuildFailed,
@@ -74,7 +75,7 @@ def executor(runtime: FakeRuntime, expectations: Expectations) -> Executor:
 
 
 def run(executor: Executor, *actions: Action, kind: str = "Container") -> Executed:
-    return executor.execute(Plan(actions=actions), kind, "web")
+    return executor.execute(Plan(actions=actions), key(kind, "web"))
 
 
 def container(name: str = "web") -> ContainerCreate:
@@ -268,9 +269,9 @@ def test_creating_and_starting_a_container_is_expected(
     )
     assert executed.did(StartContainer)
     assert expectations.pending() == 2
-    assert expectations.consume("Container", "web", "create")
-    assert expectations.consume("Container", "web", "start")
-    assert not expectations.consume("Container", "web", "start")
+    assert expectations.consume(key("Container", "web"), "create")
+    assert expectations.consume(key("Container", "web"), "start")
+    assert not expectations.consume(key("Container", "web"), "start")
 
 
 def test_other_acts_are_not_expected(

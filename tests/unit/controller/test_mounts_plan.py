@@ -29,6 +29,7 @@ from dockform.controller.reconcilers.container_plan import (
 from dockform.manifests.hashing import spec_hash
 from dockform.manifests.loader import load_text
 from dockform.manifests.models import ContainerSpec
+from dockform.manifests.namespaces import key
 from dockform.runtime._docker_convert import mount_settings
 from dockform.runtime._docker_errors import translate
 from dockform.runtime.errors import InvalidRequest
@@ -190,7 +191,7 @@ def test_a_missing_bind_source_waits_and_never_replaces_a_running_copy(
     assert current is not None and current.id == first.id
 
     (tmp_path / "new").mkdir()
-    manager.desired_changed([("Container", "web")])
+    manager.desired_changed([key("Container", "web")])
     wait(lambda: (now := fake.inspect_container("web")) is not None and now.id != first.id)
 
     # With createHostPath the engine makes it: nothing to wait for.

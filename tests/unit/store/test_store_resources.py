@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.db import create_engine_for
 from dockform.store.errors import NotFound, StaleResourceVersion
@@ -59,10 +60,10 @@ def test_list_sorts_by_kind_and_name_and_filters(populated: Store) -> None:
     assert _names(populated.list(labels={"app": "shop", "tier": "front"})) == ["Network/front"]
     assert _names(populated.list("Volume", labels={"tier": "front"})) == []
     assert populated.keys() == [
-        ("Container", "web"),
-        ("Network", "back"),
-        ("Network", "front"),
-        ("Volume", "data"),
+        key("Container", "web"),
+        key("Network", "back"),
+        key("Network", "front"),
+        key("Volume", "data"),
     ]
 
 
@@ -99,7 +100,7 @@ def test_request_deletion_marks_bumps_and_notifies_once(
     assert first.deleting and first.resource_version == 2 and first.generation == 1
     assert again.resource_version == 2
     assert again.deletion_requested_at == first.deletion_requested_at
-    assert changes == [("Volume", "data")]
+    assert changes == [key("Volume", "data")]
     with pytest.raises(NotFound, match="Volume/missing"):
         applier.request_deletion("Volume", "missing")
 
