@@ -209,4 +209,15 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class StoreVersionRow(Base):
+    """One row: a number every committed write of resources or their status raises, so that
+    daemons sharing the store (PostgreSQL) can tell, with one cheap read, whether anything they
+    cached is stale (`Store.data_version`)."""
+
+    __tablename__ = "store_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+
 metadata = Base.metadata

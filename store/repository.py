@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, Select, delete, func, select, text
+from sqlalchemy import Engine, Select, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +50,7 @@ from dockform.store.orm import (
     ResourceStatusRow,
     RevisionRow,
     SourceRow,
+    StoreVersionRow,
     utcnow,
 )
 from dockform.store.types import (
@@ -160,6 +161,13 @@ class Store:
                 session.rollback()
                 raise
             if commit:
+                if resources and self._shared:
+                    # Other daemons read this to know their cached reads went stale.
+                    session.execute(
+                        update(StoreVersionRow)
+                        .where(StoreVersionRow.id == 1)
+                        .values(version=StoreVersionRow.version + 1)
+                    )
                 session.commit()
                 if resources:
                     self._bump_data_version()
@@ -175,10 +183,13 @@ class Store:
 
         Readers that cache what they read (the API's list cache) compare it: equal means
         nothing was written since. Read it *before* reading the data it guards. On a shared
-        store (PostgreSQL) other daemons write too, unseen here: it grows at every read.
+        store (PostgreSQL) other daemons write too: there it is the store's own counter
+        (`store_version`, raised in every such write transaction), one cheap read.
         """
         if self._shared:
-            return self._data_version.bump()
+            with self.read_session() as session:
+                stored = session.scalar(select(StoreVersionRow.version))
+            return stored if stored is not None else self._data_version.bump()
         return self._data_version.value
 
     # --- resources -----------------------------------------------------------------------------
