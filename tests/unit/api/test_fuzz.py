@@ -22,7 +22,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from bench.faultsuite.fuzz import accepting_semantic_refusals
+from bench.faultsuite.fuzz import accepting_semantic_refusals, auth_headers
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import TokenAuth
@@ -87,11 +87,13 @@ _positive_data_acceptance_but_semantic_refusals = accepting_semantic_refusals()
 )
 def test_every_answer_is_one_the_document_describes(case: schemathesis.Case) -> None:
     # No `checks=`: every check schemathesis has (its default set, as `--checks all`).
+    # The token, but none for a negative case that removed it (see auth_headers).
+    headers = auth_headers(case, _TOKEN)
     if case.operation.label not in _BODY_OPERATIONS:
-        case.call_and_validate(headers=_AUTH)
+        case.call_and_validate(headers=headers)
         return
     case.call_and_validate(
-        headers=_AUTH,
+        headers=headers,
         excluded_checks=[positive_data_acceptance],
         additional_checks=[_positive_data_acceptance_but_semantic_refusals],
     )
