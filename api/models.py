@@ -101,13 +101,25 @@ class Health(ApiModel):
     status: Literal["ok"] = "ok"
 
 
+class Leadership(ApiModel):
+    """Who reconciles: `single` (a store of its own), or by the shared store's lease."""
+
+    role: Literal["single", "leader", "follower"]
+    holder: str | None = Field(None, description="This daemon, on a shared store")
+    leader: str | None = Field(None, description="The daemon that holds the lease")
+    term: int = 0
+    error: str | None = Field(None, description="Why the lease could not be renewed or read")
+
+
 class Readiness(ApiModel):
     status: Literal["ok", "unavailable"]
     store: bool
     docker: bool
+    leadership: Leadership
 
 
 class VersionInfo(ApiModel):
     version: str
     api_version: str
     python: str
+    leadership: Leadership

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
+import socket
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -24,8 +27,11 @@ from dockform.api.client import default_home
 from dockform.api.deps import AppState
 from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
 from dockform.api.token import BearerToken
+from dockform.cli.instance_lock import InstanceLock, engine_address
 from dockform.controller.context import ReconcileContext
 from dockform.controller.expectations import Expectations
+from dockform.controller.facade import Controller
+from dockform.controller.leadership import LeaderElector, Leadership
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
 from dockform.controller.reconcilers import REGISTRATIONS
@@ -40,7 +46,9 @@ from dockform.sources.files import ManifestCheck
 from dockform.sources.git import GitSync
 from dockform.sources.watch import DirectoryWatcher
 from dockform.store.apply import Applier
-from dockform.store.db import default_url, sqlite_files
+from dockform.store.changes import ChangeFeed
+from dockform.store.db import default_url, is_shared_url, sqlite_files
+from dockform.store.leases import LeaseFence, Leases
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
 
@@ -157,6 +165,14 @@ def run_daemon(options: DaemonOptions) -> None:
     token = BearerToken.load_or_create(home / "token") if tcp else None
     if tcp is not None:
         warn_if_clear_text(tcp[0], tls)
+    # Before the store or the engine is touched: a second daemon of this instance must not act.
+    # Daemons on a shared store (PostgreSQL) share the lock and elect a leader by its lease.
+    lock = InstanceLock.acquire(
+        options.instance,
+        engine_address(options.docker_host),
+        {"pid": os.getpid(), "home": str(home.absolute()), "socket": str(home / "dockform.sock")},
+        shared=is_shared_url(store_url),
+    )
     upgrade_to_head(store_url)
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
@@ -170,24 +186,8 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
-    # The GitSync needs the Applier, which tells the manager, which needs the GitSync (in the
-    # context): the manager's method is bound late, through the lambda.
-    applier = Applier(store, on_change=lambda keys: manager.desired_changed(keys))
-    context = ReconcileContext(
-        store=store,
-        runtime=runtime,
-        settings=settings.controller,
-        expectations=Expectations(ttl_s=settings.controller.expectations_ttl_s),
-        host_access=settings.host_access,
-        git=GitSync(
-            applier,
-            home / "git",
-            check=check,
-            fetch_timeout_s=settings.sources.git_fetch_timeout_s,
-        ),
-    )
-    manager = Manager(context)
-    manager.start()
+    controller = start_controller(store, runtime, settings, options.instance, home, check)
+    applier = Applier(store, on_change=controller.desired_changed)
     watcher = (
         DirectoryWatcher(
             DirectorySync(applier, roots, check=check, settle_s=settings.sources.settle_s),
@@ -207,7 +207,7 @@ def run_daemon(options: DaemonOptions) -> None:
         AppState(
             store=store,
             applier=applier,
-            controller=manager,
+            controller=controller,
             version=__version__,
             allow_host_access=options.allow_host_access,
             host_path_roots=list(settings.host_access.roots),
@@ -227,7 +227,63 @@ def run_daemon(options: DaemonOptions) -> None:
         log.info("stopping: containers keep running")
         if watcher is not None:
             watcher.stop()
-        manager.stop()
+        controller.stop()
+        lock.release()
+
+
+class RunningController(Controller, Protocol):
+    def stop(self) -> None: ...
+
+
+def start_controller(
+    store: Store,
+    runtime: DockerRuntime,
+    settings: Settings,
+    instance: str,
+    home: Path,
+    check: ManifestCheck | None,
+) -> RunningController:
+    """The controller of this daemon, started: a Manager of its own on a store of its own; on a
+    shared store, a Leadership that runs one only while this daemon holds the lease."""
+
+    def context(on: Store, leading: Callable[[], bool] | None) -> ReconcileContext:
+        # GitSources apply what they fetch through the controller's own (fenced) store.
+        git_applier = Applier(on, on_change=lambda keys: running.desired_changed(keys))
+        return ReconcileContext(
+            store=on,
+            runtime=runtime,
+            settings=settings.controller,
+            expectations=Expectations(ttl_s=settings.controller.expectations_ttl_s),
+            host_access=settings.host_access,
+            git=GitSync(
+                git_applier,
+                home / "git",
+                check=check,
+                fetch_timeout_s=settings.sources.git_fetch_timeout_s,
+            ),
+            leading=leading,
+        )
+
+    running: RunningController
+    if not store.shared:
+        running = Manager(context(store, None))
+        running.start()
+        return running
+    holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    fence = LeaseFence(f"controller/{instance}", holder)
+    fenced = store.fenced(fence)
+    leadership = Leadership(
+        lambda on_lead, on_follow: LeaderElector(
+            Leases(store), fence, on_lead=on_lead, on_follow=on_follow
+        ),
+        make_manager=lambda: Manager(context(fenced, leadership.leading)),
+        idle=Manager(context(store, lambda: False)),
+        feed=ChangeFeed(store, holder),
+    )
+    running = leadership
+    log.info("shared store: daemon %s elects a leader by lease %s", holder, fence.name)
+    leadership.start()
+    return running
 
 
 # --- credentials and transport: the state directory's modes, the TLS files

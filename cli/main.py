@@ -1,9 +1,10 @@
-"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, schema, daemon, token,
-version.
+"""`dockform`: apply, diff, get, describe, delete, events, logs, validate, convert, schema, daemon,
+token, version.
 
 Commands that read or change state talk to the daemon through `api.client` (`DOCKFORM_HOST`,
-`DOCKFORM_TOKEN`); `validate` and `schema` work offline. Exit codes: 0 success, 1 failure,
-2 usage or invalid input; `diff` follows kubectl: 0 no differences, 1 differences, 2 error.
+`DOCKFORM_TOKEN`); `validate`, `convert` and `schema` work offline. Exit codes: 0 success,
+1 failure, 2 usage or invalid input; `diff` follows kubectl: 0 no differences, 1 differences,
+2 error.
 
 Startup stays light: nothing here imports Docker or SQLAlchemy; `daemon` and `apply --wait`
 import what they need when they run.
@@ -21,6 +22,7 @@ import typer
 
 from dockform import __version__
 from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
+from dockform.cli.convert_cmd import convert
 from dockform.cli.inputs import (
     apply_roots,
     issue_text,
@@ -505,6 +507,9 @@ def _texts(manifests: Sequence[LoadedManifest]) -> dict[str, str]:
     return texts
 
 
+app.command()(convert)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of manifests (for editors).
@@ -523,7 +528,14 @@ def version() -> None:
     console.print(f"client: {__version__}")
     try:
         with DockformClient() as client:
-            console.print(f"daemon: {client.version()['version']}")
+            answer = client.version()
+            console.print(f"daemon: {answer['version']}")
+            lead = answer.get("leadership") or {}
+            if lead.get("role") in ("leader", "follower"):
+                console.print(
+                    f"leader: {lead.get('leader') or 'none yet'} (term {lead.get('term')}); "
+                    f"this daemon {lead.get('holder')} is the {lead['role']}"
+                )
     except (DaemonUnreachable, ClientError, ValueError) as error:
         console.print(f"daemon: unreachable ({str(error).splitlines()[0]})")
 
@@ -600,6 +612,7 @@ def daemon(
     Example: dockform daemon --watch ./manifests --listen tcp://127.0.0.1:7420
     """
     from dockform.cli.daemon import DaemonOptions, run_daemon
+    from dockform.cli.instance_lock import InstanceTaken
 
     options = DaemonOptions(
         home=home,
@@ -621,6 +634,8 @@ def daemon(
         run_daemon(options)
     except ValueError as error:
         raise fail(str(error), 2) from error
+    except InstanceTaken as error:
+        raise fail(str(error), 1) from error
 
 
 token_app = typer.Typer(

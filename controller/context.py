@@ -10,7 +10,7 @@ that policy, as in controller-runtime.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,10 +52,14 @@ class ReconcileContext:
     host_access: HostAccessSettings = field(default_factory=HostAccessSettings)
     # The git work of GitSources (sources.git.GitSync); None when the daemon has no git.
     git: GitSyncer | None = None
+    # Daemons sharing a store: whether this one may act now (it holds the lease); None alone.
+    leading: Callable[[], bool] | None = None
     # Closed while the engine is down or going down: no engine call is made meanwhile.
     gate: EngineGate = field(init=False)
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         self.gate = EngineGate(self.runtime, self.settings.engine_probe_s)
-        self.executor = Executor(self.runtime, self.expectations, self.git, gate=self.gate)
+        self.executor = Executor(
+            self.runtime, self.expectations, self.git, gate=self.gate, leading=self.leading
+        )

@@ -68,6 +68,7 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.interface import Runtime
+from dockform.runtime.types import BuildResult
 
 # The event reason of each act, the same on every kind.
 REASONS: dict[type[Action], Reason] = {
@@ -135,8 +136,11 @@ class Executor:
         git: GitSyncer | None = None,
         clock: Callable[[], float] = time.monotonic,
         gate: EngineGate | None = None,
+        leading: Callable[[], bool] | None = None,
     ) -> None:
         self._runtime = runtime
+        # Daemons sharing a store: whether this one still leads (controller.leadership).
+        self._leading = leading
         self._expectations = expectations
         self._git = git
         self._clock = clock
@@ -154,6 +158,7 @@ class Executor:
                     f"{action.target()} ({len(executed.done)} of {len(plan.actions)} done)",
                     reason=Reason.RECONCILE_TIMEOUT,
                 )
+            self._check_lead(action)
             self._check_engine(action)
             try:
                 output = self._call(action)
@@ -193,6 +198,12 @@ class Executor:
             subject = str(getattr(action, "subject", ""))
             events += self.execute(Plan(actions=(action,)), kind, subject).events
         return events
+
+    def _check_lead(self, action: Action) -> None:
+        if self._leading is not None and not self._leading():
+            raise TransientError(
+                f"{action.verb} {action.target()} not made: this daemon no longer leads"
+            )
 
     def _check_engine(self, action: Action) -> None:
         if self._gate is None or isinstance(action, (SyncGitSource, ForgetGitSource)):
@@ -289,6 +300,10 @@ def _event(action: Action, output: Any) -> EventNote | None:
             return _sync_event(output)
         case ForgetGitSource(name=name, prune=prune):
             return EventNote(kind, reason, _forget_message(name, prune, output))
+        case BuildImage() if isinstance(output, BuildResult):
+            # Which builder made it, and why not BuildKit when it did not.
+            message = f"built {action.target()} {output.describe()}: {action.cause}"
+            return EventNote(kind, reason, message)
     verb = "removed" if reason is Reason.GARBAGE_COLLECTED else reason.lower()
     message = f"{verb} {action.target()}: {action.cause}"
     return EventNote(kind, reason, message, subject=subject)

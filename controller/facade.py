@@ -7,12 +7,28 @@ desired or observed state stays a store read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 
 class NoLogs(LookupError):
     """The resource has no runtime object to read output from (not created yet, removed, or
     of a kind without logs)."""
+
+
+@dataclass(frozen=True)
+class LeadershipInfo:
+    """Who reconciles. `single`: this daemon alone (a store of its own); `leader` / `follower`:
+    daemons sharing a store, by its lease (`holder` is this daemon, `leader` the lease's)."""
+
+    role: Literal["single", "leader", "follower"]
+    holder: str | None = None
+    leader: str | None = None
+    term: int = 0
+    error: str | None = None
+
+
+SINGLE = LeadershipInfo(role="single")
 
 
 class Controller(Protocol):
@@ -29,3 +45,5 @@ class Controller(Protocol):
     def queue_pending(self) -> int: ...
 
     def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...
+
+    def leadership(self) -> LeadershipInfo: ...

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dockform.controller import metrics
 from dockform.controller.context import ReconcileContext, Reconciler
 from dockform.controller.errors import ReconcileError, TerminalError
-from dockform.controller.facade import NoLogs
+from dockform.controller.facade import SINGLE, LeadershipInfo, NoLogs
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.queue import Key, WorkQueue
 from dockform.controller.reconcile_id import new_reconcile_id, reconcile_id, reconciling
@@ -161,6 +161,9 @@ class Manager:
 
     def queue_pending(self) -> int:
         return self.pending()
+
+    def leadership(self) -> LeadershipInfo:
+        return SINGLE
 
     def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
         """The output of kind/name's runtime object, read the way its kind registered."""

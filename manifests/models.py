@@ -45,7 +45,6 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 # Whitespace as any regex engine reads `\s` (Python's, ECMA's and Rust's differ), spelled out.
 _BLANKS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NO_SPACE_NO_NUL_PATTERN = f"^[^{_BLANKS}\\x00]+$"
-ABSOLUTE_PATH_PATTERN = r"^/[^\x00]*$"
 ENV_NAME_PATTERN = r"^[^=\x00]+$"
 
 
@@ -184,18 +183,78 @@ class PortMapping(Model):
     protocol: Literal["tcp", "udp", "sctp"] = "tcp"
 
 
+BindPropagation = Literal["rprivate", "private", "rshared", "shared", "rslave", "slave"]
+# What only a hostPath mount takes; on a volume or tmpfs mount each is an error.
+_BIND_ONLY = (("selinux", "selinux"), ("propagation", "propagation"))
+# A relative hostPath resolves against the manifest's directory; `~` would be the daemon's
+# home, not the writer's, so it is refused rather than read as a directory named `~`.
+HOST_PATH_PATTERN = r"^[^~\x00][^\x00]*$"
+
+
+class TmpfsMount(Model):
+    """A tmpfs mount (the Engine's TmpfsOptions): `size` like `64Mi`, `mode` octal text."""
+
+    size: MemorySize | None = None
+    mode: Annotated[str, Field(pattern=r"^[0-7]{3,4}$")] | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _octal_text(cls, mode: Any) -> Any:
+        if isinstance(mode, int) and not isinstance(mode, bool):
+            raise ValueError(
+                f'tmpfs mode must be octal text such as "1777" (got the number {mode}; '
+                "YAML reads 1777 as decimal and 01777 as octal: put it in quotes)"
+            )
+        if isinstance(mode, str) and not re.fullmatch(r"[0-7]{3,4}", mode):
+            raise ValueError(f'tmpfs mode {mode!r} must be 3 or 4 octal digits, like "1777"')
+        return mode
+
+
 class VolumeMount(Model):
     volume: Name | None = None
-    host_path: Annotated[ShortText, _schema(pattern=ABSOLUTE_PATH_PATTERN)] | None = None
+    host_path: (
+        Annotated[str, Field(min_length=1, max_length=4096, pattern=HOST_PATH_PATTERN)] | None
+    ) = None
+    tmpfs: TmpfsMount | None = None
     mount_path: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/[^\x00]*$")]
     read_only: bool = False
+    # hostPath only: create a missing source directory (as Compose does), SELinux relabel
+    # (`z` shared, `Z` private), and the bind's mount propagation.
+    create_host_path: bool = False
+    selinux: Literal["z", "Z"] | None = None
+    propagation: BindPropagation | None = None
+
+    @field_validator("host_path", mode="before")
+    @classmethod
+    def _no_tilde(cls, host_path: Any) -> Any:
+        if isinstance(host_path, str) and host_path.startswith("~"):
+            raise ValueError(
+                f"hostPath {host_path!r}: ~ is not expanded (it would be the daemon's home); "
+                "write an absolute path or one relative to the manifest's directory"
+            )
+        return host_path
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> VolumeMount:
-        if (self.volume is None) == (self.host_path is None):
-            raise ValueError("a volume mount needs exactly one of volume or hostPath")
-        if self.host_path is not None and not self.host_path.startswith("/"):
-            raise ValueError(f"hostPath {self.host_path!r} must be an absolute path")
+        sources = [self.volume, self.host_path, self.tmpfs]
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError("a volume mount needs exactly one of volume, hostPath or tmpfs")
+        if self.host_path is None:
+            given = ["createHostPath"] if self.create_host_path else []
+            given += [key for attribute, key in _BIND_ONLY if getattr(self, attribute) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} applies only to a hostPath mount")
+        if (self.create_host_path or self.selinux) and ":" in (self.host_path or ""):
+            # Both go through the Engine's bind syntax (`src:dst:opts`), which splits on ':'.
+            raise ValueError(
+                f"hostPath {self.host_path!r} contains ':', which createHostPath and selinux "
+                "cannot take (the Engine's bind syntax splits on it)"
+            )
+        if (self.create_host_path or self.selinux) and ":" in self.mount_path:
+            raise ValueError(
+                f"mountPath {self.mount_path!r} contains ':', which createHostPath and selinux "
+                "cannot take (the Engine's bind syntax splits on it)"
+            )
         return self
 
 

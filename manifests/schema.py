@@ -5,12 +5,14 @@ accepts: a value the schema allows is one the loader accepts, and the reverse, b
 no JSON Schema can state (`manifests.errors.SEMANTIC_REASONS`: dependency cycles, one object
 twice, a ulimit's soft above its hard). Most validators carry their rule into the schema as a
 pattern or enum (`json_schema_extra`); the rules that span fields (exactly one image or mount
-source, count or deviceIds, no network attachments with hostNetwork) and the label-key grammar
-of every `labels` map are added here, so editors and API clients see them too.
+source, bind-only mount fields, count or deviceIds, no network attachments with hostNetwork)
+and the label-key grammar of every `labels` map are added here, so editors and API clients see
+them too.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -23,7 +25,33 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Validators in models.py that a schema can state with oneOf over required keys.
 _EXACTLY_ONE: dict[str, tuple[str, ...]] = {
     "ImageSpec": ("build", "pull", "load"),
-    "VolumeMount": ("volume", "hostPath"),
+    "VolumeMount": ("volume", "hostPath", "tmpfs"),
+}
+# Fields a definition's oneOf branch takes only with one key: elsewhere they must hold the
+# given schema (models.VolumeMount refuses createHostPath, selinux, propagation on a volume
+# or tmpfs).
+_ONLY_WITH: dict[str, tuple[str, dict[str, Any]]] = {
+    "VolumeMount": (
+        "hostPath",
+        {
+            "createHostPath": {"const": False},
+            "selinux": {"type": "null"},
+            "propagation": {"type": "null"},
+        },
+    ),
+}
+
+# createHostPath and selinux go through the Engine's bind syntax (`src:dst:opts`), which
+# splits on ':'; models.VolumeMount refuses a ':' in either path with them.
+_NO_COLON = {"type": "string", "pattern": "^[^:]*$"}
+_NO_COLON_FOR_BINDS: dict[str, Any] = {
+    "if": {
+        "anyOf": [
+            {"required": ["createHostPath"], "properties": {"createHostPath": {"const": True}}},
+            {"required": ["selinux"], "properties": {"selinux": {"type": "string"}}},
+        ]
+    },
+    "then": {"properties": {"hostPath": _NO_COLON, "mountPath": _NO_COLON}},
 }
 # Validators in models.py that refuse two fields together.
 _NOT_BOTH: dict[str, tuple[str, str]] = {"GpuRequest": ("count", "deviceIds")}
@@ -99,6 +127,13 @@ def json_schema() -> dict[str, Any]:
         definition = definitions.get(name)
         if definition is not None:
             definition["oneOf"] = [_present(definition, key) for key in keys]
+            # Each branch also says the other sources are absent (or null): with fields that
+            # fail the other branches for other reasons (bind-only fields), "one branch
+            # matches" alone would let a second source through.
+            for branch, key in zip(definition["oneOf"], keys, strict=True):
+                branch["properties"].update(
+                    {other: {"type": "null"} for other in keys if other != key}
+                )
     for name, pair in _NOT_BOTH.items():
         definition = definitions.get(name)
         if definition is not None:
@@ -107,6 +142,16 @@ def json_schema() -> dict[str, Any]:
                 "properties": {key: {"not": {"type": "null"}} for key in pair},
             }
     definitions["ContainerSpec"].update(_HOST_NETWORK_RULE)
+    for name, (owner, fields) in _ONLY_WITH.items():
+        definition = definitions.get(name)
+        if definition is None:
+            continue
+        for branch, key in zip(definition["oneOf"], _EXACTLY_ONE[name], strict=True):
+            if key != owner:
+                branch["properties"].update(copy.deepcopy(fields))
+    mount = definitions.get("VolumeMount")
+    if mount is not None:
+        mount["oneOf"][1].update(copy.deepcopy(_NO_COLON_FOR_BINDS))
     return {
         "$schema": SCHEMA_DIALECT,
         "title": f"dockform manifest ({API_VERSION})",

@@ -39,9 +39,17 @@ class PortBinding:
 @dataclass(frozen=True)
 class Mount:
     target: str
-    source: str  # volume name or absolute host path
-    type: str  # "volume" | "bind"
+    source: str  # volume name, absolute host path, or "" for a tmpfs
+    type: str  # "volume" | "bind" | "tmpfs"
     read_only: bool = False
+    # bind only: the engine creates a missing source directory (its `-v` bind syntax does,
+    # its Mounts API refuses), SELinux relabel ("z" | "Z"), propagation ("rprivate", ...).
+    create_host_path: bool = False
+    selinux: str | None = None
+    propagation: str | None = None
+    # tmpfs only (TmpfsOptions); None leaves the engine's default.
+    tmpfs_size_bytes: int | None = None
+    tmpfs_mode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +250,15 @@ class VolumeInfo:
 
 
 @dataclass(frozen=True)
+class BuildSecret:
+    """A file the build may read with `RUN --mount=type=secret,id=ID` (BuildKit only); never
+    part of the image. `src` is an absolute path on the engine's host."""
+
+    id: str
+    src: str
+
+
+@dataclass(frozen=True)
 class BuildRequest:
     context_dir: str  # absolute path
     dockerfile: str  # relative to context_dir
@@ -249,6 +266,27 @@ class BuildRequest:
     labels: dict[str, str]
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+    secrets: tuple[BuildSecret, ...] = ()
+
+
+BUILDKIT = "BuildKit"
+CLASSIC_BUILDER = "the classic builder"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build: the image id, which builder made it (BUILDKIT or CLASSIC_BUILDER),
+    and, for the classic builder, why BuildKit was not used."""
+
+    image_id: str
+    builder: str
+    fallback_reason: str = ""
+
+    def describe(self) -> str:
+        """`with BuildKit` / `with the classic builder (BuildKit unavailable: ...)`."""
+        if not self.fallback_reason:
+            return f"with {self.builder}"
+        return f"with {self.builder} ({self.fallback_reason})"
 
 
 @dataclass(frozen=True)

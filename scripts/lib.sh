@@ -18,6 +18,8 @@ install_debian_packages() {
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   # Debian's python3 lacks venv/ensurepip until python3-venv is installed.
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  # The store tests run on PostgreSQL too, on a throwaway cluster of their own (tests/postgres.py).
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
@@ -39,7 +41,7 @@ install_python_env() {
   if [ ! -f "$stamp" ] || [ "$DOCKFORM_ROOT/pyproject.toml" -nt "$stamp" ]; then
     log "installing dockform and its Python dependencies"
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -e "$DOCKFORM_ROOT[dev]"
+    "$VENV/bin/pip" install -q -e "$DOCKFORM_ROOT[dev,compose]"
     touch "$stamp"
   fi
 }

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, check_unique, load_text
-from dockform.manifests.models import GitSourceSpec, Image
+from dockform.manifests.models import Container, GitSourceSpec, Image, Manifest
 from dockform.manifests.source_names import git_source
 from dockform.manifests.status import Reason
 from dockform.settings import SourceSettings
@@ -140,12 +140,13 @@ class GitSync:
                     prune=spec.prune,
                     revision=commit,
                     source_path=describe(spec),
-                    # An Image's context may have changed with an unchanged spec: have it
-                    # looked at again.
+                    # An Image's context may have changed with an unchanged spec, and a
+                    # Container's hostPath into `current` now leads to this commit's
+                    # checkout: have them looked at again.
                     refresh=[
                         (item.kind, item.name)
                         for item in loaded
-                        if isinstance(item.manifest, Image)
+                        if isinstance(item.manifest, Image) or _binds_into(item.manifest, workdir)
                     ],
                 )
             )
@@ -332,3 +333,11 @@ def _inside_path(path: str) -> str:
     if normalized == ".." or normalized.startswith("../"):
         raise ManifestError([file_issue(path, f"path {path!r} leads out of the repository")])
     return "" if normalized == "." else normalized
+
+
+def _binds_into(manifest: Manifest, workdir: Path) -> bool:
+    """A Container with a hostPath inside this GitSource's directory (its checkout)."""
+    if not isinstance(manifest, Container):
+        return False
+    inside = str(workdir).rstrip("/") + "/"
+    return any((mount.host_path or "").startswith(inside) for mount in manifest.spec.volumes)

@@ -5,6 +5,11 @@ connection runs in WAL mode with a busy timeout, and write transactions start wi
 `BEGIN IMMEDIATE`: a deferred transaction that later wants to write can fail at once with
 "database is locked" when another writer got there first, whatever the busy timeout says.
 
+PostgreSQL (psycopg 3) gets the same semantics: a write transaction first takes one
+transaction-scoped advisory lock, so writers queue one at a time as they do on SQLite, and a
+read-check-write (optimistic concurrency on resourceVersion, "create once") can never
+interleave with another; readers never wait (READ COMMITTED, MVCC).
+
 `is_disk_full` tells a full disk from other database failures by the driver's error code
 (SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100, errno ENOSPC), never by message text.
 """
@@ -25,6 +30,21 @@ from sqlalchemy.pool import StaticPool
 # Execution option a Connection carries when its transaction will write (see Store).
 WRITE_OPTION = "dockform_write"
 BUSY_TIMEOUT_MS = 5000
+# The advisory lock every PostgreSQL write transaction holds: one writer at a time, as SQLite.
+POSTGRES_WRITE_LOCK = 0x646F636B666F726D  # "dockform"
+# A server that stops answering (a partition) fails a call within seconds instead of hanging it
+# until the kernel gives up (libpq: connect timeout, TCP user timeout and keepalives).
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 8000,
+    "keepalives": 1,
+    "keepalives_idle": 4,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+}
+# A writer that waits longer than this for the lock fails (and the caller retries), as SQLite's
+# busy timeout.
+POSTGRES_LOCK_TIMEOUT_MS = 5000
 
 # Primary result codes (the low byte of an extended code such as SQLITE_IOERR_WRITE).
 SQLITE_FULL = 13
@@ -40,6 +60,11 @@ def default_url(home: str) -> str:
     return f"sqlite:///{os.path.join(home, 'dockform.db')}"
 
 
+def is_shared_url(url: str) -> bool:
+    """Whether a store at `url` may be shared by several daemons (a database server)."""
+    return make_url(url).get_backend_name() != "sqlite"
+
+
 def is_memory_sqlite(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -51,6 +76,23 @@ def is_memory_sqlite(url: str) -> bool:
 def create_engine_for(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and a thread pool."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        try:
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=8,
+                max_overflow=16,
+                connect_args=POSTGRES_CONNECT_ARGS,
+            )
+        except ModuleNotFoundError as error:
+            raise ValueError(
+                f"store {parsed.render_as_string(hide_password=True)}: its driver "
+                f"({error.name}) is not installed: pip install 'dockform[postgresql]' "
+                "(psycopg 3; use a postgresql+psycopg:// URL)"
+            ) from error
+        _serialise_postgres_writers(engine)
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if is_memory_sqlite(url):
@@ -85,6 +127,14 @@ def _tune_sqlite(engine: Engine) -> None:
     def on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _serialise_postgres_writers(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS}")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({POSTGRES_WRITE_LOCK})")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@
     ├── DependencyCycle             the desired Containers depend on each other in a circle (422)
     ├── PruneRefused                a prune would delete everything the source owns (400)
     └── StoreUnavailable            the database failed (busy, locked, gone): try again (503)
-        └── StoreFull               the store's disk is full: free space, then try again (507)
+        ├── StoreFull               the store's disk is full: free space, then try again (507)
+        └── LeaseLost               a fenced write by a leader whose term is over: refused
 
 Every message says what happened and what to do about it. SQLAlchemy's own errors never leave
 the store: `Store` turns them into `StoreUnavailable` (or `StoreFull`, told apart by the
@@ -129,3 +130,19 @@ class StoreFull(StoreUnavailable):
             "space on that filesystem and try again",
         )
         self.location = location
+
+
+class LeaseLost(StoreUnavailable):
+    """A write through a fenced store (the controller's) after its lease passed to another
+    daemon, or a higher term: refused before it changed anything, so a leader that stalled
+    and came back can never overwrite what the new leader wrote."""
+
+    def __init__(self, lease: str, holder: str, term: int, current: str) -> None:
+        super().__init__(
+            f"lease {lease} lost",
+            f"daemon {holder} no longer leads (lease {lease}, term {term}; now {current}): "
+            "its write was refused and it stops reconciling",
+        )
+        self.lease = lease
+        self.holder = holder
+        self.term = term

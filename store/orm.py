@@ -173,4 +173,20 @@ class SourceRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LeaseRow(Base):
+    """Who leads: one row per lease name, taken over by raising `term` once it expired.
+
+    `expires_at` is on the database's clock, so daemons on hosts whose clocks differ agree.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    term: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine, Select, delete, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -67,8 +68,13 @@ class Store:
     start, so concurrent writers queue on the busy timeout instead of failing.
     """
 
-    def __init__(self, engine: Engine, *, event_limit: int = EVENT_LIMIT) -> None:
+    def __init__(
+        self, engine: Engine, *, event_limit: int = EVENT_LIMIT, fence: Fence | None = None
+    ) -> None:
         self._engine = engine
+        # Checked at the start of every write transaction (the controller's store, when the
+        # daemon leads by a lease): raises LeaseLost instead of writing for an old term.
+        self._fence = fence
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         url = engine.url.render_as_string(hide_password=False)
         self._location = StoreLocation.from_url(url)
@@ -81,8 +87,9 @@ class Store:
         self._event_trim_every = max(1, min(EVENT_TRIM_EVERY, event_limit // 10))
         self._event_inserts = 0
         self._event_lock = threading.Lock()
-        self._data_version = 0
-        self._data_version_lock = threading.Lock()
+        self._data_version = _Counter()
+        # A database server may be written by other daemons too: nothing read can be cached.
+        self._shared = engine.dialect.name != "sqlite"
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
@@ -94,6 +101,20 @@ class Store:
 
                 upgrade_engine(engine)
         return cls(engine)
+
+    def fenced(self, fence: Fence) -> Store:
+        """This store, for a writer that holds a lease: each write transaction first checks
+        `fence` (inside the transaction's write lock, so no takeover can slip in between).
+        Shares the engine and `data_version` with this one."""
+        view = Store(self._engine, event_limit=self._event_limit, fence=fence)
+        view._data_version = self._data_version
+        view._serial = self._serial
+        return view
+
+    @property
+    def shared(self) -> bool:
+        """Whether other daemons may write this store too (a database server)."""
+        return self._shared
 
     @property
     def engine(self) -> Engine:
@@ -124,6 +145,8 @@ class Store:
         with translated_errors(self._location), self._serial, self._sessions() as session:
             session.connection(execution_options={WRITE_OPTION: True})
             try:
+                if self._fence is not None:
+                    self._fence.check(session)
                 yield session
             except BaseException:
                 session.rollback()
@@ -136,17 +159,19 @@ class Store:
                 session.rollback()
 
     def _bump_data_version(self) -> None:
-        with self._data_version_lock:
-            self._data_version += 1
+        self._data_version.bump()
 
     @property
     def data_version(self) -> int:
         """A number that grows after every committed write of resources or their status.
 
         Readers that cache what they read (the API's list cache) compare it: equal means
-        nothing was written since. Read it *before* reading the data it guards.
+        nothing was written since. Read it *before* reading the data it guards. On a shared
+        store (PostgreSQL) other daemons write too, unseen here: it grows at every read.
         """
-        return self._data_version
+        if self._shared:
+            return self._data_version.bump()
+        return self._data_version.value
 
     # --- resources -----------------------------------------------------------------------------
 
@@ -377,6 +402,23 @@ class Store:
         except StoreUnavailable:
             log.warning("store ping failed", exc_info=True)
             return False
+
+
+class Fence(Protocol):
+    def check(self, session: Session) -> None:
+        """Raise LeaseLost unless the writer still holds its lease at its term."""
+        ...
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> int:
+        with self._lock:
+            self.value += 1
+            return self.value
 
 
 def upsert_source_row(

@@ -7,9 +7,12 @@ the daemon. Every test under `tests/integration/` is marked `integration` here, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import Cluster
 
 # The Applier fixtures (`changes`, `applier`) the store, source and API tests share.
 pytest_plugins = ["tests.changes"]
@@ -21,3 +24,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if _INTEGRATION_DIR in item.path.parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A PostgreSQL cluster of this test run's own (started on first use, stopped at the end)."""
+    cluster = Cluster.start()
+    yield cluster
+    cluster.stop()

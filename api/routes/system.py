@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 
 from fastapi import APIRouter
@@ -9,9 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from dockform.api.deps import StateDep
+from dockform.api.deps import AppState, StateDep
 from dockform.api.metrics import exposition
-from dockform.api.models import Health, Readiness, VersionInfo
+from dockform.api.models import Health, Leadership, Readiness, VersionInfo
+from dockform.controller.facade import SINGLE
 
 router = APIRouter(tags=["system"])
 
@@ -31,13 +33,28 @@ def readyz(state: StateDep) -> JSONResponse:
     store_ok = state.store.ping()
     engine_ok = state.controller.engine_ok() if state.controller is not None else False
     ready = store_ok and engine_ok
-    body = Readiness(status="ok" if ready else "unavailable", store=store_ok, docker=engine_ok)
+    body = Readiness(
+        status="ok" if ready else "unavailable",
+        store=store_ok,
+        docker=engine_ok,
+        leadership=leadership(state),
+    )
     return JSONResponse(body.model_dump(by_alias=True), status_code=200 if ready else 503)
 
 
 @router.get("/version", summary="dockform version", response_model=VersionInfo)
 def version(state: StateDep) -> VersionInfo:
-    return VersionInfo(version=state.version, api_version="v1", python=platform.python_version())
+    return VersionInfo(
+        version=state.version,
+        api_version="v1",
+        python=platform.python_version(),
+        leadership=leadership(state),
+    )
+
+
+def leadership(state: AppState) -> Leadership:
+    info = state.controller.leadership() if state.controller is not None else SINGLE
+    return Leadership.model_validate(dataclasses.asdict(info))
 
 
 @router.get(

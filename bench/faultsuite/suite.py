@@ -37,6 +37,9 @@ CASES = {
     "disk-full": "disk_full",
     "host-access": "host_access",
     "twin": "twin",
+    "failover-kill": "failover_kill",
+    "failover-postgres": "failover_postgres",
+    "failover-partition": "failover_partition",
 }
 Case = Callable[[Sizes, Path, Any], dict[str, Any]]
 

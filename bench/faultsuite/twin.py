@@ -6,8 +6,9 @@ each one's hash differs from the other's, so they replace the container back and
 each garbage-collects what only the other's store holds. The case starts the first daemon with
 a few Containers, then a second of the same instance whose store holds the same Containers and
 one more, and counts for a while: whether the second refused to start, and the create and
-destroy events of the case's containers (0 when only one daemon acts). The fix belongs to the
-PostgreSQL and failover issue (leases); this case measures it.
+destroy events of the case's containers (0 when only one daemon acts). The daemon holds an
+instance lock (`cli/instance_lock.py`) for its whole life, so the second refuses to start; a
+lease for daemons that share a PostgreSQL store is the failover issue's.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,7 @@ from dockform.controller.reconcilers.container_plan import (
 from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
+from dockform.manifests.host_paths import is_inside, normalise, real_roots, resolve_host_path
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.policy import container_host_paths, container_powers
@@ -122,6 +124,7 @@ class ContainerReconciler:
             if volume is not None:
                 engine_name = observed_as(volume, VolumeObserved).volume_name
                 volume_names[mount.volume] = engine_name or mount.volume
+        waiting += _missing_bind_sources(spec)
         for dependency in spec.depends_on:
             waiting += self._need_container(dependency.name, dependency.condition)
         return image_id, image_ref, waiting, volume_names
@@ -169,6 +172,7 @@ class ContainerReconciler:
             image_ref=image_ref,
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
+            bind_targets=bind_targets(spec, self._host_access.source_roots),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
             unhealthy_restarts=restarts,
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
@@ -409,6 +413,37 @@ def _state_reason(state: str) -> Reason:
         return Reason(state.capitalize())
     except ValueError:
         return Reason.WAITING
+
+
+def bind_targets(spec: ContainerSpec, source_roots: Sequence[str]) -> tuple[str, ...]:
+    """Where each hostPath written inside a source's directory (a GitSource's checkout, a
+    watched directory) leads, for those that lead through a symlink: a GitSource's `current`
+    moves to each new commit's checkout and the old one is removed, so the container must
+    follow. Other hostPaths add nothing, so no existing container's hash changes."""
+    targets = []
+    roots = [*map(normalise, source_roots), *real_roots(source_roots)]
+    for mount in spec.volumes:
+        path = mount.host_path
+        if path is None or not any(is_inside(normalise(path), root) for root in roots):
+            continue
+        resolved = resolve_host_path(path)
+        if resolved != normalise(path):
+            targets.append(resolved)
+    return tuple(targets)
+
+
+def _missing_bind_sources(spec: ContainerSpec) -> list[str]:
+    """hostPaths missing on this host (the daemon's, where host paths are resolved) that the
+    engine will not create: the container waits for them, so a running copy is not replaced
+    by one the engine refuses to create."""
+    return [
+        f"hostPath {mount.host_path} (spec.volumes[{index}]) to exist: create it, or set "
+        "createHostPath: true"
+        for index, mount in enumerate(spec.volumes)
+        if mount.host_path is not None
+        and not mount.create_host_path
+        and not os.path.exists(mount.host_path)
+    ]
 
 
 def _not_ready(kind: str, resource: Resource) -> str:

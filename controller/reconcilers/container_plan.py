@@ -3,7 +3,9 @@ decide `plan(desired, observed) -> Plan`. No I/O here; `container.py` observes a
 
 A container is replaced only when its hash changes: the spec hash (which leaves out fields that
 must not force a recreate, such as dependsOn) combined with the resolved image id, so a rebuilt
-image replaces its containers and nothing else does.
+image replaces its containers and nothing else does; and, for a hostPath into a GitSource's
+checkout (through its `current` symlink), where the path leads, so a new commit replaces the
+containers bound to the old one's files before that checkout is gone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dockform.controller.actions import (
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ContainerSpec, VolumeMount
 from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
@@ -51,8 +53,11 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str) -> str:
-    return hashlib.sha256(f"{spec_hash}\n{image_id}".encode()).hexdigest()
+def container_hash(spec_hash: str, image_id: str, bind_targets: Sequence[str] = ()) -> str:
+    """The hash a container carries: its spec's, its image's id, and where the binds that
+    lead through a source's symlink (a GitSource's `current`) led when it was made."""
+    pinned = "".join(f"\n{target}" for target in bind_targets)
+    return hashlib.sha256(f"{spec_hash}\n{image_id}{pinned}".encode()).hexdigest()
 
 
 def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
@@ -71,21 +76,37 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
     )
 
 
+def _mount(mount: VolumeMount, volume_names: dict[str, str]) -> Mount:
+    if mount.volume is not None:
+        source = volume_names.get(mount.volume, mount.volume)
+        return Mount(
+            target=mount.mount_path, source=source, type="volume", read_only=mount.read_only
+        )
+    if mount.tmpfs is not None:
+        return Mount(
+            target=mount.mount_path,
+            source="",
+            type="tmpfs",
+            read_only=mount.read_only,
+            tmpfs_size_bytes=parse_memory(mount.tmpfs.size) if mount.tmpfs.size else None,
+            tmpfs_mode=int(mount.tmpfs.mode, 8) if mount.tmpfs.mode else None,
+        )
+    return Mount(
+        target=mount.mount_path,
+        source=str(mount.host_path),
+        type="bind",
+        read_only=mount.read_only,
+        create_host_path=bool(mount.create_host_path),
+        selinux=mount.selinux,
+        propagation=mount.propagation,
+    )
+
+
 def create_request(
     name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
 ) -> ContainerCreate:
     """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
-    mounts = tuple(
-        Mount(
-            target=mount.mount_path,
-            source=volume_names.get(mount.volume, mount.volume)
-            if mount.volume is not None
-            else str(mount.host_path),
-            type="volume" if mount.volume is not None else "bind",
-            read_only=mount.read_only,
-        )
-        for mount in spec.volumes
-    )
+    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes)
     return ContainerCreate(
         name=name,
         image=image,
@@ -144,6 +165,9 @@ class ContainerSnapshot:
     image_ref: str
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Where each hostPath inside a source's directory that leads through a symlink leads now
+    # (a GitSource's `current` moves at each commit, and the old checkout is removed).
+    bind_targets: tuple[str, ...] = ()
     unhealthy_restart_due: bool = False
     # Restarts made so far for being unhealthy, and the backoff before the next one after
     # this one (both for the Restarted event's message).
@@ -186,7 +210,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id)
+    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.bind_targets)
     request = create_request(
         name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
     )

@@ -31,6 +31,7 @@ from bench.engine import owner_is_live
 from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.errors import RuntimeFailure
 from dockform.runtime.types import BuildRequest
+from tests.postgres import Cluster
 
 TEST_LABEL = "dockform.test"
 SESSION_LABEL = "dockform.test.session"
@@ -234,3 +235,16 @@ class UniqueName(str):
 def unique_name() -> UniqueName:
     """Use as a string for one name per test, or call it for as many as needed."""
     return UniqueName(f"t-{secrets.token_hex(4)}")
+
+
+# The stores the shared daemons of the API and engine tests run on: each such module runs once
+# on a SQLite file and once on a database of the run's own PostgreSQL cluster.
+STORES = ["sqlite", "postgresql"]
+
+
+def store_args(request: pytest.FixtureRequest) -> list[str]:
+    """`dockform daemon` arguments for the store a parametrized fixture's param names."""
+    if request.param == "sqlite":
+        return []
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return ["--store", cluster.create_database()]

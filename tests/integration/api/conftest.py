@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.conftest import STORES, store_args
 from tests.integration.engine.conftest import (  # noqa: F401 - fixtures used by the tests
     BUSYBOX,
     Daemon,
@@ -76,11 +77,11 @@ def _start(home: Path, *extra: str) -> ApiDaemon:
     return ApiDaemon(start_daemon(home, "--listen", f"tcp://127.0.0.1:{port}", *extra), port)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=STORES)
 def api_daemon(
-    tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any
 ) -> Iterator[ApiDaemon]:
-    running = _start(tmp_path_factory.mktemp("dockform-api"))
+    running = _start(tmp_path_factory.mktemp("dockform-api"), *store_args(request))
     yield running
     teardown_daemon(running.daemon)
 

@@ -271,8 +271,12 @@ def test_logs_tail_and_follow(api_daemon: ApiDaemon, image: str, unique: str) ->
 def test_health_readiness_version_sources_and_docs(api_daemon: ApiDaemon) -> None:
     with api_daemon.http() as http:
         assert http.get("/healthz").json() == {"status": "ok"}
-        assert http.get("/readyz").json() == {"status": "ok", "store": True, "docker": True}
-        assert http.get("/version").json()["apiVersion"] == "v1"
+        ready = http.get("/readyz").json()
+        assert (ready["status"], ready["store"], ready["docker"]) == ("ok", True, True)
+        # Alone on a SQLite store; the leader of one on a shared (PostgreSQL) store.
+        assert ready["leadership"]["role"] in ("single", "leader")
+        version = http.get("/version").json()
+        assert version["apiVersion"] == "v1" and version["leadership"] == ready["leadership"]
         assert isinstance(http.get("/v1/sources").json()["items"], list)
         document = http.get("/openapi.json").json()
         assert {"/v1/apply", "/v1/diff", "/v1/events", "/v1/{kinds}", "/v1/{kinds}/{name}"} <= set(

@@ -22,7 +22,13 @@ import pytest
 
 from dockform.api.client import ClientError, DockformClient
 from dockform.manifests.kinds import canonical_kind, plural
-from tests.integration.conftest import SESSION_ID, SESSION_LABEL, TEST_HOST_ROOTS
+from tests.integration.conftest import (
+    SESSION_ID,
+    SESSION_LABEL,
+    STORES,
+    TEST_HOST_ROOTS,
+    store_args,
+)
 
 T = TypeVar("T")
 DOCKFORM = str(Path(sys.executable).parent / "dockform")
@@ -164,15 +170,19 @@ def is_ready(item: dict[str, Any]) -> bool:
     )
 
 
-def start_daemon(home: Path, *extra: str, test_root: bool = True) -> Daemon:
+def start_daemon(
+    home: Path, *extra: str, test_root: bool = True, scope: str | None = None
+) -> Daemon:
     """A daemon on `home`. Its objects carry the run's test labels and a label derived from
     `home`, which also scopes what it lists and garbage-collects: daemons of other tests (or
     of other test runs on this engine) never touch each other's objects, while a restarted
-    daemon on the same home adopts its predecessor's. With `test_root`, host paths below
+    daemon on the same home adopts its predecessor's. Daemons given one `scope` share their
+    instance and labels (several daemons on one shared store). With `test_root`, host paths below
     pytest's base temporary directory are allowed (--host-path-root)."""
     roots = [arg for root in TEST_HOST_ROOTS for arg in ("--host-path-root", root)]
     home.mkdir(parents=True, exist_ok=True)
-    label = f"dockform.test.daemon={hashlib.sha256(str(home).encode()).hexdigest()[:12]}"
+    scope = scope or hashlib.sha256(str(home).encode()).hexdigest()[:12]
+    label = f"dockform.test.daemon={scope}"
     log_path = home / "daemon.log"
     env = {**os.environ, "DOCKFORM_HOME": str(home), "DOCKFORM_LOG_LEVEL": "INFO"}
     log_file = log_path.open("ab")
@@ -233,10 +243,12 @@ def teardown_daemon(daemon: Daemon) -> None:
     daemon.client.close()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any) -> Iterator[Daemon]:
+@pytest.fixture(scope="module", params=STORES)
+def daemon(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, docker_runtime: Any
+) -> Iterator[Daemon]:
     home = tmp_path_factory.mktemp("dockform-home")
-    running = start_daemon(home)
+    running = start_daemon(home, *store_args(request))
     yield running
     teardown_daemon(running)
 

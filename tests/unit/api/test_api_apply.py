@@ -207,6 +207,20 @@ def test_relative_image_paths_are_refused(client: TestClient) -> None:
     assert response.json()["issues"][0]["path"] == "spec.build.context"
 
 
+def test_relative_host_paths_are_refused(client: TestClient, store: Store) -> None:
+    body = (
+        "apiVersion: dockform/v1\nkind: Container\nmetadata: {name: web}\nspec:\n"
+        "  image: app:1\n  volumes:\n    - {hostPath: /srv/ok, mountPath: /ok}\n"
+        "    - {hostPath: ./data, mountPath: /data}\n"
+    )
+    response = apply(client, body)
+    assert response.status_code == 422
+    [issue] = response.json()["issues"]
+    assert issue["path"] == "spec.volumes[1].hostPath"
+    assert "'./data' is relative; through the API it must be absolute" in issue["message"]
+    assert store.get("Container", "web") is None
+
+
 def test_the_controller_hears_each_committed_write_once_and_no_dry_run(
     client: TestClient, state: AppState, store: Store, volume_doc: MakeDoc
 ) -> None:

@@ -149,11 +149,18 @@ def test_sources_list_who_applied_what(client: TestClient, volume_doc: MakeDoc) 
 
 def test_health_readiness_and_version(client: TestClient, runtime: FakeRuntime) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ok", "store": True, "docker": True}
+    single = {"role": "single", "holder": None, "leader": None, "term": 0, "error": None}
+    assert client.get("/readyz").json() == {
+        "status": "ok",
+        "store": True,
+        "docker": True,
+        "leadership": single,
+    }
     runtime.set_available(False)
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503 and not_ready.json()["docker"] is False
-    assert client.get("/version").json()["version"] == "9.9.9"
+    version = client.get("/version").json()
+    assert version["version"] == "9.9.9" and version["leadership"] == single
 
 
 def test_metrics_name_every_family(client: TestClient, container_doc: MakeDoc) -> None:

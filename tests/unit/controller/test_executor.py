@@ -45,7 +45,13 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.fake import FakeRuntime
-from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
+from dockform.runtime.types import (
+    BuildRequest,
+    BuildResult,
+    ContainerCreate,
+    NetworkCreate,
+    VolumeCreate,
+)
 
 LABELS = {"io.dockform.managed": "true"}
 
@@ -191,7 +197,7 @@ def test_image_acts_read_built_pulled_loaded(executor: Executor, runtime: FakeRu
             BuildImage(cause="not found", request=BuildRequest("/src", "Dockerfile", "app:2", {})),
             "build_image app:2",
             Reason.BUILT,
-            "built image:app:2: not found",
+            "built image:app:2 with BuildKit: not found",
         ),
         (
             PullImage(cause="not found", ref="remote:1"),
@@ -211,7 +217,10 @@ def test_image_acts_read_built_pulled_loaded(executor: Executor, runtime: FakeRu
         assert runtime.calls[-1] == call
         assert executed.events == [note(reason, message)]
         image = runtime.inspect_image(action.target().removeprefix("image:"))
-        assert image is not None and executed.output_of(type(action)) == image.id
+        output = executed.output_of(type(action))
+        if isinstance(output, BuildResult):
+            output = output.image_id
+        assert image is not None and output == image.id
 
 
 def test_container_acts_call_the_runtime_in_plan_order(

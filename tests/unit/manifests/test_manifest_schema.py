@@ -21,6 +21,7 @@ HANDLED = {
     "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems", "maxProperties",
     "properties", "required", "additionalProperties", "propertyNames", "items", "anyOf", "oneOf",
     "not",
+    "if", "then",
 }  # fmt: skip
 TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -73,6 +74,8 @@ def schema_errors(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> l
         errors.append(f"{value!r} matches none of anyOf")
     if "not" in schema and not schema_errors(value, schema["not"], root):
         errors.append(f"{value!r} matches what `not` refuses")
+    if "if" in schema and not schema_errors(value, schema["if"], root):
+        errors += schema_errors(value, schema.get("then", {}), root)
     if "oneOf" in schema:
         matches = sum(not schema_errors(value, s, root) for s in schema["oneOf"])
         if matches != 1:
@@ -121,13 +124,30 @@ VALID = [
             "image": "app:dev",
             "env": {"A": "1"},
             "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": "0.0.0.0"}],
-            "volumes": [{"volume": "data", "mountPath": "/data", "readOnly": True}],
+            "volumes": [
+                {"volume": "data", "mountPath": "/data", "readOnly": True},
+                {
+                    "hostPath": "./conf",
+                    "mountPath": "/conf",
+                    "createHostPath": True,
+                    "selinux": "z",
+                    "propagation": "rprivate",
+                },
+                {"tmpfs": {"size": "64Mi", "mode": "1777"}, "mountPath": "/run"},
+                {"tmpfs": {}, "mountPath": "/tmp"},
+            ],
             "healthcheck": {"command": ["true"], "interval": "5s"},
             "dependsOn": [{"name": "db", "condition": "Healthy"}],
             "resources": {"memory": "256Mi", "cpus": 0.5},
         },
     },
 ]
+
+
+def mount(fields: dict[str, Any]) -> dict[str, Any]:
+    """A Container with one volume mount of `fields` (mountPath /m unless given)."""
+    return {**VALID[2], "spec": {"image": "x", "volumes": [{"mountPath": "/m", **fields}]}}
+
 
 INVALID = {
     "unknown field": {**VALID[0], "spek": {}},
@@ -142,6 +162,23 @@ INVALID = {
         **VALID[2],
         "spec": {"image": "x", "volumes": [{"volume": "a", "hostPath": "/a", "mountPath": "/a"}]},
     },
+    "mount with tmpfs and volume": {
+        **VALID[2],
+        "spec": {"image": "x", "volumes": [{"volume": "a", "tmpfs": {}, "mountPath": "/a"}]},
+    },
+    "createHostPath on a volume": mount({"volume": "a", "createHostPath": True}),
+    "selinux on a tmpfs": mount({"tmpfs": {}, "selinux": "z"}),
+    "unknown selinux": mount({"hostPath": "/a", "selinux": "y"}),
+    "unknown propagation": mount({"hostPath": "/a", "propagation": "rshare"}),
+    "tmpfs mode not octal": mount({"tmpfs": {"mode": "0999"}}),
+    "tmpfs mode a number": mount({"tmpfs": {"mode": 1777}}),
+    "tmpfs size no size": mount({"tmpfs": {"size": "lots"}}),
+    "hostPath under ~": mount({"hostPath": "~/data"}),
+    "empty hostPath": mount({"hostPath": ""}),
+    "colon in a created hostPath": mount({"hostPath": "/a:b", "createHostPath": True}),
+    "colon in a relabelled mountPath": mount(
+        {"hostPath": "/a", "selinux": "Z", "mountPath": "/a:b"}
+    ),
 }
 
 
@@ -220,7 +257,7 @@ STATED = {
         devices=[{"hostPath": "/d", "permissions": "rr"}]
     ),
     "securityOpt": container(securityOpt=["no-new-privs"]),
-    "relative hostPath": container(volumes=[{"hostPath": "data", "mountPath": "/data"}]),
+    "hostPath with ~": container(volumes=[{"hostPath": "~/data", "mountPath": "/data"}]),
     "relative tmpfs key": container(tmpfs={"run": "size=1m"}),
     "gpus count and deviceIds": container(gpus={"count": 1, "deviceIds": ["0"]}),
     "aliases with hostNetwork": container(
@@ -291,3 +328,14 @@ def test_rules_no_json_schema_can_state_pass_the_schema(
 def test_no_map_key_pattern_is_left_as_pattern_properties() -> None:
     # pydantic writes a keyed pattern as patternProperties, which lets other keys through.
     assert "patternProperties" not in json.dumps(json_schema())
+
+
+def test_a_second_mount_source_is_refused_beside_bind_only_fields() -> None:
+    # selinux fails the volume branch for its own reason: the hostPath branch must still
+    # refuse the volume beside it, as models.VolumeMount does.
+    mount = {"hostPath": "/srv", "volume": "data", "selinux": "z", "mountPath": "/d"}
+    document = container(volumes=[mount])
+    schema = json_schema()
+    assert schema_errors(document, schema, schema) != []
+    with pytest.raises(ValueError):
+        load_text(json.dumps(document))

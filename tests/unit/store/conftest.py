@@ -14,6 +14,7 @@ from dockform.manifests.models import KIND_MODELS
 from dockform.store.db import create_engine_for
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
+from tests.postgres import Cluster
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -60,9 +61,14 @@ def manifest() -> MakeManifest:
     return make_manifest
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'dockform.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on both stores: a SQLite file, and a new database of the run's
+    own PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dockform.db'}"
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.create_database()
 
 
 @pytest.fixture

@@ -99,3 +99,9 @@ def test_store_open_without_migrate_leaves_the_database_empty(db_url: str) -> No
         assert inspect(store.engine).get_table_names() == []
     finally:
         store.close()
+
+
+def test_a_postgres_url_whose_driver_is_missing_says_what_to_install() -> None:
+    with pytest.raises(ValueError, match=r"dockform\[postgresql\]") as raised:
+        create_engine_for("postgresql+psycopg2://dockform:secret@127.0.0.1/dockform")
+    assert "secret" not in str(raised.value)

@@ -23,6 +23,13 @@ MakeManifest = Callable[..., LoadedManifest]
 BIG = {"image": "busybox:test", "env": {f"PAD{index}": "x" * 10_000 for index in range(4)}}
 
 
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """SQLite only: the disk is filled through SQLite's page limit (`full_disk.disk_full`).
+    PostgreSQL's full disk is told by its SQLSTATE 53100, checked below without a server."""
+    return f"sqlite:///{tmp_path / 'dockform.db'}"
+
+
 def sqlite_error(code: int, name: str, message: str) -> sqlite3.OperationalError:
     error = sqlite3.OperationalError(message)
     error.sqlite_errorcode = code

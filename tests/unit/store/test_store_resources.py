@@ -244,6 +244,10 @@ def test_data_version_moves_with_resource_writes_only(
     applier: Applier, populated: Store, manifest: MakeManifest
 ) -> None:
     store = populated
+    if store.shared:
+        # Other daemons write a shared store unseen: no read may be cached, so it never repeats.
+        assert len({store.data_version for _ in range(5)}) == 5
+        return
     start = store.data_version
     store.record_event("Volume", "data", "Normal", "Created", "created volume data")
     store.upsert_source("cli", type="cli")

@@ -1,0 +1,3 @@
+FROM debian:bookworm-slim AS release
+ARG EDITION
+ARG VERSION
