@@ -49,10 +49,10 @@ REQUEST_BODY_DOC = {
     "as YAML. Image paths and hostPaths must be absolute. The one body without manifests that "
     "is accepted is an empty one (nothing but whitespace, comments and `---`) with "
     "prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which deletes "
-    "every object of the source. A body that no JSON Schema can "
-    "refuse is still refused for: duplicate kind/name, a dependency cycle (422), host access "
-    "(403), an object of another source or a stale resourceVersion (409), and a relative "
-    "Image path or hostPath (422).",
+    "every object of the source. A body the schema allows is still refused for host access "
+    "(403), an object of another source or a stale resourceVersion (409), and for the rules "
+    "no JSON Schema can state (422, each issue naming its `reason`): a dependency cycle, one "
+    "kind/name twice, a ulimit's soft limit above its hard one.",
     "required": True,
     "content": {
         "application/yaml": {"schema": _MANIFEST_REF},

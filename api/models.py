@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.errors import SEMANTIC_REASONS, SemanticReason
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.store.types import Event, NamespaceSummary, Resource, SourceRecord
 
@@ -30,6 +31,11 @@ class Issue(ApiModel):
     message: str
     kind: str | None = None
     name: str | None = None
+    reason: SemanticReason | None = Field(
+        default=None,
+        description="Set when the rule broken is one no JSON Schema states (so a body valid "
+        f"by the document's schema can still break it): {', '.join(SEMANTIC_REASONS)}",
+    )
 
 
 class ErrorBody(ApiModel):

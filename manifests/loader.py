@@ -31,7 +31,12 @@ from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import compose_documents, construct
-from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
+from dockform.manifests.errors import (
+    SEMANTIC_REASONS,
+    ManifestError,
+    ManifestIssue,
+    file_issue,
+)
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import (
     API_VERSION,
@@ -385,7 +390,9 @@ def _issue(
     if about_key:
         message = f"{message} (in the key)"
     line = field_line(root, loc)
-    return ManifestIssue(file, index, line, _format_path(loc), message, kind, name)
+    # A model validator names a rule no JSON Schema states by its error type (models.py).
+    reason = next((known for known in SEMANTIC_REASONS if known == detail["type"]), None)
+    return ManifestIssue(file, index, line, _format_path(loc), message, kind, name, reason)
 
 
 def _message(detail: ErrorDetails, kind: str, loc: tuple[int | str, ...]) -> str:
@@ -536,6 +543,7 @@ def _duplicates(manifests: Sequence[LoadedManifest]) -> list[ManifestIssue]:
                 message,
                 loaded.kind,
                 loaded.name,
+                reason="DuplicateObject",
             )
         )
     return issues

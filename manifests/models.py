@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,8 +21,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from dockform.manifests import engine_settings as engine
+from dockform.manifests.errors import SemanticReason
 from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE
@@ -38,23 +39,25 @@ MAX_ITEMS = 256
 
 # Every string of a manifest may reach Docker or the OS (env, command, labels, paths, git
 # arguments), where a NUL character ends the string early or fails the call. YAML can carry one
-# (`"\0"`, `!!binary`), so every string type here refuses it: values with a pattern, which also
-# puts the rule into the JSON Schema (the loader words the error as NUL_MESSAGE), mapping keys
-# with a validator (a key pattern would turn the schema's propertyNames into patternProperties).
+# (`"\0"`, `!!binary`), so every string type here refuses it with a pattern, which also puts the
+# rule into the JSON Schema (the loader words the error as NUL_MESSAGE). A mapping key's pattern
+# comes out of pydantic as patternProperties; `manifests.schema` states it as propertyNames.
 NUL_MESSAGE = "must not contain a NUL character (\\0): Docker and the OS cut strings there"
 NO_NUL_PATTERN = r"^[^\x00]*$"
-NO_SPACE_NO_NUL_PATTERN = r"^[^\s\x00]+$"
+# Whitespace as any regex engine reads `\s` (Python's, ECMA's and Rust's differ), spelled out.
+_BLANKS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NO_SPACE_NO_NUL_PATTERN = f"^[^{_BLANKS}\\x00]+$"
+ENV_NAME_PATTERN = r"^[^=\x00]+$"
 
 
-def _refuse_nul(text: str) -> str:
-    if "\x00" in text:
-        raise ValueError(NUL_MESSAGE)
-    return text
+def _schema(**keywords: Any) -> Any:
+    """`Field` adding JSON Schema keywords that a validator here checks with clearer words."""
+    return Field(json_schema_extra=keywords)
 
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
 ShortText = Annotated[str, Field(max_length=MAX_STRING, pattern=NO_NUL_PATTERN)]
-MapKey = Annotated[str, Field(max_length=MAX_STRING), AfterValidator(_refuse_nul)]
+MapKey = Annotated[str, Field(max_length=MAX_STRING, pattern=NO_NUL_PATTERN)]
 Labels = Annotated[dict[MapKey, ShortText], Field(max_length=MAX_ITEMS)]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
 MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
@@ -285,8 +288,12 @@ class NetworkAttachment(Model):
 
     name: Name
     aliases: Annotated[list[HostName], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
-    ipv4_address: Annotated[str, Field(max_length=64)] | None = None
-    ipv6_address: Annotated[str, Field(max_length=64)] | None = None
+    ipv4_address: (
+        Annotated[str, Field(max_length=64), _schema(pattern=engine.IPV4_PATTERN)] | None
+    ) = None
+    ipv6_address: (
+        Annotated[str, Field(max_length=64), _schema(pattern=engine.IPV6_PATTERN)] | None
+    ) = None
 
     @field_validator("ipv4_address")
     @classmethod
@@ -300,21 +307,21 @@ class NetworkAttachment(Model):
 
 
 class Ulimit(Model):
-    # -1 is "unlimited", as Docker's --ulimit takes it.
+    # -1 is "unlimited", as Docker's --ulimit takes it. That soft is not above hard is a rule
+    # no JSON Schema can state: ContainerSpec checks it (one error, with its reason).
     soft: Annotated[int, Field(ge=-1)]
     hard: Annotated[int, Field(ge=-1)]
 
-    @model_validator(mode="after")
-    def _soft_within_hard(self) -> Ulimit:
-        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
-            raise ValueError(f"ulimit soft {self.soft} is above hard {self.hard}")
-        return self
+
+ULIMIT_ABOVE_HARD: SemanticReason = "UlimitSoftAboveHard"
 
 
 class DeviceMapping(Model):
     host_path: AbsolutePath
     container_path: AbsolutePath | None = None  # default: the host path
-    permissions: Annotated[str, Field(max_length=3)] = "rwm"
+    permissions: Annotated[
+        str, Field(max_length=3), _schema(pattern=engine.DEVICE_PERMISSIONS_PATTERN)
+    ] = "rwm"
 
     _permissions_ok = field_validator("permissions")(engine.check_device_permissions)
 
@@ -342,7 +349,15 @@ class Logging(Model):
     options: Labels = Field(default_factory=dict)
 
 
-Capabilities = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
+Capabilities = Annotated[
+    list[Annotated[str, Field(max_length=64), _schema(pattern=engine.CAPABILITY_PATTERN)]],
+    Field(max_length=64),
+]
+EnvName = Annotated[MapKey, _schema(pattern=ENV_NAME_PATTERN)]
+UlimitName = Annotated[str, _schema(enum=sorted(engine.ULIMIT_NAMES))]
+SysctlName = Annotated[str, _schema(pattern=engine.SYSCTL_NAME_PATTERN)]
+# -1 is "unlimited"; a validator says "below -1" for less.
+UlimitValue = Annotated[int, _schema(minimum=-1)]
 
 
 def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
@@ -358,7 +373,7 @@ class ContainerSpec(Model):
     image: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_SPACE_NO_NUL_PATTERN)]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
     entrypoint: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
-    env: Annotated[dict[MapKey, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
+    env: Annotated[dict[EnvName, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
     working_dir: ShortText | None = None
     user: Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)] | None = None
     ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
@@ -384,34 +399,42 @@ class ContainerSpec(Model):
     domainname: HostName | None = None
     cap_add: Capabilities = Field(default_factory=list)
     cap_drop: Capabilities = Field(default_factory=list)
-    ulimits: Annotated[dict[str, Ulimit | int], Field(max_length=32)] = Field(default_factory=dict)
+    ulimits: Annotated[dict[UlimitName, Ulimit | UlimitValue], Field(max_length=32)] = Field(
+        default_factory=dict
+    )
     shm_size: MemorySize | None = None
     tmpfs: (
         Annotated[dict[AbsolutePath, ShortText], Field(max_length=MAX_ITEMS)]
         | Annotated[list[AbsolutePath], Field(max_length=MAX_ITEMS)]
     ) = Field(default_factory=dict)
     read_only: bool = False
-    devices: Annotated[list[ShortText | DeviceMapping], Field(max_length=MAX_ITEMS)] = Field(
-        default_factory=list
-    )
+    devices: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.DEVICE_PATTERN)] | DeviceMapping],
+        Field(max_length=MAX_ITEMS),
+    ] = Field(default_factory=list)
     gpus: Literal["all"] | Annotated[int, Field(ge=1, le=1024)] | GpuRequest | None = None
     init: bool | None = None
     stop_signal: Annotated[str, Field(pattern=engine.SIGNAL_PATTERN, max_length=32)] | None = None
-    extra_hosts: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] = Field(
-        default_factory=list
-    )
-    dns: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=16)] = Field(
-        default_factory=list
-    )
+    extra_hosts: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.EXTRA_HOST_PATTERN)]],
+        Field(max_length=MAX_ITEMS),
+    ] = Field(default_factory=list)
+    dns: Annotated[
+        list[Annotated[str, Field(max_length=64), _schema(pattern=engine.IP_PATTERN)]],
+        Field(max_length=16),
+    ] = Field(default_factory=list)
     dns_search: Annotated[list[HostName], Field(max_length=16)] = Field(default_factory=list)
     dns_options: Annotated[
         list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(:[0-9]+)?$", max_length=64)]],
         Field(max_length=16),
     ] = Field(default_factory=list)
-    sysctls: Annotated[dict[str, ShortText | int], Field(max_length=MAX_ITEMS)] = Field(
+    sysctls: Annotated[dict[SysctlName, ShortText | int], Field(max_length=MAX_ITEMS)] = Field(
         default_factory=dict
     )
-    security_opt: Annotated[list[ShortText], Field(max_length=32)] = Field(default_factory=list)
+    security_opt: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.SECURITY_OPT_PATTERN)]],
+        Field(max_length=32),
+    ] = Field(default_factory=list)
     pids_limit: Annotated[int, Field(ge=-1)] | None = None
     group_add: Annotated[
         list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]],
@@ -447,6 +470,13 @@ class ContainerSpec(Model):
             engine.check_ulimit_name(name)
             if isinstance(limit, int) and limit < -1:
                 raise ValueError(f"ulimit {name}: {limit} is below -1 (unlimited)")
+        for name, limit in ulimits.items():
+            if isinstance(limit, Ulimit) and limit.hard != -1 and not -1 < limit.soft <= limit.hard:
+                raise PydanticCustomError(
+                    ULIMIT_ABOVE_HARD,
+                    "ulimit {name}: soft {soft} is above hard {hard}",
+                    {"name": name, "soft": limit.soft, "hard": limit.hard},
+                )
         return ulimits
 
     @field_validator("devices")
@@ -484,7 +514,7 @@ class ContainerSpec(Model):
     @classmethod
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         for key in env:
-            if not key or "=" in key or "\x00" in key:
+            if not re.fullmatch(ENV_NAME_PATTERN, key):
                 raise ValueError(f"env name {key!r} must be non-empty and contain no '='")
         return env
 

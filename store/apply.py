@@ -445,6 +445,7 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
                 message=describe_cycle(cycle),
                 kind=place.kind,
                 name=place.name,
+                reason="DependencyCycle",
             )
         )
     raise DependencyCycle(cycle, issues)

@@ -21,6 +21,7 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
 from dockform.manifests import source_names
+from dockform.manifests.errors import SEMANTIC_REASONS
 from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
 from dockform.store.apply import ApplyRequest, ObjectResult
@@ -47,6 +48,17 @@ Source = Annotated[
 ]
 
 _ERRORS = responses(400, 403, 409, 413, 415, 422, *WRITE_ERRORS)
+# A body valid by the document's schema is accepted (2xx) or refused for host access (403), for
+# another source's object or a stale resourceVersion (409), or for a rule no JSON Schema can
+# state: a 422 whose every issue names it in `reason` (manifests.errors.SEMANTIC_REASONS).
+_ERRORS[422] = {
+    **_ERRORS[422],
+    "description": "Invalid manifests or request parameters. A body the schema allows is "
+    "refused with 422 only for a rule no JSON Schema can state, and then every issue names "
+    f"it in `reason`: {', '.join(SEMANTIC_REASONS)} (a dependency cycle, a Container "
+    "depending on itself included; one kind/name twice in the body; a ulimit's soft limit "
+    "above its hard one)",
+}
 
 
 def check_host_access(state: AppState, body: ManifestBody, roots: list[str]) -> None:
