@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from dockform.manifests.models import Image
+from dockform.manifests.models import Config, Image, Secret
 from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
@@ -51,8 +51,9 @@ REQUEST_BODY_DOC = {
     "to nothing, refused (400) unless allowEmpty=true, which deletes every object of the "
     "source. A body that no JSON Schema can "
     "refuse is still refused for: duplicate kind/name, a dependency cycle (422), host access "
-    "(403), an object of another source or a stale resourceVersion (409), and a relative "
-    "Image path (422).",
+    "(403), an object of another source or a stale resourceVersion (409), a relative "
+    "Image path or Secret/Config file, and a Secret/Config whose file or variable is missing "
+    "(422).",
     "required": True,
     "content": {
         "application/yaml": {"schema": _MANIFEST_REF},
@@ -75,6 +76,8 @@ REQUEST_BODY_DOC = {
 
 # The Image paths that must be absolute through the API (definition, field).
 _ABSOLUTE_PATHS = (("ImageBuild", "context"), ("ImageLoad", "path"))
+# Optional fields that must be absolute when given (the pattern only).
+_ABSOLUTE_OPTIONAL = (("SecretSpec", "file"), ("ConfigSpec", "file"))
 ABSOLUTE_PATH_PATTERN = "^/[^\\x00]*$"
 
 
@@ -90,6 +93,10 @@ def manifest_components() -> dict[str, Any]:
         definition["properties"][field].update(pattern=ABSOLUTE_PATH_PATTERN)
         definition["properties"][field].pop("default", None)
         definition["required"] = sorted({*definition.get("required", []), field})
+    for name, field in _ABSOLUTE_OPTIONAL:
+        for option in definitions[name]["properties"][field].get("anyOf", []):
+            if option.get("type") == "string":
+                option["pattern"] = ABSOLUTE_PATH_PATTERN
     components = {f"{SCHEMA_PREFIX}{name}": value for name, value in definitions.items()}
     components["Manifest"] = schema
     return {name: _to_components(value) for name, value in components.items()}
@@ -260,12 +267,12 @@ def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
     issues = []
     for loaded in manifests:
         manifest = loaded.manifest
-        if not isinstance(manifest, Image):
-            continue
         paths = []
-        if manifest.spec.build is not None:
+        if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
+            paths.append(("spec.file", manifest.spec.file))
+        if isinstance(manifest, Image) and manifest.spec.build is not None:
             paths.append(("spec.build.context", manifest.spec.build.context))
-        if manifest.spec.load is not None:
+        if isinstance(manifest, Image) and manifest.spec.load is not None:
             paths.append(("spec.load.path", manifest.spec.load.path))
         for field_path, value in paths:
             if not value.startswith("/"):

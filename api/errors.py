@@ -9,6 +9,7 @@ bad request. The mapping:
     store NotFound           404
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
     store DependencyCycle    422  Containers that depend on each other in a circle
+    store ContentUnavailable 422  a Secret's or Config's file or variable is missing
     store PruneRefused       400  prune to an empty set without allowEmpty
     store StoreFull          507  the store's disk is full (names the store's path)
     store StoreUnavailable   503  the database failed (busy, locked): try again
@@ -39,6 +40,7 @@ from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import UnknownKindError
 from dockform.store.errors import (
     Conflict,
+    ContentUnavailable,
     DependencyCycle,
     NotFound,
     StoreError,
@@ -156,7 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(404, str(error))
         if isinstance(error, Conflict):
             return _json(409, str(error))
-        if isinstance(error, DependencyCycle):
+        if isinstance(error, DependencyCycle | ContentUnavailable):
             return _json(422, str(error), [issue.to_dict() for issue in error.issues])
         if isinstance(error, StoreFull):
             log.warning("the store's disk is full (%s): %s", error.location, error.detail)

@@ -33,7 +33,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from dockform.manifests.composer import compose_documents, construct
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import API_VERSION, KIND_MODELS, NUL_MESSAGE, Image, Manifest
+from dockform.manifests.models import (
+    API_VERSION,
+    CHOICE_TAGS,
+    KIND_MODELS,
+    NUL_MESSAGE,
+    Config,
+    Image,
+    Manifest,
+    Secret,
+)
 from dockform.manifests.text import NotText, decode_manifest_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -319,10 +328,14 @@ def _kind_message(kind: object) -> str:
 
 
 def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
-    """The manifest with an Image's relative build context and load path made absolute.
+    """The manifest with an Image's relative build context and load path, and a Secret's or
+    Config's relative file, made absolute.
 
     Stored specs must not depend on where the CLI ran: the daemon may run elsewhere.
     """
+    if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
+        path = os.path.normpath(os.path.join(os.path.abspath(base_dir), manifest.spec.file))
+        return manifest.model_copy(update={"spec": manifest.spec.model_copy(update={"file": path})})
     if not isinstance(manifest, Image):
         return manifest
     base = os.path.abspath(base_dir)
@@ -342,8 +355,10 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
 def _issue(
     detail: ErrorDetails, root: Node, file: str, index: int, kind: str, name: str | None
 ) -> ManifestIssue:
-    loc = tuple(part for part in detail["loc"] if part != "[key]")
-    about_key = len(loc) != len(detail["loc"])
+    loc = tuple(part for part in detail["loc"] if part not in CHOICE_TAGS)
+    keyed = tuple(part for part in loc if part != "[key]")
+    about_key = len(keyed) != len(loc)
+    loc = keyed
     message = _message(detail, kind, loc)
     if about_key:
         message = f"{message} (in the key)"

@@ -19,6 +19,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _EXACTLY_ONE: dict[str, tuple[str, ...]] = {
     "ImageSpec": ("build", "pull", "load"),
     "VolumeMount": ("volume", "hostPath"),
+    "SecretSpec": ("value", "file", "env"),
+    "ConfigSpec": ("value", "file"),
 }
 
 

@@ -22,6 +22,7 @@ from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
 from dockform.manifests import source_names
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
+from dockform.manifests.redaction import redact_spec
 from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.types import Resource
 
@@ -170,8 +171,8 @@ async def diff_manifests(
         items.append(
             DiffResult(
                 **_result(result).model_dump(),
-                old=result.old_spec,
-                new=result.new_spec,
+                old=None if result.old_spec is None else redact_spec(result.kind, result.old_spec),
+                new=None if result.new_spec is None else redact_spec(result.kind, result.new_spec),
                 old_metadata=None if current is None else _metadata(current),
                 new_metadata=desired.get((result.kind, result.name)),
             )

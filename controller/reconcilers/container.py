@@ -7,14 +7,18 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from dockform.controller.actions import (
+    ContainerFile,
     CreateContainer,
     Plan,
+    RemoveContainerFiles,
     RestartContainer,
+    SecretEnv,
     StartContainer,
 )
 from dockform.controller.context import ReconcileContext
@@ -28,6 +32,7 @@ from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     ContainerSnapshot,
     delete_plan,
+    files_garbage_plan,
     garbage_plan,
     plan,
     start_period_left,
@@ -36,7 +41,7 @@ from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ConfigSpec, ContainerSpec, EnvFromSecret
 from dockform.manifests.policy import container_host_paths, container_powers
 from dockform.manifests.status import (
     ContainerObserved,
@@ -52,6 +57,7 @@ from dockform.runtime.interface import Runtime
 from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
 from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
+from dockform.store.vault import seal_context
 
 # Which Docker event actions can mean a container drifted from its desired state.
 _CONTAINER_ACTIONS = frozenset(
@@ -73,6 +79,15 @@ _CONTAINER_ACTIONS = frozenset(
 )
 
 
+@dataclasses.dataclass
+class ContentState:
+    waiting: list[str] = dataclasses.field(default_factory=list)
+    contents: list[str] = dataclasses.field(default_factory=list)
+    files: list[ContainerFile] = dataclasses.field(default_factory=list)
+    missing: bool = False
+    secret_env: list[SecretEnv] = dataclasses.field(default_factory=list)
+
+
 # The engine calls that mount a container's host paths (and give it its powers).
 _MOUNTING = (CreateContainer, StartContainer, RestartContainer)
 
@@ -85,6 +100,7 @@ class ContainerReconciler:
         self._unhealthy_backoff = context.settings.unhealthy_restart
         self._restart_grace_s = context.settings.restart_grace_s
         self._host_access = context.host_access
+        self._files = context.files
 
     # --- observe
 
@@ -157,8 +173,75 @@ class ContainerReconciler:
             return [f"Container/{name} to be Healthy (health: {health})"]
         return []
 
+    def _content_state(self, name: str, spec: ContainerSpec) -> ContentState:
+        """What its Secrets and Configs need (unmet, in order), their digests, its files
+        and env from Secrets; nothing is opened here (the executor does)."""
+        state = ContentState()
+        wanted = [(Kind.SECRET, secret) for secret in spec.secret_names()]
+        wanted += [(Kind.CONFIG, config) for config in spec.config_names()]
+        found: dict[tuple[str, str], Resource] = {}
+        for kind, needed_name in wanted:
+            needed = self._store.get(kind, needed_name)
+            if needed is None:
+                state.waiting.append(
+                    f"{kind}/{needed_name}, which does not exist (apply it, or stop using it "
+                    "in this Container)"
+                )
+            elif needed.deleting:
+                state.waiting.append(f"{kind}/{needed_name} is being deleted")
+            elif not is_ready(needed):
+                state.waiting.append(_not_ready(kind, needed))
+            else:
+                found[(kind, needed_name)] = needed
+                state.contents.append(f"{kind}/{needed_name} sha256:{needed.spec.get('sha256')}")
+        if not wanted or state.waiting:
+            return state
+        if self._files is None:
+            state.waiting.append("secret and config files, which this daemon does not keep")
+            return state
+        for index, mount in enumerate(spec.secrets):
+            secret = found[(Kind.SECRET, mount.name)]
+            state.files.append(
+                ContainerFile(
+                    path=self._files.secret_path(name, index, mount.name),
+                    target=mount.target_path(),
+                    mode=int(mount.mode),
+                    uid=mount.uid,
+                    gid=mount.gid,
+                    payload=str(secret.spec.get("sealed", "")),
+                    context=seal_context(Kind.SECRET, mount.name),
+                )
+            )
+        for index, config_mount in enumerate(spec.configs):
+            config = ConfigSpec.model_validate(found[(Kind.CONFIG, config_mount.name)].spec)
+            payload = config.data or base64.b64encode((config.value or "").encode()).decode()
+            state.files.append(
+                ContainerFile(
+                    path=self._files.config_path(name, index, config_mount.name),
+                    target=config_mount.target_path(),
+                    mode=int(config_mount.mode),
+                    uid=config_mount.uid,
+                    gid=config_mount.gid,
+                    payload=payload,
+                )
+            )
+        state.missing = self._files.missing(state.files)
+        for variable, value in sorted(spec.env.items()):
+            if isinstance(value, EnvFromSecret):
+                secret = found[(Kind.SECRET, value.secret)]
+                state.secret_env.append(
+                    SecretEnv(
+                        variable=variable,
+                        context=seal_context(Kind.SECRET, value.secret),
+                        sealed=str(secret.spec.get("sealed", "")),
+                    )
+                )
+        return state
+
     def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerSnapshot:
         image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
+        content = self._content_state(resource.name, spec)
+        waiting += content.waiting
         labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
         holder = self._runtime.inspect_container(resource.name)
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
@@ -174,6 +257,10 @@ class ContainerReconciler:
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
             stopped_for_s=_stopped_for(holder),
             running_for_s=_running_for(holder),
+            contents=tuple(content.contents),
+            files=tuple(content.files),
+            files_missing=content.missing,
+            secret_env=tuple(content.secret_env),
         )
 
     # --- reconcile
@@ -251,13 +338,27 @@ class ContainerReconciler:
         spec = ContainerSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
         labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        executed = self._executor.execute(delete_plan(labelled, grace), KIND, resource.name)
+        removal = delete_plan(labelled, grace)
+        if self._files is not None and resource.name in self._files.containers():
+            files = RemoveContainerFiles(cause="deleted", container=resource.name)
+            removal = dataclasses.replace(removal, actions=(*removal.actions, files))
+        executed = self._executor.execute(removal, KIND, resource.name)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
         garbage = garbage_plan(managed, {resource.name for resource in owned})
-        return self._executor.collect_garbage(garbage, KIND)
+        events = list(self._executor.collect_garbage(garbage, KIND))
+        if self._files is not None:
+            # Files of containers that no Container mounts them in any more.
+            using = {
+                resource.name
+                for resource in owned
+                if resource.spec.get("secrets") or resource.spec.get("configs")
+            }
+            stale = files_garbage_plan(self._files.containers(), using)
+            events += self._executor.collect_garbage(stale, KIND)
+        return events
 
     # --- unhealthy restarts (Docker's restart policy does not act on health)
 
@@ -472,8 +573,8 @@ def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) 
 
 
 def requires(resource: Resource) -> Iterable[Ref]:
-    """The image (by the name or ref the container gives), networks, volumes and the
-    containers of its dependsOn."""
+    """The image (by the name or ref the container gives), networks, volumes, the
+    containers of its dependsOn, and its Secrets and Configs."""
     spec = resource.spec
     refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
     refs += [
@@ -484,6 +585,13 @@ def requires(resource: Resource) -> Iterable[Ref]:
         (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
     ]
     refs += [(KIND, dependency["name"]) for dependency in spec.get("dependsOn", [])]
+    refs += [(Kind.SECRET, mount["name"]) for mount in spec.get("secrets", [])]
+    refs += [(Kind.CONFIG, mount["name"]) for mount in spec.get("configs", [])]
+    refs += [
+        (Kind.SECRET, value["secret"])
+        for value in spec.get("env", {}).values()
+        if isinstance(value, dict) and "secret" in value
+    ]
     return refs
 
 

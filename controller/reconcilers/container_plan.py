@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from dockform.controller.actions import (
     Action,
     ConnectNetwork,
+    ContainerFile,
     CreateContainer,
     Plan,
     RemoveContainer,
+    RemoveContainerFiles,
     RestartContainer,
+    SecretEnv,
     StartContainer,
     StopContainer,
+    WriteContainerFiles,
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
@@ -51,8 +55,13 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str) -> str:
-    return hashlib.sha256(f"{spec_hash}\n{image_id}".encode()).hexdigest()
+def container_hash(spec_hash: str, image_id: str, contents: Sequence[str] = ()) -> str:
+    """The spec hash with the resolved image id and, when the container uses any, its
+    Secrets' and Configs' digests (`Secret/db sha256:...`): new content replaces it."""
+    text = f"{spec_hash}\n{image_id}"
+    if contents:
+        text += "\n" + "\n".join(sorted(contents))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
@@ -72,9 +81,16 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
 
 
 def create_request(
-    name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
+    name: str,
+    spec: ContainerSpec,
+    image: str,
+    want_hash: str,
+    volume_names: dict[str, str],
+    files: Sequence[ContainerFile] = (),
 ) -> ContainerCreate:
-    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
+    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume;
+    `files` are its Secret and Config files, bound read-only (env from a Secret is left out:
+    the executor adds it, see CreateContainer.secret_env)."""
     mounts = tuple(
         Mount(
             target=mount.mount_path,
@@ -85,6 +101,8 @@ def create_request(
             read_only=mount.read_only,
         )
         for mount in spec.volumes
+    ) + tuple(
+        Mount(target=file.target, source=file.path, type="bind", read_only=True) for file in files
     )
     return ContainerCreate(
         name=name,
@@ -92,7 +110,7 @@ def create_request(
         labels={**spec.labels, **managed_labels(KIND, name, want_hash)},
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
-        env=dict(spec.env),
+        env={key: value for key, value in spec.env.items() if isinstance(value, str)},
         working_dir=spec.working_dir,
         user=spec.user,
         ports=tuple(
@@ -153,6 +171,12 @@ class ContainerSnapshot:
     stopped_for_s: float | None = None
     # Seconds since the holder started, while it runs; None otherwise.
     running_for_s: float | None = None
+    # Its Secrets and Configs: digests (`Secret/db sha256:...`, for the hash), the files it
+    # mounts, whether any of them is missing on the host, and env from Secrets (sealed).
+    contents: tuple[str, ...] = ()
+    files: tuple[ContainerFile, ...] = ()
+    files_missing: bool = False
+    secret_env: tuple[SecretEnv, ...] = ()
 
 
 def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
@@ -186,12 +210,18 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id)
+    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.contents)
     request = create_request(
-        name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
+        name,
+        desired.spec,
+        observed.image_ref,
+        want_hash,
+        dict(observed.volume_names),
+        observed.files,
     )
     create = (
-        CreateContainer(cause="not found", request=request),
+        *_write_files(name, observed, "to mount"),
+        CreateContainer(cause="not found", request=request, secret_env=observed.secret_env),
         StartContainer(cause="created", container=name),
     )
     if current is None:
@@ -209,20 +239,33 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
                 *strays,
                 *stop,
                 RemoveContainer(cause=replace_cause, container=current.id),
-                CreateContainer(cause=replace_cause, request=request, replacing=True),
+                *_write_files(name, observed, "to mount"),
+                CreateContainer(
+                    cause=replace_cause,
+                    request=request,
+                    replacing=True,
+                    secret_env=observed.secret_env,
+                ),
                 StartContainer(cause="created", container=name),
             )
         )
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    actions = (*strays, *_keep_running(desired.spec, current, observed))
+    restore = _write_files(name, observed, "missing on the host") if observed.files_missing else ()
+    actions = (*strays, *restore, *_keep_running(desired.spec, current, observed))
     if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
         # Look again when the start period ends: a restart may be due then.
         start_left = start_period_left(desired.spec, observed.running_for_s)
         if start_left > 0:
             return Plan(actions=actions, requeue_after=start_left)
     return Plan(actions=actions)
+
+
+def _write_files(name: str, observed: ContainerSnapshot, cause: str) -> tuple[Action, ...]:
+    if not observed.files:
+        return ()
+    return (WriteContainerFiles(cause=cause, container=name, files=observed.files),)
 
 
 def start_period_left(spec: ContainerSpec, running_for_s: float | None) -> float:
@@ -322,5 +365,15 @@ def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> 
             )
             for info in managed
             if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+        )
+    )
+
+
+def files_garbage_plan(with_files: set[str], using: set[str]) -> Plan:
+    """Remove the Secret/Config files of containers that no longer mount any."""
+    return Plan(
+        actions=tuple(
+            RemoveContainerFiles(cause=f"no Container/{name} mounts them", container=name)
+            for name in sorted(with_files - using)
         )
     )

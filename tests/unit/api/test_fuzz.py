@@ -34,6 +34,8 @@ from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
 from dockform.store.apply import Applier
 from dockform.store.repository import Store
+from dockform.store.sealing import Sealer
+from dockform.store.vault import Vault
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
@@ -43,7 +45,9 @@ def _app_state(home: Path) -> AppState:
     manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
     return AppState(
         store=store,
-        applier=Applier(store, on_change=manager.desired_changed),
+        applier=Applier(
+            store, on_change=manager.desired_changed, sealer=Sealer(Vault.generate(), environ={})
+        ),
         controller=manager,
         version="fuzz",
         stream_limit_s=0.2,
@@ -83,6 +87,10 @@ def _cleanup() -> Iterator[None]:
 _UNSTATED_RULES = re.compile(
     r"depend on each other|dependency cycle|is defined twice|^duplicate \w+/"
     r"|should match pattern '[^']*\\s"
+    # Secret/Config content read at apply: a file or variable the daemon does not have.
+    r"|does not exist on the daemon's host|is a directory, not a file|cannot be read"
+    r"|environment has no variable|placeholder `dockform get -o yaml` shows"
+    r"|two secrets or configs mount at"
 )
 _UNSTATED_FIELDS = re.compile(
     r"(?:metadata\.(?:labels|annotations)"  # label key syntax; NUL in any map key
