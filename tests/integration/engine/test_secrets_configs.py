@@ -145,6 +145,10 @@ def test_secrets_and_configs_in_a_container(
     assert exec_output(docker_client, box, f"cat /run/secrets/{unique}-pw") == VALUE2
 
     # The value appears nowhere the daemon answers or writes.
+    described = daemon.cli("describe", f"secret/{unique}-pw")
+    assert described.returncode == 0 and "sha256" in described.stdout, described.stderr
+    listed = daemon.cli("get", "secrets")
+    assert f"{unique}-tok" in listed.stdout and "file:" in listed.stdout, listed.stderr
     seen = [
         json.dumps(daemon.client.list("secrets")),
         json.dumps(daemon.client.get("secrets", f"{unique}-pw")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,30 @@ def test_the_value_appears_in_no_answer_and_no_log_line(
         assert VALUE not in answer
         assert "v1:" not in answer or "sealed" not in answer
     assert VALUE not in caplog.text
+
+
+def test_a_secret_file_is_a_host_path_under_the_allowlist(state: AppState, tmp_path: Path) -> None:
+    state.applier = Applier(
+        state.store, on_change=lambda keys: None, sealer=Sealer(Vault.generate())
+    )
+    state.host_path_roots = [str(tmp_path)]
+    (tmp_path / "pw.txt").write_text("inside")
+    doc = "apiVersion: dockform/v1\nkind: Secret\nmetadata: {{name: {}}}\nspec: {{file: {}}}\n"
+    with TestClient(create_app(state)) as client:
+        inside = client.post("/v1/apply", content=doc.format("a", tmp_path / "pw.txt"))
+        assert inside.status_code == 200, inside.text
+        outside = client.post("/v1/apply", content=doc.format("b", "/etc/hostname"))
+        assert outside.status_code == 403
+        assert outside.json()["issues"][0]["path"] == "spec.file"
+        missing = client.post("/v1/apply", content=doc.format("c", tmp_path / "nope.txt"))
+        assert missing.status_code == 422
+        (issue,) = missing.json()["issues"]
+        assert (issue["kind"], issue["name"], issue["path"], issue["line"]) == (
+            "Secret",
+            "c",
+            "spec.file",
+            1,
+        )
+        assert "does not exist on the daemon's host" in issue["message"]
+        relative = client.post("/v1/apply", content=doc.format("d", "pw.txt"))
+        assert relative.status_code == 422 and "relative" in relative.text
