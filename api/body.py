@@ -4,8 +4,8 @@ The body is YAML (one or more documents) or JSON: one manifest object, an array 
 a `{"items": [...]}` list. It is read in chunks and refused with 413 as soon as it passes the
 limit, so a huge body never sits in memory; bytes that are not UTF-8 text are a 400 naming the
 line. Every problem inside the manifests is a ManifestError (422) from the same loader the CLI
-uses, so the messages match. Paths in Image manifests must be absolute here: the daemon has no
-idea where the client's files were.
+uses, so the messages match. Host paths (an Image's, a hostPath) must be absolute here: the
+daemon has no idea where the client's files were.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from dockform.manifests.models import Config, Image, Secret
+from dockform.manifests.models import Config, Container, Image, Manifest, Secret
 from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
@@ -46,14 +46,14 @@ NO_MANIFESTS = (
 REQUEST_BODY_DOC = {
     "description": "At least one manifest: YAML (one or more documents, each a manifest) or "
     'JSON (a manifest, an array of them, or {"items": [...]}). Any other Content-Type is read '
-    "as YAML. Image paths must be absolute. The one body without manifests that is accepted "
-    "is an empty one (nothing but whitespace, comments and `---`) with prune=true: a prune "
-    "to nothing, refused (400) unless allowEmpty=true, which deletes every object of the "
-    "source. A body that no JSON Schema can "
-    "refuse is still refused for: duplicate kind/name, a dependency cycle (422), host access "
-    "(403), an object of another source or a stale resourceVersion (409), a relative "
-    "Image path or Secret/Config file, and a Secret/Config whose file or variable is missing "
-    "(422).",
+    "as YAML. Image paths, hostPaths and Secret/Config files must be absolute. The one body "
+    "without manifests that is accepted is an empty one (nothing but whitespace, comments and "
+    "`---`) with prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which "
+    "deletes every object of the source. A body the schema allows is still refused for host "
+    "access (403), an object of another source, a stale resourceVersion or a Secret/Config "
+    "whose file or variable the daemon's host does not have (409), and for the rules no JSON "
+    "Schema can state (422, each issue naming its `reason`): a dependency cycle, one "
+    "kind/name twice, a ulimit's soft limit above its hard one.",
     "required": True,
     "content": {
         "application/yaml": {"schema": _MANIFEST_REF},
@@ -77,7 +77,8 @@ REQUEST_BODY_DOC = {
 # The Image paths that must be absolute through the API (definition, field).
 _ABSOLUTE_PATHS = (("ImageBuild", "context"), ("ImageLoad", "path"))
 # Optional fields that must be absolute when given (the pattern only).
-_ABSOLUTE_OPTIONAL = (("SecretSpec", "file"), ("ConfigSpec", "file"))
+# Optional paths, absolute here too when given.
+_ABSOLUTE_OPTIONAL = (("SecretSpec", "file"), ("ConfigSpec", "file"), ("VolumeMount", "hostPath"))
 ABSOLUTE_PATH_PATTERN = "^/[^\\x00]*$"
 
 
@@ -263,32 +264,41 @@ def _astral_escapes(text: str) -> str:
     return _SURROGATE_PAIR.sub(joined, text)
 
 
-def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
-    issues = []
-    for loaded in manifests:
-        manifest = loaded.manifest
-        paths = []
-        if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
-            paths.append(("spec.file", manifest.spec.file))
-        if isinstance(manifest, Image) and manifest.spec.build is not None:
+def _relative_paths(manifest: Manifest) -> list[tuple[str, str]]:
+    """(field, path) of every host path of `manifest` that is not absolute."""
+    paths: list[tuple[str, str]] = []
+    if isinstance(manifest, Image):
+        if manifest.spec.build is not None:
             paths.append(("spec.build.context", manifest.spec.build.context))
-        if isinstance(manifest, Image) and manifest.spec.load is not None:
+        if manifest.spec.load is not None:
             paths.append(("spec.load.path", manifest.spec.load.path))
-        for field_path, value in paths:
-            if not value.startswith("/"):
-                issues.append(
-                    ManifestIssue(
-                        file=loaded.file,
-                        document=loaded.document,
-                        line=loaded.line,
-                        path=field_path,
-                        message=(
-                            f"{value!r} is relative; through the API it must be absolute "
-                            "(the dockform CLI resolves it against the manifest's directory)"
-                        ),
-                        kind=loaded.kind,
-                        name=loaded.name,
-                    )
-                )
+    if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
+        paths.append(("spec.file", manifest.spec.file))
+    if isinstance(manifest, Container):
+        paths += [
+            (f"spec.volumes[{index}].hostPath", mount.host_path)
+            for index, mount in enumerate(manifest.spec.volumes)
+            if mount.host_path is not None
+        ]
+    return [(field, path) for field, path in paths if not path.startswith("/")]
+
+
+def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
+    issues = [
+        ManifestIssue(
+            file=loaded.file,
+            document=loaded.document,
+            line=loaded.line,
+            path=field_path,
+            message=(
+                f"{value!r} is relative; through the API it must be absolute "
+                "(the dockform CLI resolves it against the manifest's directory)"
+            ),
+            kind=loaded.kind,
+            name=loaded.name,
+        )
+        for loaded in manifests
+        for field_path, value in _relative_paths(loaded.manifest)
+    ]
     if issues:
         raise ManifestError(issues)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, qualified_name
 from dockform.manifests.status import Reason
 from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
 
@@ -100,17 +101,19 @@ class WriteContainerFiles(Action):
 
     container: str
     files: tuple[ContainerFile, ...]
+    namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
-        return f"files:{self.container}"
+        return f"files:{qualified_name(self.namespace, self.container)}"
 
 
 @dataclass(frozen=True)
 class RemoveContainerFiles(Action):
     container: str
+    namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
-        return f"files:{self.container}"
+        return f"files:{qualified_name(self.namespace, self.container)}"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class RemoveContainer(Action):
     container: str
     garbage: bool = False  # no resource owns it (garbage collection)
     subject: str = ""  # the resource name the removal is about, when it is garbage
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"container:{self.container}"
@@ -187,6 +191,7 @@ class RemoveNetwork(Action):
     network: str  # name or id
     garbage: bool = False
     subject: str = ""
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"network:{self.network}"
@@ -241,6 +246,7 @@ class RemoveImage(Action):
     ref: str  # a tag, or an id
     garbage: bool = False
     subject: str = ""
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"image:{self.ref}"

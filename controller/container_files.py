@@ -1,8 +1,8 @@
 """The files containers mount from the daemon's host: Secrets and Configs (`ContainerFiles`).
 
 Each Container that mounts Secrets or Configs gets a directory of its own under two roots, one
-file per mount (`<root>/<container>/<index>-<name>`), written by the executor just before the
-container is created and bind-mounted read-only at its target:
+file per mount (`<root>/<namespace>/<container>/<index>-<name>`), written by the executor just
+before the container is created and bind-mounted read-only at its target:
 
 - Secrets under a tmpfs directory of the daemon, so their content never reaches a disk:
   `/run/dockform/<instance>/secrets` when `/run` is a tmpfs (systemd hosts), else
@@ -21,6 +21,7 @@ place one is decrypted into a container's environment.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -77,26 +78,29 @@ class ContainerFiles:
 
     # --- where (pure: used by observe to build the plan)
 
-    def secret_path(self, container: str, index: int, name: str) -> str:
-        return str(self.secrets_root / container / f"{index}-{name}")
+    def secret_path(self, namespace: str, container: str, index: int, name: str) -> str:
+        return str(self.secrets_root / namespace / container / f"{index}-{name}")
 
-    def config_path(self, container: str, index: int, name: str) -> str:
-        return str(self.configs_root / container / f"{index}-{name}")
+    def config_path(self, namespace: str, container: str, index: int, name: str) -> str:
+        return str(self.configs_root / namespace / container / f"{index}-{name}")
 
     def missing(self, files: Sequence[ContainerFile]) -> bool:
         return any(not os.path.isfile(file.path) for file in files)
 
-    def containers(self) -> set[str]:
-        """The containers that have a directory under either root."""
-        found: set[str] = set()
+    def containers(self) -> set[tuple[str, str]]:
+        """(namespace, name) of the containers that have a directory under either root."""
+        found: set[tuple[str, str]] = set()
         for root in (self.secrets_root, self.configs_root):
-            if root.is_dir():
-                found |= {entry.name for entry in root.iterdir() if entry.is_dir()}
+            if not root.is_dir():
+                continue
+            for namespace in root.iterdir():
+                if namespace.is_dir():
+                    found |= {(namespace.name, entry.name) for entry in namespace.iterdir()}
         return found
 
     # --- acts (the executor's)
 
-    def write(self, container: str, files: Sequence[ContainerFile]) -> int:
+    def write(self, namespace: str, container: str, files: Sequence[ContainerFile]) -> int:
         if any(file.context is not None for file in files):
             self._check_secrets_root()
         kept: set[Path] = set()
@@ -115,7 +119,7 @@ class ContainerFiles:
             os.replace(draft, path)
             kept.add(path)
         for root in (self.secrets_root, self.configs_root):
-            directory = root / container
+            directory = root / namespace / container
             if not directory.is_dir():
                 continue
             for entry in directory.iterdir():
@@ -123,9 +127,11 @@ class ContainerFiles:
                     entry.unlink(missing_ok=True)
         return len(files)
 
-    def remove(self, container: str) -> None:
+    def remove(self, namespace: str, container: str) -> None:
         for root in (self.secrets_root, self.configs_root):
-            shutil.rmtree(root / container, ignore_errors=True)
+            shutil.rmtree(root / namespace / container, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (root / namespace).rmdir()  # the namespace's last container
 
     def open_env(self, secret_env: Sequence[SecretEnv]) -> dict[str, str]:
         opened: dict[str, str] = {}

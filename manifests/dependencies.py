@@ -14,16 +14,23 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dockform.manifests.kinds import Kind
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 
 Node = TypeVar("Node", bound=Hashable)
-Key = tuple[str, str]
+Key = ObjectKey
 
 
-def container_dependencies(kind: str, spec: Mapping[str, Any]) -> list[Key]:
-    """The keys a stored spec (camelCase, as `manifest_spec` writes it) depends on, in order."""
+def container_dependencies(
+    kind: str, spec: Mapping[str, Any], namespace: str = DEFAULT_NAMESPACE
+) -> list[Key]:
+    """The keys a stored spec (camelCase, as `manifest_spec` writes it) depends on, in order:
+    Containers of its own namespace."""
     if kind != Kind.CONTAINER:
         return []
-    return [(Kind.CONTAINER.value, item["name"]) for item in spec.get("dependsOn", ())]
+    return [
+        ObjectKey(Kind.CONTAINER.value, namespace, item["name"])
+        for item in spec.get("dependsOn", ())
+    ]
 
 
 def find_cycle(graph: Mapping[Node, Sequence[Node]], through: Iterable[Node]) -> list[Node] | None:
@@ -67,4 +74,4 @@ def _path(parent: Mapping[Node, Node], start: Node, end: Node) -> list[Node]:
 
 def describe_cycle(cycle: Sequence[Key]) -> str:
     """`dependency cycle: Container/a -> Container/b -> Container/a`."""
-    return "dependency cycle: " + " -> ".join(f"{kind}/{name}" for kind, name in cycle)
+    return "dependency cycle: " + " -> ".join(str(key) for key in cycle)

@@ -91,7 +91,9 @@ class Sealer:
             return manifest.spec.model_copy(
                 update={
                     "sha256": digest,
-                    "sealed": self._vault.seal(seal_context(manifest.kind, name), content),
+                    "sealed": self._vault.seal(
+                        seal_context(manifest.kind, manifest.metadata.namespace, name), content
+                    ),
                     "value": None if spec.value is None else redacted(digest),
                 }
             )
@@ -113,7 +115,9 @@ class Sealer:
         if spec.sealed is None or self._vault is None:
             raise _Unavailable("spec.value", placeholder)
         try:
-            context = seal_context(manifest.kind, manifest.metadata.name)
+            context = seal_context(
+                manifest.kind, manifest.metadata.namespace, manifest.metadata.name
+            )
             content = self._vault.open(context, spec.sealed)
         except SealBroken as error:
             raise _Unavailable("spec.value", placeholder) from error

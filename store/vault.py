@@ -9,8 +9,8 @@ refused, not used.
 The cipher is AES-SIV (RFC 5297, `cryptography`'s AESSIV with a 512-bit key): authenticated
 and deterministic, so the same content sealed twice gives the same text, and applying an
 unchanged Secret again changes nothing. It reveals only whether two contents are equal, which
-their sha256 (shown in every read) says anyway. The object's kind and name are authenticated
-with the content, so a sealed value copied onto another Secret does not open.
+their sha256 (shown in every read) says anyway. The object's kind, namespace and name are
+authenticated with the content, so a sealed value copied onto another Secret does not open.
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ class Vault:
             ) from error
 
 
-def seal_context(kind: str, name: str) -> str:
-    """What a sealed value is bound to: its object."""
-    return f"{kind}/{name}"
+def seal_context(kind: str, namespace: str, name: str) -> str:
+    """What a sealed value is bound to: its object (`Secret/NAMESPACE/NAME`, the namespace
+    always written, so a value copied to a Secret of another namespace does not open)."""
+    return f"{kind}/{namespace}/{name}"
 
 
 def _write_key(path: Path, key: bytes) -> None:

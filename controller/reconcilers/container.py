@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -32,16 +33,26 @@ from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     ContainerSnapshot,
     delete_plan,
+    effective_networks,
     files_garbage_plan,
     garbage_plan,
+    owns,
     plan,
     start_period_left,
 )
 from dockform.controller.reconcilers.image import find_image
-from dockform.controller.registry import KindRegistration, Ref
+from dockform.controller.registry import ANY_NAMESPACE, KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
+from dockform.manifests.host_paths import is_inside, normalise, real_roots, resolve_host_path
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ConfigSpec, ContainerSpec, EnvFromSecret
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    ObjectKey,
+    display,
+    engine_name,
+)
 from dockform.manifests.policy import container_host_paths, container_powers
 from dockform.manifests.status import (
     ContainerObserved,
@@ -54,7 +65,14 @@ from dockform.manifests.status import (
 from dockform.manifests.units import parse_duration
 from dockform.runtime.errors import ObjectNotFound
 from dockform.runtime.interface import Runtime
-from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
+from dockform.runtime.types import (
+    KIND_LABEL,
+    MANAGED_LABEL,
+    NAME_LABEL,
+    ContainerInfo,
+    ContainerSummary,
+    label_namespace,
+)
 from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
 from dockform.store.vault import seal_context
@@ -106,17 +124,20 @@ class ContainerReconciler:
 
     def _dependency_state(
         self, resource: Resource, spec: ContainerSpec
-    ) -> tuple[str | None, str, list[str], dict[str, str]]:
-        """(image id, image ref, unmet needs in order, volume resource -> engine name)."""
+    ) -> tuple[str | None, str, list[str], dict[str, str], dict[str, str]]:
+        """(image id, image ref, unmet needs in order, volume resource -> engine name,
+        network resource -> engine name where they differ). Networks, volumes and
+        dependsOn resolve in the container's own namespace."""
+        namespace = resource.namespace
         waiting: list[str] = []
-        image_resource = find_image(spec.image, self._store.list(Kind.IMAGE))
+        image_resource = find_image(spec.image, self._store.list(Kind.IMAGE), namespace)
         image_ref = spec.image
         image_id: str | None = None
         if image_resource is not None:
             image_ref = str(image_resource.spec["ref"])
             image_id = observed_as(image_resource, ImageObserved).image_id
             if image_resource.deleting:
-                waiting.append(f"Image/{image_resource.name} is being deleted")
+                waiting.append(f"{image_resource.key} is being deleted")
             elif not is_ready(image_resource) or image_id is None:
                 waiting.append(_not_ready(Kind.IMAGE, image_resource))
         else:
@@ -127,20 +148,26 @@ class ContainerReconciler:
                     f"image {spec.image} is not present; define an Image resource with this "
                     "ref or name, or load it into Docker"
                 )
-        for network in spec.network_names():
-            waiting += self._need(Kind.NETWORK, network, external=self._network_exists)
+        network_names: dict[str, str] = {}
+        for network in effective_networks(spec, namespace):
+            waiting += self._need(Kind.NETWORK, network, namespace, self._network_exists)
+            engine = engine_name(namespace, network)
+            # A Network of its namespace by its engine name; any other is used as named.
+            if engine != network and self._store.get(Kind.NETWORK, network, namespace):
+                network_names[network] = engine
         volume_names: dict[str, str] = {}
         for mount in spec.volumes:
             if mount.volume is None:
                 continue
-            waiting += self._need(Kind.VOLUME, mount.volume, external=self._volume_exists)
-            volume = self._store.get(Kind.VOLUME, mount.volume)
+            waiting += self._need(Kind.VOLUME, mount.volume, namespace, self._volume_exists)
+            volume = self._store.get(Kind.VOLUME, mount.volume, namespace)
             if volume is not None:
-                engine_name = observed_as(volume, VolumeObserved).volume_name
-                volume_names[mount.volume] = engine_name or mount.volume
+                observed_name = observed_as(volume, VolumeObserved).volume_name
+                volume_names[mount.volume] = observed_name or volume.engine_name
+        waiting += _missing_bind_sources(spec)
         for dependency in spec.depends_on:
-            waiting += self._need_container(dependency.name, dependency.condition)
-        return image_id, image_ref, waiting, volume_names
+            waiting += self._need_container(dependency.name, dependency.condition, namespace)
+        return image_id, image_ref, waiting, volume_names, network_names
 
     def _network_exists(self, name: str) -> bool:
         return self._runtime.inspect_network(name) is not None
@@ -148,52 +175,64 @@ class ContainerReconciler:
     def _volume_exists(self, name: str) -> bool:
         return self._runtime.inspect_volume(name) is not None
 
-    def _need(self, kind: Kind, name: str, external: Callable[[str], bool]) -> list[str]:
-        needed = self._store.get(kind, name)
+    def _need(
+        self, kind: Kind, name: str, namespace: str, external: Callable[[str], bool]
+    ) -> list[str]:
+        needed = self._store.get(kind, name, namespace)
+        shown = display(kind, namespace, name)
         if needed is None:
             # Like Compose's external networks and volumes: made outside dockform, used as is.
             if external(name):
                 return []
-            return [f"{kind}/{name} (not defined, and Docker has no {kind.lower()} {name!r})"]
+            return [f"{shown} (not defined, and Docker has no {kind.lower()} {name!r})"]
         if needed.deleting:
-            return [f"{kind}/{name} is being deleted"]
+            return [f"{shown} is being deleted"]
         if not is_ready(needed):
             return [_not_ready(kind, needed)]
         return []
 
-    def _need_container(self, name: str, condition: str) -> list[str]:
-        needed = self._store.get(KIND, name)
+    def _need_container(self, name: str, condition: str, namespace: str) -> list[str]:
+        needed = self._store.get(KIND, name, namespace)
+        shown = display(KIND, namespace, name)
         if needed is None:
-            return [f"Container/{name} does not exist"]
+            return [f"{shown} does not exist"]
         observed = observed_as(needed, ContainerObserved)
         if observed.state != "running":
-            return [f"Container/{name} to be Started (it is {needed.status.phase})"]
+            return [f"{shown} to be Started (it is {needed.status.phase})"]
         if condition == "Healthy" and observed.health != "healthy":
             health = observed.health or "no healthcheck"
-            return [f"Container/{name} to be Healthy (health: {health})"]
+            return [f"{shown} to be Healthy (health: {health})"]
         return []
 
-    def _content_state(self, name: str, spec: ContainerSpec) -> ContentState:
+    def _content_state(self, resource: Resource, spec: ContainerSpec) -> ContentState:
         """What its Secrets and Configs need (unmet, in order), their digests, its files
-        and env from Secrets; nothing is opened here (the executor does)."""
+        and env from Secrets, all of its namespace; nothing is opened here (the executor
+        does)."""
         state = ContentState()
+        namespace, name = resource.namespace, resource.name
         wanted = [(Kind.SECRET, secret) for secret in spec.secret_names()]
         wanted += [(Kind.CONFIG, config) for config in spec.config_names()]
         found: dict[tuple[str, str], Resource] = {}
         for kind, needed_name in wanted:
-            needed = self._store.get(kind, needed_name)
+            needed = self._store.get(kind, needed_name, namespace)
             if needed is None:
                 state.waiting.append(
-                    f"{kind}/{needed_name}, which does not exist (apply it, or stop using it "
-                    "in this Container)"
+                    f"{display(kind, namespace, needed_name)}, which does not exist (apply it, "
+                    "or stop using it in this Container)"
                 )
             elif needed.deleting:
-                state.waiting.append(f"{kind}/{needed_name} is being deleted")
+                state.waiting.append(f"{display(kind, namespace, needed_name)} is being deleted")
             elif not is_ready(needed):
                 state.waiting.append(_not_ready(kind, needed))
             else:
                 found[(kind, needed_name)] = needed
                 state.contents.append(f"{kind}/{needed_name} sha256:{needed.spec.get('sha256')}")
+        repeated = spec.repeated_targets()
+        if repeated:
+            state.waiting.append(
+                f"spec.secrets/spec.configs: two of them mount at {', '.join(repeated)} "
+                "(give each its own target)"
+            )
         if not wanted or state.waiting:
             return state
         if self._files is None:
@@ -203,13 +242,13 @@ class ContainerReconciler:
             secret = found[(Kind.SECRET, mount.name)]
             state.files.append(
                 ContainerFile(
-                    path=self._files.secret_path(name, index, mount.name),
+                    path=self._files.secret_path(namespace, name, index, mount.name),
                     target=mount.target_path(),
                     mode=int(mount.mode),
                     uid=mount.uid,
                     gid=mount.gid,
                     payload=str(secret.spec.get("sealed", "")),
-                    context=seal_context(Kind.SECRET, mount.name),
+                    context=seal_context(Kind.SECRET, namespace, mount.name),
                 )
             )
         for index, config_mount in enumerate(spec.configs):
@@ -217,7 +256,7 @@ class ContainerReconciler:
             payload = config.data or base64.b64encode((config.value or "").encode()).decode()
             state.files.append(
                 ContainerFile(
-                    path=self._files.config_path(name, index, config_mount.name),
+                    path=self._files.config_path(namespace, name, index, config_mount.name),
                     target=config_mount.target_path(),
                     mode=int(config_mount.mode),
                     uid=config_mount.uid,
@@ -232,18 +271,26 @@ class ContainerReconciler:
                 state.secret_env.append(
                     SecretEnv(
                         variable=variable,
-                        context=seal_context(Kind.SECRET, value.secret),
+                        context=seal_context(Kind.SECRET, namespace, value.secret),
                         sealed=str(secret.spec.get("sealed", "")),
                     )
                 )
         return state
 
+    def _labelled(self, resource: Resource) -> list[ContainerSummary]:
+        """Containers labelled as this Container's (of its namespace only: another
+        namespace's Container of the same name carries the same name label)."""
+        found = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
+        return [info for info in found if label_namespace(info.labels) == resource.namespace]
+
     def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerSnapshot:
-        image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
-        content = self._content_state(resource.name, spec)
+        image_id, image_ref, waiting, volume_names, network_names = self._dependency_state(
+            resource, spec
+        )
+        content = self._content_state(resource, spec)
         waiting += content.waiting
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        holder = self._runtime.inspect_container(resource.name)
+        labelled = self._labelled(resource)
+        holder = self._runtime.inspect_container(resource.engine_name)
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
         return ContainerSnapshot(
             labelled=tuple(labelled),
@@ -252,6 +299,8 @@ class ContainerReconciler:
             image_ref=image_ref,
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
+            network_names=tuple(sorted(network_names.items())),
+            bind_targets=bind_targets(spec, self._host_access.source_roots),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
             unhealthy_restarts=restarts,
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
@@ -268,20 +317,22 @@ class ContainerReconciler:
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ContainerSpec.model_validate(resource.spec)
         observed = self.observe(resource, spec)
-        desired = ContainerDesired(resource.name, spec, resource.spec_hash, self._restart_grace_s)
+        desired = ContainerDesired(
+            resource.name, spec, resource.spec_hash, self._restart_grace_s, resource.namespace
+        )
         container_plan = plan(desired, observed)
         if any(isinstance(action, _MOUNTING) for action in container_plan.actions):
             # Docker resolves bind sources at every start: check them again right before.
             require_host_access(
                 self._host_access,
-                f"{KIND}/{resource.name}",
+                str(resource.key),
                 container_host_paths(spec),
                 container_powers(spec),
             )
-        executed = self._executor.execute(container_plan, KIND, resource.name)
+        executed = self._executor.execute(container_plan, resource.key)
         current = observed.name_holder
         if not container_plan.empty:
-            current = self._runtime.inspect_container(resource.name)
+            current = self._runtime.inspect_container(resource.engine_name)
         outcome = self._status(resource, spec, container_plan, current, executed.events)
         if container_plan.requeue_after is None:
             return outcome
@@ -325,7 +376,7 @@ class ContainerReconciler:
             )
             return Outcome(status=status, events=tuple(events))
         if current is None:
-            raise TransientError(f"container {resource.name} vanished while starting")
+            raise TransientError(f"container {resource.engine_name} vanished while starting")
         status = self._running_status(resource, spec, current, facts, container_plan)
         requeue = None
         if current.health == "unhealthy":
@@ -337,22 +388,27 @@ class ContainerReconciler:
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = ContainerSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
+        labelled = self._labelled(resource)
         removal = delete_plan(labelled, grace)
-        if self._files is not None and resource.name in self._files.containers():
-            files = RemoveContainerFiles(cause="deleted", container=resource.name)
+        if (
+            self._files is not None
+            and (resource.namespace, resource.name) in self._files.containers()
+        ):
+            files = RemoveContainerFiles(
+                cause="deleted", container=resource.name, namespace=resource.namespace
+            )
             removal = dataclasses.replace(removal, actions=(*removal.actions, files))
-        executed = self._executor.execute(removal, KIND, resource.name)
+        executed = self._executor.execute(removal, resource.key)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-        garbage = garbage_plan(managed, {resource.name for resource in owned})
+        garbage = garbage_plan(managed, {(resource.namespace, resource.name) for resource in owned})
         events = list(self._executor.collect_garbage(garbage, KIND))
         if self._files is not None:
             # Files of containers that no Container mounts them in any more.
             using = {
-                resource.name
+                (resource.namespace, resource.name)
                 for resource in owned
                 if resource.spec.get("secrets") or resource.spec.get("configs")
             }
@@ -512,12 +568,43 @@ def _state_reason(state: str) -> Reason:
         return Reason.WAITING
 
 
+def bind_targets(spec: ContainerSpec, source_roots: Sequence[str]) -> tuple[str, ...]:
+    """Where each hostPath written inside a source's directory (a GitSource's checkout, a
+    watched directory) leads, for those that lead through a symlink: a GitSource's `current`
+    moves to each new commit's checkout and the old one is removed, so the container must
+    follow. Other hostPaths add nothing, so no existing container's hash changes."""
+    targets = []
+    roots = [*map(normalise, source_roots), *real_roots(source_roots)]
+    for mount in spec.volumes:
+        path = mount.host_path
+        if path is None or not any(is_inside(normalise(path), root) for root in roots):
+            continue
+        resolved = resolve_host_path(path)
+        if resolved != normalise(path):
+            targets.append(resolved)
+    return tuple(targets)
+
+
+def _missing_bind_sources(spec: ContainerSpec) -> list[str]:
+    """hostPaths missing on this host (the daemon's, where host paths are resolved) that the
+    engine will not create: the container waits for them, so a running copy is not replaced
+    by one the engine refuses to create."""
+    return [
+        f"hostPath {mount.host_path} (spec.volumes[{index}]) to exist: create it, or set "
+        "createHostPath: true"
+        for index, mount in enumerate(spec.volumes)
+        if mount.host_path is not None
+        and not mount.create_host_path
+        and not os.path.exists(mount.host_path)
+    ]
+
+
 def _not_ready(kind: str, resource: Resource) -> str:
     status = resource.status
     detail = status.reason or status.phase
     if status.message:
         detail = f"{detail}: {status.message}"
-    return f"{kind}/{resource.name} to be Ready ({detail})"
+    return f"{resource.key} to be Ready ({detail})"
 
 
 def _facts(
@@ -561,34 +648,46 @@ def seconds_until_unhealthy_restart(facts: ContainerObserved, backoff: Backoff) 
     return max((due - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-    """Logs of the managed container of Container/name; NoLogs when there is none."""
-    info = runtime.inspect_container(name)
-    if info is None or not info.managed or info.labels.get(NAME_LABEL) != name:
-        raise NoLogs(f"{KIND}/{name} has no container in Docker")
+def container_logs(
+    runtime: Runtime, resource: Resource, tail: int | None, follow: bool
+) -> Iterator[bytes]:
+    """Logs of the managed container of the Container; NoLogs when there is none."""
+    info = runtime.inspect_container(resource.engine_name)
+    if info is None or not owns(info, resource.name, resource.namespace):
+        raise NoLogs(f"{resource.key} has no container in Docker")
     try:
         return runtime.container_logs(info.id, tail, follow)
     except ObjectNotFound as error:
-        raise NoLogs(f"{KIND}/{name}: {error}") from error
+        raise NoLogs(f"{resource.key}: {error}") from error
 
 
 def requires(resource: Resource) -> Iterable[Ref]:
-    """The image (by the name or ref the container gives), networks, volumes, the
-    containers of its dependsOn, and its Secrets and Configs."""
+    """The image (by the name or ref the container gives), networks (with its namespace's
+    implicit one), volumes, the containers of its dependsOn, and its Secrets and Configs,
+    all of its namespace."""
     spec = resource.spec
-    refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
-    refs += [
-        (Kind.NETWORK, entry["name"] if isinstance(entry, dict) else entry)
-        for entry in spec.get("networks", [])
+    namespace = resource.namespace
+    image = str(spec.get("image", ""))
+    refs: list[Ref] = [
+        ObjectKey(Kind.IMAGE, namespace, image),
+        ObjectKey(Kind.IMAGE, ANY_NAMESPACE, image),
     ]
-    refs += [
-        (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
+    networks = [
+        entry["name"] if isinstance(entry, dict) else entry for entry in spec.get("networks", [])
     ]
-    refs += [(KIND, dependency["name"]) for dependency in spec.get("dependsOn", [])]
-    refs += [(Kind.SECRET, mount["name"]) for mount in spec.get("secrets", [])]
-    refs += [(Kind.CONFIG, mount["name"]) for mount in spec.get("configs", [])]
+    if not networks and not spec.get("hostNetwork") and namespace != DEFAULT_NAMESPACE:
+        networks = [DEFAULT_NETWORK]
+    refs += [ObjectKey(Kind.NETWORK, namespace, network) for network in networks]
     refs += [
-        (Kind.SECRET, value["secret"])
+        ObjectKey(Kind.VOLUME, namespace, mount["volume"])
+        for mount in spec.get("volumes", [])
+        if mount.get("volume")
+    ]
+    refs += [ObjectKey(KIND, namespace, item["name"]) for item in spec.get("dependsOn", [])]
+    refs += [ObjectKey(Kind.SECRET, namespace, mount["name"]) for mount in spec.get("secrets", [])]
+    refs += [ObjectKey(Kind.CONFIG, namespace, mount["name"]) for mount in spec.get("configs", [])]
+    refs += [
+        ObjectKey(Kind.SECRET, namespace, value["secret"])
         for value in spec.get("env", {}).values()
         if isinstance(value, dict) and "secret" in value
     ]

@@ -3,7 +3,9 @@ decide `plan(desired, observed) -> Plan`. No I/O here; `container.py` observes a
 
 A container is replaced only when its hash changes: the spec hash (which leaves out fields that
 must not force a recreate, such as dependsOn) combined with the resolved image id, so a rebuilt
-image replaces its containers and nothing else does.
+image replaces its containers and nothing else does; and, for a hostPath into a GitSource's
+checkout (through its `current` symlink), where the path leads, so a new commit replaces the
+containers bound to the old one's files before that checkout is gone.
 """
 
 from __future__ import annotations
@@ -28,18 +30,24 @@ from dockform.controller.actions import (
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ContainerSpec, NetworkAttachment, VolumeMount
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    display,
+    engine_name,
+)
 from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
-    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
     HealthcheckConfig,
     Mount,
     PortBinding,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -55,10 +63,18 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str, contents: Sequence[str] = ()) -> str:
-    """The spec hash with the resolved image id and, when the container uses any, its
-    Secrets' and Configs' digests (`Secret/db sha256:...`): new content replaces it."""
-    text = f"{spec_hash}\n{image_id}"
+def container_hash(
+    spec_hash: str,
+    image_id: str,
+    bind_targets: Sequence[str] = (),
+    contents: Sequence[str] = (),
+) -> str:
+    """The hash a container carries: its spec's, its image's id, where the binds that lead
+    through a source's symlink (a GitSource's `current`) led when it was made, and, when it
+    uses any, its Secrets' and Configs' digests (`Secret/db sha256:...`): new content
+    replaces it."""
+    pinned = "".join(f"\n{target}" for target in bind_targets)
+    text = f"{spec_hash}\n{image_id}{pinned}"
     if contents:
         text += "\n" + "\n".join(sorted(contents))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -80,34 +96,81 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
     )
 
 
+def effective_networks(spec: ContainerSpec, namespace: str) -> list[str]:
+    """The networks a container joins: those it names, or, outside `default`, its
+    namespace's implicit network `default` when it names none (as Compose does)."""
+    names = spec.network_names()
+    if names or spec.host_network or namespace == DEFAULT_NAMESPACE:
+        return names
+    return [DEFAULT_NETWORK]
+
+
+def in_namespace(
+    spec: ContainerSpec, namespace: str, network_names: dict[str, str]
+) -> ContainerSpec:
+    """`spec` as the engine sees it: networks by their engine names (`network_names` maps a
+    Network's name to its engine name), with the implicit one added. The same spec in
+    `default` (nothing to rename or add)."""
+    attachments = spec.network_attachments()
+    if not attachments and effective_networks(spec, namespace):
+        attachments = [NetworkAttachment(name=DEFAULT_NETWORK)]
+    if not network_names and len(attachments) == len(spec.networks):
+        return spec
+    entries: list[str | NetworkAttachment] = [
+        attachment.model_copy(update={"name": network_names.get(attachment.name, attachment.name)})
+        for attachment in attachments
+    ]
+    return spec.model_copy(update={"networks": entries})
+
+
+def _mount(mount: VolumeMount, volume_names: dict[str, str]) -> Mount:
+    if mount.volume is not None:
+        source = volume_names.get(mount.volume, mount.volume)
+        return Mount(
+            target=mount.mount_path, source=source, type="volume", read_only=mount.read_only
+        )
+    if mount.tmpfs is not None:
+        return Mount(
+            target=mount.mount_path,
+            source="",
+            type="tmpfs",
+            read_only=mount.read_only,
+            tmpfs_size_bytes=parse_memory(mount.tmpfs.size) if mount.tmpfs.size else None,
+            tmpfs_mode=int(mount.tmpfs.mode, 8) if mount.tmpfs.mode else None,
+        )
+    return Mount(
+        target=mount.mount_path,
+        source=str(mount.host_path),
+        type="bind",
+        read_only=mount.read_only,
+        create_host_path=bool(mount.create_host_path),
+        selinux=mount.selinux,
+        propagation=mount.propagation,
+    )
+
+
 def create_request(
     name: str,
     spec: ContainerSpec,
     image: str,
     want_hash: str,
     volume_names: dict[str, str],
+    namespace: str = DEFAULT_NAMESPACE,
     files: Sequence[ContainerFile] = (),
 ) -> ContainerCreate:
-    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume;
-    `files` are its Secret and Config files, bound read-only (env from a Secret is left out:
-    the executor adds it, see CreateContainer.secret_env)."""
-    mounts = tuple(
-        Mount(
-            target=mount.mount_path,
-            source=volume_names.get(mount.volume, mount.volume)
-            if mount.volume is not None
-            else str(mount.host_path),
-            type="volume" if mount.volume is not None else "bind",
-            read_only=mount.read_only,
-        )
-        for mount in spec.volumes
-    ) + tuple(
+    """The engine request for `spec` (networks already by engine name: `in_namespace`).
+    `volume_names` maps Volume resource -> engine volume. `name` is the Container's own:
+    the engine container is `engine_name(namespace, name)`, and `name` its alias on every
+    network, so the others of its namespace reach it by that short name. `files` are its
+    Secret and Config files, bound read-only (env from a Secret is left out: the executor
+    adds it, see CreateContainer.secret_env)."""
+    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes) + tuple(
         Mount(target=file.target, source=file.path, type="bind", read_only=True) for file in files
     )
     return ContainerCreate(
-        name=name,
+        name=engine_name(namespace, name),
         image=image,
-        labels={**spec.labels, **managed_labels(KIND, name, want_hash)},
+        labels={**spec.labels, **managed_labels(KIND, name, want_hash, namespace)},
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
         env={key: value for key, value in spec.env.items() if isinstance(value, str)},
@@ -149,6 +212,7 @@ class ContainerDesired:
     # An exited container Docker's restart policy should restart is left to it this long
     # after it stopped; only then does dockform start it (a `docker stop` by hand, say).
     restart_grace_s: float = 0.0
+    namespace: str = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -162,6 +226,11 @@ class ContainerSnapshot:
     image_ref: str
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Network name -> engine network, for those that differ (outside `default`).
+    network_names: tuple[tuple[str, str], ...] = ()
+    # Where each hostPath inside a source's directory that leads through a symlink leads now
+    # (a GitSource's `current` moves at each commit, and the old checkout is removed).
+    bind_targets: tuple[str, ...] = ()
     unhealthy_restart_due: bool = False
     # Restarts made so far for being unhealthy, and the backoff before the next one after
     # this one (both for the Restarted event's message).
@@ -179,8 +248,10 @@ class ContainerSnapshot:
     secret_env: tuple[SecretEnv, ...] = ()
 
 
-def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(
+    info: ContainerInfo | ContainerSummary, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
 def _short(container_id: str) -> str:
@@ -188,9 +259,9 @@ def _short(container_id: str) -> str:
 
 
 def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
-    name = desired.name
+    name = engine_name(desired.namespace, desired.name)
     holder = observed.name_holder
-    if holder is not None and not owns(holder, name):
+    if holder is not None and not owns(holder, desired.name, desired.namespace):
         return Plan(
             blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
@@ -210,17 +281,21 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.contents)
+    want_hash = container_hash(
+        desired.spec_hash, observed.image_id, observed.bind_targets, observed.contents
+    )
+    spec = in_namespace(desired.spec, desired.namespace, dict(observed.network_names))
     request = create_request(
-        name,
-        desired.spec,
+        desired.name,
+        spec,
         observed.image_ref,
         want_hash,
         dict(observed.volume_names),
+        desired.namespace,
         observed.files,
     )
     create = (
-        *_write_files(name, observed, "to mount"),
+        *_write_files(desired, observed, "to mount"),
         CreateContainer(cause="not found", request=request, secret_env=observed.secret_env),
         StartContainer(cause="created", container=name),
     )
@@ -239,7 +314,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
                 *strays,
                 *stop,
                 RemoveContainer(cause=replace_cause, container=current.id),
-                *_write_files(name, observed, "to mount"),
+                *_write_files(desired, observed, "to mount"),
                 CreateContainer(
                     cause=replace_cause,
                     request=request,
@@ -252,8 +327,10 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    restore = _write_files(name, observed, "missing on the host") if observed.files_missing else ()
-    actions = (*strays, *restore, *_keep_running(desired.spec, current, observed))
+    restore = (
+        _write_files(desired, observed, "missing on the host") if observed.files_missing else ()
+    )
+    actions = (*strays, *restore, *_keep_running(spec, desired.name, current, observed))
     if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
         # Look again when the start period ends: a restart may be due then.
         start_left = start_period_left(desired.spec, observed.running_for_s)
@@ -262,10 +339,19 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     return Plan(actions=actions)
 
 
-def _write_files(name: str, observed: ContainerSnapshot, cause: str) -> tuple[Action, ...]:
+def _write_files(
+    desired: ContainerDesired, observed: ContainerSnapshot, cause: str
+) -> tuple[Action, ...]:
     if not observed.files:
         return ()
-    return (WriteContainerFiles(cause=cause, container=name, files=observed.files),)
+    return (
+        WriteContainerFiles(
+            cause=cause,
+            container=desired.name,
+            files=observed.files,
+            namespace=desired.namespace,
+        ),
+    )
 
 
 def start_period_left(spec: ContainerSpec, running_for_s: float | None) -> float:
@@ -302,7 +388,7 @@ def _restart_policy_grace(
 
 
 def _keep_running(
-    spec: ContainerSpec, current: ContainerInfo, observed: ContainerSnapshot
+    spec: ContainerSpec, short_name: str, current: ContainerInfo, observed: ContainerSnapshot
 ) -> tuple[Action, ...]:
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
@@ -310,7 +396,7 @@ def _keep_running(
             cause=f"not attached to network {network.name}",
             network=network.name,
             container=current.name,
-            aliases=tuple(dict.fromkeys((current.name, *network.aliases))),
+            aliases=tuple(dict.fromkeys((current.name, short_name, *network.aliases))),
             ipv4_address=network.ipv4_address,
             ipv6_address=network.ipv6_address,
         )
@@ -353,27 +439,33 @@ def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
     return Plan(actions=tuple(actions))
 
 
-def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> Plan:
-    """Managed containers that no Container owns (by name and labels)."""
+def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
+    """Managed containers that no Container owns (by namespace, name and labels)."""
     return Plan(
         actions=tuple(
             RemoveContainer(
-                cause=f"no Container/{name} owns it",
+                cause=f"no {display(KIND, *owner)} owns it",
                 container=info.id,
                 garbage=True,
-                subject=name,
+                subject=owner[1],
+                subject_namespace=owner[0],
             )
             for info in managed
-            if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
         )
     )
 
 
-def files_garbage_plan(with_files: set[str], using: set[str]) -> Plan:
-    """Remove the Secret/Config files of containers that no longer mount any."""
+def files_garbage_plan(with_files: set[tuple[str, str]], using: set[tuple[str, str]]) -> Plan:
+    """Remove the Secret/Config files of containers ((namespace, name)) that no longer
+    mount any."""
     return Plan(
         actions=tuple(
-            RemoveContainerFiles(cause=f"no Container/{name} mounts them", container=name)
-            for name in sorted(with_files - using)
+            RemoveContainerFiles(
+                cause=f"no {display(KIND, namespace, name)} mounts them",
+                container=name,
+                namespace=namespace,
+            )
+            for namespace, name in sorted(with_files - using)
         )
     )

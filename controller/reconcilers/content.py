@@ -35,7 +35,11 @@ class ContentReconciler:
                 raise SealBroken("this daemon has no secret key")
             if spec.sealed is None:
                 raise SealBroken("it was stored without its content; apply it again")
-            return len(self._vault.open(seal_context(resource.kind, resource.name), spec.sealed))
+            return len(
+                self._vault.open(
+                    seal_context(resource.kind, resource.namespace, resource.name), spec.sealed
+                )
+            )
         config = ConfigSpec.model_validate(resource.spec)
         if config.data is not None:
             return len(base64.b64decode(config.data))

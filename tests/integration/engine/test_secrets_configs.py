@@ -24,6 +24,7 @@ VALUE = "s3cr3t-INTEG-9b71d"
 VALUE2 = "s3cr3t-INTEG-second-44e0"
 FILE_VALUE = "file-token-INTEG-c2a8"
 ENV_VALUE = "env-value-INTEG-71f3"
+VALUE3 = "shop-value-INTEG-9b41"
 ENV_NAME = "DOCKFORM_IT_SECRET_71F3"
 
 
@@ -170,6 +171,53 @@ def test_secrets_and_configs_in_a_container(
         assert secret.encode() not in store_bytes
     assert "<redacted sha256:" in daemon.cli("get", "secrets", "-o", "yaml").stdout
 
+    # Another namespace: its Container takes the Secret of its own namespace (same name, other
+    # value), its files go under the namespace, and delete namespace removes it all.
+    shop = f"{unique}-ns"
+    other = tmp_path / "shop.yaml"
+    other.write_text(
+        f"""
+apiVersion: dockform/v1
+kind: Secret
+metadata: {{name: {unique}-pw, namespace: {shop}}}
+spec: {{value: {VALUE3}}}
+---
+apiVersion: dockform/v1
+kind: Container
+metadata: {{name: {unique}-box, namespace: {shop}}}
+spec:
+  image: {busybox_image}
+  command: ["sleep", "600"]
+  stopGracePeriod: 1s
+  env: {{FROM_SECRET: {{secret: {unique}-pw}}}}
+  secrets: [{{name: {unique}-pw}}]
+"""
+    )
+    assert daemon.cli("apply", "-f", str(other)).returncode == 0
+    engine_box = f"{shop}_{unique}-box"
+    daemon.wait_for(
+        "the namespaced container running",
+        lambda: daemon.client.get("containers", box, shop)["status"]["phase"] == "Running" or None,
+        timeout_s=60,
+    )
+    script = f"cat /run/secrets/{unique}-pw; echo; echo $FROM_SECRET"
+    assert exec_output(docker_client, engine_box, script).splitlines() == [VALUE3, VALUE3]
+    shop_mounts = docker_client.api.inspect_container(engine_box)["Mounts"]
+    shop_source = Path(next(m["Source"] for m in shop_mounts if m["Destination"].endswith("-pw")))
+    assert shop_source.parent.parent.name == shop and shop_source.parent.name == box
+    in_shop = daemon.cli("get", "secrets", "-n", shop)
+    assert in_shop.returncode == 0 and f"{unique}-pw" in in_shop.stdout, in_shop.stderr
+    assert VALUE3 not in in_shop.stdout and f"{unique}-tok" not in in_shop.stdout
+    assert exec_output(docker_client, box, f"cat /run/secrets/{unique}-pw") == VALUE2
+    assert daemon.cli("delete", "namespace", shop).returncode == 0
+    daemon.wait_for(
+        f"namespace {shop} gone",
+        lambda: not daemon.client.list("secrets", namespace=shop),
+        timeout_s=60,
+    )
+    assert not shop_source.parent.exists()
+    assert VALUE3 not in daemon.log()
+
     # Deleting the container removes its files from the tmpfs.
     daemon.client.delete("containers", box)
     daemon.wait_gone("Container", box)
@@ -182,7 +230,7 @@ def test_secrets_and_configs_in_a_container(
         lambda: not daemon.client.list("secrets") and not daemon.client.list("configs"),
     )
     # The daemon's tmpfs directory for this instance is empty now: the test's own, removed.
-    instance_dir = secret_source.parents[2]
+    instance_dir = secret_source.parents[3]  # <instance>/secrets/<namespace>/<container>/
     assert not any(path.is_file() for path in instance_dir.rglob("*"))
     shutil.rmtree(instance_dir)
     with contextlib.suppress(OSError):

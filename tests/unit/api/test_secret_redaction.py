@@ -45,15 +45,27 @@ def test_the_value_appears_in_no_answer_and_no_log_line(
             answers.append(response.text)
         changed = SECRET.replace(VALUE, VALUE + "-2")
         answers.append(client.post("/v1/diff", content=changed).text)
+        shop = (SECRET + "---\n" + WEB).replace("metadata: {", "metadata: {namespace: shop, ")
+        for path in ("/v1/apply?dryRun=true", "/v1/apply", "/v1/diff"):
+            response = client.post(path, content=shop)
+            assert response.status_code == 200, response.text
+            answers.append(response.text)
         for path in (
             "/v1/secrets",
             "/v1/secrets/pw",
             "/v1/containers/web",
             "/v1/events",
             "/v1/openapi.json",
+            "/v1/namespaces/shop/secrets",
+            "/v1/namespaces/shop/secrets/pw",
+            "/v1/secrets?allNamespaces=true",
+            "/v1/namespaces/shop/events",
+            "/v1/namespaces",
         ):
             answers.append(client.get(path).text)
         stored = client.get("/v1/secrets/pw").json()
+        assert client.get("/v1/namespaces/shop/secrets/pw").json()["namespace"] == "shop"
+        answers.append(client.delete("/v1/namespaces/shop").text)
         answers.append(client.delete("/v1/secrets/pw").text)
     digest = stored["spec"]["sha256"]
     assert stored["spec"] == {"value": redacted(digest), "sha256": digest}
@@ -77,7 +89,7 @@ def test_a_secret_file_is_a_host_path_under_the_allowlist(state: AppState, tmp_p
         assert outside.status_code == 403
         assert outside.json()["issues"][0]["path"] == "spec.file"
         missing = client.post("/v1/apply", content=doc.format("c", tmp_path / "nope.txt"))
-        assert missing.status_code == 422
+        assert missing.status_code == 409
         (issue,) = missing.json()["issues"]
         assert (issue["kind"], issue["name"], issue["path"], issue["line"]) == (
             "Secret",

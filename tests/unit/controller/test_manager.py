@@ -14,6 +14,7 @@ from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers import REGISTRATIONS, container
 from dockform.controller.registry import KindRegistration
 from dockform.manifests.loader import load_text
+from dockform.manifests.namespaces import key
 from dockform.runtime.errors import RuntimeUnavailable
 from dockform.runtime.fake import FakeRuntime
 from dockform.runtime.types import ContainerCreate, managed_labels
@@ -293,7 +294,7 @@ def test_desired_changed_queues_known_kinds_and_renews_the_dependency_index(
     index = idle._dependencies()
 
     applier.apply(ApplyRequest(load_text(SOLO)))
-    idle.desired_changed([("Unknown", "x")])
+    idle.desired_changed([key("Unknown", "x")])
 
     assert idle.pending() == 1  # Container/solo; no reconciler knows "Unknown"
     assert idle._dependencies() is not index  # rebuilt: desired state changed
@@ -308,8 +309,8 @@ def test_request_sync_queues_the_key_with_a_nudge_taken_once(
     idle.request_sync("GitSource", "prod")
 
     assert idle.queues["GitSource"].pending() == 1
-    assert context.nudges.take(("GitSource", "prod"))
-    assert not context.nudges.take(("GitSource", "prod"))
+    assert context.nudges.take(key("GitSource", "prod"))
+    assert not context.nudges.take(key("GitSource", "prod"))
 
 
 def test_orphans_are_collected_at_start_not_at_the_first_resync(

@@ -27,7 +27,7 @@ from dockform.settings import Backoff, ControllerSettings
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
 from dockform.store.sealing import Sealer
-from dockform.store.vault import Vault
+from dockform.store.vault import SealBroken, Vault, seal_context
 from tests.unit.controller.conftest import phase, wait
 
 VALUE = "pa55-UNIT-7f3e9c"
@@ -139,7 +139,42 @@ def test_new_secret_content_replaces_the_container_and_delete_removes_the_files(
 
     applier.request_deletion("Container", "web")
     wait(lambda: store.get("Container", "web") is None)
-    assert "web" not in files.containers()
+    assert ("default", "web") not in files.containers()
+    assert not runtime.containers
+
+
+def _in(namespace: str, text: str) -> str:
+    return text.replace("metadata: {name: ", f"metadata: {{namespace: {namespace}, name: ")
+
+
+def test_a_container_takes_the_secrets_of_its_own_namespace_and_delete_namespace_drops_them(
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager, files: ContainerFiles
+) -> None:
+    shop = _in("shop", secret("shop-value") + "---\n" + CONFIG + "---\n" + WEB)
+    applier.apply(ApplyRequest(load_text(secret() + "---\n" + shop)))
+    wait(lambda: getattr(store.get("Container", "web", "shop"), "status", None) is not None)
+    wait(lambda: store.get("Container", "web", "shop").status.phase == "Running")  # type: ignore[union-attr]
+    request = created(runtime, "shop_web")
+    assert request.env["DB_PASSWORD"] == "shop-value"
+    source = next(m.source for m in request.mounts if m.target == "/run/secrets/db-password")
+    assert Path(source).read_text() == "shop-value"
+    assert Path(source).parent == files.secrets_root / "shop" / "web"
+    stored = store.get("Secret", "db-password", "shop")
+    assert stored is not None and files._vault is not None
+    assert files._vault.open(seal_context("Secret", "shop", "db-password"), stored.spec["sealed"])
+    with pytest.raises(SealBroken):  # bound to its namespace: it opens as no other Secret
+        files._vault.open(seal_context("Secret", "default", "db-password"), stored.spec["sealed"])
+
+    deleted = applier.delete_namespace("shop")
+    assert {(result.kind, result.name) for result in deleted} >= {
+        ("Secret", "db-password"),
+        ("Config", "app-conf"),
+        ("Container", "web"),
+    }
+    wait(lambda: store.get("Container", "web", "shop") is None)
+    wait(lambda: store.get("Secret", "db-password", "shop") is None)
+    assert store.get("Secret", "db-password") is not None  # default's stays
+    assert ("shop", "web") not in files.containers()
     assert not runtime.containers
 
 

@@ -35,7 +35,9 @@ def test_a_secret_is_stored_sealed_and_the_raw_database_never_holds_it(tmp_path:
     assert stored is not None
     digest = stored.spec["sha256"]
     assert stored.spec["value"] == redacted(digest)
-    assert vault.open(seal_context("Secret", "pw"), stored.spec["sealed"]) == VALUE.encode()
+    assert (
+        vault.open(seal_context("Secret", "default", "pw"), stored.spec["sealed"]) == VALUE.encode()
+    )
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("dockform.db"))
     assert VALUE.encode() not in raw
     # Serialised (what the API answers), the sealed content is left out too.
