@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from dockform.manifests.models import Container, Image, Manifest
+from dockform.manifests.models import Config, Container, Image, Manifest, Secret
 from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
@@ -46,12 +46,13 @@ NO_MANIFESTS = (
 REQUEST_BODY_DOC = {
     "description": "At least one manifest: YAML (one or more documents, each a manifest) or "
     'JSON (a manifest, an array of them, or {"items": [...]}). Any other Content-Type is read '
-    "as YAML. Image paths and hostPaths must be absolute. The one body without manifests that "
-    "is accepted is an empty one (nothing but whitespace, comments and `---`) with "
-    "prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which deletes "
-    "every object of the source. A body the schema allows is still refused for host access "
-    "(403), an object of another source or a stale resourceVersion (409), and for the rules "
-    "no JSON Schema can state (422, each issue naming its `reason`): a dependency cycle, one "
+    "as YAML. Image paths, hostPaths and Secret/Config files must be absolute. The one body "
+    "without manifests that is accepted is an empty one (nothing but whitespace, comments and "
+    "`---`) with prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which "
+    "deletes every object of the source. A body the schema allows is still refused for host "
+    "access (403), an object of another source, a stale resourceVersion or a Secret/Config "
+    "whose file or variable the daemon's host does not have (409), and for the rules no JSON "
+    "Schema can state (422, each issue naming its `reason`): a dependency cycle, one "
     "kind/name twice, a ulimit's soft limit above its hard one.",
     "required": True,
     "content": {
@@ -75,6 +76,9 @@ REQUEST_BODY_DOC = {
 
 # The Image paths that must be absolute through the API (definition, field).
 _ABSOLUTE_PATHS = (("ImageBuild", "context"), ("ImageLoad", "path"))
+# Optional fields that must be absolute when given (the pattern only).
+# Optional paths, absolute here too when given.
+_ABSOLUTE_OPTIONAL = (("SecretSpec", "file"), ("ConfigSpec", "file"), ("VolumeMount", "hostPath"))
 ABSOLUTE_PATH_PATTERN = "^/[^\\x00]*$"
 
 
@@ -90,9 +94,10 @@ def manifest_components() -> dict[str, Any]:
         definition["properties"][field].update(pattern=ABSOLUTE_PATH_PATTERN)
         definition["properties"][field].pop("default", None)
         definition["required"] = sorted({*definition.get("required", []), field})
-    for option in definitions["VolumeMount"]["properties"]["hostPath"].get("anyOf", []):
-        if option.get("type") == "string":  # absolute here too; still optional
-            option["pattern"] = ABSOLUTE_PATH_PATTERN
+    for name, field in _ABSOLUTE_OPTIONAL:
+        for option in definitions[name]["properties"][field].get("anyOf", []):
+            if option.get("type") == "string":
+                option["pattern"] = ABSOLUTE_PATH_PATTERN
     components = {f"{SCHEMA_PREFIX}{name}": value for name, value in definitions.items()}
     components["Manifest"] = schema
     return {name: _to_components(value) for name, value in components.items()}
@@ -267,6 +272,8 @@ def _relative_paths(manifest: Manifest) -> list[tuple[str, str]]:
             paths.append(("spec.build.context", manifest.spec.build.context))
         if manifest.spec.load is not None:
             paths.append(("spec.load.path", manifest.spec.load.path))
+    if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
+        paths.append(("spec.file", manifest.spec.file))
     if isinstance(manifest, Container):
         paths += [
             (f"spec.volumes[{index}].hostPath", mount.host_path)

@@ -9,6 +9,8 @@ bad request. The mapping:
     store NotFound           404
     store Conflict           409  ownership (names the owner) or a stale resourceVersion
     store DependencyCycle    422  Containers that depend on each other in a circle
+    store ContentUnavailable 409  a Secret's or Config's file or variable is missing on the
+                                  daemon's host (the body is valid; the host lacks it)
     store PruneRefused       400  prune to an empty set without allowEmpty
     store StoreFull          507  the store's disk is full (names the store's path)
     store StoreUnavailable   503  the database failed (busy, locked): try again
@@ -39,6 +41,7 @@ from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import UnknownKindError
 from dockform.store.errors import (
     Conflict,
+    ContentUnavailable,
     DependencyCycle,
     NotFound,
     StoreError,
@@ -158,6 +161,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(409, str(error))
         if isinstance(error, DependencyCycle):
             return _json(422, str(error), [issue.to_dict() for issue in error.issues])
+        if isinstance(error, ContentUnavailable):
+            # A valid body the daemon's host cannot serve now (a file or variable missing):
+            # the same issues, as a conflict with the host's state.
+            return _json(409, str(error), [issue.to_dict() for issue in error.issues])
         if isinstance(error, StoreFull):
             log.warning("the store's disk is full (%s): %s", error.location, error.detail)
             return _json(507, str(error))

@@ -28,6 +28,7 @@ from dockform.api.deps import AppState
 from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
 from dockform.api.token import BearerToken
 from dockform.cli.instance_lock import InstanceLock, engine_address
+from dockform.controller.container_files import ContainerFiles, default_secrets_root
 from dockform.controller.context import ReconcileContext
 from dockform.controller.expectations import Expectations
 from dockform.controller.facade import Controller
@@ -51,6 +52,8 @@ from dockform.store.db import default_url, is_shared_url, sqlite_files
 from dockform.store.leases import LeaseFence, Leases
 from dockform.store.migrate import upgrade_to_head
 from dockform.store.repository import Store
+from dockform.store.sealing import Sealer
+from dockform.store.vault import KEY_FILE, Vault
 
 log = logging.getLogger("dockform.daemon")
 INSTANCE_LABEL = "io.dockform.instance"
@@ -163,6 +166,8 @@ def run_daemon(options: DaemonOptions) -> None:
     store_url = options.store_url or default_url(str(home))
     make_private(home, sqlite_files(store_url))
     token = BearerToken.load_or_create(home / "token") if tcp else None
+    # Secrets are sealed at apply and opened by the controller with this key (0600).
+    vault = Vault.load_or_create(home / KEY_FILE)
     if tcp is not None:
         warn_if_clear_text(tcp[0], tls)
     # Before the store or the engine is touched: a second daemon of this instance must not act.
@@ -186,8 +191,11 @@ def run_daemon(options: DaemonOptions) -> None:
     )
     if not runtime.ping():
         log.warning("Docker Engine does not answer yet; the controller keeps retrying")
-    controller = start_controller(store, runtime, settings, options.instance, home, check)
-    applier = Applier(store, on_change=controller.desired_changed)
+    files = ContainerFiles(vault, default_secrets_root(options.instance), home / "configs")
+    controller = start_controller(
+        store, runtime, settings, options.instance, home, check, vault=vault, files=files
+    )
+    applier = Applier(store, on_change=controller.desired_changed, sealer=Sealer(vault))
     watcher = (
         DirectoryWatcher(
             DirectorySync(applier, roots, check=check, settle_s=settings.sources.settle_s),
@@ -242,13 +250,17 @@ def start_controller(
     instance: str,
     home: Path,
     check: ManifestCheck | None,
+    vault: Vault | None = None,
+    files: ContainerFiles | None = None,
 ) -> RunningController:
     """The controller of this daemon, started: a Manager of its own on a store of its own; on a
     shared store, a Leadership that runs one only while this daemon holds the lease."""
 
     def context(on: Store, leading: Callable[[], bool] | None) -> ReconcileContext:
         # GitSources apply what they fetch through the controller's own (fenced) store.
-        git_applier = Applier(on, on_change=lambda keys: running.desired_changed(keys))
+        git_applier = Applier(
+            on, on_change=lambda keys: running.desired_changed(keys), sealer=Sealer(vault)
+        )
         return ReconcileContext(
             store=on,
             runtime=runtime,
@@ -262,6 +274,8 @@ def start_controller(
                 fetch_timeout_s=settings.sources.git_fetch_timeout_s,
             ),
             leading=leading,
+            vault=vault,
+            files=files,
         )
 
     running: RunningController

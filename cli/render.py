@@ -75,6 +75,11 @@ def _detail(item: dict[str, Any], wide: bool) -> str:
     if kind == Kind.GIT_SOURCE:
         commit = (GitSourceObserved.read(observed).commit or "")[:12]
         return f"{spec.get('url', '')}@{spec.get('branch', '')} {commit}".strip()
+    if kind in (Kind.SECRET, Kind.CONFIG):
+        # Where the content came from and its digest: never the content (not even a Config's).
+        origin = next((key for key in ("file", "env", "value") if key in spec), "")
+        where = f"{origin}:{spec[origin]}" if origin in ("file", "env") else origin
+        return f"{where} sha256:{str(spec.get('sha256', ''))[:12]}".strip()
     return ""
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockform.manifests.models import GitSourceSpec
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, qualified_name
 from dockform.manifests.status import Reason
 from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
 
@@ -63,12 +63,57 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable whose value is a Secret's content, still sealed: the executor
+    opens it into the request just before the engine call, so no plan holds it in clear."""
+
+    variable: str
+    context: str  # what it was sealed for (store.vault.seal_context)
+    sealed: str
+
+
+@dataclass(frozen=True)
+class ContainerFile:
+    """One file a container mounts from the daemon's host (a Secret's or Config's content)."""
+
+    path: str  # on the host, in the daemon's own directory
+    target: str  # in the container
+    mode: int
+    uid: int
+    gid: int
+    payload: str  # a Secret's sealed content, or a Config's content in base64
+    context: str | None = None  # a Secret's seal context; None for a Config
+
+
+@dataclass(frozen=True)
 class CreateContainer(Action):
     request: ContainerCreate
     replacing: bool = False  # its old copy was removed earlier in the plan
+    secret_env: tuple[SecretEnv, ...] = ()
 
     def target(self) -> str:
         return f"container:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class WriteContainerFiles(Action):
+    """Write the files a container mounts (and remove its others), before it is created."""
+
+    container: str
+    files: tuple[ContainerFile, ...]
+    namespace: str = DEFAULT_NAMESPACE
+
+    def target(self) -> str:
+        return f"files:{qualified_name(self.namespace, self.container)}"
+
+
+@dataclass(frozen=True)
+class RemoveContainerFiles(Action):
+    container: str
+    namespace: str = DEFAULT_NAMESPACE
+
+    def target(self) -> str:
+        return f"files:{qualified_name(self.namespace, self.container)}"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from dockform.controller.container_files import ContainerFiles
 from dockform.controller.engine_gate import EngineGate
 from dockform.controller.executor import Executor
 from dockform.controller.expectations import Expectations
@@ -24,6 +25,7 @@ from dockform.runtime.interface import Runtime
 from dockform.settings import ControllerSettings, HostAccessSettings
 from dockform.store.repository import Store
 from dockform.store.types import Resource
+from dockform.store.vault import Vault
 
 
 class Reconciler(Protocol):
@@ -54,6 +56,10 @@ class ReconcileContext:
     git: GitSyncer | None = None
     # Daemons sharing a store: whether this one may act now (it holds the lease); None alone.
     leading: Callable[[], bool] | None = None
+    # The daemon's secret key (store.vault), and the files containers mount from the host
+    # (Secrets and Configs); None: containers that mount any wait, saying why.
+    vault: Vault | None = None
+    files: ContainerFiles | None = None
     # Closed while the engine is down or going down: no engine call is made meanwhile.
     gate: EngineGate = field(init=False)
     executor: Executor = field(init=False)
@@ -61,5 +67,10 @@ class ReconcileContext:
     def __post_init__(self) -> None:
         self.gate = EngineGate(self.runtime, self.settings.engine_probe_s)
         self.executor = Executor(
-            self.runtime, self.expectations, self.git, gate=self.gate, leading=self.leading
+            self.runtime,
+            self.expectations,
+            self.git,
+            gate=self.gate,
+            leading=self.leading,
+            files=self.files,
         )

@@ -26,6 +26,7 @@ wake a second pass (the reconcile inspects the result itself).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from dockform.controller.actions import (
     Plan,
     PullImage,
     RemoveContainer,
+    RemoveContainerFiles,
     RemoveImage,
     RemoveNetwork,
     RemoveVolume,
@@ -51,14 +53,16 @@ from dockform.controller.actions import (
     StartContainer,
     StopContainer,
     SyncGitSource,
+    WriteContainerFiles,
 )
+from dockform.controller.container_files import ContainerFiles, FilesUnavailable
 from dockform.controller.engine_gate import EngineGate
 from dockform.controller.errors import TerminalError, TransientError
 from dockform.controller.expectations import Expectations
 from dockform.controller.git import GitSyncer, GitSyncResult
 from dockform.controller.outcomes import EventNote
 from dockform.controller.reconcile_id import deadline
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, qualified_name
 from dockform.manifests.source_names import git_source
 from dockform.manifests.status import EventType, Reason
 from dockform.runtime.errors import (
@@ -90,6 +94,8 @@ REASONS: dict[type[Action], Reason] = {
     RemoveImage: Reason.REMOVED,
     SyncGitSource: Reason.SYNCED,
     ForgetGitSource: Reason.PRUNED,
+    WriteContainerFiles: Reason.FILES_WRITTEN,
+    RemoveContainerFiles: Reason.REMOVED,
 }
 # A failure no retry can mend, by act (anything else terminal is an EngineError).
 _TERMINAL_REASONS: dict[type[Action], Reason] = {
@@ -108,6 +114,8 @@ _GONE_IS_DONE = (
 _IN_USE_WAITS = (RemoveNetwork, RemoveVolume, RemoveImage)
 # Starts race an engine that is shutting down: they ask for a new connection first.
 _STARTS = (StartContainer, RestartContainer)
+# Acts that make no engine call: they never wait for the engine gate.
+_NOT_ENGINE = (SyncGitSource, ForgetGitSource, WriteContainerFiles, RemoveContainerFiles)
 # Engine events a finished act causes, expected so they do not trigger a pass of their own.
 _EXPECTED_EVENT: dict[type[Action], str] = {CreateContainer: "create", StartContainer: "start"}
 
@@ -138,8 +146,10 @@ class Executor:
         clock: Callable[[], float] = time.monotonic,
         gate: EngineGate | None = None,
         leading: Callable[[], bool] | None = None,
+        files: ContainerFiles | None = None,
     ) -> None:
         self._runtime = runtime
+        self._files = files
         # Daemons sharing a store: whether this one still leads (controller.leadership).
         self._leading = leading
         self._expectations = expectations
@@ -181,6 +191,13 @@ class Executor:
                 return executed
             except RuntimeFailure as error:
                 raise _classified(action, error) from error
+            except FilesUnavailable as error:
+                raise TerminalError(
+                    f"{action.verb} {action.target()}: {error}", Reason.SECRET_UNAVAILABLE
+                ) from error
+            except OSError as error:
+                # The host's filesystem (the daemon's own directories): full, or a race.
+                raise TransientError(f"{action.verb} {action.target()} failed: {error}") from error
             expected = _EXPECTED_EVENT.get(type(action))
             if expected is not None:
                 self._expectations.expect(key, expected)
@@ -210,7 +227,7 @@ class Executor:
             )
 
     def _check_engine(self, action: Action) -> None:
-        if self._gate is None or isinstance(action, (SyncGitSource, ForgetGitSource)):
+        if self._gate is None or isinstance(action, _NOT_ENGINE):
             return
         open_now = self._gate.accepting() if isinstance(action, _STARTS) else self._gate.is_open()
         if not open_now:
@@ -221,8 +238,16 @@ class Executor:
     def _call(self, action: Action) -> Any:
         runtime = self._runtime
         match action:
-            case CreateContainer(request=request):
+            case CreateContainer(request=request, secret_env=secret_env):
+                if secret_env:
+                    # Opened here, in the call's own copy: no plan or log holds the value.
+                    env = {**request.env, **self._files_or_fail().open_env(secret_env)}
+                    request = dataclasses.replace(request, env=env)
                 return runtime.create_container(request)
+            case WriteContainerFiles(container=container, files=files, namespace=namespace):
+                return self._files_or_fail().write(namespace, container, files)
+            case RemoveContainerFiles(container=container, namespace=namespace):
+                return self._files_or_fail().remove(namespace, container)
             case StartContainer(container=container):
                 return runtime.start_container(container)
             case StopContainer(container=container, timeout_s=timeout_s):
@@ -262,6 +287,11 @@ class Executor:
             case ForgetGitSource(name=name, prune=prune):
                 return self._forget(name, prune)
         raise TypeError(f"the executor has no case for {action!r}")
+
+    def _files_or_fail(self) -> ContainerFiles:
+        if self._files is None:
+            raise FilesUnavailable("this daemon keeps no secret or config files")
+        return self._files
 
     def _syncer(self) -> GitSyncer:
         if self._git is None:
@@ -305,6 +335,13 @@ def _event(action: Action, output: Any) -> EventNote | None:
             return _sync_event(output)
         case ForgetGitSource(name=name, prune=prune):
             return EventNote(kind, reason, _forget_message(name, prune, output))
+        case WriteContainerFiles(container=container, namespace=namespace):
+            shown = qualified_name(namespace, container)
+            message = f"wrote {output} secret/config file(s) for {shown}: {action.cause}"
+            return EventNote(kind, reason, message)
+        case RemoveContainerFiles(container=container, namespace=namespace):
+            shown = qualified_name(namespace, container)
+            return EventNote(kind, reason, f"removed the secret/config files of {shown}")
         case BuildImage() if isinstance(output, BuildResult):
             # Which builder made it, and why not BuildKit when it did not.
             message = f"built {action.target()} {output.describe()}: {action.cause}"

@@ -19,6 +19,8 @@ class Kind(StrEnum):
     VOLUME = "Volume"
     CONTAINER = "Container"
     GIT_SOURCE = "GitSource"
+    SECRET = "Secret"
+    CONFIG = "Config"
 
 
 PLURALS: dict[Kind, str] = {kind: kind.lower() + "s" for kind in Kind}

@@ -40,11 +40,14 @@ from dockform.manifests.errors import (
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import (
     API_VERSION,
+    CHOICE_TAGS,
     KIND_MODELS,
     NUL_MESSAGE,
+    Config,
     Container,
     Image,
     Manifest,
+    Secret,
 )
 from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.text import NotText, decode_manifest_text
@@ -342,12 +345,16 @@ def _kind_message(kind: object) -> str:
 
 def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     """The manifest with its relative host paths made absolute against `base_dir`: an
-    Image's build context and load path, a Container's `volumes[].hostPath`.
+    Image's build context and load path, a Container's `volumes[].hostPath`, a Secret's or
+    Config's file.
 
     Stored specs must not depend on where the CLI ran: the daemon may run elsewhere. The
     host-access policy then checks the absolute paths like any other.
     """
     base = os.path.abspath(base_dir)
+    if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
+        path = os.path.normpath(os.path.join(base, manifest.spec.file))
+        return manifest.model_copy(update={"spec": manifest.spec.model_copy(update={"file": path})})
     if isinstance(manifest, Container):
         return _resolve_container_paths(manifest, base)
     if not isinstance(manifest, Image):
@@ -384,8 +391,10 @@ def _resolve_container_paths(manifest: Container, base: str) -> Container:
 def _issue(
     detail: ErrorDetails, root: Node, file: str, index: int, kind: str, name: str | None
 ) -> ManifestIssue:
-    loc = tuple(part for part in detail["loc"] if part != "[key]")
-    about_key = len(loc) != len(detail["loc"])
+    loc = tuple(part for part in detail["loc"] if part not in CHOICE_TAGS)
+    keyed = tuple(part for part in loc if part != "[key]")
+    about_key = len(keyed) != len(loc)
+    loc = keyed
     message = _message(detail, kind, loc)
     if about_key:
         message = f"{message} (in the key)"

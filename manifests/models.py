@@ -14,9 +14,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -360,6 +363,121 @@ SysctlName = Annotated[str, _schema(pattern=engine.SYSCTL_NAME_PATTERN)]
 UlimitValue = Annotated[int, _schema(minimum=-1)]
 
 
+# --- Secret and Config (their content, and how a container mounts them) -----------------------
+
+# One value each, as Compose's: at most this many bytes (Swarm's limit is 500 KB).
+MAX_CONTENT = 512 * 1024
+SECRETS_DIR = "/run/secrets"
+VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a Secret's `env`: a variable of the daemon
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# What a Secret's value reads as everywhere but in the container: `<redacted sha256:...>`.
+REDACTED_PATTERN = r"^<redacted sha256:[0-9a-f]{64}>$"
+
+Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
+ContentText = Annotated[str, Field(max_length=MAX_CONTENT, pattern=NO_NUL_PATTERN)]
+VariableName = Annotated[str, Field(pattern=VARIABLE_PATTERN, max_length=255)]
+SealedText = Annotated[str, Field(max_length=2 * MAX_CONTENT, pattern=r"^[A-Za-z0-9_=:-]+$")]
+Base64Text = Annotated[str, Field(max_length=2 * MAX_CONTENT, pattern=r"^[A-Za-z0-9+/=]*$")]
+# A mount target: an absolute path, or a file name (Compose's short form).
+MountTarget = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]+$")]
+
+
+def redacted(sha256: str) -> str:
+    return f"<redacted sha256:{sha256}>"
+
+
+def _file_mode(mode: int | str) -> int:
+    """0400 (an int, YAML 1.1 octal) or "0400" / "400" (octal digits as text) -> int."""
+    if isinstance(mode, str):
+        if not re.fullmatch(r"0?[0-7]{3}", mode):
+            raise ValueError(f'mode {mode!r} must be octal digits such as "0400"')
+        return int(mode, 8)
+    return mode
+
+
+FileMode = Annotated[
+    Annotated[int, Field(ge=0, le=0o777)] | Annotated[str, Field(pattern=r"^0?[0-7]{3}$")],
+    AfterValidator(_file_mode),
+]
+
+
+class ContentSpec(Model):
+    """What a Secret and a Config share: one value, from a literal or a file, and what the
+    daemon records at apply (`sha256` of the content; never written by hand)."""
+
+    value: ContentText | None = None
+    # Relative to the manifest's directory; checked by the host-access policy like hostPath.
+    file: ShortText | None = None
+    sha256: Sha256 | None = None
+
+    def _sources(self) -> list[str]:
+        return [key for key in ("value", "file", "env") if getattr(self, key, None) is not None]
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> ContentSpec:
+        chosen = self._sources()
+        if len(chosen) != 1:
+            what = "value, file or env" if "env" in type(self).model_fields else "value or file"
+            raise ValueError(
+                f"a {type(self).__name__.removesuffix('Spec')} needs exactly one of {what}"
+                + (f" (got {', '.join(chosen)})" if chosen else "")
+            )
+        return self
+
+
+class SecretSpec(ContentSpec):
+    # A variable of the daemon's environment, read at apply.
+    env: VariableName | None = None
+    # The content encrypted with the daemon's key (set at apply; `value` then reads
+    # `<redacted sha256:...>`). Decrypted only by the controller, into the container.
+    sealed: SealedText | None = None
+
+
+class ConfigSpec(ContentSpec):
+    # A file's content, base64 (set at apply).
+    data: Base64Text | None = None
+
+
+class SecretMount(Model):
+    name: Name
+    target: MountTarget | None = None  # default /run/secrets/NAME; a bare name goes there too
+    mode: FileMode = 0o444
+    uid: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    gid: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+    def target_path(self) -> str:
+        target = self.target or self.name
+        return target if target.startswith("/") else f"{SECRETS_DIR}/{target}"
+
+
+class ConfigMount(SecretMount):
+    def target_path(self) -> str:
+        target = self.target or self.name  # default /NAME, as Compose
+        return target if target.startswith("/") else f"/{target}"
+
+
+class EnvFromSecret(Model):
+    """`env: {DB_PASSWORD: {secret: db-password}}`: the variable holds the Secret's value."""
+
+    secret: Name
+
+
+# An env value is text, or a mapping naming a Secret: chosen by the input's shape, so a bad
+# value gets one error (the loader drops these tags from field paths, see CHOICE_TAGS).
+_TEXT_TAG, _SECRET_TAG = "<text>", "<secret>"
+CHOICE_TAGS = frozenset({_TEXT_TAG, _SECRET_TAG})
+
+
+def _env_value_shape(value: Any) -> str:
+    return _SECRET_TAG if isinstance(value, dict | EnvFromSecret) else _TEXT_TAG
+
+
+EnvValue = Annotated[
+    Annotated[ShortText, Tag(_TEXT_TAG)] | Annotated[EnvFromSecret, Tag(_SECRET_TAG)],
+    Discriminator(_env_value_shape),
+]
+
+
 def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
     """A list validator applying `check` (which may normalise) to every item."""
 
@@ -373,7 +491,7 @@ class ContainerSpec(Model):
     image: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_SPACE_NO_NUL_PATTERN)]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
     entrypoint: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
-    env: Annotated[dict[EnvName, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
+    env: Annotated[dict[EnvName, EnvValue], Field(max_length=1024)] = Field(default_factory=dict)
     working_dir: ShortText | None = None
     user: Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)] | None = None
     ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
@@ -445,6 +563,9 @@ class ContainerSpec(Model):
     platform: Annotated[str, Field(pattern=engine.PLATFORM_PATTERN, max_length=64)] | None = None
     # Health: whether dockform restarts an unhealthy container (after its startPeriod).
     restart_on_unhealthy: bool = True
+    # Secrets and Configs mounted as files (read-only; made by the daemon).
+    secrets: Annotated[list[SecretMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    configs: Annotated[list[ConfigMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
 
     _labels_ok = field_validator("labels")(check_label_keys)
     _capabilities = field_validator("cap_add", "cap_drop")(_each(engine.capability))
@@ -510,9 +631,25 @@ class ContainerSpec(Model):
     def network_names(self) -> list[str]:
         return [attachment.name for attachment in self.network_attachments()]
 
+    def secret_names(self) -> list[str]:
+        """Every Secret this container uses (mounted or as env), in order, without repeats."""
+        names = [mount.name for mount in self.secrets]
+        names += [value.secret for value in self.env.values() if isinstance(value, EnvFromSecret)]
+        return list(dict.fromkeys(names))
+
+    def config_names(self) -> list[str]:
+        return list(dict.fromkeys(mount.name for mount in self.configs))
+
+    def repeated_targets(self) -> list[str]:
+        """Targets that two of its secrets or configs mount at. Not refused here: no JSON
+        Schema can state it (a bare name and a path can mean one target), so the schema
+        would promise what the loader refuses; the controller waits on it instead."""
+        targets = [mount.target_path() for mount in (*self.secrets, *self.configs)]
+        return sorted({target for target in targets if targets.count(target) > 1})
+
     @field_validator("env")
     @classmethod
-    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+    def _env_names(cls, env: dict[str, str | EnvFromSecret]) -> dict[str, str | EnvFromSecret]:
         for key in env:
             if not re.fullmatch(ENV_NAME_PATTERN, key):
                 raise ValueError(f"env name {key!r} must be non-empty and contain no '='")
@@ -564,10 +701,28 @@ class GitSource(_Document):
     spec: GitSourceSpec
 
 
-Manifest = Image | Network | Volume | Container | GitSource
+class Secret(_Document):
+    kind: Literal["Secret"]
+    spec: SecretSpec
+
+
+class Config(_Document):
+    kind: Literal["Config"]
+    spec: ConfigSpec
+
+
+Manifest = Image | Network | Volume | Container | GitSource | Secret | Config
 AnyManifest = Annotated[Manifest, Field(discriminator="kind")]
 
-DocumentModel = type[Image] | type[Network] | type[Volume] | type[Container] | type[GitSource]
+DocumentModel = (
+    type[Image]
+    | type[Network]
+    | type[Volume]
+    | type[Container]
+    | type[GitSource]
+    | type[Secret]
+    | type[Config]
+)
 
 # The one table from kind to model. Keyed by `Kind`, typed by `str` so that kinds read from the
 # store or the wire look up without conversion.
@@ -577,6 +732,8 @@ KIND_MODELS: dict[str, DocumentModel] = {
     Kind.VOLUME: Volume,
     Kind.CONTAINER: Container,
     Kind.GIT_SOURCE: GitSource,
+    Kind.SECRET: Secret,
+    Kind.CONFIG: Config,
 }
 
 

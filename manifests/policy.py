@@ -4,7 +4,8 @@ A privileged container, one in the host's network (`hostNetwork`, or the predefi
 `host` in `networks`), PID or IPC namespace, and any host path outside the directories the
 daemon allows can take over the machine dockform runs on. Host paths are every path a manifest
 can name: a Container's `volumes[].hostPath`, a Volume's bind `driverOpts.device`, an Image's
-`build.context`, `build.dockerfile` and `load.path`, a GitSource's local `url`. Each is
+`build.context`, `build.dockerfile` and `load.path`, a GitSource's local `url`, a Secret's or
+Config's `file`. Each is
 resolved (`manifests.host_paths`: symlinks, `..`, `/proc/<pid>/root`) and must fall under an
 allowed root: the directory of the manifest's own source and the daemon's `--host-path-root`
 directories, never `/proc`, `/sys`, `/dev` or the engine's sockets and data. The daemon
@@ -29,6 +30,7 @@ from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.host_paths import recheck_refusal, refusal
 from dockform.manifests.host_settings import engine_setting_issues
 from dockform.manifests.loader import LoadedManifest, field_line
+from dockform.manifests.models import Config as ConfigManifest
 from dockform.manifests.models import (
     Container,
     ContainerSpec,
@@ -40,6 +42,7 @@ from dockform.manifests.models import (
     Volume,
     VolumeSpec,
 )
+from dockform.manifests.models import Secret as SecretManifest
 
 ALLOW_FLAG = "--allow-host-access"
 ROOT_FLAG = "--host-path-root"
@@ -138,6 +141,8 @@ def host_paths(manifest: Manifest) -> list[HostPath]:
         return image_host_paths(manifest.spec)
     if isinstance(manifest, GitSource):
         return gitsource_host_paths(manifest.spec)
+    if isinstance(manifest, SecretManifest | ConfigManifest) and manifest.spec.file is not None:
+        return [HostPath("spec.file", manifest.spec.file)]
     return []
 
 
@@ -213,7 +218,7 @@ def recheck_issues(
 # The fields that name a host path (host_paths); every other refused field is a power.
 _PATH_FIELDS = frozenset(
     {"spec.driverOpts.device", "spec.build.context", "spec.build.dockerfile", "spec.load.path"}
-    | {"spec.url"}
+    | {"spec.url", "spec.file"}
 )
 _MOUNT_FIELD = re.compile(r"spec\.volumes\[\d+\]\.hostPath")
 

@@ -26,6 +26,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _EXACTLY_ONE: dict[str, tuple[str, ...]] = {
     "ImageSpec": ("build", "pull", "load"),
     "VolumeMount": ("volume", "hostPath", "tmpfs"),
+    "SecretSpec": ("value", "file", "env"),
+    "ConfigSpec": ("value", "file"),
 }
 # Fields a definition's oneOf branch takes only with one key: elsewhere they must hold the
 # given schema (models.VolumeMount refuses createHostPath, selinux, propagation on a volume

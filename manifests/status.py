@@ -58,6 +58,7 @@ class Reason(StrEnum):
     PULLED = "Pulled"
     LOADED = "Loaded"
     SYNCED = "Synced"  # a GitSource applied a new commit
+    FILES_WRITTEN = "FilesWritten"  # the Secret/Config files a container mounts
     PRUNED = "Pruned"  # a source's objects were deleted with it
     # Life cycle of the resource itself.
     APPLIED = "Applied"  # a watched file was applied
@@ -106,6 +107,7 @@ class Reason(StrEnum):
     APPLY_FAILED = "ApplyFailed"
     STORE_ERROR = "StoreError"
     SYNC_FAILED = "SyncFailed"
+    SECRET_UNAVAILABLE = "SecretUnavailable"  # a Secret cannot be opened or put on a tmpfs
 
 
 class Observed(BaseModel):
@@ -149,6 +151,13 @@ class VolumeObserved(Observed):
     volume_name: str | None = None
     driver: str | None = None
     mountpoint: str | None = None
+
+
+class ContentObserved(Observed):
+    """A Secret's or Config's content as applied: its digest and size, never the content."""
+
+    sha256: str | None = None
+    size: int | None = None
 
 
 class ContainerObserved(Observed):

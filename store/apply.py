@@ -54,6 +54,7 @@ from dockform.store.errors import (
 )
 from dockform.store.orm import ResourceRow, ResourceStatusRow, RevisionRow, SourceRow, utcnow
 from dockform.store.repository import Key, Store, find_row, upsert_source_row
+from dockform.store.sealing import Sealer
 from dockform.store.types import Resource
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,16 @@ class Applier:
     Safe to share between threads: it keeps no state of its own besides the store.
     """
 
-    def __init__(self, store: Store, on_change: OnChange) -> None:
+    def __init__(self, store: Store, on_change: OnChange, sealer: Sealer | None = None) -> None:
         self.store = store
         self._on_change = on_change
+        # Reads and seals Secret and Config content; without one, Secrets are refused.
+        self._sealer = sealer or Sealer(None)
 
     def apply(self, request: ApplyRequest) -> list[ObjectResult]:
-        """Apply `request` all or nothing; raises Conflict, PruneRefused or DuplicateObject."""
-        desired = _desired_set(request.manifests)
+        """Apply `request` all or nothing; raises Conflict, PruneRefused, DuplicateObject or
+        ContentUnavailable."""
+        desired = _desired_set(self._sealer.seal(request.manifests))
         with self.store.write_session(commit=not request.dry_run) as session:
             now = utcnow()
             existing = _load_existing(session, desired)

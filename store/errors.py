@@ -8,6 +8,7 @@
     │   └── EngineNameConflict      two namespaces' objects would share one Docker name
     ├── DuplicateObject             one apply names the same object twice (400)
     ├── DependencyCycle             the desired Containers depend on each other in a circle (422)
+    ├── ContentUnavailable          a Secret's or Config's file or variable is missing (409)
     ├── PruneRefused                a prune would delete everything the source owns (400)
     └── StoreUnavailable            the database failed (busy, locked, gone): try again (503)
         ├── StoreFull               the store's disk is full: free space, then try again (507)
@@ -175,3 +176,15 @@ class LeaseLost(StoreUnavailable):
         self.lease = lease
         self.holder = holder
         self.term = term
+
+
+class ContentUnavailable(StoreError):
+    """A Secret's or Config's content could not be read at apply (a missing file, an unset
+    variable); `issues` name each object, file and line (422)."""
+
+    def __init__(self, issues: Sequence[ManifestIssue]) -> None:
+        listed = "\n".join(str(issue) for issue in issues)
+        super().__init__(
+            f"{len(issues)} Secret/Config content(s) unavailable, nothing was applied:\n{listed}"
+        )
+        self.issues = list(issues)

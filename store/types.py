@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from pydantic.alias_generators import to_camel
 
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, engine_name
+from dockform.manifests.redaction import redact_spec
 from dockform.manifests.status import EventType
 
 
@@ -73,6 +74,12 @@ class Resource(StoreModel):
     updated_at: datetime
     deletion_requested_at: datetime | None = None
     status: ResourceStatus = Field(default_factory=ResourceStatus)
+
+    @field_serializer("spec")
+    def _shown_spec(self, spec: dict[str, Any]) -> dict[str, Any]:
+        # Every serialised Resource (API reads, lists, deletions, streams) leaves a Secret's
+        # sealed content out; `spec` itself keeps it for the controller.
+        return redact_spec(self.kind, spec)
 
     @property
     def deleting(self) -> bool:

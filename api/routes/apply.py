@@ -24,6 +24,7 @@ from dockform.manifests import source_names
 from dockform.manifests.errors import SEMANTIC_REASONS
 from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
+from dockform.manifests.redaction import redact_spec
 from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.types import Resource
 
@@ -187,8 +188,8 @@ async def diff_manifests(
         items.append(
             DiffResult(
                 **_result(result).model_dump(),
-                old=result.old_spec,
-                new=result.new_spec,
+                old=None if result.old_spec is None else redact_spec(result.kind, result.old_spec),
+                new=None if result.new_spec is None else redact_spec(result.kind, result.new_spec),
                 old_metadata=None if current is None else _metadata(current),
                 new_metadata=desired.get(result.key),
             )

@@ -6,7 +6,15 @@ engine events that concern it, what it requires, and its workers and timeout. A 
 module here and one line below.
 """
 
-from dockform.controller.reconcilers import container, gitsource, image, network, volume
+from dockform.controller.reconcilers import (
+    config,
+    container,
+    gitsource,
+    image,
+    network,
+    secret,
+    volume,
+)
 from dockform.controller.registry import KindRegistration
 
 REGISTRATIONS: tuple[KindRegistration, ...] = (
@@ -15,4 +23,6 @@ REGISTRATIONS: tuple[KindRegistration, ...] = (
     volume.REGISTRATION,
     container.REGISTRATION,
     gitsource.REGISTRATION,
+    secret.REGISTRATION,
+    config.REGISTRATION,
 )

@@ -7,15 +7,19 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from dockform.controller.actions import (
+    ContainerFile,
     CreateContainer,
     Plan,
+    RemoveContainerFiles,
     RestartContainer,
+    SecretEnv,
     StartContainer,
 )
 from dockform.controller.context import ReconcileContext
@@ -30,6 +34,7 @@ from dockform.controller.reconcilers.container_plan import (
     ContainerSnapshot,
     delete_plan,
     effective_networks,
+    files_garbage_plan,
     garbage_plan,
     owns,
     plan,
@@ -40,7 +45,7 @@ from dockform.controller.registry import ANY_NAMESPACE, KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
 from dockform.manifests.host_paths import is_inside, normalise, real_roots, resolve_host_path
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ConfigSpec, ContainerSpec, EnvFromSecret
 from dockform.manifests.namespaces import (
     DEFAULT_NAMESPACE,
     DEFAULT_NETWORK,
@@ -70,6 +75,7 @@ from dockform.runtime.types import (
 )
 from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
+from dockform.store.vault import seal_context
 
 # Which Docker event actions can mean a container drifted from its desired state.
 _CONTAINER_ACTIONS = frozenset(
@@ -91,6 +97,15 @@ _CONTAINER_ACTIONS = frozenset(
 )
 
 
+@dataclasses.dataclass
+class ContentState:
+    waiting: list[str] = dataclasses.field(default_factory=list)
+    contents: list[str] = dataclasses.field(default_factory=list)
+    files: list[ContainerFile] = dataclasses.field(default_factory=list)
+    missing: bool = False
+    secret_env: list[SecretEnv] = dataclasses.field(default_factory=list)
+
+
 # The engine calls that mount a container's host paths (and give it its powers).
 _MOUNTING = (CreateContainer, StartContainer, RestartContainer)
 
@@ -103,6 +118,7 @@ class ContainerReconciler:
         self._unhealthy_backoff = context.settings.unhealthy_restart
         self._restart_grace_s = context.settings.restart_grace_s
         self._host_access = context.host_access
+        self._files = context.files
 
     # --- observe
 
@@ -188,6 +204,79 @@ class ContainerReconciler:
             return [f"{shown} to be Healthy (health: {health})"]
         return []
 
+    def _content_state(self, resource: Resource, spec: ContainerSpec) -> ContentState:
+        """What its Secrets and Configs need (unmet, in order), their digests, its files
+        and env from Secrets, all of its namespace; nothing is opened here (the executor
+        does)."""
+        state = ContentState()
+        namespace, name = resource.namespace, resource.name
+        wanted = [(Kind.SECRET, secret) for secret in spec.secret_names()]
+        wanted += [(Kind.CONFIG, config) for config in spec.config_names()]
+        found: dict[tuple[str, str], Resource] = {}
+        for kind, needed_name in wanted:
+            needed = self._store.get(kind, needed_name, namespace)
+            if needed is None:
+                state.waiting.append(
+                    f"{display(kind, namespace, needed_name)}, which does not exist (apply it, "
+                    "or stop using it in this Container)"
+                )
+            elif needed.deleting:
+                state.waiting.append(f"{display(kind, namespace, needed_name)} is being deleted")
+            elif not is_ready(needed):
+                state.waiting.append(_not_ready(kind, needed))
+            else:
+                found[(kind, needed_name)] = needed
+                state.contents.append(f"{kind}/{needed_name} sha256:{needed.spec.get('sha256')}")
+        repeated = spec.repeated_targets()
+        if repeated:
+            state.waiting.append(
+                f"spec.secrets/spec.configs: two of them mount at {', '.join(repeated)} "
+                "(give each its own target)"
+            )
+        if not wanted or state.waiting:
+            return state
+        if self._files is None:
+            state.waiting.append("secret and config files, which this daemon does not keep")
+            return state
+        for index, mount in enumerate(spec.secrets):
+            secret = found[(Kind.SECRET, mount.name)]
+            state.files.append(
+                ContainerFile(
+                    path=self._files.secret_path(namespace, name, index, mount.name),
+                    target=mount.target_path(),
+                    mode=int(mount.mode),
+                    uid=mount.uid,
+                    gid=mount.gid,
+                    payload=str(secret.spec.get("sealed", "")),
+                    context=seal_context(Kind.SECRET, namespace, mount.name),
+                )
+            )
+        for index, config_mount in enumerate(spec.configs):
+            config = ConfigSpec.model_validate(found[(Kind.CONFIG, config_mount.name)].spec)
+            payload = config.data or base64.b64encode((config.value or "").encode()).decode()
+            state.files.append(
+                ContainerFile(
+                    path=self._files.config_path(namespace, name, index, config_mount.name),
+                    target=config_mount.target_path(),
+                    mode=int(config_mount.mode),
+                    uid=config_mount.uid,
+                    gid=config_mount.gid,
+                    payload=payload,
+                )
+            )
+        state.missing = self._files.missing(state.files)
+        for variable, value in sorted(spec.env.items()):
+            if isinstance(value, EnvFromSecret):
+                secret = found[(Kind.SECRET, value.secret)]
+                state.secret_env.append(
+                    SecretEnv(
+                        variable=variable,
+                        context=seal_context(Kind.SECRET, namespace, value.secret),
+                        sealed=str(secret.spec.get("sealed", "")),
+                    )
+                )
+        return state
+
     def _labelled(self, resource: Resource) -> list[ContainerSummary]:
         """Containers labelled as this Container's (of its namespace only: another
         namespace's Container of the same name carries the same name label)."""
@@ -198,6 +287,8 @@ class ContainerReconciler:
         image_id, image_ref, waiting, volume_names, network_names = self._dependency_state(
             resource, spec
         )
+        content = self._content_state(resource, spec)
+        waiting += content.waiting
         labelled = self._labelled(resource)
         holder = self._runtime.inspect_container(resource.engine_name)
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
@@ -215,6 +306,10 @@ class ContainerReconciler:
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
             stopped_for_s=_stopped_for(holder),
             running_for_s=_running_for(holder),
+            contents=tuple(content.contents),
+            files=tuple(content.files),
+            files_missing=content.missing,
+            secret_env=tuple(content.secret_env),
         )
 
     # --- reconcile
@@ -294,13 +389,32 @@ class ContainerReconciler:
         spec = ContainerSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
         labelled = self._labelled(resource)
-        executed = self._executor.execute(delete_plan(labelled, grace), resource.key)
+        removal = delete_plan(labelled, grace)
+        if (
+            self._files is not None
+            and (resource.namespace, resource.name) in self._files.containers()
+        ):
+            files = RemoveContainerFiles(
+                cause="deleted", container=resource.name, namespace=resource.namespace
+            )
+            removal = dataclasses.replace(removal, actions=(*removal.actions, files))
+        executed = self._executor.execute(removal, resource.key)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
         garbage = garbage_plan(managed, {(resource.namespace, resource.name) for resource in owned})
-        return self._executor.collect_garbage(garbage, KIND)
+        events = list(self._executor.collect_garbage(garbage, KIND))
+        if self._files is not None:
+            # Files of containers that no Container mounts them in any more.
+            using = {
+                (resource.namespace, resource.name)
+                for resource in owned
+                if resource.spec.get("secrets") or resource.spec.get("configs")
+            }
+            stale = files_garbage_plan(self._files.containers(), using)
+            events += self._executor.collect_garbage(stale, KIND)
+        return events
 
     # --- unhealthy restarts (Docker's restart policy does not act on health)
 
@@ -549,7 +663,8 @@ def container_logs(
 
 def requires(resource: Resource) -> Iterable[Ref]:
     """The image (by the name or ref the container gives), networks (with its namespace's
-    implicit one), volumes and the containers of its dependsOn, all of its namespace."""
+    implicit one), volumes, the containers of its dependsOn, and its Secrets and Configs,
+    all of its namespace."""
     spec = resource.spec
     namespace = resource.namespace
     image = str(spec.get("image", ""))
@@ -569,6 +684,13 @@ def requires(resource: Resource) -> Iterable[Ref]:
         if mount.get("volume")
     ]
     refs += [ObjectKey(KIND, namespace, item["name"]) for item in spec.get("dependsOn", [])]
+    refs += [ObjectKey(Kind.SECRET, namespace, mount["name"]) for mount in spec.get("secrets", [])]
+    refs += [ObjectKey(Kind.CONFIG, namespace, mount["name"]) for mount in spec.get("configs", [])]
+    refs += [
+        ObjectKey(Kind.SECRET, namespace, value["secret"])
+        for value in spec.get("env", {}).values()
+        if isinstance(value, dict) and "secret" in value
+    ]
     return refs
 
 

@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from dockform.controller.actions import (
     Action,
     ConnectNetwork,
+    ContainerFile,
     CreateContainer,
     Plan,
     RemoveContainer,
+    RemoveContainerFiles,
     RestartContainer,
+    SecretEnv,
     StartContainer,
     StopContainer,
+    WriteContainerFiles,
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
@@ -59,11 +63,21 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str, bind_targets: Sequence[str] = ()) -> str:
-    """The hash a container carries: its spec's, its image's id, and where the binds that
-    lead through a source's symlink (a GitSource's `current`) led when it was made."""
+def container_hash(
+    spec_hash: str,
+    image_id: str,
+    bind_targets: Sequence[str] = (),
+    contents: Sequence[str] = (),
+) -> str:
+    """The hash a container carries: its spec's, its image's id, where the binds that lead
+    through a source's symlink (a GitSource's `current`) led when it was made, and, when it
+    uses any, its Secrets' and Configs' digests (`Secret/db sha256:...`): new content
+    replaces it."""
     pinned = "".join(f"\n{target}" for target in bind_targets)
-    return hashlib.sha256(f"{spec_hash}\n{image_id}{pinned}".encode()).hexdigest()
+    text = f"{spec_hash}\n{image_id}{pinned}"
+    if contents:
+        text += "\n" + "\n".join(sorted(contents))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
@@ -142,19 +156,24 @@ def create_request(
     want_hash: str,
     volume_names: dict[str, str],
     namespace: str = DEFAULT_NAMESPACE,
+    files: Sequence[ContainerFile] = (),
 ) -> ContainerCreate:
     """The engine request for `spec` (networks already by engine name: `in_namespace`).
     `volume_names` maps Volume resource -> engine volume. `name` is the Container's own:
     the engine container is `engine_name(namespace, name)`, and `name` its alias on every
-    network, so the others of its namespace reach it by that short name."""
-    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes)
+    network, so the others of its namespace reach it by that short name. `files` are its
+    Secret and Config files, bound read-only (env from a Secret is left out: the executor
+    adds it, see CreateContainer.secret_env)."""
+    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes) + tuple(
+        Mount(target=file.target, source=file.path, type="bind", read_only=True) for file in files
+    )
     return ContainerCreate(
         name=engine_name(namespace, name),
         image=image,
         labels={**spec.labels, **managed_labels(KIND, name, want_hash, namespace)},
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
-        env=dict(spec.env),
+        env={key: value for key, value in spec.env.items() if isinstance(value, str)},
         working_dir=spec.working_dir,
         user=spec.user,
         ports=tuple(
@@ -221,6 +240,12 @@ class ContainerSnapshot:
     stopped_for_s: float | None = None
     # Seconds since the holder started, while it runs; None otherwise.
     running_for_s: float | None = None
+    # Its Secrets and Configs: digests (`Secret/db sha256:...`, for the hash), the files it
+    # mounts, whether any of them is missing on the host, and env from Secrets (sealed).
+    contents: tuple[str, ...] = ()
+    files: tuple[ContainerFile, ...] = ()
+    files_missing: bool = False
+    secret_env: tuple[SecretEnv, ...] = ()
 
 
 def owns(
@@ -256,7 +281,9 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.bind_targets)
+    want_hash = container_hash(
+        desired.spec_hash, observed.image_id, observed.bind_targets, observed.contents
+    )
     spec = in_namespace(desired.spec, desired.namespace, dict(observed.network_names))
     request = create_request(
         desired.name,
@@ -265,9 +292,11 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         want_hash,
         dict(observed.volume_names),
         desired.namespace,
+        observed.files,
     )
     create = (
-        CreateContainer(cause="not found", request=request),
+        *_write_files(desired, observed, "to mount"),
+        CreateContainer(cause="not found", request=request, secret_env=observed.secret_env),
         StartContainer(cause="created", container=name),
     )
     if current is None:
@@ -285,20 +314,44 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
                 *strays,
                 *stop,
                 RemoveContainer(cause=replace_cause, container=current.id),
-                CreateContainer(cause=replace_cause, request=request, replacing=True),
+                *_write_files(desired, observed, "to mount"),
+                CreateContainer(
+                    cause=replace_cause,
+                    request=request,
+                    replacing=True,
+                    secret_env=observed.secret_env,
+                ),
                 StartContainer(cause="created", container=name),
             )
         )
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    actions = (*strays, *_keep_running(spec, desired.name, current, observed))
+    restore = (
+        _write_files(desired, observed, "missing on the host") if observed.files_missing else ()
+    )
+    actions = (*strays, *restore, *_keep_running(spec, desired.name, current, observed))
     if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
         # Look again when the start period ends: a restart may be due then.
         start_left = start_period_left(desired.spec, observed.running_for_s)
         if start_left > 0:
             return Plan(actions=actions, requeue_after=start_left)
     return Plan(actions=actions)
+
+
+def _write_files(
+    desired: ContainerDesired, observed: ContainerSnapshot, cause: str
+) -> tuple[Action, ...]:
+    if not observed.files:
+        return ()
+    return (
+        WriteContainerFiles(
+            cause=cause,
+            container=desired.name,
+            files=observed.files,
+            namespace=desired.namespace,
+        ),
+    )
 
 
 def start_period_left(spec: ContainerSpec, running_for_s: float | None) -> float:
@@ -399,5 +452,20 @@ def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]
             )
             for info in managed
             if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
+        )
+    )
+
+
+def files_garbage_plan(with_files: set[tuple[str, str]], using: set[tuple[str, str]]) -> Plan:
+    """Remove the Secret/Config files of containers ((namespace, name)) that no longer
+    mount any."""
+    return Plan(
+        actions=tuple(
+            RemoveContainerFiles(
+                cause=f"no {display(KIND, namespace, name)} mounts them",
+                container=name,
+                namespace=namespace,
+            )
+            for namespace, name in sorted(with_files - using)
         )
     )

@@ -35,8 +35,8 @@ _HANDLED = frozenset(
     }
 )  # fmt: skip
 _WHY = {
-    "secrets": "dockform has no Secret kind yet",
-    "configs": "dockform has no Config kind yet",
+    "secrets": "not converted yet (write a Secret manifest)",
+    "configs": "not converted yet (write a Config manifest)",
     "scale": "dockform runs one container per service",
     "tty": "dockform containers have no terminal",
     "stdin_open": "dockform containers have no standard input",

@@ -51,7 +51,8 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
     ]
     for kind in ("secrets", "configs"):
         for name in sorted(project.get(kind) or {}):
-            context.drop(f"{kind}.{name}", kind, f"dockform has no {kind[:-1].title()} kind yet")
+            what = kind[:-1].title()
+            context.drop(f"{kind}.{name}", kind, f"not converted yet (write a {what} manifest)")
     images = images_of(context, services)
     containers = [
         container(context, name, services[name], images, set(services)) for name in sorted(services)

@@ -37,7 +37,8 @@ def test_any_spelling_of_a_kind_is_accepted(client: TestClient, volume_doc: Make
         assert client.get(f"/v1/{kinds}/data").status_code == 200
         assert client.get(f"/v1/{kinds}").json()["kind"] == "Volume"
     unknown = client.get("/v1/widgets")
-    assert unknown.status_code == 404 and "known kinds: containers" in unknown.json()["error"]
+    assert unknown.status_code == 404
+    assert "known kinds: configs, containers" in unknown.json()["error"]
 
 
 def test_delete_is_accepted_and_marks_the_object(

@@ -31,6 +31,8 @@ from dockform.controller.manager import Manager
 from dockform.runtime.fake import FakeRuntime
 from dockform.store.apply import Applier
 from dockform.store.repository import Store
+from dockform.store.sealing import Sealer
+from dockform.store.vault import Vault
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
@@ -40,7 +42,9 @@ def _app_state(home: Path) -> AppState:
     manager = Manager(ReconcileContext(store=store, runtime=FakeRuntime()))  # never started
     return AppState(
         store=store,
-        applier=Applier(store, on_change=manager.desired_changed),
+        applier=Applier(
+            store, on_change=manager.desired_changed, sealer=Sealer(Vault.generate(), environ={})
+        ),
         controller=manager,
         version="fuzz",
         stream_limit_s=0.2,

@@ -53,7 +53,8 @@ def test_shell_completion_script(runner: CliRunner) -> None:
 
 
 def test_kind_completion() -> None:
-    assert _complete_target("con") == ["container/"]
+    assert _complete_target("con") == ["container/", "config/"]
+    assert _complete_target("sec") == ["secret/"]
     assert _complete_target("nosuch/") == []
 
 

@@ -383,9 +383,9 @@ def test_resources_and_engine_settings() -> None:
         "a: deploy.replicas: 2: dockform runs one container per service",
         "a: deploy.resources.reservations.memory: dockform reserves nothing (limits only)",
         "a: expose: containers on a shared network reach every port: nothing to do",
-        "a: secrets: dockform has no Secret kind yet",
+        "a: secrets: not converted yet (write a Secret manifest)",
         "a: tty: dockform containers have no terminal",
-        "secrets.token: secrets: dockform has no Secret kind yet",
+        "secrets.token: secrets: not converted yet (write a Secret manifest)",
     ]
     load_documents(result.documents)
 

@@ -33,5 +33,7 @@ def test_any_spelling_gives_the_kind(text: str) -> None:
 
 
 def test_an_unknown_kind_names_the_known_ones() -> None:
-    with pytest.raises(UnknownKindError, match="known kinds: containers, gitsources, images"):
+    with pytest.raises(
+        UnknownKindError, match="known kinds: configs, containers, gitsources, images"
+    ):
         canonical_kind("widgets")
