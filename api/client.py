@@ -210,11 +210,14 @@ class DockformClient:
         with self._stream("GET", "/v1/events", params=params) as response:
             yield from parse_sse(response.iter_lines())
 
-    def logs(self, name: str, tail: int | None = None, follow: bool = False) -> Iterator[bytes]:
+    def logs(
+        self, name: str, tail: int | None = None, follow: bool = False, kinds: str = "containers"
+    ) -> Iterator[bytes]:
+        """Output of Container/name, or of another kind with logs (`kinds="jobs"`)."""
         params: dict[str, Any] = {"follow": follow}
         if tail is not None:
             params["tail"] = tail
-        with self._stream("GET", f"/v1/containers/{name}/logs", params=params) as response:
+        with self._stream("GET", f"/v1/{kinds}/{name}/logs", params=params) as response:
             yield from response.iter_bytes()
 
     @contextlib.contextmanager

@@ -13,6 +13,8 @@ Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUD
 - Container `dependsOn`: ordering between containers at start; a running container is the
   same container whatever it waited for.
 - GitSource `interval` and `suspend`: how often and whether to sync, not what is synced.
+- Job `dependsOn`, `backoffLimit` and `ttlAfterFinished`: when and how often it runs and how
+  long its finished container stays, not what it runs (a Job re-runs when its hash changes).
 
 A reconciler that needs more in its hash (a Container's resolved image id) adds it on top.
 """
@@ -29,6 +31,7 @@ from dockform.manifests.models import SPEC_MODELS, Manifest
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
     Kind.CONTAINER: frozenset({"dependsOn"}),
     Kind.GIT_SOURCE: frozenset({"interval", "suspend"}),
+    Kind.JOB: frozenset({"dependsOn", "backoffLimit", "ttlAfterFinished"}),
 }
 
 

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     VOLUME = "Volume"
     CONTAINER = "Container"
     GIT_SOURCE = "GitSource"
+    JOB = "Job"
 
 
 PLURALS: dict[Kind, str] = {kind: kind.lower() + "s" for kind in Kind}

@@ -26,10 +26,14 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from dockform.manifests.dependencies import container_dependencies, describe_cycle, find_cycle
+from dockform.manifests.dependencies import (
+    DEPENDENT_KINDS,
+    container_dependencies,
+    describe_cycle,
+    find_cycle,
+)
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.hashing import HASH_EXCLUDED, manifest_spec, spec_hash
-from dockform.manifests.kinds import Kind
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.source_names import CLI
 from dockform.store.convert import to_resource
@@ -222,21 +226,21 @@ def _load_existing(
 
 
 def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_Desired]) -> None:
-    """Raise DependencyCycle when the Containers desired after this apply (the applied ones
-    over the stored ones, less those being deleted or pruned now) wait for each other in a
-    circle that runs through an applied Container."""
+    """Raise DependencyCycle when the Containers and Jobs desired after this apply (the
+    applied ones over the stored ones, less those being deleted or pruned now) wait for each
+    other in a circle that runs through an applied one."""
     applied = {_key(item): item for item in desired}
     graph = {key: container_dependencies(item.kind, item.spec) for key, item in applied.items()}
     stored = session.execute(
-        select(ResourceRow.name, ResourceRow.spec, ResourceRow.source).where(
-            ResourceRow.kind == Kind.CONTAINER, ResourceRow.deletion_requested_at.is_(None)
+        select(ResourceRow.kind, ResourceRow.name, ResourceRow.spec, ResourceRow.source).where(
+            ResourceRow.kind.in_(DEPENDENT_KINDS), ResourceRow.deletion_requested_at.is_(None)
         )
     )
-    for name, spec, source in stored:
-        key = (Kind.CONTAINER.value, name)
+    for kind, name, spec, source in stored:
+        key = (kind, name)
         if key in applied or (request.prune and source == request.source):
             continue
-        graph[key] = container_dependencies(Kind.CONTAINER, spec)
+        graph[key] = container_dependencies(kind, spec)
     cycle = find_cycle(graph, [key for key in applied if graph[key]])
     if cycle is None:
         return
@@ -244,7 +248,7 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
     issues = []
     for here, after in pairwise(cycle):
         if here not in loaded:
-            continue  # a stored Container this apply does not touch
+            continue  # a stored object this apply does not touch
         place = loaded[here]
         index = graph[here].index(after)
         issues.append(

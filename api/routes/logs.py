@@ -1,5 +1,6 @@
-"""`GET /v1/containers/{name}/logs`: a Container's output, through the controller facade (the
-API itself never talks to Docker). Plain text, stdout and stderr interleaved as written."""
+"""`GET /v1/containers/{name}/logs` and `GET /v1/jobs/{name}/logs`: the output of a Container's
+or a Job's container, through the controller facade (the API itself never talks to Docker).
+Plain text, stdout and stderr interleaved as written."""
 
 from __future__ import annotations
 
@@ -41,20 +42,51 @@ async def container_logs(
     ] = None,
     follow: Annotated[bool, Query(description="Keep streaming new output")] = False,
 ) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, name, tail, follow)
+    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow)
     return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
 
 
-def _open_logs(state: AppState, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-    if state.store.get("Container", name) is None:
-        raise ApiError(404, f"Container/{name} not found")
+@router.get(
+    "/jobs/{name}/logs",
+    summary="Job output (stdout and stderr of its container)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The log text of the Job's container (404 once ttlAfterFinished "
+            "removed it: its last lines stay in status.observed.outputTail); with follow=true "
+            "it streams until the container stops or the client goes",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **responses(404, 422, 503),
+    },
+)
+async def job_logs(
+    request: Request,
+    name: NamePath,
+    state: StateDep,
+    tail: Annotated[
+        int | None, Query(ge=0, le=100_000, description="Only the last N lines")
+    ] = None,
+    follow: Annotated[bool, Query(description="Keep streaming new output")] = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, "Job", name, tail, follow)
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+def _open_logs(
+    state: AppState, kind: str, name: str, tail: int | None, follow: bool
+) -> Iterator[bytes]:
+    if state.store.get(kind, name) is None:
+        raise ApiError(404, f"{kind}/{name} not found")
     if state.controller is None:
         raise ApiError(503, "the controller is not running; logs come through it")
     try:
-        return state.controller.logs("Container", name, tail, follow)
+        return state.controller.logs(kind, name, tail, follow)
     except NoLogs as error:
-        raise ApiError(404, f"{error}; `dockform describe container/{name}` says why") from error
+        raise ApiError(
+            404, f"{error}; `dockform describe {kind.lower()}/{name}` says why"
+        ) from error
     except Exception as error:
         # The facade's engine errors are runtime types the API must not import (layering):
         # whatever else fails here is the Docker Engine not answering as it should.
-        raise ApiError(503, f"cannot read the logs of Container/{name}: {error}") from error
+        raise ApiError(503, f"cannot read the logs of {kind}/{name}: {error}") from error

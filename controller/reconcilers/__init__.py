@@ -6,7 +6,7 @@ engine events that concern it, what it requires, and its workers and timeout. A 
 module here and one line below.
 """
 
-from dockform.controller.reconcilers import container, gitsource, image, network, volume
+from dockform.controller.reconcilers import container, gitsource, image, job, network, volume
 from dockform.controller.registry import KindRegistration
 
 REGISTRATIONS: tuple[KindRegistration, ...] = (
@@ -15,4 +15,5 @@ REGISTRATIONS: tuple[KindRegistration, ...] = (
     volume.REGISTRATION,
     container.REGISTRATION,
     gitsource.REGISTRATION,
+    job.REGISTRATION,
 )

@@ -123,7 +123,10 @@ class ContainerReconciler:
                 engine_name = observed_as(volume, VolumeObserved).volume_name
                 volume_names[mount.volume] = engine_name or mount.volume
         for dependency in spec.depends_on:
-            waiting += self._need_container(dependency.name, dependency.condition)
+            if dependency.kind == "Job":
+                waiting += self._need_job(dependency.name)
+            else:
+                waiting += self._need_container(dependency.name, dependency.condition)
         return image_id, image_ref, waiting, volume_names
 
     def _network_exists(self, name: str) -> bool:
@@ -149,13 +152,13 @@ class ContainerReconciler:
         needed = self._store.get(KIND, name)
         if needed is None:
             return [f"Container/{name} does not exist"]
-        observed = observed_as(needed, ContainerObserved)
-        if observed.state != "running":
-            return [f"Container/{name} to be Started (it is {needed.status.phase})"]
-        if condition == "Healthy" and observed.health != "healthy":
-            health = observed.health or "no healthcheck"
-            return [f"Container/{name} to be Healthy (health: {health})"]
-        return []
+        return container_condition_unmet(needed, condition)
+
+    def _need_job(self, name: str) -> list[str]:
+        needed = self._store.get(Kind.JOB, name)
+        if needed is None:
+            return [f"Job/{name} does not exist"]
+        return job_completion_unmet(needed)
 
     def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerSnapshot:
         image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
@@ -376,6 +379,51 @@ class ContainerReconciler:
         )
 
 
+# Docker states of a container that has been started (`created` never was; `dead` is a
+# container the engine failed to remove, whatever it ran).
+_HAS_RUN = frozenset({"running", "restarting", "paused", "exited"})
+
+
+def container_condition_unmet(needed: Resource, condition: str) -> list[str]:
+    """What a dependent waits for on Container `needed`, or [] when `condition` holds.
+
+    `Started`: it has run for its current generation: it runs, or ran and exited (a one-shot
+    container that finished still counts, so a dependent made later is not stuck behind it).
+    `Healthy`: it runs and its healthcheck says healthy now.
+    """
+    name = needed.name
+    if needed.deleting:
+        return [f"Container/{name} is being deleted"]
+    observed = observed_as(needed, ContainerObserved)
+    current = needed.status.observed_generation == needed.generation
+    if condition == "Healthy":
+        if observed.state != "running" or not current:
+            return [f"Container/{name} to be Healthy (it is {needed.status.phase})"]
+        if observed.health != "healthy":
+            health = observed.health or "no healthcheck"
+            return [f"Container/{name} to be Healthy (health: {health})"]
+        return []
+    if not current or observed.state not in _HAS_RUN:
+        return [f"Container/{name} to be Started (it is {needed.status.phase})"]
+    return []
+
+
+def job_completion_unmet(needed: Resource) -> list[str]:
+    """What a dependent waits for on Job `needed` (condition Completed), or [] once it
+    succeeded for its current generation. It depends on the Job's recorded success, not on
+    a container: one removed by ttlAfterFinished keeps the condition met."""
+    name = needed.name
+    if needed.deleting:
+        return [f"Job/{name} is being deleted"]
+    status = needed.status
+    if status.phase == Phase.SUCCEEDED and status.observed_generation == needed.generation:
+        return []
+    detail = status.reason or status.phase
+    if status.message:
+        detail = f"{detail}: {status.message}"
+    return [f"Job/{name} to complete ({detail})"]
+
+
 def _stopped_for(holder: ContainerInfo | None) -> float | None:
     """Seconds since the container stopped, when it is stopped and the engine says when."""
     if holder is None or holder.state not in ("exited", "dead"):
@@ -473,7 +521,7 @@ def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) 
 
 def requires(resource: Resource) -> Iterable[Ref]:
     """The image (by the name or ref the container gives), networks, volumes and the
-    containers of its dependsOn."""
+    Containers and Jobs of its dependsOn."""
     spec = resource.spec
     refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
     refs += [
@@ -483,7 +531,10 @@ def requires(resource: Resource) -> Iterable[Ref]:
     refs += [
         (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
     ]
-    refs += [(KIND, dependency["name"]) for dependency in spec.get("dependsOn", [])]
+    refs += [
+        (dependency.get("kind", KIND), dependency["name"])
+        for dependency in spec.get("dependsOn", [])
+    ]
     return refs
 
 

@@ -227,14 +227,14 @@ def teardown_daemon(daemon: Daemon) -> None:
     """Delete every object through dockform, then stop the daemon."""
     if daemon.process.poll() is None:
         try:
-            for kinds in ("containers", "images", "networks", "volumes"):
+            for kinds in ("jobs", "containers", "images", "networks", "volumes"):
                 for item in daemon.client.list(kinds):
                     daemon.client.delete(kinds, item["name"])
             daemon.wait_for(
                 "every object deleted",
                 lambda: all(
                     not daemon.client.list(k)
-                    for k in ("containers", "images", "networks", "volumes")
+                    for k in ("jobs", "containers", "images", "networks", "volumes")
                 ),
                 timeout_s=60,
             )

@@ -227,7 +227,8 @@ def test_an_unknown_kind_in_a_path_is_404_naming_the_known_kinds(client: TestCli
         response = client.get(path)
         assert response.status_code == 404
         assert response.json()["error"] == (
-            "unknown kind 'widgets'; known kinds: containers, gitsources, images, networks, volumes"
+            "unknown kind 'widgets'; known kinds: "
+            "containers, gitsources, images, jobs, networks, volumes"
         )
     assert client.get("/v1/CONTAINER").status_code == 200
 

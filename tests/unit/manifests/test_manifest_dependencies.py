@@ -40,3 +40,9 @@ def test_container_dependencies_read_a_stored_spec() -> None:
 def test_describe_cycle_golden() -> None:
     cycle = [("Container", "a"), ("Container", "b"), ("Container", "a")]
     assert describe_cycle(cycle) == ("dependency cycle: Container/a -> Container/b -> Container/a")
+
+
+def test_dependencies_name_their_kind_container_by_default() -> None:
+    spec = {"dependsOn": [{"name": "db"}, {"name": "migrate", "kind": "Job"}]}
+    assert container_dependencies("Job", spec) == [("Container", "db"), ("Job", "migrate")]
+    assert container_dependencies("Container", spec)[1] == ("Job", "migrate")

@@ -321,7 +321,7 @@ def test_missing_kind_lists_known_kinds() -> None:
     issue = only_issue("apiVersion: dockform/v1\nmetadata: {name: web}\nspec: {}\n")
     assert (issue.line, issue.path, issue.kind, issue.name) == (1, "kind", None, "web")
     assert issue.message == (
-        "missing field kind; known kinds: Container, GitSource, Image, Network, Volume"
+        "missing field kind; known kinds: Container, GitSource, Image, Job, Network, Volume"
     )
 
 
@@ -330,7 +330,7 @@ def test_unknown_kind_suggests_the_canonical_spelling() -> None:
     assert (issue.line, issue.path) == (3, "kind")
     assert issue.message == (
         "unknown kind 'containers' (did you mean Container?); "
-        "known kinds: Container, GitSource, Image, Network, Volume"
+        "known kinds: Container, GitSource, Image, Job, Network, Volume"
     )
     issue = only_issue("kind: [1]\n")
     assert issue.message.startswith("kind must be a string; known kinds: ")

@@ -609,3 +609,38 @@ def test_a_cycle_already_stored_does_not_block_unrelated_applies(
     results = applier.apply(ApplyRequest([_depends(manifest, "c", "a")]))
 
     assert _actions(results) == [("Container", "c", "created")]
+
+
+def test_a_cycle_across_containers_and_jobs_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """A Job waiting for a Container that waits for the Job (issue 12)."""
+    job_spec = {"image": "busybox:test", "dependsOn": [{"name": "web"}]}
+    applier.apply(ApplyRequest([manifest("Job", "migrate", job_spec)], source="git:one"))
+    web_spec = {"image": "busybox:test", "dependsOn": [{"name": "migrate", "kind": "Job"}]}
+
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([manifest("Container", "web", web_spec, line=5)]))
+
+    assert str(caught.value).startswith(
+        "dependency cycle: Container/web -> Job/migrate -> Container/web; nothing was applied"
+    )
+    assert store.get("Container", "web") is None
+
+
+def test_a_container_and_a_job_of_one_name_do_not_make_a_cycle(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    job_spec = {"image": "busybox:test"}
+    web_spec = {"image": "busybox:test", "dependsOn": [{"name": "seed", "kind": "Job"}]}
+    seed_spec = {"image": "busybox:test", "dependsOn": [{"name": "web"}]}
+    applier.apply(
+        ApplyRequest(
+            [
+                manifest("Job", "seed", job_spec),
+                manifest("Container", "web", web_spec),
+                manifest("Container", "seed", seed_spec),
+            ]
+        )
+    )
+    assert store.get("Job", "seed") is not None
