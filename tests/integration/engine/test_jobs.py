@@ -76,6 +76,11 @@ def events_of(daemon: Daemon, kind: str, name: str) -> list[dict[str, Any]]:
     return daemon.client.events(kind=kind, name=name, limit=100)
 
 
+def present(docker_client: docker.DockerClient, name: str) -> bool:
+    """Whether Docker has a container of this exact name (a list, no inspect: no race)."""
+    return bool(docker_client.api.containers(all=True, filters={"name": f"^/{name}$"}))
+
+
 def wait_reason(daemon: Daemon, kind: str, name: str, reason: str) -> dict[str, Any]:
     return daemon.wait_for(
         f"{kind}/{name} reason {reason}",
@@ -138,7 +143,7 @@ def test_a_job_succeeds_and_its_dependent_starts_after_it(
     assert logs.returncode == 0 and "schema ready" in logs.stdout, logs.stderr
 
     delete_all(daemon, ("containers", web), ("jobs", job))
-    assert not docker_client.containers.list(all=True, filters={"name": f"^/{job}$"})
+    assert not present(docker_client, job)
 
 
 def test_a_failing_job_fails_after_backoff_limit_retries(
@@ -178,7 +183,7 @@ def test_a_failing_job_fails_after_backoff_limit_retries(
     time.sleep(6)
     assert observed(daemon.resource("Job", job) or {})["containerId"] == container_id
     delete_all(daemon, ("jobs", job))
-    assert not docker_client.containers.list(all=True, filters={"name": f"^/{job}$"})
+    assert not present(docker_client, job)
 
 
 def test_a_changed_spec_reruns_and_a_daemon_restart_does_not(
@@ -237,7 +242,7 @@ def test_ttl_removes_the_container_and_the_job_and_its_dependent_stay(
     daemon.wait_phase("Container", web, "Running")
     daemon.wait_for(
         "the job's container removed",
-        lambda: not docker_client.containers.list(all=True, filters={"name": f"^/{job}$"}),
+        lambda: not present(docker_client, job),
         timeout_s=30,
     )
     kept = daemon.wait_for(
@@ -274,7 +279,7 @@ def test_ttl_removes_the_container_and_the_job_and_its_dependent_stay(
     logs = daemon.cli("logs", f"job/{job}")
     assert logs.returncode != 0 and "outputTail" in logs.stderr
     time.sleep(6)  # a resync later: the job did not run again
-    assert not docker_client.containers.list(all=True, filters={"name": f"^/{job}$"})
+    assert not present(docker_client, job)
     delete_all(daemon, ("containers", web), ("jobs", job))
 
 
@@ -298,11 +303,11 @@ def test_a_job_that_never_exits_stays_running_and_its_dependent_waits(
     waiting = daemon.resource("Container", web) or {}
     assert waiting["status"]["phase"] == "Pending" and waiting["status"]["reason"] == "Waiting"
     assert f"Job/{job} to complete (Running: attempt 1 of 7 running" in waiting["status"]["message"]
-    assert not docker_client.containers.list(all=True, filters={"name": f"^/{web}$"})
+    assert not present(docker_client, web)
 
     # Deleting the Job removes its container.
     delete_all(daemon, ("jobs", job))
-    assert not docker_client.containers.list(all=True, filters={"name": f"^/{job}$"})
+    assert not present(docker_client, job)
     delete_all(daemon, ("containers", web))
 
 
@@ -330,13 +335,13 @@ def test_healthy_waits_for_a_healthy_container_now(
     daemon: Daemon, unique: str, busybox_image: str
 ) -> None:
     db, app = f"{unique}-db", f"{unique}-api"
-    check = "{command: [CMD-SHELL, 'test -f /tmp/up'], interval: 1s, retries: 1}"
+    check = "{command: [CMD-SHELL, 'test -f /ready'], interval: 1s, retries: 1, startPeriod: 20s}"
     daemon.client.apply(
         docs(
             container_yaml(
                 db,
                 busybox_image,
-                command="[sh, -c, 'sleep 4; touch /tmp/up; sleep 600']",
+                command="[sh, -c, 'sleep 4; touch /ready; sleep 600']",
                 healthcheck=check,
             ),
             container_yaml(
