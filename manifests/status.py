@@ -198,6 +198,7 @@ class JobObserved(Observed):
     # is recorded with a result never runs again: not after a daemon restart, a resync or
     # its container's removal.
     run_hash: str | None = None
+    run_spec_hash: str | None = None  # the spec hash part of runHash (known while waiting)
     result: str | None = None
     completed_generation: int | None = None
     completed_image_id: str | None = None

@@ -162,6 +162,7 @@ def _facts(
     facts = record.model_copy(
         update={
             "run_hash": job_plan.run_hash or record.run_hash,
+            "run_spec_hash": job_plan.run_spec_hash or record.run_spec_hash,
             "attempts": job_plan.attempt or record.attempts,
             "result": result,
         }

@@ -104,6 +104,9 @@ class JobPlan:
     finished_now: bool = False
     # Seconds until the next attempt (BackOff) or the ttl removal (finished), when one is due.
     retry_in_s: float | None = None
+    # The spec hash the run is of (so that a Job waiting for its inputs knows whether the
+    # result it recorded is still for its spec).
+    run_spec_hash: str | None = None
 
     def __str__(self) -> str:
         facts = f"verdict: {self.verdict}, attempt {self.attempt}"
@@ -152,6 +155,20 @@ def seconds_between(earlier: str | None, now: datetime) -> float | None:
 
 
 def plan(desired: JobDesired, observed: JobSnapshot) -> JobPlan:
+    decided = _plan(desired, observed)
+    current = decided.run_hash is not None and decided.run_hash == _want(desired, observed)
+    spec_hash = desired.spec_hash if current else observed.record.run_spec_hash
+    return dataclasses.replace(decided, run_spec_hash=spec_hash)
+
+
+def _want(desired: JobDesired, observed: JobSnapshot) -> str | None:
+    """The run hash of what should run now; None while its inputs are not ready."""
+    if observed.waiting or observed.image_id is None:
+        return None
+    return container_hash(desired.spec_hash, observed.image_id)
+
+
+def _plan(desired: JobDesired, observed: JobSnapshot) -> JobPlan:
     name = desired.name
     holder = observed.name_holder
     record = observed.record
@@ -172,11 +189,15 @@ def plan(desired: JobDesired, observed: JobSnapshot) -> JobPlan:
         for info in sorted(observed.labelled, key=lambda info: info.id)
         if info.name != name
     )
-    want = None
-    if not observed.waiting and observed.image_id is not None:
-        want = container_hash(desired.spec_hash, observed.image_id)
-    # 1. This run finished already (or, while its inputs are not ready, the last run did).
-    if record.result and record.run_hash and want in (None, record.run_hash):
+    want = _want(desired, observed)
+    # 1. This run finished already (or, while its inputs are not ready, the last run of this
+    # spec did: an image being rebuilt keeps the last result until the new one is there).
+    same_spec = record.run_spec_hash in (None, desired.spec_hash)
+    if (
+        record.result
+        and record.run_hash
+        and (want == record.run_hash or (want is None and same_spec))
+    ):
         return _finished(desired, observed, strays)
     # 2. An attempt of this run (or, while waiting, of the recorded run) has its container.
     run_hash = want or record.run_hash

@@ -218,3 +218,19 @@ def test_garbage_is_job_containers_no_job_owns() -> None:
     mine, orphan = box(), box(container_id=ID2, labels=managed_labels("Job", "gone", "h"))
     collected = garbage_plan([mine.summary(), orphan.summary()], {"migrate"})
     assert str(collected) == f"#1 container:{ID2}, RemoveContainer, no Job/gone owns it"
+
+
+def test_a_changed_spec_waiting_for_its_inputs_does_not_keep_the_old_result() -> None:
+    """Dependents must not take the last run's success for the new spec's."""
+    record = JobObserved(
+        run_hash="older-run", run_spec_hash="older-spec", attempts=1, result="Succeeded"
+    )
+    waiting = plan(desired(), snapshot(None, record, waiting=("Image/app to be Ready",)))
+    assert waiting.verdict is Verdict.WAITING
+    same_spec = record.model_copy(update={"run_spec_hash": SPEC_HASH})
+    rebuilding = plan(desired(), snapshot(None, same_spec, waiting=("Image/app to be Ready",)))
+    assert rebuilding.verdict is Verdict.SUCCEEDED
+
+
+def test_the_plan_names_the_spec_hash_of_its_run() -> None:
+    assert plan(desired(), snapshot(None)).run_spec_hash == SPEC_HASH
