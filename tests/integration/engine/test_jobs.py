@@ -5,6 +5,7 @@ container to ttlAfterFinished and keep their result; Containers wait for them wi
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -354,3 +355,34 @@ def test_healthy_waits_for_a_healthy_container_now(
     daemon.wait_phase("Container", db, "Running", ready=True, timeout_s=60)
     daemon.wait_phase("Container", app, "Running")
     delete_all(daemon, ("containers", app), ("containers", db))
+
+
+def test_an_orphaned_job_container_is_garbage_collected(
+    own_daemon: Daemon, unique: str, busybox_image: str, docker_client: docker.DockerClient
+) -> None:
+    """The Job's row removed behind the daemon's back (a manual store edit): its container,
+    which no Job owns, goes at the next resync; another Job's stays."""
+    daemon = own_daemon
+    gone, kept = f"{unique}-gone", f"{unique}-kept"
+    daemon.client.apply(
+        docs(
+            job_yaml(gone, busybox_image, "sleep 600"),
+            job_yaml(kept, busybox_image, "sleep 600"),
+        )
+    )
+    daemon.wait_phase("Job", gone, "Running")
+    daemon.wait_phase("Job", kept, "Running")
+    daemon.stop()
+    with sqlite3.connect(daemon.home / "dockform.db") as db:
+        db.execute("DELETE FROM resources WHERE name = ?", (gone,))
+    restarted = start_daemon(daemon.home)
+    daemon.client.close()
+    daemon.process, daemon.client = restarted.process, restarted.client
+    daemon.wait_for("the orphan collected", lambda: not present(docker_client, gone), 30)
+    assert present(docker_client, kept)
+    collected = [
+        event
+        for event in daemon.client.events(kind="Job", name=gone)
+        if event["reason"] == "GarbageCollected"
+    ]
+    assert collected
