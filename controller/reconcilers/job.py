@@ -186,8 +186,9 @@ def _facts(
                 "completed_image_id": holder.image_id if holder is not None else observed.image_id,
             }
         )
-    if not finished and not same_run:
-        # A new run: the last one's record no longer describes what runs.
+    if not finished and not same_run and job_plan.verdict is not Verdict.WAITING:
+        # A new run: the last one's record no longer describes what runs. (A Job waiting for
+        # its inputs keeps it: the spec may come back to what that run ran.)
         facts = facts.model_copy(
             update={
                 "exit_code": None,

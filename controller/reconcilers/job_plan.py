@@ -199,9 +199,11 @@ def _plan(desired: JobDesired, observed: JobSnapshot) -> JobPlan:
         and (want == record.run_hash or (want is None and same_spec))
     ):
         return _finished(desired, observed, strays)
-    # 2. An attempt of this run (or, while waiting, of the recorded run) has its container.
+    # 2. An attempt of this run (or, while waiting, one under way of this spec's recorded
+    # run) has its container.
     run_hash = want or record.run_hash
-    if holder is not None and run_hash and holder.labels.get(HASH_LABEL) == run_hash:
+    followed = want is not None or (not record.result and same_spec)
+    if followed and holder is not None and run_hash and holder.labels.get(HASH_LABEL) == run_hash:
         return _follow(desired, observed, holder, run_hash, strays)
     # 3. Nothing can start yet.
     if want is None:

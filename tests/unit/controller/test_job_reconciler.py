@@ -139,3 +139,18 @@ def test_host_access_is_checked_again_before_the_container_is_made(store: Store)
     assert runtime.list_containers({}) == []
     reconcile_pass(JobReconciler(context(store, runtime, allow_host_access=True)), store)
     assert len(runtime.list_containers({})) == 1
+
+
+def test_a_changed_spec_waiting_for_a_dependency_is_pending_not_succeeded(store: Store) -> None:
+    runtime = FakeRuntime()
+    runtime.add_image("app:1")
+    apply(store, "{image: 'app:1'}")
+    reconciler = JobReconciler(context(store, runtime))
+    runtime.kill(reconcile_pass(reconciler, store).status.observed["containerId"], 0)
+    assert reconcile_pass(reconciler, store).status.phase == "Succeeded"
+
+    apply(store, "{image: 'app:1', command: [again], dependsOn: [{name: db}]}")
+    waiting = reconcile_pass(reconciler, store)
+    assert (waiting.status.phase, waiting.status.reason) == ("Pending", Reason.WAITING)
+    assert "Container/db does not exist" in waiting.status.message
+    assert creates(runtime) == 1
