@@ -4,8 +4,8 @@ The body is YAML (one or more documents) or JSON: one manifest object, an array 
 a `{"items": [...]}` list. It is read in chunks and refused with 413 as soon as it passes the
 limit, so a huge body never sits in memory; bytes that are not UTF-8 text are a 400 naming the
 line. Every problem inside the manifests is a ManifestError (422) from the same loader the CLI
-uses, so the messages match. Paths in Image manifests must be absolute here: the daemon has no
-idea where the client's files were.
+uses, so the messages match. Host paths (an Image's, a hostPath) must be absolute here: the
+daemon has no idea where the client's files were.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from dockform.manifests.models import Image
+from dockform.manifests.models import Container, Image, Manifest
 from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
@@ -46,13 +46,13 @@ NO_MANIFESTS = (
 REQUEST_BODY_DOC = {
     "description": "At least one manifest: YAML (one or more documents, each a manifest) or "
     'JSON (a manifest, an array of them, or {"items": [...]}). Any other Content-Type is read '
-    "as YAML. Image paths must be absolute. The one body without manifests that is accepted "
-    "is an empty one (nothing but whitespace, comments and `---`) with prune=true: a prune "
-    "to nothing, refused (400) unless allowEmpty=true, which deletes every object of the "
-    "source. A body that no JSON Schema can "
-    "refuse is still refused for: duplicate kind/name, a dependency cycle (422), host access "
-    "(403), an object of another source or a stale resourceVersion (409), and a relative "
-    "Image path (422).",
+    "as YAML. Image paths and hostPaths must be absolute. The one body without manifests that "
+    "is accepted is an empty one (nothing but whitespace, comments and `---`) with "
+    "prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which deletes "
+    "every object of the source. A body the schema allows is still refused for host access "
+    "(403), an object of another source or a stale resourceVersion (409), and for the rules "
+    "no JSON Schema can state (422, each issue naming its `reason`): a dependency cycle, one "
+    "kind/name twice, a ulimit's soft limit above its hard one.",
     "required": True,
     "content": {
         "application/yaml": {"schema": _MANIFEST_REF},
@@ -90,6 +90,9 @@ def manifest_components() -> dict[str, Any]:
         definition["properties"][field].update(pattern=ABSOLUTE_PATH_PATTERN)
         definition["properties"][field].pop("default", None)
         definition["required"] = sorted({*definition.get("required", []), field})
+    for option in definitions["VolumeMount"]["properties"]["hostPath"].get("anyOf", []):
+        if option.get("type") == "string":  # absolute here too; still optional
+            option["pattern"] = ABSOLUTE_PATH_PATTERN
     components = {f"{SCHEMA_PREFIX}{name}": value for name, value in definitions.items()}
     components["Manifest"] = schema
     return {name: _to_components(value) for name, value in components.items()}
@@ -256,32 +259,39 @@ def _astral_escapes(text: str) -> str:
     return _SURROGATE_PAIR.sub(joined, text)
 
 
-def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
-    issues = []
-    for loaded in manifests:
-        manifest = loaded.manifest
-        if not isinstance(manifest, Image):
-            continue
-        paths = []
+def _relative_paths(manifest: Manifest) -> list[tuple[str, str]]:
+    """(field, path) of every host path of `manifest` that is not absolute."""
+    paths: list[tuple[str, str]] = []
+    if isinstance(manifest, Image):
         if manifest.spec.build is not None:
             paths.append(("spec.build.context", manifest.spec.build.context))
         if manifest.spec.load is not None:
             paths.append(("spec.load.path", manifest.spec.load.path))
-        for field_path, value in paths:
-            if not value.startswith("/"):
-                issues.append(
-                    ManifestIssue(
-                        file=loaded.file,
-                        document=loaded.document,
-                        line=loaded.line,
-                        path=field_path,
-                        message=(
-                            f"{value!r} is relative; through the API it must be absolute "
-                            "(the dockform CLI resolves it against the manifest's directory)"
-                        ),
-                        kind=loaded.kind,
-                        name=loaded.name,
-                    )
-                )
+    if isinstance(manifest, Container):
+        paths += [
+            (f"spec.volumes[{index}].hostPath", mount.host_path)
+            for index, mount in enumerate(manifest.spec.volumes)
+            if mount.host_path is not None
+        ]
+    return [(field, path) for field, path in paths if not path.startswith("/")]
+
+
+def _require_absolute_paths(manifests: list[LoadedManifest]) -> None:
+    issues = [
+        ManifestIssue(
+            file=loaded.file,
+            document=loaded.document,
+            line=loaded.line,
+            path=field_path,
+            message=(
+                f"{value!r} is relative; through the API it must be absolute "
+                "(the dockform CLI resolves it against the manifest's directory)"
+            ),
+            kind=loaded.kind,
+            name=loaded.name,
+        )
+        for loaded in manifests
+        for field_path, value in _relative_paths(loaded.manifest)
+    ]
     if issues:
         raise ManifestError(issues)

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+
 
 def default_home() -> Path:
     return Path(os.environ.get("DOCKFORM_HOME") or Path.home() / ".dockform")
@@ -179,15 +181,30 @@ class DockformClient:
         params = _apply_params(prune, allow_empty, force, source, roots)
         return self._send_manifests("/v1/diff", text, params)
 
-    def list(self, kinds: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list(
+        self,
+        kinds: str,
+        labels: dict[str, str] | None = None,
+        namespace: str | None = DEFAULT_NAMESPACE,
+    ) -> list[dict[str, Any]]:
+        """Objects of one namespace; `namespace` None lists every namespace."""
         params = [("label", f"{key}={value}") for key, value in (labels or {}).items()]
-        return self._items(f"/v1/{kinds}", params)
+        if namespace is None:
+            params.append(("allNamespaces", "true"))
+            return self._items(f"/v1/{kinds}", params)
+        return self._items(f"{_prefix(namespace)}/{kinds}", params)
 
-    def get(self, kinds: str, name: str) -> dict[str, Any]:
-        return self._json("GET", f"/v1/{kinds}/{name}")
+    def get(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+        return self._json("GET", f"{_prefix(namespace)}/{kinds}/{name}")
 
-    def delete(self, kinds: str, name: str) -> dict[str, Any]:
-        return self._json("DELETE", f"/v1/{kinds}/{name}")
+    def delete(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+        return self._json("DELETE", f"{_prefix(namespace)}/{kinds}/{name}")
+
+    def namespaces(self) -> builtins.list[dict[str, Any]]:
+        return self._items("/v1/namespaces")
+
+    def delete_namespace(self, namespace: str) -> dict[str, Any]:
+        return self._json("DELETE", f"/v1/namespaces/{namespace}")
 
     def events(
         self,
@@ -195,8 +212,11 @@ class DockformClient:
         name: str | None = None,
         since_id: int | None = None,
         limit: int = 100,
+        namespace: str | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        return self._items("/v1/events", _event_params(kind, name, since_id, limit))
+        """Events of one namespace, or of every one when `namespace` is None."""
+        params = _event_params(kind, name, since_id, limit, namespace)
+        return self._items("/v1/events", params)
 
     def follow_events(
         self,
@@ -204,20 +224,27 @@ class DockformClient:
         name: str | None = None,
         since_id: int | None = None,
         limit: int = 100,
+        namespace: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The recent events, then each new one as it happens (server-sent events)."""
-        params = {"follow": True, **_event_params(kind, name, since_id, limit)}
+        params = {"follow": True, **_event_params(kind, name, since_id, limit, namespace)}
         with self._stream("GET", "/v1/events", params=params) as response:
             yield from parse_sse(response.iter_lines())
 
     def logs(
-        self, name: str, tail: int | None = None, follow: bool = False, kinds: str = "containers"
+        self,
+        name: str,
+        tail: int | None = None,
+        follow: bool = False,
+        namespace: str = DEFAULT_NAMESPACE,
+        kinds: str = "containers",
     ) -> Iterator[bytes]:
         """Output of Container/name, or of another kind with logs (`kinds="jobs"`)."""
         params: dict[str, Any] = {"follow": follow}
         if tail is not None:
             params["tail"] = tail
-        with self._stream("GET", f"/v1/{kinds}/{name}/logs", params=params) as response:
+        path = f"{_prefix(namespace)}/{kinds}/{name}/logs"
+        with self._stream("GET", path, params=params) as response:
             yield from response.iter_bytes()
 
     @contextlib.contextmanager
@@ -252,10 +279,21 @@ class DockformClient:
         return bool(self._json("GET", "/healthz").get("status") == "ok")
 
 
+def _prefix(namespace: str) -> str:
+    """`/v1` for the default namespace (as before namespaces), else its own paths."""
+    return "/v1" if namespace == DEFAULT_NAMESPACE else f"/v1/namespaces/{namespace}"
+
+
 def _event_params(
-    kind: str | None, name: str | None, since_id: int | None, limit: int
+    kind: str | None,
+    name: str | None,
+    since_id: int | None,
+    limit: int,
+    namespace: str | None = None,
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"limit": limit}
+    if namespace:
+        params["namespace"] = namespace
     if kind:
         params["kind"] = kind
     if name:

@@ -12,7 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from dockform.store.types import Event, Resource, SourceRecord
+from dockform.manifests.errors import SEMANTIC_REASONS, SemanticReason
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+from dockform.store.types import Event, NamespaceSummary, Resource, SourceRecord
 
 
 class ApiModel(BaseModel):
@@ -29,6 +31,11 @@ class Issue(ApiModel):
     message: str
     kind: str | None = None
     name: str | None = None
+    reason: SemanticReason | None = Field(
+        default=None,
+        description="Set when the rule broken is one no JSON Schema states (so a body valid "
+        f"by the document's schema can still break it): {', '.join(SEMANTIC_REASONS)}",
+    )
 
 
 class ErrorBody(ApiModel):
@@ -44,8 +51,19 @@ class ResourceList(ApiModel):
 class DeleteAccepted(ApiModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     status: Literal["deleting"] = "deleting"
     resource: Resource
+
+
+class NamespaceList(ApiModel):
+    items: list[NamespaceSummary]
+
+
+class NamespaceDeleteAccepted(ApiModel):
+    name: str
+    status: Literal["deleting"] = "deleting"
+    objects: list[str] = Field(description="Kind/name of every object being deleted")
 
 
 ApplyAction = Literal["created", "configured", "unchanged", "pruned"]
@@ -54,6 +72,7 @@ ApplyAction = Literal["created", "configured", "unchanged", "pruned"]
 class ApplyResult(ApiModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     action: ApplyAction
     generation: int
 

@@ -46,21 +46,25 @@ async def event_stream(
     name: str | None,
     since_id: int | None,
     limit: int,
+    namespace: str | None = None,
 ) -> AsyncIterator[str]:
-    """SSE messages: the latest `limit` events (or those after `since_id`), then new ones."""
+    """SSE messages: the latest `limit` events (or those after `since_id`), then new ones;
+    of one namespace, or of all when `namespace` is None."""
     store = state.store
     started = last_write = time.monotonic()
     yield ": following dockform events\n\n"
     cursor = since_id
     if cursor is None:
-        backlog = await run_in_threadpool(store.list_events, kind, name, None, limit)
+        backlog = await run_in_threadpool(store.list_events, kind, name, None, limit, namespace)
         for event in backlog:
             yield _sse(event.id, event.model_dump_json(by_alias=True))
         cursor = backlog[-1].id if backlog else 0
     while not _expired(state, started):
         if await request.is_disconnected():
             return
-        events = await run_in_threadpool(store.list_events, kind, name, cursor, EVENTS_PER_POLL)
+        events = await run_in_threadpool(
+            store.list_events, kind, name, cursor, EVENTS_PER_POLL, namespace
+        )
         for event in events:
             yield _sse(event.id, event.model_dump_json(by_alias=True))
             cursor = event.id

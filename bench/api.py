@@ -105,12 +105,13 @@ def _single_client(daemon: BenchDaemon, names: list[str]) -> tuple[float, float]
     return median(gets) * 1000, median(lists) * 1000
 
 
-def run(context: Context) -> dict[str, Any]:
+def run(context: Context, *store_args: str, home: str = "daemon-api") -> dict[str, Any]:
+    """The case on a daemon of its own; `store_args` (`--store URL`) puts its store elsewhere."""
     count = context.sizes.api_objects
     clients = context.sizes.api_clients
     phase_s = context.sizes.api_duration_s / 2
-    socket = str(context.workdir / "daemon-api" / "dockform.sock")
-    daemon = context.start_daemon("daemon-api", "--resync", RESYNC_S)
+    socket = str(context.workdir / home / "dockform.sock")
+    daemon = context.start_daemon(home, "--resync", RESYNC_S, *store_args)
     try:
         started = time.monotonic()
         names = populate(daemon, count)

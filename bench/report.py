@@ -28,8 +28,10 @@ class Row:
 
 
 def _get(results: Results, figure: str) -> Any:
-    section, _, key = figure.partition(".")
-    return (results.get(section) or {}).get(key)
+    value: Any = results
+    for part in figure.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _fmt(value: Any) -> str:
@@ -110,6 +112,25 @@ def _recreate(results: Results) -> tuple[str, bool | None]:
     return f"<= 1.3x floor ({1.3 * floor:.2f}s)", value <= 1.3 * floor
 
 
+def _stores_api_get(results: Results) -> tuple[str, bool | None]:
+    return "< 25ms (PostgreSQL)", _get(results, "stores.api.get_p99_ms") < 25
+
+
+def _stores_api_list(results: Results) -> tuple[str, bool | None]:
+    return "< 100ms (PostgreSQL)", _get(results, "stores.api.list_p99_ms") < 100
+
+
+def _stores_noop_time(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "stores.noop.n")
+    return f"< 0.05s for 100 objects (PostgreSQL, n={n})", _get(
+        results, "stores.noop.dockform_s"
+    ) < 0.05
+
+
+def _stores_noop_events(results: Results) -> tuple[str, bool | None]:
+    return "0", _get(results, "stores.noop.docker_events") == 0
+
+
 # (figure, unit, check or None for a reference figure), in the order printed.
 FIGURES: list[tuple[str, str, Check | None]] = [
     ("converge.n", "", None),
@@ -140,6 +161,12 @@ FIGURES: list[tuple[str, str, Check | None]] = [
     ("recreate.dockform_s", "s", _recreate),
     ("recreate.floor_s", "s", None),
     ("recreate.compose_s", "s", None),
+    ("stores.api.get_p99_ms", "ms", _stores_api_get),
+    ("stores.api.list_p99_ms", "ms", _stores_api_list),
+    ("stores.api.rps", "req/s", None),
+    ("stores.noop.n", "", None),
+    ("stores.noop.dockform_s", "s", _stores_noop_time),
+    ("stores.noop.docker_events", "", _stores_noop_events),
 ]
 
 

@@ -24,9 +24,10 @@ from typing import Any
 
 from bench import api as api_case
 from bench import compose as compose_peer
-from bench import converge, drift, recreate, report, steady, watch
+from bench import converge, drift, recreate, report, steady, stores, watch
 from bench.config import Sizes
 from bench.context import Context, say
+from bench.daemon import BenchDaemon
 from bench.engine import (
     RUN_ID,
     EventRecorder,
@@ -38,7 +39,7 @@ from bench.engine import (
 )
 from dockform import __version__
 
-CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api")
+CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "stores")
 MAIN_DAEMON_CASES = ("converge", "noop", "idle", "drift", "recreate")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,9 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         def api_case_run() -> dict[str, Any]:
             return api_case.run(context)
 
+        def stores_case_run() -> dict[str, Any]:
+            return stores.run(context)
+
         try:
             if only & set(MAIN_DAEMON_CASES):
                 _guard(errors, "main", lambda: _main_daemon_cases(context, only, results))
@@ -84,6 +88,8 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
                 _guard(errors, "watch", lambda: _timed(results, "watch", watch_case))
             if "api" in only:
                 _guard(errors, "api", lambda: _timed(results, "api", api_case_run))
+            if "stores" in only:
+                _guard(errors, "stores", lambda: _timed(results, "stores", stores_case_run))
         finally:
             for daemon in list(context.daemons):
                 context.stop_daemon(daemon)
@@ -131,6 +137,16 @@ def _timed(results: dict[str, Any], case: str, body: Callable[[], dict[str, Any]
 def _main_daemon_cases(context: Context, only: set[str], results: dict[str, Any]) -> None:
     # BENCH_DAEMON_ARGS (say "--workers 8") tries a setting; the results record the arguments.
     daemon = context.start_daemon("daemon", *shlex.split(os.environ.get("BENCH_DAEMON_ARGS", "")))
+    try:
+        _on_main_daemon(context, daemon, only, results)
+    finally:
+        # Also when a case failed: the next case's daemon is of the same instance.
+        context.stop_daemon(daemon)
+
+
+def _on_main_daemon(
+    context: Context, daemon: BenchDaemon, only: set[str], results: dict[str, Any]
+) -> None:
     count = context.sizes.converge_n
     if "converge" in only:
         _timed(results, "converge", lambda: converge.run(context, daemon))
@@ -147,7 +163,6 @@ def _main_daemon_cases(context: Context, only: set[str], results: dict[str, Any]
         daemon.delete_all()
         context.wait_no_containers("dockform")
     results["daemon"] = {"args": daemon.args[1:], "defaults": "--workers 4 --resync 60"}
-    context.stop_daemon(daemon)
 
 
 # --- what the figures were measured on ---------------------------------------------------------

@@ -30,6 +30,7 @@ from dockform.cli.inputs import (
     manifests_text,
     read_manifests,
 )
+from dockform.cli.namespaces_cmd import print_namespaces
 from dockform.cli.render import (
     as_json,
     as_yaml,
@@ -49,6 +50,7 @@ from dockform.manifests.errors import ManifestError
 from dockform.manifests.kinds import PLURALS, UnknownKindError, canonical_kind, plural
 from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.policy import host_access_issues
 from dockform.manifests.schema import json_schema
 from dockform.manifests.units import parse_duration
@@ -103,6 +105,20 @@ AllowEmptyOption = Annotated[
 ]
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Take over objects owned by another source.")
+]
+NamespaceOption = Annotated[
+    str,
+    typer.Option(
+        "-n",
+        "--namespace",
+        metavar="NAMESPACE",
+        help="The namespace of the objects named here.",
+        envvar="DOCKFORM_NAMESPACE",
+    ),
+]
+AllNamespacesOption = Annotated[
+    bool,
+    typer.Option("-A", "--all-namespaces", help="Every namespace (adds a NAMESPACE column)."),
 ]
 TargetArgument = Annotated[
     str, typer.Argument(help="KIND/NAME, or KIND", autocompletion=_complete_target)
@@ -220,12 +236,18 @@ def apply(
         )
         suffix = " (dry run)" if dry_run else ""
         for item in result["results"]:
-            console.print(f"{object_ref(item['kind'], item['name'])} {item['action']}{suffix}")
+            ref = object_ref(item["kind"], item["name"], item.get("namespace"))
+            console.print(f"{ref} {item['action']}{suffix}")
         if not wait or dry_run:
             return
         from dockform.cli.wait import Target, wait_for
 
-        targets = [Target(item["kind"], item["name"], item["action"]) for item in result["results"]]
+        targets = [
+            Target(
+                item["kind"], item["name"], item["action"], item.get("namespace", DEFAULT_NAMESPACE)
+            )
+            for item in result["results"]
+        ]
         if not wait_for(client, targets, timeout_s):
             raise typer.Exit(1)
 
@@ -265,7 +287,8 @@ def diff(
     for item in changed:
         text = spec_diff(item)
         if not text:  # configured with identical spec and metadata shown: say what it is
-            text = f"# {object_ref(item['kind'], item['name'])}: {item['action']}\n"
+            ref = object_ref(item["kind"], item["name"], item.get("namespace"))
+            text = f"# {ref}: {item['action']}\n"
         _print_diff(text)
     if changed:
         raise typer.Exit(1)
@@ -302,10 +325,12 @@ def get(
     output: Annotated[
         str, typer.Option("-o", "--output", help="table | wide | yaml | json")
     ] = "table",
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
+    all_namespaces: AllNamespacesOption = False,
 ) -> None:
-    """List objects and their status.
+    """List objects and their status; `get namespaces` counts each namespace's by phase.
 
-    Example: dockform get containers -l app=web -o wide
+    Example: dockform get containers -l app=web -o wide   or   dockform get containers -A
     """
     if output not in ("table", "wide", "yaml", "json"):
         raise fail(f"unknown output {output!r}: use table, wide, yaml or json", 2)
@@ -314,17 +339,24 @@ def get(
         with daemon_client() as client:
             print_sources(client.sources(), name, output)
         return
+    if _is_namespaces(kind):
+        with daemon_client() as client:
+            print_namespaces(client.namespaces(), name, output)
+        return
     single = False
+    listed: str | None = None if all_namespaces else namespace
     with daemon_client() as client:
         if kind is None:
-            items = [item for kinds in PLURALS.values() for item in client.list(kinds, labels)]
+            items = [
+                item for kinds in PLURALS.values() for item in client.list(kinds, labels, listed)
+            ]
         else:
             canonical, object_name = split_target(kind, name)
             single = object_name is not None
             if object_name:
-                items = [client.get(plural(canonical), object_name)]
+                items = [client.get(plural(canonical), object_name, namespace)]
             else:
-                items = client.list(plural(canonical), labels)
+                items = client.list(plural(canonical), labels, listed)
     if output in ("yaml", "json"):
         views = [manifest_view(item) for item in items]
         value: Any = views[0] if single and views else {"items": views}
@@ -335,24 +367,25 @@ def get(
     if not items:
         err_console.print("No objects found.")
         return
-    console.print(resource_table(items, wide=output == "wide"))
+    console.print(resource_table(items, wide=output == "wide", namespaces=all_namespaces))
 
 
 @app.command()
 def describe(
     target: TargetArgument,
     name: Annotated[str | None, typer.Argument(help="NAME when KIND is separate.")] = None,
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
 ) -> None:
     """Show one object: spec, status, conditions and recent events.
 
-    Example: dockform describe container/web
+    Example: dockform describe container/web -n shop
     """
     kind, object_name = split_target(target, name)
     if not object_name:
         raise fail("describe needs KIND/NAME or KIND NAME", 2)
     with daemon_client() as client:
-        item = client.get(plural(kind), object_name)
-        events = client.events(kind=kind, name=object_name, limit=20)
+        item = client.get(plural(kind), object_name, namespace)
+        events = client.events(kind=kind, name=object_name, limit=20, namespace=namespace)
     console.print(describe_text(item, events))
 
 
@@ -366,6 +399,8 @@ def events(
         bool, typer.Option("-f", "--follow", help="Keep printing new events (Ctrl-C stops).")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many recent events.")] = 50,
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
+    all_namespaces: AllNamespacesOption = False,
 ) -> None:
     """Show recent events, oldest first; -f follows new ones as they happen.
 
@@ -374,16 +409,17 @@ def events(
     Example: dockform events -f container/web
     """
     kind, name = _event_target(target)
+    scope: str | None = None if all_namespaces else namespace
     with daemon_client() as client:
         if not follow:
-            found = client.events(kind=kind, name=name, limit=limit)
+            found = client.events(kind=kind, name=name, limit=limit, namespace=scope)
             if not found:
                 err_console.print("No events.")
                 return
-            console.print(events_table(found))
+            console.print(events_table(found, namespaces=all_namespaces))
             return
         try:
-            for event in client.follow_events(kind=kind, name=name, limit=limit):
+            for event in client.follow_events(kind=kind, name=name, limit=limit, namespace=scope):
                 console.print(event_line(event))
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -408,6 +444,7 @@ def logs(
     tail: Annotated[
         int | None, typer.Option(min=0, help="Only the last N lines.", show_default="all")
     ] = None,
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
 ) -> None:
     """Print a Container's or a Job's output (stdout and stderr).
 
@@ -422,7 +459,9 @@ def logs(
     out = sys.stdout.buffer
     with daemon_client() as client:
         try:
-            for chunk in client.logs(name, tail=tail, follow=follow, kinds=kinds):
+            for chunk in client.logs(
+                name, tail=tail, follow=follow, namespace=namespace, kinds=kinds
+            ):
                 out.write(chunk)
                 out.flush()
         except KeyboardInterrupt:
@@ -445,37 +484,67 @@ def delete(
     ignore_not_found: Annotated[
         bool, typer.Option("--ignore-not-found", help="An absent object is not an error.")
     ] = False,
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
 ) -> None:
-    """Delete objects by name or by the manifests that describe them.
+    """Delete objects by name or by the manifests that describe them (each in its own
+    namespace); `delete namespace NAME` deletes every object of a namespace, in reverse
+    dependency order, Volumes by their reclaimPolicy.
 
-    Example: dockform delete container/web   or   dockform delete -f examples/hello/
+    Example: dockform delete container/web   or   dockform delete -f app/   or
+    dockform delete namespace shop
     """
     if filename and target:
         raise fail("give KIND/NAME or -f PATH, not both", 2)
+    if target and _is_namespaces(target.partition("/")[0]):
+        _delete_namespace(target.partition("/")[2] or name, ignore_not_found)
+        return
     if filename:
-        keys = [(loaded.kind, loaded.name) for loaded in load_or_exit(filename)]
+        keys = [(loaded.kind, loaded.name, loaded.namespace) for loaded in load_or_exit(filename)]
     elif target:
         kind, object_name = split_target(target, name)
         if not object_name:
             raise fail("delete needs KIND/NAME, KIND NAME or -f PATH", 2)
-        keys = [(kind, object_name)]
+        keys = [(kind, object_name, namespace)]
     else:
         raise fail("delete needs KIND/NAME, KIND NAME or -f PATH", 2)
     missing = 0
     with daemon_client() as client:
-        for kind, object_name in keys:
+        for kind, object_name, object_namespace in keys:
+            ref = object_ref(kind, object_name, object_namespace)
             try:
-                client.delete(plural(kind), object_name)
+                client.delete(plural(kind), object_name, object_namespace)
             except ClientError as error:
                 if error.status != 404:
                     raise
                 if not ignore_not_found:
-                    err_console.print(f"error: {object_ref(kind, object_name)} not found")
+                    err_console.print(f"error: {ref} not found")
                     missing += 1
                 continue
-            console.print(f"{object_ref(kind, object_name)} deleted")
+            console.print(f"{ref} deleted")
     if missing:
         raise typer.Exit(1)
+
+
+def _is_namespaces(word: str | None) -> bool:
+    return word is not None and word.strip().lower() in ("namespace", "namespaces", "ns")
+
+
+def _delete_namespace(namespace: str | None, ignore_not_found: bool) -> None:
+    if not namespace:
+        raise fail("delete namespace needs a NAME: dockform delete namespace shop", 2)
+    with daemon_client() as client:
+        try:
+            accepted = client.delete_namespace(namespace)
+        except ClientError as error:
+            if error.status != 404:
+                raise
+            if ignore_not_found:
+                return
+            raise fail(f"namespace {namespace} not found (or empty)") from None
+    for ref in accepted["objects"]:
+        kind, _, object_name = ref.partition("/")
+        console.print(f"{object_ref(kind, object_name, namespace)} deleting")
+    console.print(f"namespace/{namespace} deleting ({len(accepted['objects'])} objects)")
 
 
 # --- offline
@@ -492,7 +561,8 @@ def validate(filename: FilesOption = []) -> None:  # noqa: B006
     """
     manifests = load_or_exit(filename)
     for loaded in manifests:
-        console.print(f"{object_ref(loaded.kind, loaded.name)} valid ({loaded.file}:{loaded.line})")
+        ref = object_ref(loaded.kind, loaded.name, loaded.namespace)
+        console.print(f"{ref} valid ({loaded.file}:{loaded.line})")
     for issue in host_access_issues(manifests, _texts(manifests), apply_roots(filename)):
         err_console.print(f"warning: {issue}")
 

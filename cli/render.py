@@ -15,6 +15,7 @@ import yaml
 from rich.console import Console
 
 from dockform.manifests.kinds import Kind
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.status import (
     ContainerObserved,
     GitSourceObserved,
@@ -26,9 +27,12 @@ console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 
-def object_ref(kind: str, name: str) -> str:
-    """`container/web`: an object as the CLI prints it and as its commands take it."""
-    return f"{kind.lower()}/{name}"
+def object_ref(kind: str, name: str, namespace: str | None = None) -> str:
+    """`container/web`: an object as the CLI prints it and as its commands take it; outside
+    the default namespace `container/web -n shop`."""
+    if not namespace or namespace == DEFAULT_NAMESPACE:
+        return f"{kind.lower()}/{name}"
+    return f"{kind.lower()}/{name} -n {namespace}"
 
 
 def age(timestamp: str | None) -> str:
@@ -99,8 +103,13 @@ def text_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def resource_table(items: list[dict[str, Any]], wide: bool = False) -> str:
+def resource_table(
+    items: list[dict[str, Any]], wide: bool = False, namespaces: bool = False
+) -> str:
+    """One row per object; `namespaces` adds a NAMESPACE column (lists across them)."""
     header = ["KIND", "NAME", "PHASE", "READY", "REASON", "DETAIL", "AGE"]
+    if namespaces:
+        header.insert(0, "NAMESPACE")
     if wide:
         header += ["SOURCE", "GEN"]
     rows: list[list[str]] = []
@@ -120,6 +129,8 @@ def resource_table(items: list[dict[str, Any]], wide: bool = False) -> str:
         ]
         if wide:
             row += [item.get("source", ""), str(item.get("generation", ""))]
+        if namespaces:
+            row.insert(0, item.get("namespace", DEFAULT_NAMESPACE))
         rows.append(row)
     return text_table(header, rows)
 
@@ -135,6 +146,8 @@ def as_json(value: Any) -> str:
 def manifest_view(item: dict[str, Any]) -> dict[str, Any]:
     """The object as a manifest again (what `get -o yaml` shows at the top)."""
     metadata: dict[str, Any] = {"name": item["name"]}
+    if item.get("namespace", DEFAULT_NAMESPACE) != DEFAULT_NAMESPACE:
+        metadata["namespace"] = item["namespace"]
     if item.get("labels"):
         metadata["labels"] = item["labels"]
     if item.get("annotations"):
@@ -158,6 +171,7 @@ def describe_text(item: dict[str, Any], events: list[dict[str, Any]]) -> str:
     status = item.get("status", {})
     lines = [
         f"Name:         {item['name']}",
+        f"Namespace:    {item.get('namespace', DEFAULT_NAMESPACE)}",
         f"Kind:         {item['kind']}",
         f"Source:       {item.get('source', '')}",
         f"Generation:   {item.get('generation')}  (observed {status.get('observedGeneration')})",
@@ -204,13 +218,22 @@ def _pairs(mapping: dict[str, str]) -> str:
     return ", ".join(f"{key}={value}" for key, value in sorted(mapping.items())) or "-"
 
 
-def events_table(events: list[dict[str, Any]]) -> str:
-    rows = [event_row(event) for event in events]
-    return text_table(["LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"], rows)
+def events_table(events: list[dict[str, Any]], namespaces: bool = False) -> str:
+    """One row per event; `namespaces` adds a NAMESPACE column (events of every namespace)."""
+    header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE"]
+    rows = [event_row(event, with_namespace=not namespaces) for event in events]
+    if namespaces:
+        header.insert(0, "NAMESPACE")
+        for event, row in zip(events, rows, strict=True):
+            row.insert(0, event.get("namespace", DEFAULT_NAMESPACE))
+    return text_table(header, rows)
 
 
-def event_row(event: dict[str, Any]) -> list[str]:
-    target = object_ref(event["kind"], event["name"]) if event.get("name") else event["kind"]
+def event_row(event: dict[str, Any], with_namespace: bool = True) -> list[str]:
+    namespace = event.get("namespace") if with_namespace else None
+    target = (
+        object_ref(event["kind"], event["name"], namespace) if event.get("name") else event["kind"]
+    )
     return [
         age(event.get("lastTime")),
         event.get("type", ""),
@@ -257,7 +280,7 @@ def spec_diff(item: dict[str, Any]) -> str:
         and new_meta is not None
         and old_meta.get("source") != new_meta.get("source")
     )
-    target = object_ref(item["kind"], item["name"])
+    target = object_ref(item["kind"], item["name"], item.get("namespace"))
     lines = difflib.unified_diff(
         _diff_document(item.get("old"), old_meta, show_source),
         _diff_document(item.get("new"), new_meta, show_source),

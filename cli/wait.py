@@ -25,6 +25,7 @@ from rich.table import Table
 from dockform.api.client import DockformClient
 from dockform.cli.render import console, err_console, event_row, object_ref
 from dockform.manifests.kinds import plural
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 
 POLL_S = 0.5
 
@@ -36,10 +37,15 @@ class Target:
     kind: str
     name: str
     action: str  # created | configured | unchanged | pruned
+    namespace: str = DEFAULT_NAMESPACE
 
     @property
     def label(self) -> str:
-        return object_ref(self.kind, self.name)
+        return object_ref(self.kind, self.name, self.namespace)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -84,26 +90,24 @@ def assess(target: Target, item: dict[str, Any] | None) -> Assessment:
     return Assessment("waiting", phase, reason, message)
 
 
-Snapshot = dict[tuple[str, str], Assessment]
+Snapshot = dict[tuple[str, str, str], Assessment]
 
 
 def _snapshot(client: DockformClient, targets: Sequence[Target]) -> Snapshot:
     kinds = sorted({target.kind for target in targets})
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for kind in kinds:
-        for item in client.list(plural(kind)):
-            found[(item["kind"], item["name"])] = item
-    return {
-        (target.kind, target.name): assess(target, found.get((target.kind, target.name)))
-        for target in targets
-    }
+        # One list across namespaces per kind, whatever namespaces the targets are in.
+        for item in client.list(plural(kind), namespace=None):
+            found[(item["kind"], item.get("namespace", DEFAULT_NAMESPACE), item["name"])] = item
+    return {target.key: assess(target, found.get(target.key)) for target in targets}
 
 
 def _table(targets: Sequence[Target], snapshot: Snapshot, elapsed: float) -> Table:
     rows = [
         (target.label, state.verdict, state.phase, state.reason, state.message)
         for target in targets
-        for state in [snapshot[(target.kind, target.name)]]
+        for state in [snapshot[target.key]]
     ]
     table = Table(box=None, title=f"waiting for {len(targets)} object(s), {elapsed:.0f}s")
     for index, column in enumerate(("OBJECT", "STATE", "PHASE", "REASON")):
@@ -147,11 +151,11 @@ def wait_for(
                 live.update(_table(targets, snapshot, elapsed), refresh=True)
             else:
                 for target in targets:
-                    state = snapshot[(target.kind, target.name)]
-                    if printed.get((target.kind, target.name)) != state:
+                    state = snapshot[target.key]
+                    if printed.get(target.key) != state:
                         console.print(_line(target, state))
                 printed = snapshot
-            failed = [t for t in targets if snapshot[(t.kind, t.name)].verdict == "failed"]
+            failed = [t for t in targets if snapshot[t.key].verdict == "failed"]
             if failed:
                 _explain(client, failed, snapshot, "failed")
                 return False
@@ -162,7 +166,7 @@ def wait_for(
                 console.print(f"all {len(targets)} object(s) ready after {elapsed:.0f}s")
                 return True
             if elapsed >= timeout_s:
-                waiting = [t for t in targets if snapshot[(t.kind, t.name)].verdict != "ready"]
+                waiting = [t for t in targets if snapshot[t.key].verdict != "ready"]
                 _explain(client, waiting, snapshot, f"not ready after {timeout_s:g}s")
                 return False
             sleep(POLL_S)
@@ -175,7 +179,7 @@ def _explain(
     client: DockformClient, targets: Sequence[Target], snapshot: Snapshot, what: str
 ) -> None:
     for target in targets:
-        state = snapshot[(target.kind, target.name)]
+        state = snapshot[target.key]
         err_console.print(f"error: {target.label} {what}: {state.phase}, {state.reason}")
         if state.message:
             err_console.print(f"  {state.message}")

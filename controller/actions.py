@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.status import Reason
 from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
 
@@ -101,6 +102,7 @@ class RemoveContainer(Action):
     container: str
     garbage: bool = False  # no resource owns it (garbage collection)
     subject: str = ""  # the resource name the removal is about, when it is garbage
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"container:{self.container}"
@@ -144,6 +146,7 @@ class RemoveNetwork(Action):
     network: str  # name or id
     garbage: bool = False
     subject: str = ""
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"network:{self.network}"
@@ -198,6 +201,7 @@ class RemoveImage(Action):
     ref: str  # a tag, or an id
     garbage: bool = False
     subject: str = ""
+    subject_namespace: str = DEFAULT_NAMESPACE
 
     def target(self) -> str:
         return f"image:{self.ref}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dockform.controller.registry import EventMapper, Key, KeyLookup
-from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, RuntimeEvent
+from dockform.manifests.namespaces import ObjectKey, engine_name_holders
+from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, RuntimeEvent, label_key
 
 
 def labelled_objects(event_type: str, kind: str, actions: frozenset[str]) -> EventMapper:
@@ -22,7 +23,8 @@ def labelled_objects(event_type: str, kind: str, actions: frozenset[str]) -> Eve
             return ()
         if event.labels.get(MANAGED_LABEL) != "true" or event.labels.get(KIND_LABEL) != kind:
             return ()
-        return ((kind, event.labels.get(NAME_LABEL, "")),)
+        namespace, name = label_key(event.labels)
+        return (ObjectKey(kind, namespace, name),)
 
     return mapper
 
@@ -39,7 +41,11 @@ def named_objects(
             return ()
         if unmanaged_only and event.labels.get(MANAGED_LABEL) == "true":
             return ()
-        name = event.labels.get("name", event.id)
-        return ((kind, name),) if lookup.get(kind, name) is not None else ()
+        engine_name = event.labels.get("name", event.id)
+        return tuple(
+            ObjectKey(kind, namespace, name)
+            for namespace, name in engine_name_holders(engine_name)
+            if lookup.get(kind, name, namespace) is not None
+        )
 
     return mapper

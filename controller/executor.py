@@ -58,6 +58,7 @@ from dockform.controller.expectations import Expectations
 from dockform.controller.git import GitSyncer, GitSyncResult
 from dockform.controller.outcomes import EventNote
 from dockform.controller.reconcile_id import deadline
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 from dockform.manifests.source_names import git_source
 from dockform.manifests.status import EventType, Reason
 from dockform.runtime.errors import (
@@ -68,6 +69,7 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.interface import Runtime
+from dockform.runtime.types import BuildResult
 
 # The event reason of each act, the same on every kind.
 REASONS: dict[type[Action], Reason] = {
@@ -145,15 +147,15 @@ class Executor:
         self._clock = clock
         self._gate = gate
 
-    def execute(self, plan: Plan, kind: str, name: str) -> Executed:
-        """Carry out `plan` for the resource `kind/name`; raises TransientError or
+    def execute(self, plan: Plan, key: ObjectKey) -> Executed:
+        """Carry out `plan` for the resource `key`; raises TransientError or
         TerminalError (see the module docstring). Stops at the pass's deadline."""
         executed = Executed()
         until = deadline()
         for action in plan.actions:
             if until is not None and self._clock() > until:
                 raise TransientError(
-                    f"{kind}/{name}: the reconcile ran out of time before {action.verb} "
+                    f"{key}: the reconcile ran out of time before {action.verb} "
                     f"{action.target()} ({len(executed.done)} of {len(plan.actions)} done)",
                     reason=Reason.RECONCILE_TIMEOUT,
                 )
@@ -181,7 +183,7 @@ class Executor:
                 raise _classified(action, error) from error
             expected = _EXPECTED_EVENT.get(type(action))
             if expected is not None:
-                self._expectations.expect(kind, name, expected)
+                self._expectations.expect(key, expected)
             executed.done.append((action, output))
             note = _event(action, output)
             if note is not None:
@@ -195,7 +197,10 @@ class Executor:
         events: list[EventNote] = []
         for action in plan.actions:
             subject = str(getattr(action, "subject", ""))
-            events += self.execute(Plan(actions=(action,)), kind, subject).events
+            namespace = str(getattr(action, "subject_namespace", DEFAULT_NAMESPACE))
+            events += self.execute(
+                Plan(actions=(action,)), ObjectKey(kind, namespace, subject)
+            ).events
         return events
 
     def _check_lead(self, action: Action) -> None:
@@ -286,22 +291,27 @@ def _event(action: Action, output: Any) -> EventNote | None:
     reason = REASONS[type(action)]
     kind = EventType.NORMAL
     subject = ""
+    subject_namespace = DEFAULT_NAMESPACE
     match action:
         case CreateContainer(replacing=True) | CreateNetwork(replacing=True):
             reason = Reason.REPLACED
         case (
-            RemoveContainer(garbage=True, subject=subject)
-            | RemoveNetwork(garbage=True, subject=subject)
-            | RemoveImage(garbage=True, subject=subject)
+            RemoveContainer(garbage=True, subject=subject, subject_namespace=subject_namespace)
+            | RemoveNetwork(garbage=True, subject=subject, subject_namespace=subject_namespace)
+            | RemoveImage(garbage=True, subject=subject, subject_namespace=subject_namespace)
         ):
             reason = Reason.GARBAGE_COLLECTED
         case SyncGitSource():
             return _sync_event(output)
         case ForgetGitSource(name=name, prune=prune):
             return EventNote(kind, reason, _forget_message(name, prune, output))
+        case BuildImage() if isinstance(output, BuildResult):
+            # Which builder made it, and why not BuildKit when it did not.
+            message = f"built {action.target()} {output.describe()}: {action.cause}"
+            return EventNote(kind, reason, message)
     verb = "removed" if reason is Reason.GARBAGE_COLLECTED else reason.lower()
     message = f"{verb} {action.target()}: {action.cause}"
-    return EventNote(kind, reason, message, subject=subject)
+    return EventNote(kind, reason, message, subject=subject, subject_namespace=subject_namespace)
 
 
 def _sync_event(result: GitSyncResult) -> EventNote | None:

@@ -19,7 +19,9 @@ import threading
 import time
 from collections.abc import Callable
 
-Expected = tuple[str, str, str]  # (kind, name, event action)
+from dockform.manifests.namespaces import ObjectKey
+
+Expected = tuple[ObjectKey, str]  # (key, event action)
 
 DEFAULT_TTL_S = 30.0
 
@@ -34,29 +36,29 @@ class Expectations:
         self._lock = threading.Lock()
         self._next_sweep = clock() + ttl_s
 
-    def expect(self, kind: str, name: str, action: str) -> None:
-        """The controller just did `action` to the object of kind/name."""
+    def expect(self, key: ObjectKey, action: str) -> None:
+        """The controller just did `action` to the object of `key`."""
         now = self._clock()
         with self._lock:
             if now >= self._next_sweep:  # notes whose event never came do not pile up
                 self._sweep(now)
                 self._next_sweep = now + self._ttl_s
-            self._due.setdefault((kind, name, action), []).append(now + self._ttl_s)
+            self._due.setdefault((key, action), []).append(now + self._ttl_s)
 
-    def consume(self, kind: str, name: str, action: str) -> bool:
+    def consume(self, key: ObjectKey, action: str) -> bool:
         """True (and forgotten) when this event was expected and has not expired."""
-        key = (kind, name, action)
+        expected = (key, action)
         now = self._clock()
         with self._lock:
-            deadlines = [deadline for deadline in self._due.get(key, []) if deadline > now]
+            deadlines = [deadline for deadline in self._due.get(expected, []) if deadline > now]
             if not deadlines:
-                self._due.pop(key, None)
+                self._due.pop(expected, None)
                 return False
             deadlines.pop(0)
             if deadlines:
-                self._due[key] = deadlines
+                self._due[expected] = deadlines
             else:
-                del self._due[key]
+                del self._due[expected]
             return True
 
     def _sweep(self, now: float) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
+
 
 class NoLogs(LookupError):
     """The resource has no runtime object to read output from (not created yet, removed, or
@@ -32,11 +34,11 @@ SINGLE = LeadershipInfo(role="single")
 
 
 class Controller(Protocol):
-    def desired_changed(self, keys: Iterable[tuple[str, str]]) -> None:
-        """The desired state of these (kind, name) keys was written: reconcile them."""
+    def desired_changed(self, keys: Iterable[ObjectKey]) -> None:
+        """The desired state of these keys was written: reconcile them."""
         ...
 
-    def request_sync(self, kind: str, name: str) -> None:
+    def request_sync(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Act on kind/name now, whatever its schedule (a GitSource fetches at once)."""
         ...
 
@@ -44,6 +46,13 @@ class Controller(Protocol):
 
     def queue_pending(self) -> int: ...
 
-    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]: ...
+    def logs(
+        self,
+        kind: str,
+        name: str,
+        tail: int | None,
+        follow: bool,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> Iterator[bytes]: ...
 
     def leadership(self) -> LeadershipInfo: ...

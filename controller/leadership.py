@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dockform.controller.facade import Controller, LeadershipInfo
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 from dockform.store.changes import ChangeFeed
 from dockform.store.errors import StoreError
 from dockform.store.leases import LeaseFence, Leases
 
 log = logging.getLogger("dockform.leader")
 
-Key = tuple[str, str]
+Key = ObjectKey
 # How often a leader looks whether its local trust in the lease ran out between renewals.
 EXPIRY_CHECK_S = 0.2
 
@@ -236,7 +237,7 @@ class Leadership:
     # --- the change feed: applies taken by any daemon reach the leader
 
     def _listen(self) -> None:
-        def delivered(keys: list[Key] | None, syncs: list[Key]) -> None:
+        def delivered(keys: list[list[str]] | None, syncs: list[list[str]]) -> None:
             current = self._current()
             if current is None:
                 return
@@ -246,9 +247,10 @@ class Leadership:
                     for_all()
                 return
             if keys:
-                current.desired_changed(keys)
-            for kind, name in syncs:
-                current.request_sync(kind, name)
+                current.desired_changed([_key(key) for key in keys])
+            for sync in syncs:
+                sync_key = _key(sync)
+                current.request_sync(sync_key.kind, sync_key.name, sync_key.namespace)
 
         self._feed.listen(self._stop, delivered)
 
@@ -262,12 +264,12 @@ class Leadership:
         else:
             self._feed.publish(keys)
 
-    def request_sync(self, kind: str, name: str) -> None:
+    def request_sync(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         current = self._current()
         if current is not None:
-            current.request_sync(kind, name)
+            current.request_sync(kind, name, namespace)
         else:
-            self._feed.publish([], syncs=[(kind, name)])
+            self._feed.publish([], syncs=[ObjectKey(kind, namespace, name)])
 
     def engine_ok(self) -> bool:
         return (self._current() or self._idle).engine_ok()
@@ -276,8 +278,15 @@ class Leadership:
         current = self._current()
         return current.queue_pending() if current is not None else 0
 
-    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-        return (self._current() or self._idle).logs(kind, name, tail, follow)
+    def logs(
+        self,
+        kind: str,
+        name: str,
+        tail: int | None,
+        follow: bool,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> Iterator[bytes]:
+        return (self._current() or self._idle).logs(kind, name, tail, follow, namespace)
 
     def leadership(self) -> LeadershipInfo:
         return self._elector.info()
@@ -287,3 +296,11 @@ def _stop(controller: Controller) -> None:
     stop = getattr(controller, "stop", None)
     if stop is not None:
         stop()
+
+
+def _key(parts: list[str]) -> ObjectKey:
+    """A key as the change feed carries it: [kind, namespace, name] (or [kind, name] from a
+    daemon that predates namespaces: the default namespace)."""
+    if len(parts) == 2:
+        return ObjectKey(parts[0], DEFAULT_NAMESPACE, parts[1])
+    return ObjectKey(parts[0], parts[1], parts[2])

@@ -38,6 +38,7 @@ from dockform.controller.reconcile_id import new_reconcile_id, reconcile_id, rec
 from dockform.controller.reconcilers import REGISTRATIONS
 from dockform.controller.registry import DependencyIndex, KindRegistration, Registry
 from dockform.controller.status import error_status, make_status
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, display
 from dockform.manifests.status import EventType, Phase, Reason
 from dockform.runtime.errors import RuntimeFailure
 from dockform.runtime.types import RuntimeEvent
@@ -109,7 +110,7 @@ class Manager:
         self._threads.append(thread)
 
     def enqueue(self, key: Key, *, background: bool = False) -> None:
-        queue = self.queues.get(key[0])
+        queue = self.queues.get(key.kind)
         if queue is not None:
             queue.add(key, background=background)
 
@@ -148,10 +149,11 @@ class Manager:
         with self._index_lock:
             self._desired_version += 1
 
-    def request_sync(self, kind: str, name: str) -> None:
+    def request_sync(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
         """Act on kind/name now, whatever its schedule (a webhook's "fetch now")."""
-        self.context.nudges.request((kind, name))
-        self.enqueue((kind, name))
+        key = ObjectKey(kind, namespace, name)
+        self.context.nudges.request(key)
+        self.enqueue(key)
 
     def engine_ok(self) -> bool:
         try:
@@ -165,12 +167,22 @@ class Manager:
     def leadership(self) -> LeadershipInfo:
         return SINGLE
 
-    def logs(self, kind: str, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
+    def logs(
+        self,
+        kind: str,
+        name: str,
+        tail: int | None,
+        follow: bool,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> Iterator[bytes]:
         """The output of kind/name's runtime object, read the way its kind registered."""
         registration = self.registry.get(kind)
         if registration is None or registration.logs is None:
             raise NoLogs(f"{kind} objects have no logs")
-        return registration.logs(self.runtime, name, tail, follow)
+        resource = self.store.get(kind, name, namespace)
+        if resource is None:
+            raise NoLogs(f"{display(kind, namespace, name)} does not exist")
+        return registration.logs(self.runtime, resource, tail, follow)
 
     # --- triggers
 
@@ -202,7 +214,7 @@ class Manager:
         for registration in self.registry:
             for mapper in registration.event_mappers:
                 for key in mapper(event, self.store):
-                    if self.context.expectations.consume(*key, event.action):
+                    if self.context.expectations.consume(key, event.action):
                         continue  # caused and observed by a reconcile already
                     keys.append(key)
         return keys
@@ -237,7 +249,7 @@ class Manager:
                 log.warning("garbage collection of %s failed: %s", kind, error)
                 continue
             for note in notes:
-                self._record_event(kind, note.subject, note)
+                self._record_event(ObjectKey(kind, note.subject_namespace, note.subject), note)
 
     # --- workers
 
@@ -274,7 +286,7 @@ class Manager:
                 one_side_over = True
                 return False
 
-        timeout_s = self.limits[key[0]].timeout_s
+        timeout_s = self.limits[key.kind].timeout_s
         until = time.monotonic() + timeout_s
 
         def run() -> None:
@@ -285,9 +297,9 @@ class Manager:
                 # Status or events could not be written (a full disk, a locked database): no
                 # bug, and nothing to record it in. Try the whole pass again later.
                 delay = queue.add_rate_limited(key)
-                log.warning("reconcile %s of %s/%s: %s; retry in %.1fs", rid, *key, error, delay)
+                log.warning("reconcile %s of %s: %s; retry in %.1fs", rid, key, error, delay)
             except Exception:
-                log.exception("reconcile %s of %s/%s crashed", rid, *key)
+                log.exception("reconcile %s of %s crashed", rid, key)
                 queue.add_rate_limited(key)
             finally:
                 if second_to_finish():
@@ -301,14 +313,14 @@ class Manager:
             return
         with reconciling(rid):
             self._store_may_fail(
-                f"recording the timeout of {key[0]}/{key[1]}",
+                f"recording the timeout of {key}",
                 lambda: self._timed_out(queue, key, timeout_s),
             )
 
     def _timed_out(self, queue: WorkQueue, key: Key, timeout_s: float) -> None:
         delay = queue.add_rate_limited(key)  # first: the retry must not hang on the store
-        metrics.RECONCILES.labels(key[0], "timeout").inc()
-        resource = self.store.get(*key)
+        metrics.RECONCILES.labels(key.kind, "timeout").inc()
+        resource = self.store.get(key.kind, key.name, key.namespace)
         if resource is None:
             return
         message = (
@@ -318,9 +330,9 @@ class Manager:
         self._record_failure(resource, Reason.RECONCILE_TIMEOUT, message, retry_in_s=delay)
 
     def process(self, key: Key) -> None:
-        kind, name = key
+        kind = key.kind
         reconciler = self.reconcilers.get(kind)
-        resource = self.store.get(kind, name)
+        resource = self.store.get(kind, key.name, key.namespace)
         queue = self.queues.get(kind)
         if reconciler is None or resource is None or queue is None:
             if queue is not None:
@@ -352,7 +364,9 @@ class Manager:
         queue = self.queues[resource.kind]
         queue.forget(resource.key)
         self._record_events(resource, outcome.events)
-        if self.store.write_status(resource.kind, resource.name, outcome.status):
+        if self.store.write_status(
+            resource.kind, resource.name, outcome.status, resource.namespace
+        ):
             self._wake(self._dependencies().dependents(resource))
         if outcome.requeue_after is not None:
             queue.add_after(resource.key, outcome.requeue_after)
@@ -364,25 +378,20 @@ class Manager:
         queue = self.queues[resource.kind]
         # Reverse dependency order: what requires this object and is being deleted too goes
         # first (its removal wakes this key again).
-        first = [
-            f"{kind}/{name}"
-            for kind, name in index.dependents(resource)
-            if index.deleting((kind, name))
-        ]
+        first = [str(key) for key in index.dependents(resource) if index.deleting(key)]
         if first:
             self._terminating(resource, f"waiting for {', '.join(first)} to be deleted first")
             queue.add_after(resource.key, self.settings.delete_poll_s)
             return "requeue"
-        referenced_by = [f"{kind}/{name}" for kind, name in index.referrers(resource)]
+        referenced_by = [str(key) for key in index.referrers(resource)]
         if referenced_by:
             self._record_event(
-                resource.kind,
-                resource.name,
+                resource.key,
                 EventNote(
                     EventType.WARNING,
                     Reason.STILL_REFERENCED,
                     f"deleted while still referenced by {', '.join(referenced_by)}; they will "
-                    f"wait for {resource.kind}/{resource.name} until it is applied again",
+                    f"wait for {resource.key} until it is applied again",
                 ),
             )
         outcome: DeleteOutcome = reconciler.delete(resource)
@@ -396,7 +405,10 @@ class Manager:
             return "requeue"
         try:
             self.store.remove(
-                resource.kind, resource.name, expected_version=resource.resource_version
+                resource.kind,
+                resource.name,
+                namespace=resource.namespace,
+                expected_version=resource.resource_version,
             )
             self._desired_written()
         except StaleResourceVersion:
@@ -405,9 +417,7 @@ class Manager:
             queue.add(resource.key)
             return "requeue"
         self._record_event(
-            resource.kind,
-            resource.name,
-            EventNote(EventType.NORMAL, Reason.DELETED, f"{resource.kind}/{resource.name} deleted"),
+            resource.key, EventNote(EventType.NORMAL, Reason.DELETED, f"{resource.key} deleted")
         )
         queue.forget(resource.key)
         # Who used it now waits; what it used may now be free to go (reverse dependency order).
@@ -424,7 +434,7 @@ class Manager:
             message=message,
             progressing=True,
         )
-        self.store.write_status(resource.kind, resource.name, status)
+        self.store.write_status(resource.kind, resource.name, status, resource.namespace)
 
     def _wake(self, keys: Iterable[Key]) -> None:
         for key in keys:
@@ -445,25 +455,29 @@ class Manager:
 
     def _record_events(self, resource: Resource, events: tuple[EventNote, ...]) -> None:
         for note in events:
-            self._record_event(resource.kind, resource.name, note)
+            self._record_event(resource.key, note)
 
-    def _record_event(self, kind: str, name: str, note: EventNote) -> None:
+    def _record_event(self, key: Key, note: EventNote) -> None:
         # Logged too: the log line carries the pass's id (ReconcileIdFilter), as the event does.
-        log.info("%s/%s: %s: %s", kind, name, note.reason, note.message)
+        log.info("%s: %s: %s", key, note.reason, note.message)
         self.store.record_event(
-            kind, name, note.type, note.reason, note.message, reconcile_id=reconcile_id()
+            key.kind,
+            key.name,
+            note.type,
+            note.reason,
+            note.message,
+            namespace=key.namespace,
+            reconcile_id=reconcile_id(),
         )
 
     def _record_failure(
         self, resource: Resource, reason: Reason, message: str, retry_in_s: float | None
     ) -> None:
-        current = self.store.get(resource.kind, resource.name) or resource
+        current = self.store.get(resource.kind, resource.name, resource.namespace) or resource
         phase = Phase.FAILED if retry_in_s is None else Phase(current.status.phase or Phase.PENDING)
         if current.deleting:
             phase = Phase.TERMINATING
         status = error_status(current, reason, message, phase=phase, retry_in_s=retry_in_s)
-        self._record_event(
-            resource.kind, resource.name, EventNote(EventType.WARNING, reason, message)
-        )
-        if self.store.write_status(resource.kind, resource.name, status):
+        self._record_event(resource.key, EventNote(EventType.WARNING, reason, message))
+        if self.store.write_status(resource.kind, resource.name, status, resource.namespace):
             self._wake(self._dependencies().dependents(current))

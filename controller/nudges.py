@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 
-Key = tuple[str, str]
+from dockform.manifests.namespaces import ObjectKey
+
+Key = ObjectKey
 
 
 class Nudges:

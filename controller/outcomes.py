@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.status import EventType, Reason
 from dockform.store.types import ResourceStatus
 
@@ -19,6 +20,7 @@ class EventNote:
     reason: Reason
     message: str
     subject: str = ""  # for garbage collection: the name of the object the note is about
+    subject_namespace: str = DEFAULT_NAMESPACE  # and its namespace
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""A rate-limited, deduplicating work queue of (kind, name) keys.
+"""A rate-limited, deduplicating work queue of (kind, namespace, name) keys.
 
 Semantics follow client-go's workqueue, which the controller's correctness rests on:
 - a key waiting in the queue is never queued twice (adds collapse);
@@ -23,9 +23,10 @@ import threading
 import time
 from collections import deque
 
+from dockform.manifests.namespaces import ObjectKey
 from dockform.settings import Backoff
 
-Key = tuple[str, str]
+Key = ObjectKey
 DEFAULT_BACKOFF = Backoff(base_s=0.2, cap_s=60.0)
 
 

@@ -22,28 +22,32 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from dockform.controller.context import ReconcileContext, Reconciler
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 from dockform.manifests.status import Observed
 from dockform.runtime.interface import Runtime
 from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
 from dockform.store.types import Resource
 
-Key = tuple[str, str]  # (kind, name)
-Ref = tuple[str, str]  # (kind, a name or another reference the resource answers to)
+Key = ObjectKey
+# (kind, namespace, a name or another reference the resource answers to). References that
+# hold across namespaces (an Image's ref: tags are global on the engine) use ANY_NAMESPACE.
+Ref = ObjectKey
+ANY_NAMESPACE = ""
 
 
 class KeyLookup(Protocol):
     """What an event mapper may ask of desired state (the store)."""
 
-    def get(self, kind: str, name: str) -> Resource | None: ...
+    def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource | None: ...
 
     def list(self, kind: str | None = None) -> list[Resource]: ...
 
 
 EventMapper = Callable[[RuntimeEvent, KeyLookup], Sequence[Key]]
-# The output of a resource's runtime object: (runtime, name, tail, follow) -> chunks; raises
+# The output of a resource's runtime object: (runtime, resource, tail, follow) -> chunks; raises
 # controller.facade.NoLogs when the resource has no object that logs.
-LogReader = Callable[[Runtime, str, int | None, bool], Iterator[bytes]]
+LogReader = Callable[[Runtime, Resource, int | None, bool], Iterator[bytes]]
 
 
 def _no_requirements(resource: Resource) -> Iterable[Ref]:
@@ -51,7 +55,7 @@ def _no_requirements(resource: Resource) -> Iterable[Ref]:
 
 
 def _by_name(resource: Resource) -> Iterable[Ref]:
-    return ((resource.kind, resource.name),)
+    return (resource.key,)
 
 
 @dataclass(frozen=True)

@@ -15,22 +15,26 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dockform.manifests.kinds import Kind
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey
 
 Node = TypeVar("Node", bound=Hashable)
-Key = tuple[str, str]
+Key = ObjectKey
 
 
 # The kinds whose spec has `dependsOn`.
 DEPENDENT_KINDS: tuple[str, ...] = (Kind.CONTAINER.value, Kind.JOB.value)
 
 
-def container_dependencies(kind: str, spec: Mapping[str, Any]) -> list[Key]:
+def container_dependencies(
+    kind: str, spec: Mapping[str, Any], namespace: str = DEFAULT_NAMESPACE
+) -> list[Key]:
     """The keys a stored spec (camelCase, as `manifest_spec` writes it) depends on, in order:
-    `(kind, name)` of each `dependsOn` entry, kind Container unless it says otherwise."""
+    the object of each `dependsOn` entry in its own namespace, kind Container unless the entry
+    says otherwise."""
     if kind not in DEPENDENT_KINDS:
         return []
     return [
-        (str(item.get("kind", Kind.CONTAINER.value)), item["name"])
+        ObjectKey(str(item.get("kind", Kind.CONTAINER.value)), namespace, item["name"])
         for item in spec.get("dependsOn", ())
     ]
 
@@ -76,4 +80,4 @@ def _path(parent: Mapping[Node, Node], start: Node, end: Node) -> list[Node]:
 
 def describe_cycle(cycle: Sequence[Key]) -> str:
     """`dependency cycle: Container/a -> Container/b -> Container/a`."""
-    return "dependency cycle: " + " -> ".join(f"{kind}/{name}" for kind, name in cycle)
+    return "dependency cycle: " + " -> ".join(str(key) for key in cycle)

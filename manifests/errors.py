@@ -12,6 +12,17 @@ once, so a user fixes a file in one pass instead of one error per run. The CLI p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
+
+# Refusals of manifests that no JSON Schema can state, named in the issue's `reason` (the API's
+# OpenAPI document lists them; every other refusal of a 422 is a rule its schema states):
+# - DependencyCycle: Containers whose dependsOn wait for each other in a circle (itself
+#   included), among the applied and the stored ones;
+# - DuplicateObject: one kind/name twice in one load (one body, one directory);
+# - UlimitSoftAboveHard: a ulimit whose soft limit is above its hard one (or unlimited below
+#   a limited hard one): JSON Schema cannot compare two values.
+SemanticReason = Literal["DependencyCycle", "DuplicateObject", "UlimitSoftAboveHard"]
+SEMANTIC_REASONS: tuple[SemanticReason, ...] = get_args(SemanticReason)
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class ManifestIssue:
     message: str
     kind: str | None = None
     name: str | None = None
+    # One of SEMANTIC_REASONS when the rule broken is one no JSON Schema states.
+    reason: SemanticReason | None = None
 
     def __str__(self) -> str:
         parts = [self.file if self.line is None else f"{self.file}:{self.line}"]
@@ -54,7 +67,7 @@ class ManifestIssue:
             "message": self.message,
             "kind": self.kind,
             "name": self.name,
-        }
+        } | ({"reason": self.reason} if self.reason else {})
 
 
 def file_issue(file: str, message: str, line: int | None = None) -> ManifestIssue:

@@ -31,9 +31,22 @@ from pydantic_core import ErrorDetails
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockform.manifests.composer import compose_documents, construct
-from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
+from dockform.manifests.errors import (
+    SEMANTIC_REASONS,
+    ManifestError,
+    ManifestIssue,
+    file_issue,
+)
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import API_VERSION, KIND_MODELS, NUL_MESSAGE, Image, Manifest
+from dockform.manifests.models import (
+    API_VERSION,
+    KIND_MODELS,
+    NUL_MESSAGE,
+    Container,
+    Image,
+    Manifest,
+)
+from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.text import NotText, decode_manifest_text
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -68,6 +81,14 @@ class LoadedManifest:
     def name(self) -> str:
         return self.manifest.metadata.name
 
+    @property
+    def namespace(self) -> str:
+        return self.manifest.metadata.namespace
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(self.kind, self.namespace, self.name)
+
 
 # --- public entry points -----------------------------------------------------------------------
 
@@ -75,7 +96,8 @@ class LoadedManifest:
 def load_text(
     text: str, filename: str = STDIN_NAME, base_dir: str | None = None
 ) -> list[LoadedManifest]:
-    """Every manifest in `text`; relative Image paths resolve against `base_dir` when given."""
+    """Every manifest in `text`; relative host paths (an Image's, a hostPath) resolve against
+    `base_dir` when given."""
     manifests, issues = _load_text(text, filename, base_dir)
     issues += _duplicates(manifests)
     if issues:
@@ -84,7 +106,7 @@ def load_text(
 
 
 def load_file(path: str) -> list[LoadedManifest]:
-    """Every manifest in the file at `path`; relative Image paths resolve against its directory."""
+    """Every manifest in the file at `path`; relative host paths resolve against its directory."""
     manifests, issues = _load_file(path)
     issues += _duplicates(manifests)
     if issues:
@@ -95,7 +117,7 @@ def load_file(path: str) -> list[LoadedManifest]:
 def load_paths(paths: Sequence[str], stdin: TextIO | None = None) -> list[LoadedManifest]:
     """Manifests from files, directories (recursive *.yaml/*.yml, dotfiles skipped) and `-`.
 
-    Stdin's relative Image paths resolve against the current directory. A file reached twice
+    Stdin's relative host paths resolve against the current directory. A file reached twice
     (named and inside a named directory) is read once. Issues of all files raise together.
     """
     manifests: list[LoadedManifest] = []
@@ -319,13 +341,17 @@ def _kind_message(kind: object) -> str:
 
 
 def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
-    """The manifest with an Image's relative build context and load path made absolute.
+    """The manifest with its relative host paths made absolute against `base_dir`: an
+    Image's build context and load path, a Container's `volumes[].hostPath`.
 
-    Stored specs must not depend on where the CLI ran: the daemon may run elsewhere.
+    Stored specs must not depend on where the CLI ran: the daemon may run elsewhere. The
+    host-access policy then checks the absolute paths like any other.
     """
+    base = os.path.abspath(base_dir)
+    if isinstance(manifest, Container):
+        return _resolve_container_paths(manifest, base)
     if not isinstance(manifest, Image):
         return manifest
-    base = os.path.abspath(base_dir)
     spec = manifest.spec
     if spec.build is not None:
         context = os.path.normpath(os.path.join(base, spec.build.context))
@@ -333,6 +359,22 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     if spec.load is not None:
         path = os.path.normpath(os.path.join(base, spec.load.path))
         spec = spec.model_copy(update={"load": spec.load.model_copy(update={"path": path})})
+    return manifest.model_copy(update={"spec": spec})
+
+
+def _resolve_container_paths(manifest: Container, base: str) -> Container:
+    mounts = manifest.spec.volumes
+    if not any(mount.host_path and not mount.host_path.startswith("/") for mount in mounts):
+        return manifest  # nothing relative: the same object, untouched
+    resolved = [
+        mount.model_copy(
+            update={"host_path": os.path.normpath(os.path.join(base, mount.host_path))}
+        )
+        if mount.host_path is not None and not mount.host_path.startswith("/")
+        else mount
+        for mount in mounts
+    ]
+    spec = manifest.spec.model_copy(update={"volumes": resolved})
     return manifest.model_copy(update={"spec": spec})
 
 
@@ -348,7 +390,9 @@ def _issue(
     if about_key:
         message = f"{message} (in the key)"
     line = field_line(root, loc)
-    return ManifestIssue(file, index, line, _format_path(loc), message, kind, name)
+    # A model validator names a rule no JSON Schema states by its error type (models.py).
+    reason = next((known for known in SEMANTIC_REASONS if known == detail["type"]), None)
+    return ManifestIssue(file, index, line, _format_path(loc), message, kind, name, reason)
 
 
 def _message(detail: ErrorDetails, kind: str, loc: tuple[int | str, ...]) -> str:
@@ -479,16 +523,15 @@ def _format_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _duplicates(manifests: Sequence[LoadedManifest]) -> list[ManifestIssue]:
-    first_seen: dict[tuple[str, str], LoadedManifest] = {}
+    first_seen: dict[ObjectKey, LoadedManifest] = {}
     issues: list[ManifestIssue] = []
     for loaded in manifests:
-        key = (loaded.kind, loaded.name)
-        first = first_seen.get(key)
+        first = first_seen.get(loaded.key)
         if first is None:
-            first_seen[key] = loaded
+            first_seen[loaded.key] = loaded
             continue
         message = (
-            f"duplicate {loaded.kind}/{loaded.name}: already defined at"
+            f"duplicate {loaded.key}: already defined at"
             f" {first.file}:{first.line} (document {first.document})"
         )
         issues.append(
@@ -500,6 +543,7 @@ def _duplicates(manifests: Sequence[LoadedManifest]) -> list[ManifestIssue]:
                 message,
                 loaded.kind,
                 loaded.name,
+                reason="DuplicateObject",
             )
         )
     return issues

@@ -9,11 +9,11 @@ field instead of being ignored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,37 +23,43 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from dockform.manifests import engine_settings as engine
+from dockform.manifests.errors import SemanticReason
 from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
 
 API_VERSION = "dockform/v1"
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+# What Compose accepts for project and service names: `_` and `.` too.
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
 NAME_MAX_LENGTH = 63
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
 
 # Every string of a manifest may reach Docker or the OS (env, command, labels, paths, git
 # arguments), where a NUL character ends the string early or fails the call. YAML can carry one
-# (`"\0"`, `!!binary`), so every string type here refuses it: values with a pattern, which also
-# puts the rule into the JSON Schema (the loader words the error as NUL_MESSAGE), mapping keys
-# with a validator (a key pattern would turn the schema's propertyNames into patternProperties).
+# (`"\0"`, `!!binary`), so every string type here refuses it with a pattern, which also puts the
+# rule into the JSON Schema (the loader words the error as NUL_MESSAGE). A mapping key's pattern
+# comes out of pydantic as patternProperties; `manifests.schema` states it as propertyNames.
 NUL_MESSAGE = "must not contain a NUL character (\\0): Docker and the OS cut strings there"
 NO_NUL_PATTERN = r"^[^\x00]*$"
-NO_SPACE_NO_NUL_PATTERN = r"^[^\s\x00]+$"
+# Whitespace as any regex engine reads `\s` (Python's, ECMA's and Rust's differ), spelled out.
+_BLANKS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NO_SPACE_NO_NUL_PATTERN = f"^[^{_BLANKS}\\x00]+$"
+ENV_NAME_PATTERN = r"^[^=\x00]+$"
 
 
-def _refuse_nul(text: str) -> str:
-    if "\x00" in text:
-        raise ValueError(NUL_MESSAGE)
-    return text
+def _schema(**keywords: Any) -> Any:
+    """`Field` adding JSON Schema keywords that a validator here checks with clearer words."""
+    return Field(json_schema_extra=keywords)
 
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=NAME_MAX_LENGTH)]
 ShortText = Annotated[str, Field(max_length=MAX_STRING, pattern=NO_NUL_PATTERN)]
-MapKey = Annotated[str, Field(max_length=MAX_STRING), AfterValidator(_refuse_nul)]
+MapKey = Annotated[str, Field(max_length=MAX_STRING, pattern=NO_NUL_PATTERN)]
 Labels = Annotated[dict[MapKey, ShortText], Field(max_length=MAX_ITEMS)]
 Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
 MemorySize = Annotated[str, Field(pattern=MEMORY_PATTERN)]
@@ -99,6 +105,8 @@ class Model(BaseModel):
 
 class Metadata(Model):
     name: Name
+    # Objects are keyed by (kind, namespace, name); see manifests.namespaces.
+    namespace: Name = DEFAULT_NAMESPACE
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
     # Optimistic concurrency: when set, apply refuses (409) unless the stored object is at
@@ -181,18 +189,78 @@ class PortMapping(Model):
     protocol: Literal["tcp", "udp", "sctp"] = "tcp"
 
 
+BindPropagation = Literal["rprivate", "private", "rshared", "shared", "rslave", "slave"]
+# What only a hostPath mount takes; on a volume or tmpfs mount each is an error.
+_BIND_ONLY = (("selinux", "selinux"), ("propagation", "propagation"))
+# A relative hostPath resolves against the manifest's directory; `~` would be the daemon's
+# home, not the writer's, so it is refused rather than read as a directory named `~`.
+HOST_PATH_PATTERN = r"^[^~\x00][^\x00]*$"
+
+
+class TmpfsMount(Model):
+    """A tmpfs mount (the Engine's TmpfsOptions): `size` like `64Mi`, `mode` octal text."""
+
+    size: MemorySize | None = None
+    mode: Annotated[str, Field(pattern=r"^[0-7]{3,4}$")] | None = None
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _octal_text(cls, mode: Any) -> Any:
+        if isinstance(mode, int) and not isinstance(mode, bool):
+            raise ValueError(
+                f'tmpfs mode must be octal text such as "1777" (got the number {mode}; '
+                "YAML reads 1777 as decimal and 01777 as octal: put it in quotes)"
+            )
+        if isinstance(mode, str) and not re.fullmatch(r"[0-7]{3,4}", mode):
+            raise ValueError(f'tmpfs mode {mode!r} must be 3 or 4 octal digits, like "1777"')
+        return mode
+
+
 class VolumeMount(Model):
     volume: Name | None = None
-    host_path: ShortText | None = None
+    host_path: (
+        Annotated[str, Field(min_length=1, max_length=4096, pattern=HOST_PATH_PATTERN)] | None
+    ) = None
+    tmpfs: TmpfsMount | None = None
     mount_path: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^/[^\x00]*$")]
     read_only: bool = False
+    # hostPath only: create a missing source directory (as Compose does), SELinux relabel
+    # (`z` shared, `Z` private), and the bind's mount propagation.
+    create_host_path: bool = False
+    selinux: Literal["z", "Z"] | None = None
+    propagation: BindPropagation | None = None
+
+    @field_validator("host_path", mode="before")
+    @classmethod
+    def _no_tilde(cls, host_path: Any) -> Any:
+        if isinstance(host_path, str) and host_path.startswith("~"):
+            raise ValueError(
+                f"hostPath {host_path!r}: ~ is not expanded (it would be the daemon's home); "
+                "write an absolute path or one relative to the manifest's directory"
+            )
+        return host_path
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> VolumeMount:
-        if (self.volume is None) == (self.host_path is None):
-            raise ValueError("a volume mount needs exactly one of volume or hostPath")
-        if self.host_path is not None and not self.host_path.startswith("/"):
-            raise ValueError(f"hostPath {self.host_path!r} must be an absolute path")
+        sources = [self.volume, self.host_path, self.tmpfs]
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError("a volume mount needs exactly one of volume, hostPath or tmpfs")
+        if self.host_path is None:
+            given = ["createHostPath"] if self.create_host_path else []
+            given += [key for attribute, key in _BIND_ONLY if getattr(self, attribute) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)} applies only to a hostPath mount")
+        if (self.create_host_path or self.selinux) and ":" in (self.host_path or ""):
+            # Both go through the Engine's bind syntax (`src:dst:opts`), which splits on ':'.
+            raise ValueError(
+                f"hostPath {self.host_path!r} contains ':', which createHostPath and selinux "
+                "cannot take (the Engine's bind syntax splits on it)"
+            )
+        if (self.create_host_path or self.selinux) and ":" in self.mount_path:
+            raise ValueError(
+                f"mountPath {self.mount_path!r} contains ':', which createHostPath and selinux "
+                "cannot take (the Engine's bind syntax splits on it)"
+            )
         return self
 
 
@@ -262,8 +330,12 @@ class NetworkAttachment(Model):
 
     name: Name
     aliases: Annotated[list[HostName], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
-    ipv4_address: Annotated[str, Field(max_length=64)] | None = None
-    ipv6_address: Annotated[str, Field(max_length=64)] | None = None
+    ipv4_address: (
+        Annotated[str, Field(max_length=64), _schema(pattern=engine.IPV4_PATTERN)] | None
+    ) = None
+    ipv6_address: (
+        Annotated[str, Field(max_length=64), _schema(pattern=engine.IPV6_PATTERN)] | None
+    ) = None
 
     @field_validator("ipv4_address")
     @classmethod
@@ -277,21 +349,21 @@ class NetworkAttachment(Model):
 
 
 class Ulimit(Model):
-    # -1 is "unlimited", as Docker's --ulimit takes it.
+    # -1 is "unlimited", as Docker's --ulimit takes it. That soft is not above hard is a rule
+    # no JSON Schema can state: ContainerSpec checks it (one error, with its reason).
     soft: Annotated[int, Field(ge=-1)]
     hard: Annotated[int, Field(ge=-1)]
 
-    @model_validator(mode="after")
-    def _soft_within_hard(self) -> Ulimit:
-        if self.hard != -1 and (self.soft == -1 or self.soft > self.hard):
-            raise ValueError(f"ulimit soft {self.soft} is above hard {self.hard}")
-        return self
+
+ULIMIT_ABOVE_HARD: SemanticReason = "UlimitSoftAboveHard"
 
 
 class DeviceMapping(Model):
     host_path: AbsolutePath
     container_path: AbsolutePath | None = None  # default: the host path
-    permissions: Annotated[str, Field(max_length=3)] = "rwm"
+    permissions: Annotated[
+        str, Field(max_length=3), _schema(pattern=engine.DEVICE_PERMISSIONS_PATTERN)
+    ] = "rwm"
 
     _permissions_ok = field_validator("permissions")(engine.check_device_permissions)
 
@@ -319,7 +391,15 @@ class Logging(Model):
     options: Labels = Field(default_factory=dict)
 
 
-Capabilities = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=64)]
+Capabilities = Annotated[
+    list[Annotated[str, Field(max_length=64), _schema(pattern=engine.CAPABILITY_PATTERN)]],
+    Field(max_length=64),
+]
+EnvName = Annotated[MapKey, _schema(pattern=ENV_NAME_PATTERN)]
+UlimitName = Annotated[str, _schema(enum=sorted(engine.ULIMIT_NAMES))]
+SysctlName = Annotated[str, _schema(pattern=engine.SYSCTL_NAME_PATTERN)]
+# -1 is "unlimited"; a validator says "below -1" for less.
+UlimitValue = Annotated[int, _schema(minimum=-1)]
 
 
 def _each(check: Callable[[str], str]) -> Callable[[list[str]], list[str]]:
@@ -335,7 +415,7 @@ class ContainerSpec(Model):
     image: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_SPACE_NO_NUL_PATTERN)]
     command: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
     entrypoint: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] | None = None
-    env: Annotated[dict[MapKey, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
+    env: Annotated[dict[EnvName, ShortText], Field(max_length=1024)] = Field(default_factory=dict)
     working_dir: ShortText | None = None
     user: Annotated[str, Field(max_length=255, pattern=NO_NUL_PATTERN)] | None = None
     ports: Annotated[list[PortMapping], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
@@ -361,34 +441,42 @@ class ContainerSpec(Model):
     domainname: HostName | None = None
     cap_add: Capabilities = Field(default_factory=list)
     cap_drop: Capabilities = Field(default_factory=list)
-    ulimits: Annotated[dict[str, Ulimit | int], Field(max_length=32)] = Field(default_factory=dict)
+    ulimits: Annotated[dict[UlimitName, Ulimit | UlimitValue], Field(max_length=32)] = Field(
+        default_factory=dict
+    )
     shm_size: MemorySize | None = None
     tmpfs: (
         Annotated[dict[AbsolutePath, ShortText], Field(max_length=MAX_ITEMS)]
         | Annotated[list[AbsolutePath], Field(max_length=MAX_ITEMS)]
     ) = Field(default_factory=dict)
     read_only: bool = False
-    devices: Annotated[list[ShortText | DeviceMapping], Field(max_length=MAX_ITEMS)] = Field(
-        default_factory=list
-    )
+    devices: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.DEVICE_PATTERN)] | DeviceMapping],
+        Field(max_length=MAX_ITEMS),
+    ] = Field(default_factory=list)
     gpus: Literal["all"] | Annotated[int, Field(ge=1, le=1024)] | GpuRequest | None = None
     init: bool | None = None
     stop_signal: Annotated[str, Field(pattern=engine.SIGNAL_PATTERN, max_length=32)] | None = None
-    extra_hosts: Annotated[list[ShortText], Field(max_length=MAX_ITEMS)] = Field(
-        default_factory=list
-    )
-    dns: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=16)] = Field(
-        default_factory=list
-    )
+    extra_hosts: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.EXTRA_HOST_PATTERN)]],
+        Field(max_length=MAX_ITEMS),
+    ] = Field(default_factory=list)
+    dns: Annotated[
+        list[Annotated[str, Field(max_length=64), _schema(pattern=engine.IP_PATTERN)]],
+        Field(max_length=16),
+    ] = Field(default_factory=list)
     dns_search: Annotated[list[HostName], Field(max_length=16)] = Field(default_factory=list)
     dns_options: Annotated[
         list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+(:[0-9]+)?$", max_length=64)]],
         Field(max_length=16),
     ] = Field(default_factory=list)
-    sysctls: Annotated[dict[str, ShortText | int], Field(max_length=MAX_ITEMS)] = Field(
+    sysctls: Annotated[dict[SysctlName, ShortText | int], Field(max_length=MAX_ITEMS)] = Field(
         default_factory=dict
     )
-    security_opt: Annotated[list[ShortText], Field(max_length=32)] = Field(default_factory=list)
+    security_opt: Annotated[
+        list[Annotated[ShortText, _schema(pattern=engine.SECURITY_OPT_PATTERN)]],
+        Field(max_length=32),
+    ] = Field(default_factory=list)
     pids_limit: Annotated[int, Field(ge=-1)] | None = None
     group_add: Annotated[
         list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", max_length=64)]],
@@ -424,6 +512,13 @@ class ContainerSpec(Model):
             engine.check_ulimit_name(name)
             if isinstance(limit, int) and limit < -1:
                 raise ValueError(f"ulimit {name}: {limit} is below -1 (unlimited)")
+        for name, limit in ulimits.items():
+            if isinstance(limit, Ulimit) and limit.hard != -1 and not -1 < limit.soft <= limit.hard:
+                raise PydanticCustomError(
+                    ULIMIT_ABOVE_HARD,
+                    "ulimit {name}: soft {soft} is above hard {hard}",
+                    {"name": name, "soft": limit.soft, "hard": limit.hard},
+                )
         return ulimits
 
     @field_validator("devices")
@@ -461,7 +556,7 @@ class ContainerSpec(Model):
     @classmethod
     def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
         for key in env:
-            if not key or "=" in key or "\x00" in key:
+            if not re.fullmatch(ENV_NAME_PATTERN, key):
                 raise ValueError(f"env name {key!r} must be non-empty and contain no '='")
         return env
 

@@ -3,7 +3,8 @@ and every layer spells it through this module.
 
     cli           `dockform apply`, and any API client that names no source (the default)
     dir:<path>    a file below a watched directory, by its path relative to that directory
-    git:<name>    the GitSource called <name>
+    git:<name>    the GitSource called <name> (`git:<namespace>/<name>` outside `default`)
+    system        what dockform makes itself (a namespace's implicit network)
 
 Prune only touches the objects of the source that applies, so the name is the ownership key.
 The API checks a client's `?source=` against `PATTERN`, the watched directories and git sources
@@ -23,7 +24,8 @@ DESCRIPTION = "cli, dir:<file> or git:<name>"
 
 _DIR_PATH = rf"[^\x00-\x1f]{{1,{MAX_LENGTH - len(DIR_PREFIX)}}}"
 _GIT_NAME = NAME_PATTERN.removeprefix("^").removesuffix("$")
-PATTERN = rf"^({CLI}|{DIR_PREFIX}{_DIR_PATH}|{GIT_PREFIX}{_GIT_NAME})$"
+# A GitSource outside the default namespace is `git:<namespace>/<name>`.
+PATTERN = rf"^({CLI}|{DIR_PREFIX}{_DIR_PATH}|{GIT_PREFIX}({_GIT_NAME}/)?{_GIT_NAME})$"
 
 
 def dir_source(relative_path: str) -> str:

@@ -13,6 +13,7 @@ from dockform.runtime.types import (
     ContainerInfo,
     ContainerSummary,
     ImageInfo,
+    Mount,
     NetworkInfo,
     PortBinding,
     VolumeInfo,
@@ -66,6 +67,38 @@ def parse_ports(ports: Any) -> tuple[PortBinding, ...]:
                 )
             )
     return tuple(bindings)
+
+
+def bind_text(mount: Mount) -> str:
+    """A bind in the Engine's `-v` syntax, `src:dst:ro,z,rshared`: the form in which the engine
+    creates a missing source directory and relabels for SELinux (its Mounts API does neither)."""
+    options = ["ro" if mount.read_only else "rw"]
+    options += [option for option in (mount.selinux, mount.propagation) if option]
+    return f"{mount.source}:{mount.target}:{','.join(options)}"
+
+
+def mount_settings(mounts: tuple[Mount, ...]) -> tuple[list[str], list[JSON]]:
+    """(HostConfig.Binds, HostConfig.Mounts) for a request's mounts: a bind that creates its
+    source or relabels it goes in Binds, everything else in Mounts."""
+    binds: list[str] = []
+    specs: list[JSON] = []
+    for mount in mounts:
+        if mount.type == "bind" and (mount.create_host_path or mount.selinux):
+            binds.append(bind_text(mount))
+            continue
+        spec: JSON = {
+            "Target": mount.target,
+            "Source": mount.source,
+            "Type": mount.type,
+            "ReadOnly": mount.read_only,
+        }
+        if mount.type == "bind" and mount.propagation:
+            spec["BindOptions"] = {"Propagation": mount.propagation}
+        if mount.type == "tmpfs":
+            tmpfs = {"SizeBytes": mount.tmpfs_size_bytes, "Mode": mount.tmpfs_mode}
+            spec["TmpfsOptions"] = {key: value for key, value in tmpfs.items() if value is not None}
+        specs.append(spec)
+    return binds, specs
 
 
 def host_config_settings(request: ContainerCreate) -> JSON:

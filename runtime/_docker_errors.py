@@ -63,6 +63,16 @@ _BROKEN_START = re.compile(
 )
 
 
+# Starting a container whose bind asks for shared or slave propagation on a host mount that
+# is private: "path /srv is mounted on / but it is not a shared mount" (a 500, yet no retry
+# helps until the host's mount changes).
+_PROPAGATION = re.compile(r"is mounted on \S+ but it is not a shared (or slave )?mount")
+_PROPAGATION_HINT = (
+    " (the bind's propagation needs the host mount to be shared, e.g. `mount --make-rshared "
+    "/`; private or rprivate need nothing)"
+)
+
+
 def _explanation(error: docker.errors.APIError) -> str:
     explanation = error.explanation
     if isinstance(explanation, bytes):
@@ -95,6 +105,8 @@ def _translate_api_error(
         return ContainerStartBroken(message)
     if _NOT_CONNECTED in lowered:
         return NotConnected(message)
+    if _PROPAGATION.search(explanation):
+        return InvalidRequest(message + _PROPAGATION_HINT)
     if status == 404:
         return ObjectNotFound(message)
     if status == 409:

@@ -3,6 +3,9 @@
 This is the only module that talks to dockerd. Each method is one Engine call or a short
 fixed sequence of them (create + connect networks; build + inspect), with every docker-py
 and requests failure translated once, by `runtime._docker_errors`, into `runtime.errors`.
+Image builds use BuildKit when the engine and a docker CLI offer it: the CLI serves the
+build session docker-py cannot (`runtime._docker_buildkit`); otherwise the classic builder
+(`POST /build`), and the result says which and why.
 JSON shapes are read by `runtime._docker_convert`; progress and event streams are consumed
 by `runtime._docker_streams`.
 """
@@ -10,6 +13,7 @@ by `runtime._docker_streams`.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +24,7 @@ import docker.types
 import docker.utils
 from docker.utils.json_stream import json_stream
 
+from dockform.runtime import _docker_buildkit as buildkit_cli
 from dockform.runtime import _docker_convert as convert
 from dockform.runtime._docker_errors import translate_errors
 from dockform.runtime._docker_streams import (
@@ -44,7 +49,10 @@ from dockform.runtime.errors import (
 )
 from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
+    BUILDKIT,
+    CLASSIC_BUILDER,
     BuildRequest,
+    BuildResult,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
@@ -58,6 +66,20 @@ from dockform.runtime.types import (
 
 # How long ping() waits for the engine; /_ping answers in milliseconds when dockerd is up.
 PING_TIMEOUT_S = 3.0
+# docker-py's and the docker CLI's engine when DOCKER_HOST is unset.
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+# `DOCKFORM_BUILDKIT=0` in the daemon's environment: build with the classic builder only.
+BUILDKIT_ENV = "DOCKFORM_BUILDKIT"
+_MAX_DOCKERFILE_BYTES = 1024 * 1024
+
+
+def _read_text(path: str) -> str | None:
+    """A small text file's content (a Dockerfile, an iidfile), or None when unreadable."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(_MAX_DOCKERFILE_BYTES).strip() or None
+    except OSError:
+        return None
 
 
 class DockerRuntime:
@@ -80,6 +102,7 @@ class DockerRuntime:
         *,
         build_timeout: int = 900,
         pull_timeout: int = 300,
+        buildkit: bool | None = None,
     ) -> None:
         self._base_url = base_url
         self._extra_labels = dict(extra_labels or {})
@@ -88,6 +111,11 @@ class DockerRuntime:
         self._pull_timeout = pull_timeout
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._use_buildkit = (
+            os.environ.get(BUILDKIT_ENV, "1") != "0" if buildkit is None else buildkit
+        )
+        self._cli_probe: buildkit_cli.CliProbe | None = None
+        self._probe_lock = threading.Lock()
 
     # --- connection
 
@@ -240,17 +268,10 @@ class DockerRuntime:
         for port in request.ports:
             binding = (port.host_ip,) if port.host_port is None else (port.host_ip, port.host_port)
             port_bindings.setdefault(f"{port.container_port}/{port.protocol}", []).append(binding)
-        mounts = [
-            docker.types.Mount(
-                target=mount.target,
-                source=mount.source,
-                type=mount.type,
-                read_only=mount.read_only,
-            )
-            for mount in request.mounts
-        ]
+        binds, mounts = convert.mount_settings(request.mounts)
         return self._api.create_host_config(
             port_bindings=port_bindings or None,
+            binds=binds or None,
             mounts=mounts or None,
             restart_policy={"Name": request.restart_policy},
             mem_limit=request.memory_bytes,
@@ -336,9 +357,78 @@ class DockerRuntime:
         images = [convert.image_info(summary) for summary in summaries]
         return sorted(images, key=lambda image: image.id)
 
-    def build_image(self, request: BuildRequest) -> str:
+    def build_image(self, request: BuildRequest) -> BuildResult:
         if not os.path.isdir(request.context_dir):
             raise ImageBuildFailed(f"build of {request.tag}: no directory {request.context_dir}")
+        unavailable, cli = self._buildkit_choice()
+        if cli is not None:
+            return BuildResult(self._build_with_buildkit(request, cli), BUILDKIT)
+        fallback = f"BuildKit unavailable: {unavailable}"
+        if request.secrets:
+            raise ImageBuildFailed(
+                f"build of {request.tag}: build secrets need BuildKit ({fallback})"
+            )
+        try:
+            image_id = self._build_classic(request)
+        except ImageBuildFailed as failure:
+            raise ImageBuildFailed(
+                f"{failure}\n(built with {CLASSIC_BUILDER}: {fallback})"
+            ) from failure
+        return BuildResult(image_id, CLASSIC_BUILDER, fallback)
+
+    def _buildkit_choice(self) -> tuple[str, str | None]:
+        """("", the CLI) when builds can use BuildKit, else (why not, None)."""
+        if not self._use_buildkit:
+            return f"{BUILDKIT_ENV}=0", None
+        refusal = self._engine_buildkit_refusal()
+        if refusal:
+            return refusal, None
+        # Its own lock: the probe runs the CLI (seconds at worst), and every engine call
+        # takes the client's.
+        with self._probe_lock:
+            if self._cli_probe is None:
+                self._cli_probe = buildkit_cli.find_cli(os.environ)
+            probe = self._cli_probe
+        return probe.reason, probe.path
+
+    def _engine_buildkit_refusal(self) -> str:
+        """Why the engine cannot build with BuildKit, or "" (API 1.39+, Linux, not switched
+        off in its daemon.json `features`, which /_ping reports as Builder-Version 1)."""
+        api = self._api
+        with (
+            translate_errors("ping"),
+            api.get(f"{api.base_url}/_ping", timeout=PING_TIMEOUT_S) as response,
+        ):
+            headers = response.headers
+        if headers.get("Builder-Version") == "1":
+            return "the engine has BuildKit switched off (features.buildkit false)"
+        if headers.get("OSType", "linux").lower() != "linux":
+            return f"the engine runs on {headers.get('OSType')}"
+        major, _, minor = str(api.api_version).partition(".")
+        if (int(major or 0), int(minor or 0)) < (1, 39):
+            return f"the engine speaks API {api.api_version}, before BuildKit (1.39)"
+        return ""
+
+    def _build_with_buildkit(self, request: BuildRequest, cli: str) -> str:
+        dockerfile = os.path.join(request.context_dir, request.dockerfile)
+        if not os.path.isfile(dockerfile):
+            raise ImageBuildFailed(f"build of {request.tag}: no Dockerfile {dockerfile}")
+        dockerfile_text = _read_text(dockerfile)
+        host = self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+        with tempfile.TemporaryDirectory(prefix="dockform-build-") as scratch:
+            iidfile = os.path.join(scratch, "image-id")
+            buildkit_cli.run_build(
+                buildkit_cli.build_command(cli, request, self._labels(request.labels), iidfile),
+                buildkit_cli.build_environment(os.environ, host),
+                cwd=request.context_dir,
+                silence_timeout_s=self._build_timeout,
+                tag=request.tag,
+                dockerfile_text=dockerfile_text,
+            )
+            announced_id = _read_text(iidfile)
+        return self._built_id(request.tag, announced_id)
+
+    def _build_classic(self, request: BuildRequest) -> str:
         try:
             with translate_errors(f"build image {request.tag}"):
                 chunks = self._api.build(
@@ -359,10 +449,13 @@ class DockerRuntime:
         except RuntimeFailure as failure:
             # The Engine refusing the build (no Dockerfile, bad target) is the build failing.
             raise ImageBuildFailed(str(failure)) from failure
-        built = self.inspect_image(request.tag)
+        return self._built_id(request.tag, announced_id)
+
+    def _built_id(self, tag: str, announced_id: str | None) -> str:
+        built = self.inspect_image(tag)
         if built is None:
             raise ImageBuildFailed(
-                f"build of {request.tag} ended (announced id {announced_id}) but the tag is missing"
+                f"build of {tag} ended (announced id {announced_id}) but the tag is missing"
             )
         return built.id
 

@@ -39,7 +39,9 @@ from dockform.runtime.errors import (
 )
 from dockform.runtime.refs import normalize_ref
 from dockform.runtime.types import (
+    BUILDKIT,
     BuildRequest,
+    BuildResult,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
@@ -363,13 +365,16 @@ class FakeRuntime:
             found = [i.info() for i in self.images.values() if _has_labels(i.labels, labels)]
             return sorted(found, key=lambda info: info.id)
 
-    def build_image(self, request: BuildRequest) -> str:
+    def build_image(self, request: BuildRequest) -> BuildResult:
         with self._lock:
             self._enter("build_image", f"build_image {request.tag}")
             # Same request, same id, as the Engine's build cache would give; any change in
             # args or labels (where the content hash lives) gives a new image.
             digest = hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode())
-            return self._store_image(request.tag, request.labels, f"sha256:{digest.hexdigest()}")
+            image_id = self._store_image(
+                request.tag, request.labels, f"sha256:{digest.hexdigest()}"
+            )
+            return BuildResult(image_id, BUILDKIT)
 
     def pull_image(self, ref: str) -> str:
         with self._lock:

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from dockform.runtime.types import (
     BuildRequest,
+    BuildResult,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
@@ -72,8 +73,10 @@ class Runtime(Protocol):
 
     def list_images(self, labels: dict[str, str] | None = None) -> list[ImageInfo]: ...
 
-    def build_image(self, request: BuildRequest) -> str:
-        """Build and tag; returns the image id. Raises ImageBuildFailed with the output tail."""
+    def build_image(self, request: BuildRequest) -> BuildResult:
+        """Build and tag, with BuildKit when the engine offers it (else the classic builder);
+        returns the image id and the builder used. Raises ImageBuildFailed naming the failing
+        step, with the last lines of its output."""
         ...
 
     def pull_image(self, ref: str) -> str: ...

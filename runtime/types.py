@@ -9,22 +9,46 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+
 MANAGED_LABEL = "io.dockform.managed"
 KIND_LABEL = "io.dockform.kind"
 NAME_LABEL = "io.dockform.name"
 HASH_LABEL = "io.dockform.spec-hash"
+# The resource's namespace; absent on objects of `default` (so those made before namespaces
+# existed, and their spec hashes, stay as they are).
+NAMESPACE_LABEL = "io.dockform.namespace"
 
 
-def managed_labels(kind: str, name: str, spec_hash: str) -> dict[str, str]:
-    return {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
+def managed_labels(
+    kind: str, name: str, spec_hash: str, namespace: str = DEFAULT_NAMESPACE
+) -> dict[str, str]:
+    labels = {MANAGED_LABEL: "true", KIND_LABEL: kind, NAME_LABEL: name, HASH_LABEL: spec_hash}
+    if namespace != DEFAULT_NAMESPACE:
+        labels[NAMESPACE_LABEL] = namespace
+    return labels
 
 
-def owned_by(labels: dict[str, str], kind: str, name: str) -> bool:
-    """Whether an engine object's labels say dockform made it for resource kind/name."""
+def label_namespace(labels: dict[str, str]) -> str:
+    """The namespace an engine object's labels name (`default` when they name none)."""
+    return labels.get(NAMESPACE_LABEL) or DEFAULT_NAMESPACE
+
+
+def label_key(labels: dict[str, str]) -> tuple[str, str]:
+    """(namespace, name) of the resource an engine object's labels name."""
+    return (label_namespace(labels), labels.get(NAME_LABEL, ""))
+
+
+def owned_by(
+    labels: dict[str, str], kind: str, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    """Whether an engine object's labels say dockform made it for resource kind/name of
+    `namespace`."""
     return (
         labels.get(MANAGED_LABEL) == "true"
         and labels.get(KIND_LABEL) == kind
         and labels.get(NAME_LABEL) == name
+        and label_namespace(labels) == namespace
     )
 
 
@@ -39,9 +63,17 @@ class PortBinding:
 @dataclass(frozen=True)
 class Mount:
     target: str
-    source: str  # volume name or absolute host path
-    type: str  # "volume" | "bind"
+    source: str  # volume name, absolute host path, or "" for a tmpfs
+    type: str  # "volume" | "bind" | "tmpfs"
     read_only: bool = False
+    # bind only: the engine creates a missing source directory (its `-v` bind syntax does,
+    # its Mounts API refuses), SELinux relabel ("z" | "Z"), propagation ("rprivate", ...).
+    create_host_path: bool = False
+    selinux: str | None = None
+    propagation: str | None = None
+    # tmpfs only (TmpfsOptions); None leaves the engine's default.
+    tmpfs_size_bytes: int | None = None
+    tmpfs_mode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +274,15 @@ class VolumeInfo:
 
 
 @dataclass(frozen=True)
+class BuildSecret:
+    """A file the build may read with `RUN --mount=type=secret,id=ID` (BuildKit only); never
+    part of the image. `src` is an absolute path on the engine's host."""
+
+    id: str
+    src: str
+
+
+@dataclass(frozen=True)
 class BuildRequest:
     context_dir: str  # absolute path
     dockerfile: str  # relative to context_dir
@@ -249,6 +290,27 @@ class BuildRequest:
     labels: dict[str, str]
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
+    secrets: tuple[BuildSecret, ...] = ()
+
+
+BUILDKIT = "BuildKit"
+CLASSIC_BUILDER = "the classic builder"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A finished build: the image id, which builder made it (BUILDKIT or CLASSIC_BUILDER),
+    and, for the classic builder, why BuildKit was not used."""
+
+    image_id: str
+    builder: str
+    fallback_reason: str = ""
+
+    def describe(self) -> str:
+        """`with BuildKit` / `with the classic builder (BuildKit unavailable: ...)`."""
+        if not self.fallback_reason:
+            return f"with {self.builder}"
+        return f"with {self.builder} ({self.fallback_reason})"
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from typing import Literal
 
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, load_text
+from dockform.manifests.namespaces import parse_display
 from dockform.manifests.source_names import (
     MAX_LENGTH,
     dir_path,
@@ -271,13 +272,13 @@ class DirectorySync:
         """The source's live objects (not being deleted) that `loaded` leaves out."""
         if record is None:
             return []
-        kept = {f"{manifest.kind}/{manifest.name}" for manifest in loaded}
+        kept = {str(manifest.key) for manifest in loaded}
         removed = []
         for key in record.objects:
             if key in kept:
                 continue
-            kind, _, name = key.partition("/")
-            current = self._store.get(kind, name)
+            kind, namespace, name = parse_display(key)
+            current = self._store.get(kind, name, namespace)
             if current is not None and not current.deleting:
                 removed.append(key)
         return removed
@@ -287,7 +288,7 @@ class DirectorySync:
         belongs to a `dir:` source whose file is gone (the file was moved or renamed)."""
         orphaned = False
         for manifest in loaded:
-            current = self._store.get(manifest.kind, manifest.name)
+            current = self._store.get(manifest.kind, manifest.name, manifest.namespace)
             if current is None or current.source == source:
                 continue
             owner = current.source

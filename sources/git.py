@@ -32,7 +32,7 @@ from pathlib import Path
 
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import LoadedManifest, check_unique, load_text
-from dockform.manifests.models import GitSourceSpec, Image
+from dockform.manifests.models import Container, GitSourceSpec, Image, Manifest
 from dockform.manifests.source_names import git_source
 from dockform.manifests.status import Reason
 from dockform.settings import SourceSettings
@@ -87,7 +87,8 @@ class GitSync:
         self._fetch_timeout_s = fetch_timeout_s
 
     def _workdir(self, name: str) -> Path:
-        return self._cache_root / name
+        # `shop/app` (a GitSource of namespace shop) must not land inside default's `shop/`.
+        return self._cache_root / name.replace("/", "@")
 
     # --- sync ----------------------------------------------------------------------------------
 
@@ -140,12 +141,13 @@ class GitSync:
                     prune=spec.prune,
                     revision=commit,
                     source_path=describe(spec),
-                    # An Image's context may have changed with an unchanged spec: have it
-                    # looked at again.
+                    # An Image's context may have changed with an unchanged spec, and a
+                    # Container's hostPath into `current` now leads to this commit's
+                    # checkout: have them looked at again.
                     refresh=[
-                        (item.kind, item.name)
+                        item.key
                         for item in loaded
-                        if isinstance(item.manifest, Image)
+                        if isinstance(item.manifest, Image) or _binds_into(item.manifest, workdir)
                     ],
                 )
             )
@@ -158,8 +160,8 @@ class GitSync:
             )
             return self._failed(name, spec, commit, commit_time, message, reason)
         self._prune_checkouts(workdir, keep=commit)
-        objects = tuple(sorted(f"{r.kind}/{r.name}" for r in results if r.action != "pruned"))
-        changes = tuple(f"{r.kind}/{r.name} {r.action}" for r in results if r.changed)
+        objects = tuple(sorted(str(r.key) for r in results if r.action != "pruned"))
+        changes = tuple(f"{r.key} {r.action}" for r in results if r.changed)
         log.info(
             "GitSource/%s: applied commit %s: %s",
             name,
@@ -323,7 +325,7 @@ class GitSync:
             return ()
         results = self._applier.forget_source(source)
         shutil.rmtree(workdir, ignore_errors=True)
-        return tuple(f"{result.kind}/{result.name}" for result in results)
+        return tuple(str(result.key) for result in results)
 
 
 def _inside_path(path: str) -> str:
@@ -332,3 +334,11 @@ def _inside_path(path: str) -> str:
     if normalized == ".." or normalized.startswith("../"):
         raise ManifestError([file_issue(path, f"path {path!r} leads out of the repository")])
     return "" if normalized == "." else normalized
+
+
+def _binds_into(manifest: Manifest, workdir: Path) -> bool:
+    """A Container with a hostPath inside this GitSource's directory (its checkout)."""
+    if not isinstance(manifest, Container):
+        return False
+    inside = str(workdir).rstrip("/") + "/"
+    return any((mount.host_path or "").startswith(inside) for mount in manifest.spec.volumes)

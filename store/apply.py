@@ -23,7 +23,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from dockform.manifests.dependencies import (
@@ -34,12 +34,24 @@ from dockform.manifests.dependencies import (
 )
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.hashing import HASH_EXCLUDED, manifest_spec, spec_hash
+from dockform.manifests.kinds import Kind
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.models import NetworkSpec
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    SYSTEM_SOURCE,
+    ObjectKey,
+    display,
+    engine_name,
+    engine_name_holders,
+)
 from dockform.manifests.source_names import CLI
 from dockform.store.convert import to_resource
 from dockform.store.errors import (
     DependencyCycle,
     DuplicateObject,
+    EngineNameConflict,
     NotFound,
     OwnershipConflict,
     PruneRefused,
@@ -83,6 +95,7 @@ class ObjectResult:
     old_spec: dict[str, Any] | None
     new_spec: dict[str, Any] | None
     resource_version: int = 0
+    namespace: str = DEFAULT_NAMESPACE
 
     @property
     def changed(self) -> bool:
@@ -90,7 +103,7 @@ class ObjectResult:
 
     @property
     def key(self) -> Key:
-        return (self.kind, self.name)
+        return ObjectKey(self.kind, self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class _Desired:
     annotations: dict[str, str]
     expected_version: int | None
     where: str
+    namespace: str = DEFAULT_NAMESPACE
 
 
 class Applier:
@@ -124,12 +138,16 @@ class Applier:
             now = utcnow()
             existing = _load_existing(session, desired)
             _refuse_cycles(session, request, desired)
+            _refuse_engine_name_clashes(session, desired)
+            _refuse_shared_image_refs(session, desired)
             results = [
                 _apply_one(session, request, item, existing.get(_key(item)), now)
                 for item in desired
             ]
             if request.prune:
                 results += _prune(session, request, {_key(item) for item in desired}, now)
+            touched = {item.namespace for item in desired} | {r.namespace for r in results}
+            results += _sync_default_networks(session, touched, now)
             if not request.dry_run and results:
                 upsert_source_row(
                     session,
@@ -147,27 +165,56 @@ class Applier:
             )
         return results
 
-    def request_deletion(self, kind: str, name: str) -> Resource:
+    def request_deletion(
+        self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE
+    ) -> Resource:
         """Mark `kind/name` for deletion; the controller tears it down, then removes the row."""
         with self.store.write_session() as session:
-            row = find_row(session, kind, name)
+            row = find_row(session, kind, name, namespace)
             if row is None:
-                raise NotFound(kind, name)
+                raise NotFound(kind, name, namespace)
             status = session.get(ResourceStatusRow, row.id)
             if row.deletion_requested_at is not None:
                 return to_resource(row, status)
-            _mark_deleted(row, utcnow())
+            now = utcnow()
+            _mark_deleted(row, now)
             session.flush()
             resource = to_resource(row, status)
-        self._changed([(kind, name)])
+            extra = _sync_default_networks(session, {namespace}, now)
+        self._changed([resource.key, *(result.key for result in extra)])
         return resource
+
+    def delete_namespace(self, namespace: str) -> list[ObjectResult]:
+        """Mark every object of `namespace` for deletion, whichever source owns it; the
+        controller tears them down in reverse dependency order (Volumes by their
+        reclaimPolicy). NotFound when the namespace holds nothing."""
+        with self.store.write_session() as session:
+            rows = list(
+                session.scalars(
+                    select(ResourceRow)
+                    .where(ResourceRow.namespace == namespace)
+                    .order_by(ResourceRow.kind, ResourceRow.name)
+                )
+            )
+            if not rows:
+                raise NotFound("Namespace", namespace)
+            now = utcnow()
+            results: list[ObjectResult] = []
+            for row in rows:
+                if row.deletion_requested_at is None:
+                    _mark_deleted(row, now)
+                results.append(_result(row, "pruned", row.spec))
+        self._changed([result.key for result in results])
+        return results
 
     def forget_source(self, source: str) -> list[ObjectResult]:
         """The source is gone (a deleted watched file, a pruned GitSource): request deletion
         of every object it owns and forget its record, in one transaction."""
         empty = ApplyRequest(manifests=[], source=source, prune=True, allow_empty=True)
         with self.store.write_session() as session:
-            results = _prune(session, empty, set(), utcnow())
+            now = utcnow()
+            results = _prune(session, empty, set(), now)
+            results += _sync_default_networks(session, {r.namespace for r in results}, now)
             session.execute(delete(SourceRow).where(SourceRow.name == source))
         self._changed([result.key for result in results])
         return results
@@ -184,7 +231,7 @@ class Applier:
 
 def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
     desired: list[_Desired] = []
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[Key, str] = {}
     for loaded in manifests:
         manifest = loaded.manifest
         spec = manifest_spec(manifest)
@@ -192,6 +239,7 @@ def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
         item = _Desired(
             kind=loaded.kind,
             name=loaded.name,
+            namespace=loaded.namespace,
             spec=spec,
             spec_hash=spec_hash(loaded.kind, spec),
             labels=dict(manifest.metadata.labels),
@@ -200,29 +248,179 @@ def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
             where=where,
         )
         if _key(item) in seen:
-            raise DuplicateObject(item.kind, item.name, seen[_key(item)], where)
+            raise DuplicateObject(item.kind, item.name, seen[_key(item)], where, item.namespace)
         seen[_key(item)] = where
         desired.append(item)
     return desired
 
 
-def _key(item: _Desired) -> tuple[str, str]:
-    return (item.kind, item.name)
+def _key(item: _Desired) -> Key:
+    return ObjectKey(item.kind, item.namespace, item.name)
 
 
-def _load_existing(
-    session: Session, desired: Sequence[_Desired]
-) -> dict[tuple[str, str], ResourceRow]:
-    names_by_kind: dict[str, list[str]] = {}
+def _row_key(row: ResourceRow) -> Key:
+    return ObjectKey(row.kind, row.namespace, row.name)
+
+
+def _load_existing(session: Session, desired: Sequence[_Desired]) -> dict[Key, ResourceRow]:
+    names_by_group: dict[tuple[str, str], list[str]] = {}
     for item in desired:
-        names_by_kind.setdefault(item.kind, []).append(item.name)
-    existing: dict[tuple[str, str], ResourceRow] = {}
-    for kind, names in names_by_kind.items():
+        names_by_group.setdefault((item.kind, item.namespace), []).append(item.name)
+    existing: dict[Key, ResourceRow] = {}
+    for (kind, namespace), names in names_by_group.items():
         rows = session.scalars(
-            select(ResourceRow).where(ResourceRow.kind == kind, ResourceRow.name.in_(names))
+            select(ResourceRow).where(
+                ResourceRow.kind == kind,
+                ResourceRow.namespace == namespace,
+                ResourceRow.name.in_(names),
+            )
         )
-        existing.update({(row.kind, row.name): row for row in rows})
+        existing.update({_row_key(row): row for row in rows})
     return existing
+
+
+# Keys per query when looking for stored objects (SQLite binds at most 32766 values).
+_CHUNK = 500
+# Kinds whose Docker objects are named after the resource (an Image is named by its ref),
+# by the kind of Docker object: a Job's container shares Docker's container names with the
+# Containers.
+_ENGINE_KIND: dict[str, str] = {
+    Kind.CONTAINER: "container",
+    Kind.JOB: "container",
+    Kind.NETWORK: "network",
+    Kind.VOLUME: "volume",
+}
+# Kinds that run a container (and join their namespace's implicit network without networks).
+_CONTAINER_KINDS = (Kind.CONTAINER, Kind.JOB)
+
+
+def _refuse_engine_name_clashes(session: Session, desired: Sequence[_Desired]) -> None:
+    """Raise EngineNameConflict when two objects would get the same Docker name (within this
+    apply, or against what is stored): two of one kind in different namespaces, or a
+    Container and a Job (both Docker containers) in any namespaces."""
+    claimed: dict[tuple[str, str], _Desired] = {}
+    others: dict[tuple[str, str, str], _Desired] = {}
+    for item in desired:
+        engine_kind = _ENGINE_KIND.get(item.kind)
+        if engine_kind is None:
+            continue
+        engine = engine_name(item.namespace, item.name)
+        first = claimed.get((engine_kind, engine))
+        if first is not None and (first.namespace, first.kind) != (item.namespace, item.kind):
+            raise EngineNameConflict(
+                engine,
+                f"{display(first.kind, first.namespace, first.name)} ({first.where})",
+                f"{display(item.kind, item.namespace, item.name)} ({item.where})",
+            )
+        claimed[(engine_kind, engine)] = item
+        kinds = [kind for kind, group in _ENGINE_KIND.items() if group == engine_kind]
+        for namespace, name in engine_name_holders(engine):
+            for kind in kinds:
+                if (kind, namespace) != (item.kind, item.namespace):
+                    others[(kind, namespace, name)] = item
+    # Every other holder in few queries: a row per stored object that would clash.
+    keys = sorted(others)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        stored = session.execute(
+            select(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name).where(
+                tuple_(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name).in_(chunk)
+            )
+        ).first()
+        if stored is not None:
+            kind, namespace, name = stored
+            item = others[(kind, namespace, name)]
+            raise EngineNameConflict(
+                engine_name(item.namespace, item.name),
+                f"{display(kind, namespace, name)} (stored)",
+                f"{display(item.kind, item.namespace, item.name)} ({item.where})",
+            )
+
+
+def _refuse_shared_image_refs(session: Session, desired: Sequence[_Desired]) -> None:
+    """Raise EngineNameConflict when Images of two namespaces declare one `ref`: a tag is
+    global on the engine, and two builds of it would replace each other without end."""
+    claimed: dict[str, _Desired] = {}
+    for item in desired:
+        if item.kind != Kind.IMAGE:
+            continue
+        ref = str(item.spec.get("ref"))
+        first = claimed.setdefault(ref, item)
+        if first.namespace != item.namespace:
+            raise EngineNameConflict(
+                ref,
+                f"{display(first.kind, first.namespace, first.name)} ({first.where})",
+                f"{display(item.kind, item.namespace, item.name)} ({item.where})",
+            )
+        holder = session.execute(
+            select(ResourceRow.namespace, ResourceRow.name).where(
+                ResourceRow.kind == Kind.IMAGE,
+                ResourceRow.namespace != item.namespace,
+                ResourceRow.spec["ref"].as_string() == ref,
+            )
+        ).first()
+        if holder is not None:
+            raise EngineNameConflict(
+                ref,
+                f"{display(Kind.IMAGE, holder[0], holder[1])} (stored)",
+                f"{display(item.kind, item.namespace, item.name)} ({item.where})",
+            )
+
+
+def _needs_default_network(spec: dict[str, Any]) -> bool:
+    return not spec.get("networks") and not spec.get("hostNetwork")
+
+
+def _sync_default_networks(
+    session: Session, namespaces: Collection[str], now: datetime
+) -> list[ObjectResult]:
+    """Give each namespace (but `default`) whose live Containers or Jobs name no network its
+    own Network `default`, owned by the system source, and take it away when none needs it.
+
+    Runs in the transaction of the write that changed the namespace's Containers, so every
+    source (CLI, watched files, git) sees the same outcome and prune never touches it."""
+    results: list[ObjectResult] = []
+    for namespace in sorted(set(namespaces) - {DEFAULT_NAMESPACE}):
+        session.flush()
+        specs = session.scalars(
+            select(ResourceRow.spec).where(
+                ResourceRow.kind.in_(_CONTAINER_KINDS),
+                ResourceRow.namespace == namespace,
+                ResourceRow.deletion_requested_at.is_(None),
+            )
+        )
+        needed = any(_needs_default_network(spec) for spec in specs)
+        row = find_row(session, Kind.NETWORK, DEFAULT_NETWORK, namespace)
+        if needed and row is None:
+            spec = NetworkSpec().dump()
+            item = _Desired(
+                kind=Kind.NETWORK,
+                name=DEFAULT_NETWORK,
+                namespace=namespace,
+                spec=spec,
+                spec_hash=spec_hash(Kind.NETWORK, spec),
+                labels={},
+                annotations={},
+                expected_version=None,
+                where="implicit",
+            )
+            _refuse_engine_name_clashes(session, [item])
+            request = ApplyRequest(manifests=[], source=SYSTEM_SOURCE)
+            results.append(_create(session, request, item, now))
+        elif needed and row is not None and row.deletion_requested_at is not None:
+            row.deletion_requested_at = None
+            row.resource_version += 1
+            row.updated_at = now
+            results.append(_result(row, "configured", row.spec))
+        elif (
+            not needed
+            and row is not None
+            and row.source == SYSTEM_SOURCE
+            and row.deletion_requested_at is None
+        ):
+            _mark_deleted(row, now)
+            results.append(_result(row, "pruned", row.spec))
+    return results
 
 
 def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_Desired]) -> None:
@@ -230,21 +428,32 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
     applied ones over the stored ones, less those being deleted or pruned now) wait for each
     other in a circle that runs through an applied one."""
     applied = {_key(item): item for item in desired}
-    graph = {key: container_dependencies(item.kind, item.spec) for key, item in applied.items()}
+    graph = {
+        key: container_dependencies(item.kind, item.spec, item.namespace)
+        for key, item in applied.items()
+    }
     stored = session.execute(
-        select(ResourceRow.kind, ResourceRow.name, ResourceRow.spec, ResourceRow.source).where(
-            ResourceRow.kind.in_(DEPENDENT_KINDS), ResourceRow.deletion_requested_at.is_(None)
+        select(
+            ResourceRow.kind,
+            ResourceRow.namespace,
+            ResourceRow.name,
+            ResourceRow.spec,
+            ResourceRow.source,
+        ).where(
+            ResourceRow.kind.in_(DEPENDENT_KINDS),
+            ResourceRow.deletion_requested_at.is_(None),
+            ResourceRow.namespace.in_({item.namespace for item in desired}),
         )
     )
-    for kind, name, spec, source in stored:
-        key = (kind, name)
+    for kind, namespace, name, spec, source in stored:
+        key = ObjectKey(kind, namespace, name)
         if key in applied or (request.prune and source == request.source):
             continue
-        graph[key] = container_dependencies(kind, spec)
+        graph[key] = container_dependencies(kind, spec, namespace)
     cycle = find_cycle(graph, [key for key in applied if graph[key]])
     if cycle is None:
         return
-    loaded = {(item.kind, item.name): item for item in request.manifests}
+    loaded = {item.key: item for item in request.manifests}
     issues = []
     for here, after in pairwise(cycle):
         if here not in loaded:
@@ -260,6 +469,7 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
                 message=describe_cycle(cycle),
                 kind=place.kind,
                 name=place.name,
+                reason="DependencyCycle",
             )
         )
     raise DependencyCycle(cycle, issues)
@@ -275,15 +485,16 @@ def _apply_one(
     if row is None:
         return _create(session, request, item, now)
     same = _same_content(row, item)
-    if row.source != request.source and not request.force:
+    # What the system made (a namespace's implicit network) is anybody's to take over.
+    if row.source not in (request.source, SYSTEM_SOURCE) and not request.force:
         # Like server-side apply: only a change conflicts. Applying exactly what the owner
         # applied is `unchanged`, and ownership stays where it was.
         if same:
             return _result(row, "unchanged", row.spec)
-        raise OwnershipConflict(item.kind, item.name, row.source, request.source)
+        raise OwnershipConflict(item.kind, item.name, row.source, request.source, item.namespace)
     if item.expected_version is not None and item.expected_version != row.resource_version:
         raise StaleResourceVersion(
-            item.kind, item.name, item.expected_version, row.resource_version
+            item.kind, item.name, item.expected_version, row.resource_version, item.namespace
         )
     old_spec = row.spec
     if same and row.source == request.source:
@@ -327,16 +538,19 @@ def _spec_changed(row: ResourceRow, item: _Desired) -> bool:
 def _create(session: Session, request: ApplyRequest, item: _Desired, now: datetime) -> ObjectResult:
     # Version 0 means "must not exist yet"; any other expected version needs the object.
     if item.expected_version not in (None, 0):
-        raise StaleResourceVersion(item.kind, item.name, item.expected_version, 0)
+        raise StaleResourceVersion(item.kind, item.name, item.expected_version, 0, item.namespace)
     # Revisions outlive a removed resource; a re-created one continues their numbering.
     last_generation = session.scalar(
         select(func.max(RevisionRow.generation)).where(
-            RevisionRow.kind == item.kind, RevisionRow.name == item.name
+            RevisionRow.kind == item.kind,
+            RevisionRow.namespace == item.namespace,
+            RevisionRow.name == item.name,
         )
     )
     generation = (last_generation or 0) + 1
     row = ResourceRow(
         kind=item.kind,
+        namespace=item.namespace,
         name=item.name,
         spec=item.spec,
         spec_hash=item.spec_hash,
@@ -355,14 +569,14 @@ def _create(session: Session, request: ApplyRequest, item: _Desired, now: dateti
 
 
 def _prune(
-    session: Session, request: ApplyRequest, keep: set[tuple[str, str]], now: datetime
+    session: Session, request: ApplyRequest, keep: set[Key], now: datetime
 ) -> list[ObjectResult]:
     owned = session.scalars(
         select(ResourceRow)
         .where(ResourceRow.source == request.source, ResourceRow.deletion_requested_at.is_(None))
-        .order_by(ResourceRow.kind, ResourceRow.name)
+        .order_by(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name)
     )
-    doomed = [row for row in owned if (row.kind, row.name) not in keep]
+    doomed = [row for row in owned if _row_key(row) not in keep]
     if doomed and not keep and not request.allow_empty:
         raise PruneRefused(request.source, len(doomed))
     results: list[ObjectResult] = []
@@ -372,6 +586,7 @@ def _prune(
             ObjectResult(
                 kind=row.kind,
                 name=row.name,
+                namespace=row.namespace,
                 action="pruned",
                 generation=row.generation,
                 old_spec=row.spec,
@@ -391,6 +606,7 @@ def _mark_deleted(row: ResourceRow, now: datetime) -> None:
 def _revision(item: _Desired, generation: int, source: str, now: datetime) -> RevisionRow:
     return RevisionRow(
         kind=item.kind,
+        namespace=item.namespace,
         name=item.name,
         generation=generation,
         spec=item.spec,
@@ -404,6 +620,7 @@ def _result(row: ResourceRow, action: Action, old_spec: dict[str, Any] | None) -
     return ObjectResult(
         kind=row.kind,
         name=row.name,
+        namespace=row.namespace,
         action=action,
         generation=row.generation,
         old_spec=old_spec,

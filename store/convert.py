@@ -40,6 +40,7 @@ def to_resource(row: ResourceRow, status: ResourceStatusRow | None) -> Resource:
     return Resource(
         kind=row.kind,
         name=row.name,
+        namespace=row.namespace,
         spec=row.spec,
         spec_hash=row.spec_hash,
         labels=row.labels,
@@ -62,6 +63,7 @@ def to_event(row: EventRow) -> Event:
         message=row.message,
         kind=row.kind,
         name=row.name,
+        namespace=row.namespace,
         count=row.count,
         first_time=row.first_time,
         last_time=row.last_time,
@@ -73,6 +75,7 @@ def to_revision(row: RevisionRow) -> Revision:
     return Revision(
         kind=row.kind,
         name=row.name,
+        namespace=row.namespace,
         generation=row.generation,
         spec=row.spec,
         spec_hash=row.spec_hash,

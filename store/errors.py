@@ -4,7 +4,8 @@
     ├── NotFound                    no such resource (404)
     ├── Conflict                    the write contradicts what is stored (409)
     │   ├── OwnershipConflict       the object belongs to another source
-    │   └── StaleResourceVersion    the caller's resourceVersion is not the stored one
+    │   ├── StaleResourceVersion    the caller's resourceVersion is not the stored one
+    │   └── EngineNameConflict      two namespaces' objects would share one Docker name
     ├── DuplicateObject             one apply names the same object twice (400)
     ├── DependencyCycle             the desired Containers depend on each other in a circle (422)
     ├── PruneRefused                a prune would delete everything the source owns (400)
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 
 from dockform.manifests.dependencies import Key, describe_cycle
 from dockform.manifests.errors import ManifestIssue
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
 
 
 class StoreError(Exception):
@@ -34,8 +36,8 @@ class StoreError(Exception):
 
 
 class NotFound(StoreError):
-    def __init__(self, kind: str, name: str) -> None:
-        super().__init__(f"{kind}/{name} not found")
+    def __init__(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> None:
+        super().__init__(f"{display(kind, namespace, name)} not found")
         self.kind = kind
         self.name = name
 
@@ -45,9 +47,11 @@ class Conflict(StoreError):
 
 
 class OwnershipConflict(Conflict):
-    def __init__(self, kind: str, name: str, owner: str, source: str) -> None:
+    def __init__(
+        self, kind: str, name: str, owner: str, source: str, namespace: str = DEFAULT_NAMESPACE
+    ) -> None:
         super().__init__(
-            f"{kind}/{name} is owned by source {owner}, not {source}; "
+            f"{display(kind, namespace, name)} is owned by source {owner}, not {source}; "
             "apply with --force to take it over"
         )
         self.kind = kind
@@ -57,10 +61,18 @@ class OwnershipConflict(Conflict):
 
 
 class StaleResourceVersion(Conflict):
-    def __init__(self, kind: str, name: str, expected: int, actual: int) -> None:
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        expected: int,
+        actual: int,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> None:
         now = f"is at resourceVersion {actual}" if actual else "does not exist"
         super().__init__(
-            f"{kind}/{name} {now}, but the manifest expects resourceVersion {expected}; "
+            f"{display(kind, namespace, name)} {now}, but the manifest expects resourceVersion "
+            f"{expected}; "
             "get the object again and re-apply, or drop metadata.resourceVersion"
         )
         self.kind = kind
@@ -69,10 +81,28 @@ class StaleResourceVersion(Conflict):
         self.actual = actual
 
 
-class DuplicateObject(StoreError):
-    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+class EngineNameConflict(Conflict):
+    """Two objects of one kind, in different namespaces, or a Container and a Job (both
+    Docker containers), would get the same Docker name (`default`'s `shop_db` and `shop`'s
+    `db` are both `shop_db` on the engine)."""
+
+    def __init__(self, engine_name: str, first: str, second: str) -> None:
         super().__init__(
-            f"{kind}/{name} is defined twice in one apply ({first} and {second}); keep one of them"
+            f"{first} and {second} would both be named {engine_name!r} in Docker; rename "
+            "one of them (or move it to another namespace)"
+        )
+        self.engine_name = engine_name
+        self.first = first
+        self.second = second
+
+
+class DuplicateObject(StoreError):
+    def __init__(
+        self, kind: str, name: str, first: str, second: str, namespace: str = DEFAULT_NAMESPACE
+    ) -> None:
+        super().__init__(
+            f"{display(kind, namespace, name)} is defined twice in one apply ({first} and "
+            f"{second}); keep one of them"
         )
         self.kind = kind
         self.name = name

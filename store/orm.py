@@ -22,10 +22,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dockform.manifests import source_names
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,6 +74,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
+def _namespace_column() -> Mapped[str]:
+    # Rows written before namespaces existed belong to `default` (migration 0004).
+    return mapped_column(
+        String(NAME_LENGTH),
+        default=DEFAULT_NAMESPACE,
+        server_default=text(f"'{DEFAULT_NAMESPACE}'"),
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -81,12 +92,15 @@ class ResourceRow(Base):
 
     __tablename__ = "resources"
     __table_args__ = (
-        UniqueConstraint("kind", "name"),
+        UniqueConstraint("kind", "namespace", "name"),
         Index("ix_resources_source", "source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    namespace: Mapped[str] = mapped_column(
+        String(NAME_LENGTH), server_default=text(f"'{DEFAULT_NAMESPACE}'")
+    )
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     spec_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
@@ -124,7 +138,7 @@ class EventRow(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_kind_name", "kind", "name"),
+        Index("ix_events_kind_namespace_name", "kind", "namespace", "name"),
         Index("ix_events_last_time", "last_time"),
         # Ids never go back after the oldest rows are trimmed, so `since_id` stays a cursor.
         {"sqlite_autoincrement": True},
@@ -135,6 +149,9 @@ class EventRow(Base):
     reason: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    namespace: Mapped[str] = mapped_column(
+        String(NAME_LENGTH), server_default=text(f"'{DEFAULT_NAMESPACE}'")
+    )
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     count: Mapped[int] = mapped_column(Integer)
     first_time: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -147,10 +164,13 @@ class RevisionRow(Base):
     """Every applied spec, one per generation; kept after the resource is removed."""
 
     __tablename__ = "revisions"
-    __table_args__ = (UniqueConstraint("kind", "name", "generation"),)
+    __table_args__ = (UniqueConstraint("kind", "namespace", "name", "generation"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(KIND_LENGTH))
+    namespace: Mapped[str] = mapped_column(
+        String(NAME_LENGTH), server_default=text(f"'{DEFAULT_NAMESPACE}'")
+    )
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     generation: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -187,6 +207,17 @@ class LeaseRow(Base):
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     renewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StoreVersionRow(Base):
+    """One row: a number every committed write of resources or their status raises, so that
+    daemons sharing the store (PostgreSQL) can tell, with one cheap read, whether anything they
+    cached is stale (`Store.data_version`)."""
+
+    __tablename__ = "store_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 metadata = Base.metadata

@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine, Select, delete, select, text
+from sqlalchemy import Engine, Select, delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dockform.manifests.labels import is_label_key
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, display
 from dockform.manifests.source_names import source_type
 from dockform.manifests.status import EventType
 from dockform.store.convert import (
@@ -49,13 +50,21 @@ from dockform.store.orm import (
     ResourceStatusRow,
     RevisionRow,
     SourceRow,
+    StoreVersionRow,
     utcnow,
 )
-from dockform.store.types import Event, Resource, ResourceStatus, Revision, SourceRecord
+from dockform.store.types import (
+    Event,
+    NamespaceSummary,
+    Resource,
+    ResourceStatus,
+    Revision,
+    SourceRecord,
+)
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]
+Key = ObjectKey
 
 EVENT_LIMIT = 10_000
 EVENT_TRIM_EVERY = 100
@@ -152,6 +161,13 @@ class Store:
                 session.rollback()
                 raise
             if commit:
+                if resources and self._shared:
+                    # Other daemons read this to know their cached reads went stale.
+                    session.execute(
+                        update(StoreVersionRow)
+                        .where(StoreVersionRow.id == 1)
+                        .values(version=StoreVersionRow.version + 1)
+                    )
                 session.commit()
                 if resources:
                     self._bump_data_version()
@@ -167,28 +183,43 @@ class Store:
 
         Readers that cache what they read (the API's list cache) compare it: equal means
         nothing was written since. Read it *before* reading the data it guards. On a shared
-        store (PostgreSQL) other daemons write too, unseen here: it grows at every read.
+        store (PostgreSQL) other daemons write too: there it is the store's own counter
+        (`store_version`, raised in every such write transaction), one cheap read.
         """
         if self._shared:
-            return self._data_version.bump()
+            with self.read_session() as session:
+                stored = session.scalar(select(StoreVersionRow.version))
+            return stored if stored is not None else self._data_version.bump()
         return self._data_version.value
 
     # --- resources -----------------------------------------------------------------------------
 
-    def get(self, kind: str, name: str) -> Resource | None:
+    def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource | None:
         with self.read_session() as session:
             found = session.execute(
-                _with_status().where(ResourceRow.kind == kind, ResourceRow.name == name)
+                _with_status().where(
+                    ResourceRow.kind == kind,
+                    ResourceRow.namespace == namespace,
+                    ResourceRow.name == name,
+                )
             ).first()
             return None if found is None else to_resource(found[0], found[1])
 
     def list(
-        self, kind: str | None = None, labels: dict[str, str] | None = None
+        self,
+        kind: str | None = None,
+        labels: dict[str, str] | None = None,
+        namespace: str | None = None,
     ) -> builtins.list[Resource]:
-        """Resources sorted by kind and name; `labels` keeps those carrying every pair."""
-        statement = _with_status().order_by(ResourceRow.kind, ResourceRow.name)
+        """Resources sorted by kind, namespace and name; `labels` keeps those carrying every
+        pair, `namespace` those of one namespace (None: every namespace)."""
+        statement = _with_status().order_by(
+            ResourceRow.kind, ResourceRow.namespace, ResourceRow.name
+        )
         if kind is not None:
             statement = statement.where(ResourceRow.kind == kind)
+        if namespace is not None:
+            statement = statement.where(ResourceRow.namespace == namespace)
         wanted = (labels or {}).items()
         for key, value in wanted:
             # Manifests only accept keys of this shape, so no resource can carry another; and
@@ -208,13 +239,39 @@ class Store:
     def keys(self) -> builtins.list[Key]:
         with self.read_session() as session:
             rows = session.execute(
-                select(ResourceRow.kind, ResourceRow.name).order_by(
-                    ResourceRow.kind, ResourceRow.name
+                select(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name).order_by(
+                    ResourceRow.kind, ResourceRow.namespace, ResourceRow.name
                 )
             )
-            return [(kind, name) for kind, name in rows]
+            return [ObjectKey(kind, namespace, name) for kind, namespace, name in rows]
 
-    def remove(self, kind: str, name: str, *, expected_version: int | None = None) -> None:
+    def namespaces(self) -> builtins.list[NamespaceSummary]:
+        """Every namespace that holds an object, with its objects counted by phase."""
+        statement = (
+            select(ResourceRow.namespace, ResourceStatusRow.phase, func.count())
+            .outerjoin(ResourceStatusRow, ResourceStatusRow.resource_id == ResourceRow.id)
+            .group_by(ResourceRow.namespace, ResourceStatusRow.phase)
+        )
+        with self.read_session() as session:
+            counts: dict[str, dict[str, int]] = {}
+            for namespace, phase, count in session.execute(statement):
+                phases = counts.setdefault(namespace, {})
+                phases[phase or "Pending"] = phases.get(phase or "Pending", 0) + count
+        return [
+            NamespaceSummary(
+                name=name, objects=sum(phases.values()), phases=dict(sorted(phases.items()))
+            )
+            for name, phases in sorted(counts.items())
+        ]
+
+    def remove(
+        self,
+        kind: str,
+        name: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        expected_version: int | None = None,
+    ) -> None:
         """Delete the row and its status (revisions stay). Absent already: nothing to do.
 
         The controller's last step of a deletion (it tears the object down first): the one
@@ -224,7 +281,7 @@ class Store:
         caller read it, e.g. an apply cancelled the deletion during the teardown.
         """
         with self.write_session() as session:
-            row = find_row(session, kind, name)
+            row = find_row(session, kind, name, namespace)
             if row is None:
                 return
             if expected_version is not None and row.resource_version != expected_version:
@@ -234,15 +291,18 @@ class Store:
             )
             session.delete(row)
 
-    def write_status(self, kind: str, name: str, status: ResourceStatus) -> bool:
+    def write_status(
+        self, kind: str, name: str, status: ResourceStatus, namespace: str = DEFAULT_NAMESPACE
+    ) -> bool:
         """Store `status` unless it equals the stored one; True when it was written."""
+        key = ObjectKey(kind, namespace, name)
         # Most reconciles change nothing: find that out without taking the write lock.
         with self.read_session() as session:
-            if _status_update(session, kind, name, status, utcnow()) is None:
+            if _status_update(session, key, status, utcnow()) is None:
                 return False
         with self.write_session() as session:
             now = utcnow()
-            update = _status_update(session, kind, name, status, now)
+            update = _status_update(session, key, status, now)
             if update is None:
                 return False
             resource_id, stored_row, new_status = update
@@ -265,6 +325,7 @@ class Store:
         reason: str,
         message: str,
         *,
+        namespace: str = DEFAULT_NAMESPACE,
         reconcile_id: str | None = None,
     ) -> None:
         """Add an event; a repeat of the object's latest event bumps its count instead.
@@ -273,7 +334,9 @@ class Store:
         with self.write_session(resources=False) as session:
             latest = session.scalars(
                 select(EventRow)
-                .where(EventRow.kind == kind, EventRow.name == name)
+                .where(
+                    EventRow.kind == kind, EventRow.namespace == namespace, EventRow.name == name
+                )
                 .order_by(EventRow.id.desc())
                 .limit(1)
             ).first()
@@ -292,6 +355,7 @@ class Store:
                     reason=reason,
                     message=message,
                     kind=kind,
+                    namespace=namespace,
                     name=name,
                     count=1,
                     first_time=now,
@@ -323,11 +387,15 @@ class Store:
         name: str | None = None,
         since_id: int | None = None,
         limit: int = 100,
+        namespace: str | None = None,
     ) -> builtins.list[Event]:
-        """Events oldest first: the latest `limit`, or the first `limit` after `since_id`."""
+        """Events oldest first: the latest `limit`, or the first `limit` after `since_id`;
+        `namespace` None means every namespace."""
         statement = select(EventRow)
         if kind is not None:
             statement = statement.where(EventRow.kind == kind)
+        if namespace is not None:
+            statement = statement.where(EventRow.namespace == namespace)
         if name is not None:
             statement = statement.where(EventRow.name == name)
         if since_id is not None:
@@ -340,11 +408,17 @@ class Store:
         events = [to_event(row) for row in rows]
         return events if since_id is not None else events[::-1]
 
-    def list_revisions(self, kind: str, name: str) -> builtins.list[Revision]:
+    def list_revisions(
+        self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE
+    ) -> builtins.list[Revision]:
         with self.read_session() as session:
             rows = session.scalars(
                 select(RevisionRow)
-                .where(RevisionRow.kind == kind, RevisionRow.name == name)
+                .where(
+                    RevisionRow.kind == kind,
+                    RevisionRow.namespace == namespace,
+                    RevisionRow.name == name,
+                )
                 .order_by(RevisionRow.generation)
             )
             return [to_revision(row) for row in rows]
@@ -380,13 +454,13 @@ class Store:
         with self.read_session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
             owned = session.execute(
-                select(ResourceRow.source, ResourceRow.kind, ResourceRow.name).order_by(
-                    ResourceRow.kind, ResourceRow.name
-                )
+                select(
+                    ResourceRow.source, ResourceRow.kind, ResourceRow.namespace, ResourceRow.name
+                ).order_by(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name)
             )
             objects: dict[str, list[str]] = {}
-            for source, kind, name in owned:
-                objects.setdefault(source, []).append(f"{kind}/{name}")
+            for source, kind, namespace, name in owned:
+                objects.setdefault(source, []).append(display(kind, namespace, name))
             names = sorted(set(rows) | set(objects))
             return [
                 to_source(rows.get(name) or _implied_source(name), objects.get(name, []))
@@ -480,19 +554,23 @@ def _with_status() -> Select[ResourceRow, ResourceStatusRow | None]:
     )
 
 
-def find_row(session: Session, kind: str, name: str) -> ResourceRow | None:
+def find_row(
+    session: Session, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> ResourceRow | None:
     return session.scalars(
-        select(ResourceRow).where(ResourceRow.kind == kind, ResourceRow.name == name)
+        select(ResourceRow).where(
+            ResourceRow.kind == kind, ResourceRow.namespace == namespace, ResourceRow.name == name
+        )
     ).first()
 
 
 def _objects_of(session: Session, source: str) -> list[str]:
     rows = session.execute(
-        select(ResourceRow.kind, ResourceRow.name)
+        select(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name)
         .where(ResourceRow.source == source)
-        .order_by(ResourceRow.kind, ResourceRow.name)
+        .order_by(ResourceRow.kind, ResourceRow.namespace, ResourceRow.name)
     )
-    return [f"{kind}/{name}" for kind, name in rows]
+    return [display(kind, namespace, name) for kind, namespace, name in rows]
 
 
 def _implied_source(name: str) -> SourceRow:
@@ -500,10 +578,10 @@ def _implied_source(name: str) -> SourceRow:
 
 
 def _status_update(
-    session: Session, kind: str, name: str, status: ResourceStatus, now: datetime
+    session: Session, key: ObjectKey, status: ResourceStatus, now: datetime
 ) -> tuple[int, ResourceStatusRow | None, ResourceStatus] | None:
     """What `write_status` would write, or None when the row is gone or nothing changes."""
-    row = find_row(session, kind, name)
+    row = find_row(session, key.kind, key.name, key.namespace)
     if row is None:
         return None
     stored_row = session.get(ResourceStatusRow, row.id)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, engine_name
 from dockform.manifests.status import EventType
 
 
@@ -60,6 +61,7 @@ class ResourceStatus(StoreModel):
 class Resource(StoreModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     spec: dict[str, Any]
     spec_hash: str
     labels: dict[str, str] = Field(default_factory=dict)
@@ -77,8 +79,13 @@ class Resource(StoreModel):
         return self.deletion_requested_at is not None
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, self.name)
+    def key(self) -> ObjectKey:
+        return ObjectKey(self.kind, self.namespace, self.name)
+
+    @property
+    def engine_name(self) -> str:
+        """The name of its Docker object: bare in `default`, `{namespace}_{name}` else."""
+        return engine_name(self.namespace, self.name)
 
 
 class Event(StoreModel):
@@ -88,6 +95,7 @@ class Event(StoreModel):
     message: str
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     count: int = 1
     first_time: datetime
     last_time: datetime
@@ -97,11 +105,18 @@ class Event(StoreModel):
 class Revision(StoreModel):
     kind: str
     name: str
+    namespace: str = DEFAULT_NAMESPACE
     generation: int
     spec: dict[str, Any]
     spec_hash: str
     source: str
     created_at: datetime
+
+
+class NamespaceSummary(StoreModel):
+    name: str
+    objects: int  # how many objects of any kind it holds
+    phases: dict[str, int] = Field(default_factory=dict)  # how many are in each phase
 
 
 class SourceRecord(StoreModel):
@@ -111,5 +126,5 @@ class SourceRecord(StoreModel):
     revision: str | None = None  # git commit, or file content hash
     last_applied_at: datetime | None = None
     last_error: str | None = None
-    objects: list[str] = Field(default_factory=list)  # "Kind/name", filled on read
+    objects: list[str] = Field(default_factory=list)  # "Kind/name" (or Kind/namespace/name)
     updated_at: datetime | None = None

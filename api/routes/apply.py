@@ -21,6 +21,8 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import WRITE_ERRORS, ApiError, responses
 from dockform.api.models import ApplyResponse, ApplyResult, DiffResponse, DiffResult, ObjectMetadata
 from dockform.manifests import source_names
+from dockform.manifests.errors import SEMANTIC_REASONS
+from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.policy import ALLOW_FLAG, host_access_issues
 from dockform.store.apply import ApplyRequest, ObjectResult
 from dockform.store.types import Resource
@@ -46,6 +48,17 @@ Source = Annotated[
 ]
 
 _ERRORS = responses(400, 403, 409, 413, 415, 422, *WRITE_ERRORS)
+# A body valid by the document's schema is accepted (2xx) or refused for host access (403), for
+# another source's object or a stale resourceVersion (409), or for a rule no JSON Schema can
+# state: a 422 whose every issue names it in `reason` (manifests.errors.SEMANTIC_REASONS).
+_ERRORS[422] = {
+    **_ERRORS[422],
+    "description": "Invalid manifests or request parameters. A body the schema allows is "
+    "refused with 422 only for a rule no JSON Schema can state, and then every issue names "
+    f"it in `reason`: {', '.join(SEMANTIC_REASONS)} (a dependency cycle, a Container "
+    "depending on itself included; one kind/name twice in the body; a ulimit's soft limit "
+    "above its hard one)",
+}
 
 
 def check_host_access(state: AppState, body: ManifestBody, roots: list[str]) -> None:
@@ -76,7 +89,11 @@ async def run_apply(
 
 def _result(result: ObjectResult) -> ApplyResult:
     return ApplyResult(
-        kind=result.kind, name=result.name, action=result.action, generation=result.generation
+        kind=result.kind,
+        name=result.name,
+        namespace=result.namespace,
+        action=result.action,
+        generation=result.generation,
     )
 
 
@@ -156,7 +173,7 @@ async def diff_manifests(
         roots,
     )
     desired = {
-        (loaded.kind, loaded.name): ObjectMetadata(
+        loaded.key: ObjectMetadata(
             labels=dict(loaded.manifest.metadata.labels),
             annotations=dict(loaded.manifest.metadata.annotations),
             source=source,
@@ -166,23 +183,23 @@ async def diff_manifests(
     stored = await run_in_threadpool(_stored, state, results)
     items = []
     for result in results:
-        current = stored.get((result.kind, result.name))
+        current = stored.get(result.key)
         items.append(
             DiffResult(
                 **_result(result).model_dump(),
                 old=result.old_spec,
                 new=result.new_spec,
                 old_metadata=None if current is None else _metadata(current),
-                new_metadata=desired.get((result.kind, result.name)),
+                new_metadata=desired.get(result.key),
             )
         )
     return DiffResponse(changed=any(result.changed for result in results), results=items)
 
 
-def _stored(state: AppState, results: list[ObjectResult]) -> dict[tuple[str, str], Resource]:
+def _stored(state: AppState, results: list[ObjectResult]) -> dict[ObjectKey, Resource]:
     found = {}
     for result in results:
-        resource = state.store.get(result.kind, result.name)
+        resource = state.store.get(result.kind, result.name, result.namespace)
         if resource is not None:
             found[resource.key] = resource
     return found

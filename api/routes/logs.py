@@ -1,11 +1,11 @@
-"""`GET /v1/containers/{name}/logs` and `GET /v1/jobs/{name}/logs`: the output of a Container's
-or a Job's container, through the controller facade (the API itself never talks to Docker).
-Plain text, stdout and stderr interleaved as written."""
+"""`GET /v1/[namespaces/{namespace}/]containers/{name}/logs` and `.../jobs/{name}/logs`: the
+output of a Container's or a Job's container, through the controller facade (the API itself never
+talks to Docker). Plain text, stdout and stderr interleaved as written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -13,80 +13,127 @@ from starlette.concurrency import run_in_threadpool
 
 from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import ApiError, responses
-from dockform.api.routes.resources import NamePath
+from dockform.api.routes.resources import NamePath, NamespacePath
 from dockform.api.streams import log_stream
 from dockform.controller.facade import NoLogs
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
 
 router = APIRouter(prefix="/v1", tags=["logs"])
+
+
+_LOGS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The log text; with follow=true it streams until the container "
+        "stops or the client goes",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    **responses(404, 422, 503),
+}
+TailQuery = Annotated[int | None, Query(ge=0, le=100_000, description="Only the last N lines")]
+FollowQuery = Annotated[bool, Query(description="Keep streaming new output")]
 
 
 @router.get(
     "/containers/{name}/logs",
     summary="Container output (stdout and stderr)",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "The log text; with follow=true it streams until the container "
-            "stops or the client goes",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        },
-        **responses(404, 422, 503),
-    },
+    responses=_LOGS_DOC,
 )
 async def container_logs(
     request: Request,
     name: NamePath,
     state: StateDep,
-    tail: Annotated[
-        int | None, Query(ge=0, le=100_000, description="Only the last N lines")
-    ] = None,
-    follow: Annotated[bool, Query(description="Keep streaming new output")] = False,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
 ) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow)
+    chunks = await run_in_threadpool(
+        _open_logs, state, "Container", name, tail, follow, DEFAULT_NAMESPACE
+    )
     return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+@router.get(
+    "/namespaces/{namespace}/containers/{name}/logs",
+    summary="Output of a Container of a namespace (stdout and stderr)",
+    response_class=StreamingResponse,
+    responses=_LOGS_DOC,
+)
+async def namespaced_container_logs(
+    request: Request,
+    namespace: NamespacePath,
+    name: NamePath,
+    state: StateDep,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow, namespace)
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+_JOB_LOGS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The log text of the Job's container (404 once ttlAfterFinished "
+        "removed it: its last lines stay in status.observed.outputTail); with follow=true "
+        "it streams until the container stops or the client goes",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    **responses(404, 422, 503),
+}
 
 
 @router.get(
     "/jobs/{name}/logs",
     summary="Job output (stdout and stderr of its container)",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "The log text of the Job's container (404 once ttlAfterFinished "
-            "removed it: its last lines stay in status.observed.outputTail); with follow=true "
-            "it streams until the container stops or the client goes",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        },
-        **responses(404, 422, 503),
-    },
+    responses=_JOB_LOGS_DOC,
 )
 async def job_logs(
     request: Request,
     name: NamePath,
     state: StateDep,
-    tail: Annotated[
-        int | None, Query(ge=0, le=100_000, description="Only the last N lines")
-    ] = None,
-    follow: Annotated[bool, Query(description="Keep streaming new output")] = False,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
 ) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, "Job", name, tail, follow)
+    chunks = await run_in_threadpool(
+        _open_logs, state, "Job", name, tail, follow, DEFAULT_NAMESPACE
+    )
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+@router.get(
+    "/namespaces/{namespace}/jobs/{name}/logs",
+    summary="Output of a Job of a namespace (stdout and stderr of its container)",
+    response_class=StreamingResponse,
+    responses=_JOB_LOGS_DOC,
+)
+async def namespaced_job_logs(
+    request: Request,
+    namespace: NamespacePath,
+    name: NamePath,
+    state: StateDep,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, "Job", name, tail, follow, namespace)
     return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
 
 
 def _open_logs(
-    state: AppState, kind: str, name: str, tail: int | None, follow: bool
+    state: AppState, kind: str, name: str, tail: int | None, follow: bool, namespace: str
 ) -> Iterator[bytes]:
-    if state.store.get(kind, name) is None:
-        raise ApiError(404, f"{kind}/{name} not found")
+    shown = display(kind, namespace, name)
+    if state.store.get(kind, name, namespace) is None:
+        raise ApiError(404, f"{shown} not found")
     if state.controller is None:
         raise ApiError(503, "the controller is not running; logs come through it")
     try:
-        return state.controller.logs(kind, name, tail, follow)
+        return state.controller.logs(kind, name, tail, follow, namespace)
     except NoLogs as error:
-        raise ApiError(
-            404, f"{error}; `dockform describe {kind.lower()}/{name}` says why"
-        ) from error
+        describe = f"{kind.lower()}/{name}" + (
+            "" if namespace == DEFAULT_NAMESPACE else f" -n {namespace}"
+        )
+        raise ApiError(404, f"{error}; `dockform describe {describe}` says why") from error
     except Exception as error:
         # The facade's engine errors are runtime types the API must not import (layering):
         # whatever else fails here is the Docker Engine not answering as it should.
-        raise ApiError(503, f"cannot read the logs of {kind}/{name}: {error}") from error
+        raise ApiError(503, f"cannot read the logs of {shown}: {error}") from error

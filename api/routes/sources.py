@@ -13,10 +13,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 
-from dockform.api.deps import StateDep, StoreDep
+from dockform.api.deps import AppState, StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel, SourceList
+from dockform.api.routes.resources import NamespacePath
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
 from dockform.store.errors import NotFound
 from dockform.store.types import SourceRecord
 
@@ -50,6 +52,11 @@ def get_source(name: str, store: StoreDep) -> SourceRecord:
     return record
 
 
+GitSourceName = Annotated[
+    str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH, description="GitSource name")
+]
+
+
 @router.post(
     "/gitsources/{name}/sync",
     status_code=202,
@@ -57,24 +64,36 @@ def get_source(name: str, store: StoreDep) -> SourceRecord:
     response_model=SyncAccepted,
     responses=responses(404, 409, 422, 503),
 )
-def sync_gitsource(
-    name: Annotated[
-        str, Path(pattern=NAME_PATTERN, max_length=NAME_MAX_LENGTH, description="GitSource name")
-    ],
-    state: StateDep,
+def sync_gitsource(name: GitSourceName, state: StateDep) -> SyncAccepted:
+    """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
+    return _sync(state, name, DEFAULT_NAMESPACE)
+
+
+@router.post(
+    "/namespaces/{namespace}/gitsources/{name}/sync",
+    status_code=202,
+    summary="Fetch a GitSource of a namespace now (webhook)",
+    response_model=SyncAccepted,
+    responses=responses(404, 409, 422, 503),
+)
+def sync_namespaced_gitsource(
+    namespace: NamespacePath, name: GitSourceName, state: StateDep
 ) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
-    resource = state.store.get(GIT_SOURCE, name)
+    return _sync(state, name, namespace)
+
+
+def _sync(state: AppState, name: str, namespace: str) -> SyncAccepted:
+    resource = state.store.get(GIT_SOURCE, name, namespace)
+    shown = display(GIT_SOURCE, namespace, name)
     if resource is None:
-        raise NotFound(GIT_SOURCE, name)
+        raise NotFound(GIT_SOURCE, name, namespace)
     if resource.deleting:
-        raise ApiError(409, f"{GIT_SOURCE}/{name} is being deleted")
+        raise ApiError(409, f"{shown} is being deleted")
     if resource.spec.get("suspend"):
-        raise ApiError(
-            409, f"{GIT_SOURCE}/{name} is suspended: set spec.suspend to false to sync it"
-        )
+        raise ApiError(409, f"{shown} is suspended: set spec.suspend to false to sync it")
     if state.controller is None:
         raise ApiError(503, "the controller is not running; it does the sync")
-    state.controller.request_sync(GIT_SOURCE, name)
+    state.controller.request_sync(GIT_SOURCE, name, namespace)
     commit = resource.status.observed.get("commit")
     return SyncAccepted(name=name, commit=str(commit) if commit else None)

@@ -36,7 +36,8 @@ VERSION_LABEL = "dockform.faults.version"
 RUN_ID = f"{os.getpid()}-{secrets.token_hex(3)}"
 RUN_TAG = RUN_ID.split("-", 1)[1]
 LABELS = {TEST_LABEL: "1", SESSION_LABEL: RUN_ID, FAULTS_LABEL: "1"}
-IMAGE = "dockform-faults/busybox:latest"
+# Tagged per run: two fault runs on one engine never untag each other's image.
+IMAGE = f"dockform-faults/busybox:{RUN_TAG}"
 # A graceful stop takes milliseconds (sleep as PID 1 would ignore SIGTERM).
 COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 ROOT = Path(__file__).resolve().parents[2]

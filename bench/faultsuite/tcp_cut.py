@@ -1,7 +1,7 @@
 """A TCP proxy on 127.0.0.1 that can cut the line: while cut, what either side sends is read
 and thrown away (the peer's kernel still acknowledges it, as a silent partition does to the
 client's calls: they wait for answers that never come) and new connections are accepted and
-left mute. Healing resets every connection made before it, so clients reconnect."""
+left mute. Healing closes every connection made before it, so clients reconnect."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ class CuttableProxy:
         with self._lock:
             stale, self._sockets = self._sockets, []
         for sock in stale:
+            # shutdown first: a bare close leaves a pump blocked in recv on the socket, which
+            # then stays open and the client never learns that its connection is gone.
             with contextlib.suppress(OSError):
-                sock.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-                )
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
                 sock.close()
         self._cut.clear()
 

@@ -8,6 +8,7 @@ code, addresses and ports, with phase Pending | Running | Succeeded | Failed.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -28,15 +29,25 @@ from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     ContainerSnapshot,
     delete_plan,
+    effective_networks,
     garbage_plan,
+    owns,
     plan,
     start_period_left,
 )
 from dockform.controller.reconcilers.image import find_image
-from dockform.controller.registry import KindRegistration, Ref
+from dockform.controller.registry import ANY_NAMESPACE, KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
+from dockform.manifests.host_paths import is_inside, normalise, real_roots, resolve_host_path
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    ObjectKey,
+    display,
+    engine_name,
+)
 from dockform.manifests.policy import container_host_paths, container_powers
 from dockform.manifests.status import (
     ContainerObserved,
@@ -49,7 +60,14 @@ from dockform.manifests.status import (
 from dockform.manifests.units import parse_duration
 from dockform.runtime.errors import ObjectNotFound
 from dockform.runtime.interface import Runtime
-from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
+from dockform.runtime.types import (
+    KIND_LABEL,
+    MANAGED_LABEL,
+    NAME_LABEL,
+    ContainerInfo,
+    ContainerSummary,
+    label_namespace,
+)
 from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
 
@@ -90,17 +108,20 @@ class ContainerReconciler:
 
     def _dependency_state(
         self, resource: Resource, spec: ContainerSpec
-    ) -> tuple[str | None, str, list[str], dict[str, str]]:
-        """(image id, image ref, unmet needs in order, volume resource -> engine name)."""
+    ) -> tuple[str | None, str, list[str], dict[str, str], dict[str, str]]:
+        """(image id, image ref, unmet needs in order, volume resource -> engine name,
+        network resource -> engine name where they differ). Networks, volumes and
+        dependsOn resolve in the container's own namespace."""
+        namespace = resource.namespace
         waiting: list[str] = []
-        image_resource = find_image(spec.image, self._store.list(Kind.IMAGE))
+        image_resource = find_image(spec.image, self._store.list(Kind.IMAGE), namespace)
         image_ref = spec.image
         image_id: str | None = None
         if image_resource is not None:
             image_ref = str(image_resource.spec["ref"])
             image_id = observed_as(image_resource, ImageObserved).image_id
             if image_resource.deleting:
-                waiting.append(f"Image/{image_resource.name} is being deleted")
+                waiting.append(f"{image_resource.key} is being deleted")
             elif not is_ready(image_resource) or image_id is None:
                 waiting.append(_not_ready(Kind.IMAGE, image_resource))
         else:
@@ -111,23 +132,29 @@ class ContainerReconciler:
                     f"image {spec.image} is not present; define an Image resource with this "
                     "ref or name, or load it into Docker"
                 )
-        for network in spec.network_names():
-            waiting += self._need(Kind.NETWORK, network, external=self._network_exists)
+        network_names: dict[str, str] = {}
+        for network in effective_networks(spec, namespace):
+            waiting += self._need(Kind.NETWORK, network, namespace, self._network_exists)
+            engine = engine_name(namespace, network)
+            # A Network of its namespace by its engine name; any other is used as named.
+            if engine != network and self._store.get(Kind.NETWORK, network, namespace):
+                network_names[network] = engine
         volume_names: dict[str, str] = {}
         for mount in spec.volumes:
             if mount.volume is None:
                 continue
-            waiting += self._need(Kind.VOLUME, mount.volume, external=self._volume_exists)
-            volume = self._store.get(Kind.VOLUME, mount.volume)
+            waiting += self._need(Kind.VOLUME, mount.volume, namespace, self._volume_exists)
+            volume = self._store.get(Kind.VOLUME, mount.volume, namespace)
             if volume is not None:
-                engine_name = observed_as(volume, VolumeObserved).volume_name
-                volume_names[mount.volume] = engine_name or mount.volume
+                observed_name = observed_as(volume, VolumeObserved).volume_name
+                volume_names[mount.volume] = observed_name or volume.engine_name
+        waiting += _missing_bind_sources(spec)
         for dependency in spec.depends_on:
             if dependency.kind == "Job":
-                waiting += self._need_job(dependency.name)
+                waiting += self._need_job(dependency.name, namespace)
             else:
-                waiting += self._need_container(dependency.name, dependency.condition)
-        return image_id, image_ref, waiting, volume_names
+                waiting += self._need_container(dependency.name, dependency.condition, namespace)
+        return image_id, image_ref, waiting, volume_names, network_names
 
     def _network_exists(self, name: str) -> bool:
         return self._runtime.inspect_network(name) is not None
@@ -135,35 +162,47 @@ class ContainerReconciler:
     def _volume_exists(self, name: str) -> bool:
         return self._runtime.inspect_volume(name) is not None
 
-    def _need(self, kind: Kind, name: str, external: Callable[[str], bool]) -> list[str]:
-        needed = self._store.get(kind, name)
+    def _need(
+        self, kind: Kind, name: str, namespace: str, external: Callable[[str], bool]
+    ) -> list[str]:
+        needed = self._store.get(kind, name, namespace)
+        shown = display(kind, namespace, name)
         if needed is None:
             # Like Compose's external networks and volumes: made outside dockform, used as is.
             if external(name):
                 return []
-            return [f"{kind}/{name} (not defined, and Docker has no {kind.lower()} {name!r})"]
+            return [f"{shown} (not defined, and Docker has no {kind.lower()} {name!r})"]
         if needed.deleting:
-            return [f"{kind}/{name} is being deleted"]
+            return [f"{shown} is being deleted"]
         if not is_ready(needed):
             return [_not_ready(kind, needed)]
         return []
 
-    def _need_container(self, name: str, condition: str) -> list[str]:
-        needed = self._store.get(KIND, name)
+    def _need_container(self, name: str, condition: str, namespace: str) -> list[str]:
+        needed = self._store.get(KIND, name, namespace)
+        shown = display(KIND, namespace, name)
         if needed is None:
-            return [f"Container/{name} does not exist"]
+            return [f"{shown} does not exist"]
         return container_condition_unmet(needed, condition)
 
-    def _need_job(self, name: str) -> list[str]:
-        needed = self._store.get(Kind.JOB, name)
+    def _need_job(self, name: str, namespace: str) -> list[str]:
+        needed = self._store.get(Kind.JOB, name, namespace)
         if needed is None:
-            return [f"Job/{name} does not exist"]
+            return [f"{display(Kind.JOB, namespace, name)} does not exist"]
         return job_completion_unmet(needed)
 
+    def _labelled(self, resource: Resource) -> list[ContainerSummary]:
+        """Containers labelled as this Container's (of its namespace only: another
+        namespace's Container of the same name carries the same name label)."""
+        found = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
+        return [info for info in found if label_namespace(info.labels) == resource.namespace]
+
     def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerSnapshot:
-        image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        holder = self._runtime.inspect_container(resource.name)
+        image_id, image_ref, waiting, volume_names, network_names = self._dependency_state(
+            resource, spec
+        )
+        labelled = self._labelled(resource)
+        holder = self._runtime.inspect_container(resource.engine_name)
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
         return ContainerSnapshot(
             labelled=tuple(labelled),
@@ -172,6 +211,8 @@ class ContainerReconciler:
             image_ref=image_ref,
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
+            network_names=tuple(sorted(network_names.items())),
+            bind_targets=bind_targets(spec, self._host_access.source_roots),
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
             unhealthy_restarts=restarts,
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
@@ -184,20 +225,22 @@ class ContainerReconciler:
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ContainerSpec.model_validate(resource.spec)
         observed = self.observe(resource, spec)
-        desired = ContainerDesired(resource.name, spec, resource.spec_hash, self._restart_grace_s)
+        desired = ContainerDesired(
+            resource.name, spec, resource.spec_hash, self._restart_grace_s, resource.namespace
+        )
         container_plan = plan(desired, observed)
         if any(isinstance(action, _MOUNTING) for action in container_plan.actions):
             # Docker resolves bind sources at every start: check them again right before.
             require_host_access(
                 self._host_access,
-                f"{KIND}/{resource.name}",
+                str(resource.key),
                 container_host_paths(spec),
                 container_powers(spec),
             )
-        executed = self._executor.execute(container_plan, KIND, resource.name)
+        executed = self._executor.execute(container_plan, resource.key)
         current = observed.name_holder
         if not container_plan.empty:
-            current = self._runtime.inspect_container(resource.name)
+            current = self._runtime.inspect_container(resource.engine_name)
         outcome = self._status(resource, spec, container_plan, current, executed.events)
         if container_plan.requeue_after is None:
             return outcome
@@ -241,7 +284,7 @@ class ContainerReconciler:
             )
             return Outcome(status=status, events=tuple(events))
         if current is None:
-            raise TransientError(f"container {resource.name} vanished while starting")
+            raise TransientError(f"container {resource.engine_name} vanished while starting")
         status = self._running_status(resource, spec, current, facts, container_plan)
         requeue = None
         if current.health == "unhealthy":
@@ -253,13 +296,13 @@ class ContainerReconciler:
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = ContainerSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        executed = self._executor.execute(delete_plan(labelled, grace), KIND, resource.name)
+        labelled = self._labelled(resource)
+        executed = self._executor.execute(delete_plan(labelled, grace), resource.key)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-        garbage = garbage_plan(managed, {resource.name for resource in owned})
+        garbage = garbage_plan(managed, {(resource.namespace, resource.name) for resource in owned})
         return self._executor.collect_garbage(garbage, KIND)
 
     # --- unhealthy restarts (Docker's restart policy does not act on health)
@@ -391,20 +434,20 @@ def container_condition_unmet(needed: Resource, condition: str) -> list[str]:
     container that finished still counts, so a dependent made later is not stuck behind it).
     `Healthy`: it runs and its healthcheck says healthy now.
     """
-    name = needed.name
+    shown = display(KIND, needed.namespace, needed.name)
     if needed.deleting:
-        return [f"Container/{name} is being deleted"]
+        return [f"{shown} is being deleted"]
     observed = observed_as(needed, ContainerObserved)
     current = needed.status.observed_generation == needed.generation
     if condition == "Healthy":
         if observed.state != "running" or not current:
-            return [f"Container/{name} to be Healthy (it is {needed.status.phase})"]
+            return [f"{shown} to be Healthy (it is {needed.status.phase})"]
         if observed.health != "healthy":
             health = observed.health or "no healthcheck"
-            return [f"Container/{name} to be Healthy (health: {health})"]
+            return [f"{shown} to be Healthy (health: {health})"]
         return []
     if not current or observed.state not in _HAS_RUN:
-        return [f"Container/{name} to be Started (it is {needed.status.phase})"]
+        return [f"{shown} to be Started (it is {needed.status.phase})"]
     return []
 
 
@@ -412,16 +455,16 @@ def job_completion_unmet(needed: Resource) -> list[str]:
     """What a dependent waits for on Job `needed` (condition Completed), or [] once it
     succeeded for its current generation. It depends on the Job's recorded success, not on
     a container: one removed by ttlAfterFinished keeps the condition met."""
-    name = needed.name
+    shown = display(Kind.JOB, needed.namespace, needed.name)
     if needed.deleting:
-        return [f"Job/{name} is being deleted"]
+        return [f"{shown} is being deleted"]
     status = needed.status
     if status.phase == Phase.SUCCEEDED and status.observed_generation == needed.generation:
         return []
     detail = status.reason or status.phase
     if status.message:
         detail = f"{detail}: {status.message}"
-    return [f"Job/{name} to complete ({detail})"]
+    return [f"{shown} to complete ({detail})"]
 
 
 def _stopped_for(holder: ContainerInfo | None) -> float | None:
@@ -459,12 +502,43 @@ def _state_reason(state: str) -> Reason:
         return Reason.WAITING
 
 
+def bind_targets(spec: ContainerSpec, source_roots: Sequence[str]) -> tuple[str, ...]:
+    """Where each hostPath written inside a source's directory (a GitSource's checkout, a
+    watched directory) leads, for those that lead through a symlink: a GitSource's `current`
+    moves to each new commit's checkout and the old one is removed, so the container must
+    follow. Other hostPaths add nothing, so no existing container's hash changes."""
+    targets = []
+    roots = [*map(normalise, source_roots), *real_roots(source_roots)]
+    for mount in spec.volumes:
+        path = mount.host_path
+        if path is None or not any(is_inside(normalise(path), root) for root in roots):
+            continue
+        resolved = resolve_host_path(path)
+        if resolved != normalise(path):
+            targets.append(resolved)
+    return tuple(targets)
+
+
+def _missing_bind_sources(spec: ContainerSpec) -> list[str]:
+    """hostPaths missing on this host (the daemon's, where host paths are resolved) that the
+    engine will not create: the container waits for them, so a running copy is not replaced
+    by one the engine refuses to create."""
+    return [
+        f"hostPath {mount.host_path} (spec.volumes[{index}]) to exist: create it, or set "
+        "createHostPath: true"
+        for index, mount in enumerate(spec.volumes)
+        if mount.host_path is not None
+        and not mount.create_host_path
+        and not os.path.exists(mount.host_path)
+    ]
+
+
 def _not_ready(kind: str, resource: Resource) -> str:
     status = resource.status
     detail = status.reason or status.phase
     if status.message:
         detail = f"{detail}: {status.message}"
-    return f"{kind}/{resource.name} to be Ready ({detail})"
+    return f"{resource.key} to be Ready ({detail})"
 
 
 def _facts(
@@ -508,32 +582,43 @@ def seconds_until_unhealthy_restart(facts: ContainerObserved, backoff: Backoff) 
     return max((due - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def container_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-    """Logs of the managed container of Container/name; NoLogs when there is none."""
-    info = runtime.inspect_container(name)
-    if info is None or not info.managed or info.labels.get(NAME_LABEL) != name:
-        raise NoLogs(f"{KIND}/{name} has no container in Docker")
+def container_logs(
+    runtime: Runtime, resource: Resource, tail: int | None, follow: bool
+) -> Iterator[bytes]:
+    """Logs of the managed container of the Container; NoLogs when there is none."""
+    info = runtime.inspect_container(resource.engine_name)
+    if info is None or not owns(info, resource.name, resource.namespace):
+        raise NoLogs(f"{resource.key} has no container in Docker")
     try:
         return runtime.container_logs(info.id, tail, follow)
     except ObjectNotFound as error:
-        raise NoLogs(f"{KIND}/{name}: {error}") from error
+        raise NoLogs(f"{resource.key}: {error}") from error
 
 
 def requires(resource: Resource) -> Iterable[Ref]:
-    """The image (by the name or ref the container gives), networks, volumes and the
-    Containers and Jobs of its dependsOn."""
+    """The image (by the name or ref the container gives), networks (with its namespace's
+    implicit one), volumes and the Containers and Jobs of its dependsOn, all of its namespace."""
     spec = resource.spec
-    refs: list[Ref] = [(Kind.IMAGE, str(spec.get("image", "")))]
+    namespace = resource.namespace
+    image = str(spec.get("image", ""))
+    refs: list[Ref] = [
+        ObjectKey(Kind.IMAGE, namespace, image),
+        ObjectKey(Kind.IMAGE, ANY_NAMESPACE, image),
+    ]
+    networks = [
+        entry["name"] if isinstance(entry, dict) else entry for entry in spec.get("networks", [])
+    ]
+    if not networks and not spec.get("hostNetwork") and namespace != DEFAULT_NAMESPACE:
+        networks = [DEFAULT_NETWORK]
+    refs += [ObjectKey(Kind.NETWORK, namespace, network) for network in networks]
     refs += [
-        (Kind.NETWORK, entry["name"] if isinstance(entry, dict) else entry)
-        for entry in spec.get("networks", [])
+        ObjectKey(Kind.VOLUME, namespace, mount["volume"])
+        for mount in spec.get("volumes", [])
+        if mount.get("volume")
     ]
     refs += [
-        (Kind.VOLUME, mount["volume"]) for mount in spec.get("volumes", []) if mount.get("volume")
-    ]
-    refs += [
-        (dependency.get("kind", KIND), dependency["name"])
-        for dependency in spec.get("dependsOn", [])
+        ObjectKey(item.get("kind", KIND), namespace, item["name"])
+        for item in spec.get("dependsOn", [])
     ]
     return refs
 

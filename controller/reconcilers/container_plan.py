@@ -3,7 +3,9 @@ decide `plan(desired, observed) -> Plan`. No I/O here; `container.py` observes a
 
 A container is replaced only when its hash changes: the spec hash (which leaves out fields that
 must not force a recreate, such as dependsOn) combined with the resolved image id, so a rebuilt
-image replaces its containers and nothing else does.
+image replaces its containers and nothing else does; and, for a hostPath into a GitSource's
+checkout (through its `current` symlink), where the path leads, so a new commit replaces the
+containers bound to the old one's files before that checkout is gone.
 """
 
 from __future__ import annotations
@@ -24,18 +26,24 @@ from dockform.controller.actions import (
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
 from dockform.manifests.kinds import Kind
-from dockform.manifests.models import ContainerSpec
+from dockform.manifests.models import ContainerSpec, NetworkAttachment, VolumeMount
+from dockform.manifests.namespaces import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_NETWORK,
+    display,
+    engine_name,
+)
 from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
-    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
     HealthcheckConfig,
     Mount,
     PortBinding,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -51,8 +59,11 @@ _HEALTHCHECK_FORMS = ("CMD", "CMD-SHELL", "NONE")
 _NS = 1_000_000_000
 
 
-def container_hash(spec_hash: str, image_id: str) -> str:
-    return hashlib.sha256(f"{spec_hash}\n{image_id}".encode()).hexdigest()
+def container_hash(spec_hash: str, image_id: str, bind_targets: Sequence[str] = ()) -> str:
+    """The hash a container carries: its spec's, its image's id, and where the binds that
+    lead through a source's symlink (a GitSource's `current`) led when it was made."""
+    pinned = "".join(f"\n{target}" for target in bind_targets)
+    return hashlib.sha256(f"{spec_hash}\n{image_id}{pinned}".encode()).hexdigest()
 
 
 def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
@@ -71,25 +82,76 @@ def _healthcheck(spec: ContainerSpec) -> HealthcheckConfig | None:
     )
 
 
-def create_request(
-    name: str, spec: ContainerSpec, image: str, want_hash: str, volume_names: dict[str, str]
-) -> ContainerCreate:
-    """The engine request for `spec`. `volume_names` maps Volume resource -> engine volume."""
-    mounts = tuple(
-        Mount(
-            target=mount.mount_path,
-            source=volume_names.get(mount.volume, mount.volume)
-            if mount.volume is not None
-            else str(mount.host_path),
-            type="volume" if mount.volume is not None else "bind",
-            read_only=mount.read_only,
+def effective_networks(spec: ContainerSpec, namespace: str) -> list[str]:
+    """The networks a container joins: those it names, or, outside `default`, its
+    namespace's implicit network `default` when it names none (as Compose does)."""
+    names = spec.network_names()
+    if names or spec.host_network or namespace == DEFAULT_NAMESPACE:
+        return names
+    return [DEFAULT_NETWORK]
+
+
+def in_namespace(
+    spec: ContainerSpec, namespace: str, network_names: dict[str, str]
+) -> ContainerSpec:
+    """`spec` as the engine sees it: networks by their engine names (`network_names` maps a
+    Network's name to its engine name), with the implicit one added. The same spec in
+    `default` (nothing to rename or add)."""
+    attachments = spec.network_attachments()
+    if not attachments and effective_networks(spec, namespace):
+        attachments = [NetworkAttachment(name=DEFAULT_NETWORK)]
+    if not network_names and len(attachments) == len(spec.networks):
+        return spec
+    entries: list[str | NetworkAttachment] = [
+        attachment.model_copy(update={"name": network_names.get(attachment.name, attachment.name)})
+        for attachment in attachments
+    ]
+    return spec.model_copy(update={"networks": entries})
+
+
+def _mount(mount: VolumeMount, volume_names: dict[str, str]) -> Mount:
+    if mount.volume is not None:
+        source = volume_names.get(mount.volume, mount.volume)
+        return Mount(
+            target=mount.mount_path, source=source, type="volume", read_only=mount.read_only
         )
-        for mount in spec.volumes
+    if mount.tmpfs is not None:
+        return Mount(
+            target=mount.mount_path,
+            source="",
+            type="tmpfs",
+            read_only=mount.read_only,
+            tmpfs_size_bytes=parse_memory(mount.tmpfs.size) if mount.tmpfs.size else None,
+            tmpfs_mode=int(mount.tmpfs.mode, 8) if mount.tmpfs.mode else None,
+        )
+    return Mount(
+        target=mount.mount_path,
+        source=str(mount.host_path),
+        type="bind",
+        read_only=mount.read_only,
+        create_host_path=bool(mount.create_host_path),
+        selinux=mount.selinux,
+        propagation=mount.propagation,
     )
+
+
+def create_request(
+    name: str,
+    spec: ContainerSpec,
+    image: str,
+    want_hash: str,
+    volume_names: dict[str, str],
+    namespace: str = DEFAULT_NAMESPACE,
+) -> ContainerCreate:
+    """The engine request for `spec` (networks already by engine name: `in_namespace`).
+    `volume_names` maps Volume resource -> engine volume. `name` is the Container's own:
+    the engine container is `engine_name(namespace, name)`, and `name` its alias on every
+    network, so the others of its namespace reach it by that short name."""
+    mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes)
     return ContainerCreate(
-        name=name,
+        name=engine_name(namespace, name),
         image=image,
-        labels={**spec.labels, **managed_labels(KIND, name, want_hash)},
+        labels={**spec.labels, **managed_labels(KIND, name, want_hash, namespace)},
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
         env=dict(spec.env),
@@ -131,6 +193,7 @@ class ContainerDesired:
     # An exited container Docker's restart policy should restart is left to it this long
     # after it stopped; only then does dockform start it (a `docker stop` by hand, say).
     restart_grace_s: float = 0.0
+    namespace: str = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -144,6 +207,11 @@ class ContainerSnapshot:
     image_ref: str
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Network name -> engine network, for those that differ (outside `default`).
+    network_names: tuple[tuple[str, str], ...] = ()
+    # Where each hostPath inside a source's directory that leads through a symlink leads now
+    # (a GitSource's `current` moves at each commit, and the old checkout is removed).
+    bind_targets: tuple[str, ...] = ()
     unhealthy_restart_due: bool = False
     # Restarts made so far for being unhealthy, and the backoff before the next one after
     # this one (both for the Restarted event's message).
@@ -155,8 +223,10 @@ class ContainerSnapshot:
     running_for_s: float | None = None
 
 
-def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(
+    info: ContainerInfo | ContainerSummary, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
 def _short(container_id: str) -> str:
@@ -164,9 +234,9 @@ def _short(container_id: str) -> str:
 
 
 def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
-    name = desired.name
+    name = engine_name(desired.namespace, desired.name)
     holder = observed.name_holder
-    if holder is not None and not owns(holder, name):
+    if holder is not None and not owns(holder, desired.name, desired.namespace):
         return Plan(
             blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
@@ -186,9 +256,15 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         reason = "; ".join(observed.waiting) or f"image {observed.image_ref} is not present"
         return Plan(actions=strays, blocked_reason=Reason.WAITING, blocked_message=reason)
 
-    want_hash = container_hash(desired.spec_hash, observed.image_id)
+    want_hash = container_hash(desired.spec_hash, observed.image_id, observed.bind_targets)
+    spec = in_namespace(desired.spec, desired.namespace, dict(observed.network_names))
     request = create_request(
-        name, desired.spec, observed.image_ref, want_hash, dict(observed.volume_names)
+        desired.name,
+        spec,
+        observed.image_ref,
+        want_hash,
+        dict(observed.volume_names),
+        desired.namespace,
     )
     create = (
         CreateContainer(cause="not found", request=request),
@@ -216,7 +292,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     wait = _restart_policy_grace(desired, current, observed)
     if wait is not None:
         return Plan(actions=strays, requeue_after=wait)
-    actions = (*strays, *_keep_running(desired.spec, current, observed))
+    actions = (*strays, *_keep_running(spec, desired.name, current, observed))
     if current.health == "unhealthy" and desired.spec.restart_on_unhealthy:
         # Look again when the start period ends: a restart may be due then.
         start_left = start_period_left(desired.spec, observed.running_for_s)
@@ -259,7 +335,7 @@ def _restart_policy_grace(
 
 
 def _keep_running(
-    spec: ContainerSpec, current: ContainerInfo, observed: ContainerSnapshot
+    spec: ContainerSpec, short_name: str, current: ContainerInfo, observed: ContainerSnapshot
 ) -> tuple[Action, ...]:
     """Repairs Docker's own restart policy does not make."""
     reconnect = tuple(
@@ -267,7 +343,7 @@ def _keep_running(
             cause=f"not attached to network {network.name}",
             network=network.name,
             container=current.name,
-            aliases=tuple(dict.fromkeys((current.name, *network.aliases))),
+            aliases=tuple(dict.fromkeys((current.name, short_name, *network.aliases))),
             ipv4_address=network.ipv4_address,
             ipv6_address=network.ipv6_address,
         )
@@ -310,17 +386,18 @@ def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
     return Plan(actions=tuple(actions))
 
 
-def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> Plan:
-    """Managed containers that no Container owns (by name and labels)."""
+def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
+    """Managed containers that no Container owns (by namespace, name and labels)."""
     return Plan(
         actions=tuple(
             RemoveContainer(
-                cause=f"no Container/{name} owns it",
+                cause=f"no {display(KIND, *owner)} owns it",
                 container=info.id,
                 garbage=True,
-                subject=name,
+                subject=owner[1],
+                subject_namespace=owner[0],
             )
             for info in managed
-            if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
         )
     )

@@ -42,6 +42,7 @@ from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import qualified_name
 from dockform.manifests.policy import gitsource_host_paths
 from dockform.manifests.status import EventType, GitSourceObserved, Phase, Reason
 from dockform.manifests.units import parse_duration
@@ -98,11 +99,12 @@ class GitSourceReconciler:
                 f"GitSource/{resource.name}: {error}", reason=Reason.INVALID_SPEC
             ) from error
         requested = self._nudges.take(resource.key)
+        qualified = qualified_name(resource.namespace, resource.name)
         if spec.suspend:
-            self._last.pop(resource.name, None)
+            self._last.pop(qualified, None)
             return Outcome(status=_suspended(resource, spec))
         wait = fetch_wait(
-            self._last.get(resource.name),
+            self._last.get(qualified),
             resource.generation,
             interval_s,
             requested,
@@ -112,31 +114,30 @@ class GitSourceReconciler:
         applied_commit = (
             previous.commit if previous.applied_generation == resource.generation else None
         )
-        sync_plan = plan(resource.name, spec, applied_commit, wait)
+        sync_plan = plan(qualified, spec, applied_commit, wait)
         if sync_plan.empty:
             return Outcome(status=resource.status, requeue_after=wait)
         require_host_access(
             self._host_access, f"{KIND}/{resource.name}", gitsource_host_paths(spec)
         )
-        executed = self._executor.execute(sync_plan, KIND, resource.name)
+        executed = self._executor.execute(sync_plan, resource.key)
         result: GitSyncResult = executed.output_of(SyncGitSource)
         if result.transient:
             raise TransientError(
                 f"GitSource/{resource.name}: {result.error}",
                 reason=_reason(result.reason, Reason.SYNC_FAILED),
             )
-        self._last[resource.name] = LastFetch(self._clock(), resource.generation)
+        self._last[qualified] = LastFetch(self._clock(), resource.generation)
         if result.error:
             return _failed(resource, spec, result, interval_s)
         return _synced(resource, spec, result, interval_s, tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = GitSourceSpec.model_validate(resource.spec)
-        self._last.pop(resource.name, None)
-        forget = Plan(
-            actions=(ForgetGitSource(cause="deleted", name=resource.name, prune=spec.prune),)
-        )
-        executed = self._executor.execute(forget, KIND, resource.name)
+        qualified = qualified_name(resource.namespace, resource.name)
+        self._last.pop(qualified, None)
+        forget = Plan(actions=(ForgetGitSource(cause="deleted", name=qualified, prune=spec.prune),))
+        executed = self._executor.execute(forget, resource.key)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:

@@ -23,10 +23,11 @@ from dockform.controller.reconcilers.build_context import (
     context_digest,
     file_fingerprint,
 )
-from dockform.controller.registry import KeyLookup, KindRegistration, Ref
+from dockform.controller.registry import ANY_NAMESPACE, KeyLookup, KindRegistration, Ref
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ImageSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, display
 from dockform.manifests.policy import image_host_paths
 from dockform.manifests.status import ImageObserved, Phase, Reason
 from dockform.runtime.refs import normalize_ref
@@ -34,10 +35,10 @@ from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
-    NAME_LABEL,
     BuildRequest,
     ImageInfo,
     RuntimeEvent,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -54,6 +55,7 @@ class ImageDesired:
     spec: ImageSpec
     spec_hash: str
     generation: int
+    namespace: str = DEFAULT_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
             context_dir=spec.build.context,
             dockerfile=spec.build.dockerfile,
             tag=ref,
-            labels=managed_labels(KIND, desired.name, want),
+            labels=managed_labels(KIND, desired.name, want, desired.namespace),
             args=dict(spec.build.args),
             target=spec.build.target,
         )
@@ -100,24 +102,35 @@ def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
     return Plan()
 
 
-def delete_plan(name: str, ref: str, image: ImageInfo | None) -> Plan:
+def delete_plan(
+    name: str, ref: str, image: ImageInfo | None, namespace: str = DEFAULT_NAMESPACE
+) -> Plan:
     """Remove a built image of ours; pulled and loaded images carry no labels of ours and are
     left in Docker."""
-    if image is None or not owned_by(image.labels, KIND, name):
+    if image is None or not owned_by(image.labels, KIND, name, namespace):
         return Plan()
     return Plan(actions=(RemoveImage(cause="deleted", ref=ref),))
 
 
 def garbage_plan(images: Sequence[ImageInfo], owned: Sequence[Resource]) -> Plan:
     """Every tag of a managed image that no Image owns (by name and ref)."""
-    owned_refs = {normalize_ref(str(resource.spec.get("ref"))): resource.name for resource in owned}
+    owned_refs = {
+        normalize_ref(str(resource.spec.get("ref"))): (resource.namespace, resource.name)
+        for resource in owned
+    }
     actions: list[RemoveImage] = []
     for image in images:
-        name = image.labels.get(NAME_LABEL, "")
-        if any(owned_refs.get(tag) == name for tag in image.tags):
+        owner = label_key(image.labels)
+        if any(owned_refs.get(tag) == owner for tag in image.tags):
             continue
         actions += [
-            RemoveImage(cause=f"no Image/{name} owns it", ref=tag, garbage=True, subject=name)
+            RemoveImage(
+                cause=f"no {display(KIND, *owner)} owns it",
+                ref=tag,
+                garbage=True,
+                subject=owner[1],
+                subject_namespace=owner[0],
+            )
             for tag in image.tags or (image.id,)
         ]
     return Plan(actions=tuple(actions))
@@ -155,9 +168,12 @@ class ImageReconciler:
         require_host_access(self._host_access, f"{KIND}/{resource.name}", image_host_paths(spec))
         observed = self.observe(resource, spec)
         image_plan = plan(
-            ImageDesired(resource.name, spec, resource.spec_hash, resource.generation), observed
+            ImageDesired(
+                resource.name, spec, resource.spec_hash, resource.generation, resource.namespace
+            ),
+            observed,
         )
-        executed = self._executor.execute(image_plan, KIND, resource.name)
+        executed = self._executor.execute(image_plan, resource.key)
         image = self._runtime.inspect_image(spec.ref) if image_plan.actions else observed.image
         if image is None:
             raise TransientError(f"image {spec.ref} is not present after {image_plan}")
@@ -184,7 +200,7 @@ class ImageReconciler:
         ref = str(resource.spec.get("ref", ""))
         image = self._runtime.inspect_image(ref) if ref else None
         executed = self._executor.execute(
-            delete_plan(resource.name, ref, image), KIND, resource.name
+            delete_plan(resource.name, ref, image, resource.namespace), resource.key
         )
         if executed.waiting:
             return DeleteOutcome(done=False, waiting_for=executed.waiting)
@@ -195,29 +211,33 @@ class ImageReconciler:
         return self._executor.collect_garbage(garbage_plan(images, owned), KIND)
 
 
-def find_image(image: str, images: Sequence[Resource]) -> Resource | None:
-    """The Image a container's `image` names: by name first, then by ref (lowest name)."""
+def find_image(
+    image: str, images: Sequence[Resource], namespace: str = DEFAULT_NAMESPACE
+) -> Resource | None:
+    """The Image a container's `image` names: by name in its own namespace first, then by
+    ref (a tag is global on the engine: its own namespace first, then the lowest key)."""
     candidates = [resource for resource in images if resource.kind == KIND]
-    by_name = [resource for resource in candidates if resource.name == image]
+    by_name = [r for r in candidates if r.name == image and r.namespace == namespace]
     if by_name:
         return by_name[0]
     by_ref = sorted(
         (resource for resource in candidates if resource.spec.get("ref") == image),
-        key=lambda resource: resource.name,
+        key=lambda resource: (resource.namespace != namespace, resource.namespace, resource.name),
     )
     return by_ref[0] if by_ref else None
 
 
 def known_as(resource: Resource) -> list[Ref]:
-    """Containers name an image by the Image's name or by its ref."""
-    refs: list[Ref] = [(KIND, resource.name)]
+    """Containers name an image by the Image's name (in its namespace) or by its ref (in
+    any namespace: tags are global on the engine)."""
+    refs: list[Ref] = [resource.key]
     ref = resource.spec.get("ref")
     if ref is not None:
-        refs.append((KIND, str(ref)))
+        refs.append(ObjectKey(KIND, ANY_NAMESPACE, str(ref)))
     return refs
 
 
-def image_events(event: RuntimeEvent, lookup: KeyLookup) -> list[tuple[str, str]]:
+def image_events(event: RuntimeEvent, lookup: KeyLookup) -> list[ObjectKey]:
     """An image deleted, untagged, tagged or loaded: the Images it may be (by name or ref)."""
     if event.type != "image" or event.action not in _IMAGE_ACTIONS:
         return []

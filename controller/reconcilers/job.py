@@ -47,7 +47,14 @@ from dockform.manifests.status import EventType, JobObserved, Phase, Reason
 from dockform.manifests.units import parse_duration
 from dockform.runtime.errors import ObjectNotFound, RuntimeFailure
 from dockform.runtime.interface import Runtime
-from dockform.runtime.types import KIND_LABEL, MANAGED_LABEL, NAME_LABEL, ContainerInfo
+from dockform.runtime.types import (
+    KIND_LABEL,
+    MANAGED_LABEL,
+    NAME_LABEL,
+    ContainerInfo,
+    ContainerSummary,
+    label_namespace,
+)
 from dockform.settings import KindLimits
 from dockform.store.types import Resource, ResourceStatus
 
@@ -66,18 +73,26 @@ class JobReconciler(ContainerReconciler):
 
     # --- observe
 
+    def _labelled_job(self, resource: Resource) -> list[ContainerSummary]:
+        """Containers labelled as this Job's (of its namespace only: another namespace's Job
+        of the same name carries the same name label)."""
+        found = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
+        return [info for info in found if label_namespace(info.labels) == resource.namespace]
+
     def observe_job(self, resource: Resource, spec: JobSpec) -> JobSnapshot:
-        image_id, image_ref, waiting, volume_names = self._dependency_state(resource, spec)
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
+        image_id, image_ref, waiting, volume_names, network_names = self._dependency_state(
+            resource, spec
+        )
         return JobSnapshot(
-            labelled=tuple(labelled),
-            name_holder=self._runtime.inspect_container(resource.name),
+            labelled=tuple(self._labelled_job(resource)),
+            name_holder=self._runtime.inspect_container(resource.engine_name),
             image_id=image_id,
             image_ref=image_ref,
             record=observed_as(resource, JobObserved),
             now=datetime.now(UTC),
             waiting=tuple(waiting),
             volume_names=tuple(sorted(volume_names.items())),
+            network_names=tuple(sorted(network_names.items())),
         )
 
     def _output_tail(self, holder: ContainerInfo | None) -> list[str] | None:
@@ -97,7 +112,12 @@ class JobReconciler(ContainerReconciler):
         spec = JobSpec.model_validate(resource.spec)
         observed = self.observe_job(resource, spec)
         desired = JobDesired(
-            resource.name, spec, resource.spec_hash, resource.generation, self._job_retry
+            resource.name,
+            spec,
+            resource.spec_hash,
+            resource.generation,
+            self._job_retry,
+            resource.namespace,
         )
         job_plan = plan(desired, observed)
         # The output of an attempt that just finished, read before its container may go.
@@ -108,15 +128,15 @@ class JobReconciler(ContainerReconciler):
         ):
             require_host_access(
                 self._host_access,
-                f"{KIND}/{resource.name}",
+                str(resource.key),
                 container_host_paths(spec),
                 container_powers(spec),
             )
-        executed = self._executor.execute(job_plan.plan, KIND, resource.name)
+        executed = self._executor.execute(job_plan.plan, resource.key)
         current = observed.name_holder
         if not job_plan.plan.empty:
-            current = self._runtime.inspect_container(resource.name)
-        if current is not None and not owns(current, resource.name):
+            current = self._runtime.inspect_container(resource.engine_name)
+        if current is not None and not owns(current, resource.name, resource.namespace):
             current = None
         facts = _facts(resource, observed, job_plan, current, tail)
         events = [*executed.events, *_attempt_events(spec, job_plan, facts)]
@@ -133,13 +153,13 @@ class JobReconciler(ContainerReconciler):
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = JobSpec.model_validate(resource.spec)
         grace = int(parse_duration(spec.stop_grace_period))
-        labelled = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
-        executed = self._executor.execute(delete_plan(labelled, grace), KIND, resource.name)
+        labelled = self._labelled_job(resource)
+        executed = self._executor.execute(delete_plan(labelled, grace), resource.key)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         managed = self._runtime.list_containers({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-        garbage = garbage_plan(managed, {resource.name for resource in owned})
+        garbage = garbage_plan(managed, {(resource.namespace, resource.name) for resource in owned})
         return self._executor.collect_garbage(garbage, KIND)
 
 
@@ -320,7 +340,7 @@ def _status(
             next_retry_at=datetime.now(UTC) + timedelta(seconds=retry_in),
         )
     if facts.state is None:
-        raise TransientError(f"the container of Job/{resource.name} vanished while starting")
+        raise TransientError(f"the container of {resource.key} vanished while starting")
     since = f" since {facts.started_at}" if facts.started_at else ""
     return make_status(
         resource,
@@ -333,18 +353,20 @@ def _status(
     )
 
 
-def job_logs(runtime: Runtime, name: str, tail: int | None, follow: bool) -> Iterator[bytes]:
-    """Output of Job/name's container; NoLogs once it is gone (ttlAfterFinished)."""
-    info = runtime.inspect_container(name)
-    if info is None or not owns(info, name):
+def job_logs(
+    runtime: Runtime, resource: Resource, tail: int | None, follow: bool
+) -> Iterator[bytes]:
+    """Output of the Job's container; NoLogs once it is gone (ttlAfterFinished)."""
+    info = runtime.inspect_container(resource.engine_name)
+    if info is None or not owns(info, resource.name, resource.namespace):
         raise NoLogs(
-            f"{KIND}/{name} has no container in Docker (its last output lines are in "
+            f"{resource.key} has no container in Docker (its last output lines are in "
             "status.observed.outputTail)"
         )
     try:
         return runtime.container_logs(info.id, tail, follow)
     except ObjectNotFound as error:
-        raise NoLogs(f"{KIND}/{name}: {error}") from error
+        raise NoLogs(f"{resource.key}: {error}") from error
 
 
 REGISTRATION = KindRegistration(

@@ -31,17 +31,22 @@ from dockform.controller.actions import (
     StartContainer,
     StopContainer,
 )
-from dockform.controller.reconcilers.container_plan import container_hash, create_request
+from dockform.controller.reconcilers.container_plan import (
+    container_hash,
+    create_request,
+    in_namespace,
+)
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import JobSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display, engine_name
 from dockform.manifests.status import JobObserved, Reason
 from dockform.manifests.units import parse_duration
 from dockform.runtime.types import (
     HASH_LABEL,
-    NAME_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -73,6 +78,12 @@ class JobDesired:
     spec_hash: str
     generation: int
     backoff: Backoff
+    namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def engine_name(self) -> str:
+        """The Docker name of the Job's container: `{namespace}_{name}` outside `default`."""
+        return engine_name(self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,8 @@ class JobSnapshot:
     now: datetime
     waiting: tuple[str, ...] = ()
     volume_names: tuple[tuple[str, str], ...] = ()
+    # Network name -> engine network, for those that differ (outside `default`).
+    network_names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,18 +130,30 @@ class JobPlan:
         return f"{self.plan}\n{facts}"
 
 
-def owns(info: ContainerInfo | ContainerSummary, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(
+    info: ContainerInfo | ContainerSummary, name: str, namespace: str = DEFAULT_NAMESPACE
+) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
 def job_create_request(
-    desired: JobDesired, image_ref: str, run_hash: str, volume_names: dict[str, str], attempt: int
+    desired: JobDesired,
+    image_ref: str,
+    run_hash: str,
+    volume_names: dict[str, str],
+    attempt: int,
+    network_names: dict[str, str] | None = None,
 ) -> ContainerCreate:
-    """A Container's request for the Job's spec, labelled as the Job's, with its attempt."""
-    request = create_request(desired.name, desired.spec, image_ref, run_hash, volume_names)
+    """A Container's request for the Job's spec (networks by engine name, its namespace's
+    implicit one added; named `{namespace}_{name}` outside `default`, its short name an alias),
+    labelled as the Job's of its namespace, with its attempt."""
+    spec = in_namespace(desired.spec, desired.namespace, network_names or {})
+    request = create_request(
+        desired.name, spec, image_ref, run_hash, volume_names, desired.namespace
+    )
     labels = {
         **desired.spec.labels,
-        **managed_labels(KIND, desired.name, run_hash),
+        **managed_labels(KIND, desired.name, run_hash, desired.namespace),
         ATTEMPT_LABEL: str(attempt),
     }
     return dataclasses.replace(request, labels=labels, restart_policy="no")
@@ -169,10 +194,10 @@ def _want(desired: JobDesired, observed: JobSnapshot) -> str | None:
 
 
 def _plan(desired: JobDesired, observed: JobSnapshot) -> JobPlan:
-    name = desired.name
+    name = desired.engine_name
     holder = observed.name_holder
     record = observed.record
-    if holder is not None and not owns(holder, name):
+    if holder is not None and not owns(holder, desired.name, desired.namespace):
         return JobPlan(
             Plan(
                 blocked_reason=Reason.NAME_CONFLICT,
@@ -369,11 +394,16 @@ def _create(
     replacing: bool = False,
 ) -> tuple[Action, ...]:
     request = job_create_request(
-        desired, observed.image_ref, run_hash, dict(observed.volume_names), attempt
+        desired,
+        observed.image_ref,
+        run_hash,
+        dict(observed.volume_names),
+        attempt,
+        dict(observed.network_names),
     )
     return (
         CreateContainer(cause=cause, request=request, replacing=replacing),
-        StartContainer(cause="created", container=desired.name),
+        StartContainer(cause="created", container=desired.engine_name),
     )
 
 
@@ -387,14 +417,18 @@ def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
     return Plan(actions=tuple(actions))
 
 
-def garbage_plan(managed: Sequence[ContainerSummary], owned_names: set[str]) -> Plan:
-    """Job containers that no Job owns (by name and labels)."""
+def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
+    """Job containers that no Job owns (by namespace, name and labels)."""
     return Plan(
         actions=tuple(
             RemoveContainer(
-                cause=f"no Job/{name} owns it", container=info.id, garbage=True, subject=name
+                cause=f"no {display(KIND, *owner)} owns it",
+                container=info.id,
+                garbage=True,
+                subject=owner[1],
+                subject_namespace=owner[0],
             )
             for info in managed
-            if not ((name := info.labels.get(NAME_LABEL, "")) in owned_names and owns(info, name))
+            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
         )
     )

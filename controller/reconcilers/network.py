@@ -21,15 +21,16 @@ from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import NetworkSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display, engine_name
 from dockform.manifests.status import EventType, NetworkObserved, Phase, Reason
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
-    NAME_LABEL,
     ContainerInfo,
     NetworkCreate,
     NetworkInfo,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -44,14 +45,16 @@ class NetworkSnapshot:
     attached: tuple[ContainerInfo, ...]  # containers attached to it, sorted by name
 
 
-def owns(info: NetworkInfo, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(info: NetworkInfo, name: str, namespace: str = DEFAULT_NAMESPACE) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
-def create_request(name: str, spec: NetworkSpec, spec_hash: str) -> NetworkCreate:
+def create_request(
+    name: str, spec: NetworkSpec, spec_hash: str, namespace: str = DEFAULT_NAMESPACE
+) -> NetworkCreate:
     return NetworkCreate(
-        name=name,
-        labels={**spec.labels, **managed_labels(KIND, name, spec_hash)},
+        name=engine_name(namespace, name),
+        labels={**spec.labels, **managed_labels(KIND, name, spec_hash, namespace)},
         driver=spec.driver,
         internal=spec.internal,
         subnet=spec.subnet,
@@ -59,16 +62,24 @@ def create_request(name: str, spec: NetworkSpec, spec_hash: str) -> NetworkCreat
     )
 
 
-def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkSnapshot) -> Plan:
+def plan(
+    name: str,
+    spec: NetworkSpec,
+    spec_hash: str,
+    observed: NetworkSnapshot,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> Plan:
+    """`name` is the Network's own; its Docker network is `engine_name(namespace, name)`."""
     network = observed.network
-    create = CreateNetwork(cause="not found", request=create_request(name, spec, spec_hash))
+    request = create_request(name, spec, spec_hash, namespace)
+    create = CreateNetwork(cause="not found", request=request)
     if network is None:
         return Plan(actions=(create,))
-    if not owns(network, name):
+    if not owns(network, name, namespace):
         return Plan(
             blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
-                f"the Docker network {name!r} exists and dockform does not manage it; "
+                f"the Docker network {request.name!r} exists and dockform does not manage it; "
                 "remove it (docker network rm) or rename this Network"
             ),
         )
@@ -85,47 +96,51 @@ def plan(name: str, spec: NetworkSpec, spec_hash: str, observed: NetworkSnapshot
         )
     cause = "spec changed"
     disconnects = tuple(
-        DisconnectNetwork(cause=cause, network=name, container=info.name)
+        DisconnectNetwork(cause=cause, network=request.name, container=info.name)
         for info in observed.attached
     )
     return Plan(
         actions=(
             *disconnects,
-            RemoveNetwork(cause=cause, network=name),
+            RemoveNetwork(cause=cause, network=request.name),
             CreateNetwork(cause=cause, request=create.request, replacing=True),
         )
     )
 
 
-def delete_plan(name: str, observed: NetworkSnapshot) -> Plan:
+def delete_plan(name: str, observed: NetworkSnapshot, namespace: str = DEFAULT_NAMESPACE) -> Plan:
     """Remove the network once no container uses it; nothing when it is gone or not ours."""
     network = observed.network
-    if network is None or not owns(network, name):
+    if network is None or not owns(network, name, namespace):
         return Plan()
     if observed.attached:
         users = ", ".join(info.name for info in observed.attached)
         return Plan(
             blocked_reason=Reason.TERMINATING,
-            blocked_message=f"containers still use network {name}: {users}",
+            blocked_message=f"containers still use network {network.name}: {users}",
         )
     return Plan(actions=(RemoveNetwork(cause="deleted", network=network.name),))
 
 
-def garbage_plan(networks: Sequence[NetworkInfo], owned_names: set[str]) -> Plan:
-    """Managed networks no Network owns and no container uses."""
+def garbage_plan(networks: Sequence[NetworkInfo], owned_names: set[tuple[str, str]]) -> Plan:
+    """Managed networks no Network owns (by namespace and name) and no container uses."""
     return Plan(
         actions=tuple(
             RemoveNetwork(
-                cause=f"no Network/{name} owns it",
+                cause=f"no {display(KIND, owner[0], owner[1])} owns it",
                 network=network.name,
                 garbage=True,
-                subject=name,
+                subject=owner[1],
+                subject_namespace=owner[0],
             )
             for network in sorted(networks, key=lambda network: network.name)
-            if (name := network.labels.get(NAME_LABEL, "")) not in owned_names
-            and not network.container_ids
+            if (owner := _owner(network.labels)) not in owned_names and not network.container_ids
         )
     )
+
+
+def _owner(labels: dict[str, str]) -> tuple[str, str]:
+    return label_key(labels)
 
 
 class NetworkReconciler:
@@ -144,12 +159,12 @@ class NetworkReconciler:
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = NetworkSpec.model_validate(resource.spec)
-        observed = self.observe(resource.name)
-        network_plan = plan(resource.name, spec, resource.spec_hash, observed)
-        executed = self._executor.execute(network_plan, KIND, resource.name)
+        observed = self.observe(resource.engine_name)
+        network_plan = plan(resource.name, spec, resource.spec_hash, observed, resource.namespace)
+        executed = self._executor.execute(network_plan, resource.key)
         network = observed.network
         if not network_plan.empty:
-            network = self._runtime.inspect_network(resource.name)
+            network = self._runtime.inspect_network(resource.engine_name)
         if network_plan.blocked_reason:
             conflict = network_plan.blocked_reason is Reason.NAME_CONFLICT
             status = make_status(
@@ -166,7 +181,7 @@ class NetworkReconciler:
             )
             return Outcome(status=status, events=(*executed.events, warning))
         if network is None:
-            raise TransientError(f"network {resource.name} vanished after {network_plan}")
+            raise TransientError(f"network {resource.engine_name} vanished after {network_plan}")
         status = make_status(
             resource,
             phase=Phase.READY,
@@ -178,17 +193,19 @@ class NetworkReconciler:
         return Outcome(status=status, events=tuple(executed.events))
 
     def delete(self, resource: Resource) -> DeleteOutcome:
-        removal = delete_plan(resource.name, self.observe(resource.name))
+        removal = delete_plan(resource.name, self.observe(resource.engine_name), resource.namespace)
         if removal.blocked_reason:
             return DeleteOutcome(done=False, waiting_for=removal.blocked_message)
-        executed = self._executor.execute(removal, KIND, resource.name)
+        executed = self._executor.execute(removal, resource.key)
         if executed.waiting:
             return DeleteOutcome(done=False, waiting_for=executed.waiting)
         return DeleteOutcome(done=True, events=tuple(executed.events))
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         networks = self._runtime.list_networks({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-        garbage = garbage_plan(networks, {resource.name for resource in owned})
+        garbage = garbage_plan(
+            networks, {(resource.namespace, resource.name) for resource in owned}
+        )
         return self._executor.collect_garbage(garbage, KIND)
 
 

@@ -21,15 +21,16 @@ from dockform.controller.registry import KindRegistration
 from dockform.controller.status import make_status
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import VolumeSpec
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display, engine_name
 from dockform.manifests.policy import volume_host_paths
 from dockform.manifests.status import EventType, Phase, Reason, VolumeObserved
 from dockform.runtime.types import (
     HASH_LABEL,
     KIND_LABEL,
     MANAGED_LABEL,
-    NAME_LABEL,
     VolumeCreate,
     VolumeInfo,
+    label_key,
     managed_labels,
     owned_by,
 )
@@ -39,16 +40,18 @@ KIND = Kind.VOLUME
 RECLAIM_LABEL = "io.dockform.reclaim-policy"
 
 
-def owns(info: VolumeInfo, name: str) -> bool:
-    return owned_by(info.labels, KIND, name)
+def owns(info: VolumeInfo, name: str, namespace: str = DEFAULT_NAMESPACE) -> bool:
+    return owned_by(info.labels, KIND, name, namespace)
 
 
-def create_request(name: str, spec: VolumeSpec, spec_hash: str) -> VolumeCreate:
+def create_request(
+    name: str, spec: VolumeSpec, spec_hash: str, namespace: str = DEFAULT_NAMESPACE
+) -> VolumeCreate:
     return VolumeCreate(
-        name=name,
+        name=engine_name(namespace, name),
         labels={
             **spec.labels,
-            **managed_labels(KIND, name, spec_hash),
+            **managed_labels(KIND, name, spec_hash, namespace),
             RECLAIM_LABEL: spec.reclaim_policy,
         },
         driver=spec.driver,
@@ -56,15 +59,22 @@ def create_request(name: str, spec: VolumeSpec, spec_hash: str) -> VolumeCreate:
     )
 
 
-def plan(name: str, spec: VolumeSpec, spec_hash: str, volume: VolumeInfo | None) -> Plan:
+def plan(
+    name: str,
+    spec: VolumeSpec,
+    spec_hash: str,
+    volume: VolumeInfo | None,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> Plan:
+    """`name` is the Volume's own; its Docker volume is `engine_name(namespace, name)`."""
     if volume is None:
-        request = create_request(name, spec, spec_hash)
+        request = create_request(name, spec, spec_hash, namespace)
         return Plan(actions=(CreateVolume(cause="not found", request=request),))
-    if not owns(volume, name):
+    if not owns(volume, name, namespace):
         return Plan(
             blocked_reason=Reason.NAME_CONFLICT,
             blocked_message=(
-                f"the Docker volume {name!r} exists and dockform does not manage it; "
+                f"the Docker volume {volume.name!r} exists and dockform does not manage it; "
                 "rename this Volume, or remove the volume (docker volume rm) if its data "
                 "can go"
             ),
@@ -75,15 +85,17 @@ def plan(name: str, spec: VolumeSpec, spec_hash: str, volume: VolumeInfo | None)
             blocked_message=(
                 "the spec changed, but a volume cannot be changed in place and recreating it "
                 "would lose its data; the existing volume stays in use. To apply the new "
-                f"spec, stop its users and remove it (docker volume rm {name})"
+                f"spec, stop its users and remove it (docker volume rm {volume.name})"
             ),
         )
     return Plan()
 
 
-def delete_plan(name: str, spec: VolumeSpec, volume: VolumeInfo | None) -> Plan:
+def delete_plan(
+    name: str, spec: VolumeSpec, volume: VolumeInfo | None, namespace: str = DEFAULT_NAMESPACE
+) -> Plan:
     """Nothing for a Retain volume (or one that is gone or not ours); else remove it."""
-    if volume is None or not owns(volume, name) or spec.reclaim_policy == "Retain":
+    if volume is None or not owns(volume, name, namespace) or spec.reclaim_policy == "Retain":
         return Plan()
     return Plan(actions=(RemoveVolume(cause="reclaimPolicy Delete", volume=volume.name),))
 
@@ -96,17 +108,17 @@ class VolumeReconciler:
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = VolumeSpec.model_validate(resource.spec)
-        volume = self._runtime.inspect_volume(resource.name)
-        volume_plan = plan(resource.name, spec, resource.spec_hash, volume)
+        volume = self._runtime.inspect_volume(resource.engine_name)
+        volume_plan = plan(resource.name, spec, resource.spec_hash, volume, resource.namespace)
         if any(isinstance(action, CreateVolume) for action in volume_plan.actions):
             require_host_access(
                 self._host_access, f"{KIND}/{resource.name}", volume_host_paths(spec)
             )
-        executed = self._executor.execute(volume_plan, KIND, resource.name)
+        executed = self._executor.execute(volume_plan, resource.key)
         if not volume_plan.empty:
-            volume = self._runtime.inspect_volume(resource.name)
+            volume = self._runtime.inspect_volume(resource.engine_name)
         if volume is None:
-            raise TransientError(f"volume {resource.name} vanished after {volume_plan}")
+            raise TransientError(f"volume {resource.engine_name} vanished after {volume_plan}")
         facts = VolumeObserved(
             volume_name=volume.name, driver=volume.driver, mountpoint=volume.mountpoint or None
         )
@@ -137,10 +149,10 @@ class VolumeReconciler:
 
     def delete(self, resource: Resource) -> DeleteOutcome:
         spec = VolumeSpec.model_validate(resource.spec)
-        volume = self._runtime.inspect_volume(resource.name)
-        removal = delete_plan(resource.name, spec, volume)
+        volume = self._runtime.inspect_volume(resource.engine_name)
+        removal = delete_plan(resource.name, spec, volume, resource.namespace)
         if removal.empty:
-            if volume is None or not owns(volume, resource.name):
+            if volume is None or not owns(volume, resource.name, resource.namespace):
                 return DeleteOutcome(done=True)
             note = EventNote(
                 EventType.NORMAL,
@@ -149,7 +161,7 @@ class VolumeReconciler:
                 "applying the Volume again reuses them",
             )
             return DeleteOutcome(done=True, events=(note,))
-        executed = self._executor.execute(removal, KIND, resource.name)
+        executed = self._executor.execute(removal, resource.key)
         if executed.waiting:
             # The engine refuses while any container (running or not) mounts it.
             return DeleteOutcome(done=False, waiting_for=executed.waiting)
@@ -157,19 +169,20 @@ class VolumeReconciler:
 
     def collect_garbage(self, owned: Sequence[Resource]) -> Sequence[EventNote]:
         """Report, never remove: a volume's data outlives the resource that made it."""
-        owned_names = {resource.name for resource in owned}
+        owned_names = {(resource.namespace, resource.name) for resource in owned}
         return [
             EventNote(
                 EventType.WARNING,
-                subject=volume.name,
+                subject=owner[1],
+                subject_namespace=owner[0],
                 reason=Reason.ORPHANED_VOLUME,
                 message=f"volume {volume.name} was made for "
-                f"Volume/{volume.labels.get(NAME_LABEL)}, which no longer exists; it is kept "
+                f"{display(KIND, *owner)}, which no longer exists; it is kept "
                 "with its data. Apply the Volume again to "
                 f"reuse it, or remove it with docker volume rm {volume.name}",
             )
             for volume in self._runtime.list_volumes({MANAGED_LABEL: "true", KIND_LABEL: KIND})
-            if volume.labels.get(NAME_LABEL) not in owned_names
+            if (owner := label_key(volume.labels)) not in owned_names
         ]
 
 

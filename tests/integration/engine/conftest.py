@@ -227,13 +227,19 @@ def teardown_daemon(daemon: Daemon) -> None:
     """Delete every object through dockform, then stop the daemon."""
     if daemon.process.poll() is None:
         try:
+            # Every namespace's objects; a namespace's implicit network goes with the last
+            # container that needs it.
             for kinds in ("jobs", "containers", "images", "networks", "volumes"):
-                for item in daemon.client.list(kinds):
-                    daemon.client.delete(kinds, item["name"])
+                for item in daemon.client.list(kinds, namespace=None):
+                    try:
+                        daemon.client.delete(kinds, item["name"], item["namespace"])
+                    except ClientError as error:
+                        if error.status != 404:
+                            raise
             daemon.wait_for(
                 "every object deleted",
                 lambda: all(
-                    not daemon.client.list(k)
+                    not daemon.client.list(k, namespace=None)
                     for k in ("jobs", "containers", "images", "networks", "volumes")
                 ),
                 timeout_s=60,

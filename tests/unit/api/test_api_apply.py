@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import LocalListener, TokenAuth
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier
 from dockform.store.db import create_engine_for
 from dockform.store.repository import Store
@@ -207,6 +208,20 @@ def test_relative_image_paths_are_refused(client: TestClient) -> None:
     assert response.json()["issues"][0]["path"] == "spec.build.context"
 
 
+def test_relative_host_paths_are_refused(client: TestClient, store: Store) -> None:
+    body = (
+        "apiVersion: dockform/v1\nkind: Container\nmetadata: {name: web}\nspec:\n"
+        "  image: app:1\n  volumes:\n    - {hostPath: /srv/ok, mountPath: /ok}\n"
+        "    - {hostPath: ./data, mountPath: /data}\n"
+    )
+    response = apply(client, body)
+    assert response.status_code == 422
+    [issue] = response.json()["issues"]
+    assert issue["path"] == "spec.volumes[1].hostPath"
+    assert "'./data' is relative; through the API it must be absolute" in issue["message"]
+    assert store.get("Container", "web") is None
+
+
 def test_the_controller_hears_each_committed_write_once_and_no_dry_run(
     client: TestClient, state: AppState, store: Store, volume_doc: MakeDoc
 ) -> None:
@@ -223,8 +238,8 @@ def test_the_controller_hears_each_committed_write_once_and_no_dry_run(
     apply(client, volume_doc("b"), prune="true")
 
     assert changes.calls == [
-        [("Volume", "a"), ("Volume", "b")],
-        [("Volume", "a")],
+        [key("Volume", "a"), key("Volume", "b")],
+        [key("Volume", "a")],
     ]
 
 

@@ -191,6 +191,7 @@ def test_a_container_that_depends_on_itself_is_422(
         "spec.dependsOn[0]",
         "dependency cycle: Container/web -> Container/web",
     )
+    assert issue["reason"] == "DependencyCycle"  # a rule no JSON Schema states: named as such
     assert store.list() == []
 
 
@@ -207,8 +208,43 @@ def test_a_cycle_with_stored_containers_is_422_on_apply_and_diff(
         assert response.json()["error"].startswith(
             "dependency cycle: Container/b -> Container/a -> Container/b; nothing was applied"
         )
+        assert [issue["reason"] for issue in response.json()["issues"]] == ["DependencyCycle"]
     stored = store.get("Container", "b")
     assert stored is not None and stored.spec["dependsOn"] == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("  ulimits: {nofile: {soft: 20, hard: 10}}\n", "UlimitSoftAboveHard"),
+        ("  ulimits: {nofile: {soft: -1, hard: 10}}\n", "UlimitSoftAboveHard"),
+    ],
+)
+def test_rules_no_json_schema_states_name_their_reason(
+    client: TestClient, store: Store, container_doc: MakeDoc, spec: str, reason: str
+) -> None:
+    response = client.post("/v1/apply", content=container_doc("web", spec))
+    assert response.status_code == 422, response.text
+    assert [issue["reason"] for issue in response.json()["issues"]] == [reason]
+    assert store.list() == []
+
+
+def test_one_object_twice_in_a_body_names_its_reason(
+    client: TestClient, store: Store, volume_doc: MakeDoc
+) -> None:
+    response = client.post("/v1/diff", content=volume_doc("data") + "---\n" + volume_doc("data"))
+    assert response.status_code == 422, response.text
+    (issue,) = response.json()["issues"]
+    assert (issue["path"], issue["reason"]) == ("metadata.name", "DuplicateObject")
+
+
+def test_a_rule_the_schema_states_names_no_reason(
+    client: TestClient, container_doc: MakeDoc
+) -> None:
+    response = client.post("/v1/apply", content=container_doc("web", "  capAdd: [NET_BIND]\n"))
+    assert response.status_code == 422, response.text
+    (issue,) = response.json()["issues"]
+    assert issue["path"] == "spec.capAdd" and "reason" not in issue
 
 
 def test_a_wrong_method_is_405_listing_every_method_of_the_path(client: TestClient) -> None:

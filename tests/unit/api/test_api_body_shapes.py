@@ -75,6 +75,10 @@ def test_the_document_declares_manifest_bodies(client: TestClient) -> None:
     schemas = document["components"]["schemas"]
     assert set(schemas["Manifest"]["discriminator"]["mapping"]) >= {"Container", "Volume"}
     assert schemas["manifest.ImageBuild"]["properties"]["context"]["pattern"].startswith("^/")
+    # A hostPath too must be absolute here (the CLI resolves relative ones), still optional.
+    host_path = schemas["manifest.VolumeMount"]["properties"]["hostPath"]["anyOf"]
+    assert host_path[0]["pattern"].startswith("^/") and host_path[1] == {"type": "null"}
+    assert "hostPath" not in schemas["manifest.VolumeMount"]["required"]
 
 
 def test_astral_characters_in_a_json_object_survive(client: TestClient) -> None:

@@ -1,7 +1,8 @@
 """Schemathesis against the ASGI app with every check it has (`--checks all`): no generated
 request gets a 500, every answer is one the OpenAPI document describes (status code, content
 type, headers, body schema, `Allow` of a 405), schema-valid requests are accepted and invalid
-ones refused. One narrow tolerance, for apply and diff only: see `_UNSTATED_FIELDS`.
+ones refused. One narrow tolerance, for apply and diff only: a 422 for a rule no JSON Schema
+can state, recognised by the `reason` of every issue (see `_BODY_OPERATIONS`).
 
 The app runs on a real SQLite store in a temp dir with a Manager over FakeRuntime (not
 started), so every route runs its real code. Streams are bounded (`stream_limit_s`) because
@@ -11,9 +12,7 @@ this a unit test; raise FUZZ_EXAMPLES to search harder.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,9 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import CheckContext
-from schemathesis.core.transport import Response
-from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from bench.faultsuite.fuzz import accepting_semantic_refusals, auth_headers
 from dockform.api.app import create_app
 from dockform.api.deps import AppState
 from dockform.api.server import TokenAuth
@@ -72,51 +69,13 @@ def _cleanup() -> Iterator[None]:
     _HOME.cleanup()
 
 
-# Refusals of schema-valid manifests that the JSON Schema does not state. Schemathesis already
-# takes 403 (host access) and 409 (another source's object, a stale resourceVersion) as
-# refusals of valid data; what is left is a 422 of the loader:
-# - rules no JSON Schema can state: a dependency cycle, the same kind/name twice;
-# - fields that a validator in manifests.models checks beyond their schema (the syntax of a
-#   securityOpt, a capability name, ...): listed one by one, to be moved into the schema;
-# - a pattern with `\s`, which Python reads wider than JSON Schema's ECMA dialect (U+001C-1F
-#   and U+0085 are whitespace to Python only), so a value valid by the document is refused.
-_UNSTATED_RULES = re.compile(
-    r"depend on each other|dependency cycle|is defined twice|^duplicate \w+/"
-    r"|should match pattern '[^']*\\s"
-)
-_UNSTATED_FIELDS = re.compile(
-    r"(?:metadata\.(?:labels|annotations)"  # label key syntax; NUL in any map key
-    r"|spec\.(?:labels|env|sysctls|driverOpts|securityOpt|capAdd|capDrop|extraHosts|dns"
-    r"|networks|ulimits|devices|volumes|gpus|build\.args|logging\.options))"
-    r"(?:\[[^\]]*\]|\.[^.\[]+)*"
-)
+# A schema-valid apply or diff body is accepted, or refused for host access (403), another
+# source's object or a stale resourceVersion (409), both of which schemathesis takes as refusals
+# of valid data; or refused (422) for a rule no JSON Schema can state, which the operations
+# document and every issue names in its `reason` (a dependency cycle, one kind/name twice, a
+# ulimit's soft above its hard): the check takes exactly those, as the fault suite's fuzz does.
 _BODY_OPERATIONS = ("POST /v1/apply", "POST /v1/diff")
-
-
-def _refused_for_an_unstated_rule(response: Response) -> bool:
-    if response.status_code != 422:
-        return False
-    issues = json.loads(response.content).get("issues") or []
-    return bool(issues) and all(
-        issue.get("kind")
-        and (
-            _UNSTATED_RULES.search(issue.get("message", ""))
-            or _UNSTATED_FIELDS.fullmatch(issue.get("path", ""))
-        )
-        for issue in issues
-    )
-
-
-def _positive_data_acceptance_but_unstated_rules(
-    ctx: CheckContext, response: Response, case: schemathesis.Case
-) -> bool | None:
-    """schemathesis's positive_data_acceptance, except for the refusals listed above."""
-    try:
-        return positive_data_acceptance(ctx, response, case)
-    except RejectedPositiveData:
-        if _refused_for_an_unstated_rule(response):
-            return None
-        raise
+_positive_data_acceptance_but_semantic_refusals = accepting_semantic_refusals()
 
 
 @schema.parametrize()
@@ -128,11 +87,13 @@ def _positive_data_acceptance_but_unstated_rules(
 )
 def test_every_answer_is_one_the_document_describes(case: schemathesis.Case) -> None:
     # No `checks=`: every check schemathesis has (its default set, as `--checks all`).
+    # The token, but none for a negative case that removed it (see auth_headers).
+    headers = auth_headers(case, _TOKEN)
     if case.operation.label not in _BODY_OPERATIONS:
-        case.call_and_validate(headers=_AUTH)
+        case.call_and_validate(headers=headers)
         return
     case.call_and_validate(
-        headers=_AUTH,
+        headers=headers,
         excluded_checks=[positive_data_acceptance],
-        additional_checks=[_positive_data_acceptance_but_unstated_rules],
+        additional_checks=[_positive_data_acceptance_but_semantic_refusals],
     )

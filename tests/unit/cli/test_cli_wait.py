@@ -69,7 +69,7 @@ class ScriptedClient:
         self.script = script
         self.polls = 0
 
-    def list(self, kinds: str, labels: Any = None) -> list[dict[str, Any]]:
+    def list(self, kinds: str, labels: Any = None, namespace: Any = None) -> list[dict[str, Any]]:
         snapshot = self.script[min(self.polls, len(self.script) - 1)]
         self.polls += 1
         return snapshot

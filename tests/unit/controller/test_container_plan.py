@@ -203,3 +203,50 @@ def test_detached_network_is_reconnected_without_recreate() -> None:
     assert str(plan(spec, observed(current))) == (
         "#1 container:web, ConnectNetwork, not attached to network back"
     )
+
+
+# --- namespaces
+
+
+def test_a_default_namespace_container_is_created_as_before() -> None:
+    request = plan(desired(networks=["back"]), observed(None)).actions[0].request  # type: ignore[attr-defined]
+
+    assert request.name == "web"
+    assert "io.dockform.namespace" not in request.labels
+    assert (request.networks, request.network_aliases) == (("back",), ("web",))
+
+
+def test_a_namespaced_container_gets_a_prefixed_name_its_label_and_its_short_alias() -> None:
+    body = ContainerSpec.model_validate({"image": "hello:latest", "networks": ["back"]})
+    shop = ContainerDesired("web", body, SPEC_HASH, namespace="shop")
+    snapshot = observed(None, network_names=(("back", "shop_back"),))
+
+    request = plan(shop, snapshot).actions[0].request  # type: ignore[attr-defined]
+
+    assert request.name == "shop_web"
+    assert request.labels["io.dockform.namespace"] == "shop"
+    assert request.labels["io.dockform.name"] == "web"
+    assert (request.networks, request.network_aliases) == (("shop_back",), ("web",))
+
+
+def test_a_namespaced_container_naming_no_network_joins_the_namespace_default() -> None:
+    body = ContainerSpec.model_validate({"image": "hello:latest"})
+    shop = ContainerDesired("db", body, SPEC_HASH, namespace="shop")
+    snapshot = observed(None, network_names=(("default", "shop_default"),))
+
+    request = plan(shop, snapshot).actions[0].request  # type: ignore[attr-defined]
+
+    assert request.networks == ("shop_default",)
+    assert request.network_aliases == ("db",)
+
+
+def test_another_namespaces_container_of_the_same_name_is_no_holder_of_ours() -> None:
+    theirs = info(
+        "shop_web",
+        labels=managed_labels("Container", "web", container_hash(SPEC_HASH, IMAGE_ID), "blog"),
+    )
+    shop = ContainerDesired(
+        "web", ContainerSpec.model_validate({"image": "hello:latest"}), SPEC_HASH, namespace="shop"
+    )
+
+    assert "NameConflict" in str(plan(shop, observed(theirs)).blocked_reason)

@@ -11,6 +11,7 @@ from dockform.controller.reconcilers.container import (
     job_completion_unmet,
 )
 from dockform.controller.registry import DependencyIndex, Registry
+from dockform.manifests.namespaces import key
 from dockform.store.types import Resource, ResourceStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,12 +69,16 @@ def test_index_answers_for_every_kind_of_target() -> None:
 def test_requirements_resolve_images_by_ref_and_skip_what_does_not_exist() -> None:
     index = DependencyIndex([*CONTAINERS, *TARGETS[:-2]], REGISTRY)
     api = CONTAINERS[1]
-    assert index.requirements(api) == [("Container", "db"), ("Image", "api"), ("Network", "back")]
+    assert index.requirements(api) == [
+        key("Container", "db"),
+        key("Image", "api"),
+        key("Network", "back"),
+    ]
     db = CONTAINERS[2]
     assert index.requirements(db) == [
-        ("Image", "postgres:16"),
-        ("Network", "back"),
-        ("Volume", "data"),
+        key("Image", "postgres:16"),
+        key("Network", "back"),
+        key("Volume", "data"),
     ]
 
 
@@ -82,28 +87,28 @@ def test_referrers_leave_out_what_is_being_deleted() -> None:
     index = DependencyIndex([deleting, *CONTAINERS[1:], *TARGETS[:-2]], REGISTRY)
     back = TARGETS[4]
     assert index.dependents(back) == [
-        ("Container", "api"),
-        ("Container", "db"),
-        ("Container", "web"),
+        key("Container", "api"),
+        key("Container", "db"),
+        key("Container", "web"),
     ]
-    assert index.referrers(back) == [("Container", "api"), ("Container", "db")]
-    assert index.deleting(("Container", "web"))
+    assert index.referrers(back) == [key("Container", "api"), key("Container", "db")]
+    assert index.deleting(key("Container", "web"))
 
 
 def test_index_answers() -> None:
     index = DependencyIndex([*CONTAINERS, *TARGETS[:-2]], REGISTRY)
     by_key = {target.key: index.dependents(target) for target in TARGETS}
-    assert by_key[("Network", "back")] == [
-        ("Container", "api"),
-        ("Container", "db"),
-        ("Container", "web"),
+    assert by_key[key("Network", "back")] == [
+        key("Container", "api"),
+        key("Container", "db"),
+        key("Container", "web"),
     ]
-    assert by_key[("Image", "shop")] == [("Container", "web")]
-    assert by_key[("Image", "api")] == [("Container", "api")]
-    assert by_key[("Container", "db")] == [("Container", "api")]
-    assert by_key[("Volume", "data")] == [("Container", "db")]
-    assert by_key[("Network", "elsewhere")] == []
-    assert by_key[("Container", "web")] == []
+    assert by_key[key("Image", "shop")] == [key("Container", "web")]
+    assert by_key[key("Image", "api")] == [key("Container", "api")]
+    assert by_key[key("Container", "db")] == [key("Container", "api")]
+    assert by_key[key("Volume", "data")] == [key("Container", "db")]
+    assert by_key[key("Network", "elsewhere")] == []
+    assert by_key[key("Container", "web")] == []
 
 
 # --- dependsOn conditions (issue 12): Started means it has run, Completed a Job's success
@@ -118,8 +123,8 @@ def test_a_job_dependency_is_a_requirement_that_wakes_its_dependents() -> None:
     job = resource("Job", "migrate", image="shop")
     web = resource("Container", "web", image="shop", dependsOn=[{"name": "migrate", "kind": "Job"}])
     index = DependencyIndex([job, web], Registry(REGISTRATIONS))
-    assert index.dependents(job) == [("Container", "web")]
-    assert index.requirements(web) == [("Job", "migrate")]
+    assert index.dependents(job) == [key("Container", "web")]
+    assert index.requirements(web) == [key("Job", "migrate")]
 
 
 def test_started_holds_for_a_container_that_ran_and_exited() -> None:

@@ -35,6 +35,7 @@ from dockform.controller.executor import REASONS, Executed, Executor
 from dockform.controller.expectations import Expectations
 from dockform.controller.outcomes import EventNote
 from dockform.controller.reconcile_id import reconciling
+from dockform.manifests.namespaces import key
 from dockform.manifests.status import EventType, Reason
 from dockform.runtime.errors import (
     ImageBuildFailed,
@@ -45,7 +46,13 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.fake import FakeRuntime
-from dockform.runtime.types import BuildRequest, ContainerCreate, NetworkCreate, VolumeCreate
+from dockform.runtime.types import (
+    BuildRequest,
+    BuildResult,
+    ContainerCreate,
+    NetworkCreate,
+    VolumeCreate,
+)
 
 LABELS = {"io.dockform.managed": "true"}
 
@@ -68,7 +75,7 @@ def executor(runtime: FakeRuntime, expectations: Expectations) -> Executor:
 
 
 def run(executor: Executor, *actions: Action, kind: str = "Container") -> Executed:
-    return executor.execute(Plan(actions=actions), kind, "web")
+    return executor.execute(Plan(actions=actions), key(kind, "web"))
 
 
 def container(name: str = "web") -> ContainerCreate:
@@ -191,7 +198,7 @@ def test_image_acts_read_built_pulled_loaded(executor: Executor, runtime: FakeRu
             BuildImage(cause="not found", request=BuildRequest("/src", "Dockerfile", "app:2", {})),
             "build_image app:2",
             Reason.BUILT,
-            "built image:app:2: not found",
+            "built image:app:2 with BuildKit: not found",
         ),
         (
             PullImage(cause="not found", ref="remote:1"),
@@ -211,7 +218,10 @@ def test_image_acts_read_built_pulled_loaded(executor: Executor, runtime: FakeRu
         assert runtime.calls[-1] == call
         assert executed.events == [note(reason, message)]
         image = runtime.inspect_image(action.target().removeprefix("image:"))
-        assert image is not None and executed.output_of(type(action)) == image.id
+        output = executed.output_of(type(action))
+        if isinstance(output, BuildResult):
+            output = output.image_id
+        assert image is not None and output == image.id
 
 
 def test_container_acts_call_the_runtime_in_plan_order(
@@ -259,9 +269,9 @@ def test_creating_and_starting_a_container_is_expected(
     )
     assert executed.did(StartContainer)
     assert expectations.pending() == 2
-    assert expectations.consume("Container", "web", "create")
-    assert expectations.consume("Container", "web", "start")
-    assert not expectations.consume("Container", "web", "start")
+    assert expectations.consume(key("Container", "web"), "create")
+    assert expectations.consume(key("Container", "web"), "start")
+    assert not expectations.consume(key("Container", "web"), "start")
 
 
 def test_other_acts_are_not_expected(

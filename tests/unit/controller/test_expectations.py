@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockform.controller.expectations import Expectations
+from dockform.manifests.namespaces import key
 
 
 class Clock:
@@ -15,13 +16,13 @@ class Clock:
 
 def test_each_expectation_is_consumed_once() -> None:
     expectations = Expectations(ttl_s=30, clock=Clock())
-    expectations.expect("Container", "web", "start")
-    expectations.expect("Container", "web", "start")
-    assert not expectations.consume("Container", "web", "create")
-    assert not expectations.consume("Container", "api", "start")
-    assert expectations.consume("Container", "web", "start")
-    assert expectations.consume("Container", "web", "start")
-    assert not expectations.consume("Container", "web", "start")  # a third start is news
+    expectations.expect(key("Container", "web"), "start")
+    expectations.expect(key("Container", "web"), "start")
+    assert not expectations.consume(key("Container", "web"), "create")
+    assert not expectations.consume(key("Container", "api"), "start")
+    assert expectations.consume(key("Container", "web"), "start")
+    assert expectations.consume(key("Container", "web"), "start")
+    assert not expectations.consume(key("Container", "web"), "start")  # a third start is news
     assert expectations.pending() == 0
 
 
@@ -29,9 +30,9 @@ def test_expired_expectations_are_not_consumed_and_do_not_pile_up() -> None:
     clock = Clock()
     expectations = Expectations(ttl_s=30, clock=clock)
     for index in range(100):
-        expectations.expect("Container", f"c{index}", "create")  # their events never come
+        expectations.expect(key("Container", f"c{index}"), "create")  # their events never come
     clock.now += 31
-    assert not expectations.consume("Container", "c1", "create")
-    expectations.expect("Container", "web", "create")  # sweeps the expired ones
+    assert not expectations.consume(key("Container", "c1"), "create")
+    expectations.expect(key("Container", "web"), "create")  # sweeps the expired ones
     assert expectations.pending() == 1
-    assert expectations.consume("Container", "web", "create")
+    assert expectations.consume(key("Container", "web"), "create")

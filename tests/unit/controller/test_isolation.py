@@ -15,7 +15,7 @@ from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.manifests.loader import load_text
 from dockform.runtime.fake import FakeRuntime
-from dockform.runtime.types import BuildRequest
+from dockform.runtime.types import BuildRequest, BuildResult
 from dockform.settings import Backoff, ControllerSettings, KindLimits
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
@@ -34,7 +34,7 @@ class BlockingBuilds(FakeRuntime):
         self.most_inside = 0
         self.builds = 0  # calls of build_image (the fake records a call once it runs)
 
-    def build_image(self, request: BuildRequest) -> str:
+    def build_image(self, request: BuildRequest) -> BuildResult:
         # Waits outside the fake's lock: only this call blocks, the engine answers the rest.
         with self._count:
             self.inside += 1

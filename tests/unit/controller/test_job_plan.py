@@ -95,6 +95,43 @@ def test_a_new_job_creates_and_starts_its_container_as_attempt_one() -> None:
     assert request.labels["io.dockform.kind"] == "Job"
 
 
+def in_shop(**spec: Any) -> JobDesired:
+    body = {"image": "hello:latest", "command": ["true"], **spec}
+    return JobDesired(
+        "migrate",
+        JobSpec.model_validate(body),
+        SPEC_HASH,
+        1,
+        Backoff(base_s=10, cap_s=360),
+        namespace="shop",
+    )
+
+
+def test_a_job_of_a_namespace_runs_as_namespace_name_on_its_implicit_network() -> None:
+    """Outside default: Docker name `{namespace}_{name}`, the namespace label, the namespace's
+    implicit network by its engine name, and its short name as the alias there."""
+    observed = snapshot(None, network_names=(("default", "shop_default"),))
+    result = plan(in_shop(), observed)
+    assert str(result) == (
+        "#1 container:shop_migrate, CreateContainer, new run\n"
+        "#2 container:shop_migrate, StartContainer, created\n"
+        "verdict: Running, attempt 1"
+    )
+    request = result.plan.actions[0].request  # type: ignore[attr-defined]
+    assert request.labels["io.dockform.namespace"] == "shop"
+    assert request.labels["io.dockform.name"] == "migrate"
+    assert request.networks == ("shop_default",)
+    assert request.network_aliases == ("migrate",)
+
+
+def test_a_container_of_another_namespaces_job_is_a_name_conflict() -> None:
+    """`shop_migrate` held by default's Job/shop_migrate's container is not Job/shop/migrate's."""
+    holder = box(labels={**managed_labels("Job", "shop_migrate", RUN), ATTEMPT_LABEL: "1"})
+    result = plan(in_shop(), snapshot(holder))
+    assert result.verdict is Verdict.CONFLICT
+    assert "'shop_migrate'" in (result.plan.blocked_message or "")
+
+
 def test_a_running_attempt_is_left_alone() -> None:
     result = plan(desired(), snapshot(box(state="running"), JobObserved(run_hash=RUN, attempts=1)))
     assert str(result) == "(nothing to do)\nverdict: Running, attempt 1"
@@ -216,8 +253,17 @@ def test_a_name_taken_by_an_unmanaged_container_is_a_conflict() -> None:
 
 def test_garbage_is_job_containers_no_job_owns() -> None:
     mine, orphan = box(), box(container_id=ID2, labels=managed_labels("Job", "gone", "h"))
-    collected = garbage_plan([mine.summary(), orphan.summary()], {"migrate"})
+    collected = garbage_plan([mine.summary(), orphan.summary()], {("default", "migrate")})
     assert str(collected) == f"#1 container:{ID2}, RemoveContainer, no Job/gone owns it"
+
+
+def test_garbage_knows_the_namespace_of_each_job_container() -> None:
+    """Job/shop/migrate's container is not Job/migrate's (in default) to keep."""
+    labels = {**managed_labels("Job", "migrate", RUN, "shop"), ATTEMPT_LABEL: "1"}
+    other = box(container_id=ID2, labels=labels)
+    collected = garbage_plan([other.summary()], {("default", "migrate")})
+    assert str(collected) == f"#1 container:{ID2}, RemoveContainer, no Job/shop/migrate owns it"
+    assert garbage_plan([other.summary()], {("shop", "migrate")}).empty
 
 
 def test_a_changed_spec_waiting_for_its_inputs_does_not_keep_the_old_result() -> None:

@@ -23,6 +23,7 @@ from dockform.controller.registry import Key, KeyLookup, KindRegistration, Regis
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import SPEC_MODELS
+from dockform.manifests.namespaces import key
 from dockform.manifests.status import EventType, Observed, Phase, Reason
 from dockform.runtime.fake import FakeRuntime
 from dockform.runtime.types import RuntimeEvent, VolumeCreate
@@ -135,7 +136,7 @@ class Widgets:
         with self.lock:
             self.mapped.append(event)
         name = event.id.removeprefix("widget-")
-        return (("Widget", name),) if lookup.get("Widget", name) is not None else ()
+        return (key("Widget", name),) if lookup.get("Widget", name) is not None else ()
 
     def count(self, name: str) -> int:
         with self.lock:
@@ -202,7 +203,7 @@ def test_a_new_kind_is_one_registration(store: Store) -> None:
     try:
         assert manager.limits["Widget"] == KindLimits(workers=1, timeout_s=5)
         write_widget(store, "blue", size=3)
-        manager.desired_changed([("Widget", "blue")])
+        manager.desired_changed([key("Widget", "blue")])
         wait(
             lambda: (
                 (found := store.get("Widget", "blue")) is not None and found.status.phase == "Ready"

@@ -3,11 +3,16 @@ set fields count, so an upgrade recreates nothing) and the host-access policy.""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from dockform.manifests import engine_settings as engine
 from dockform.manifests.hashing import hashed_spec, spec_hash
 from dockform.manifests.loader import load_text
 from dockform.manifests.models import ContainerSpec
@@ -213,3 +218,24 @@ def test_container_scoped_settings_are_not_host_access() -> None:
 def test_net_sysctls_with_host_network_are_the_hosts() -> None:
     found = issues_of("  hostNetwork: true\n  sysctls: {net.core.somaxconn: 1024}\n")
     assert [path for path, _ in found] == ["spec.hostNetwork", "spec.sysctls.net.core.somaxconn"]
+
+
+def _reads_as_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(
+    st.one_of(
+        st.ip_addresses().map(str),
+        st.text(alphabet="0123456789abcdefABCDEF:.%/x", max_size=45),
+        st.from_regex(engine.IP_PATTERN, fullmatch=True),
+    )
+)
+def test_the_ip_pattern_admits_exactly_what_ipaddress_reads(text: str) -> None:
+    # The schema states IP addresses (dns, extraHosts, ipv4Address...) with this pattern.
+    assert (re.fullmatch(engine.IP_PATTERN, text) is not None) == _reads_as_ip(text), text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockform.manifests.dependencies import container_dependencies, describe_cycle, find_cycle
+from dockform.manifests.namespaces import key
 
 
 def test_a_node_that_depends_on_itself_is_a_cycle() -> None:
@@ -32,13 +33,13 @@ def test_only_cycles_through_the_given_nodes_count() -> None:
 
 def test_container_dependencies_read_a_stored_spec() -> None:
     spec = {"image": "busybox", "dependsOn": [{"name": "db", "condition": "Healthy"}]}
-    assert container_dependencies("Container", spec) == [("Container", "db")]
+    assert container_dependencies("Container", spec) == [key("Container", "db")]
     assert container_dependencies("Container", {"image": "busybox"}) == []
     assert container_dependencies("Image", {"dependsOn": [{"name": "db"}]}) == []
 
 
 def test_describe_cycle_golden() -> None:
-    cycle = [("Container", "a"), ("Container", "b"), ("Container", "a")]
+    cycle = [key("Container", "a"), key("Container", "b"), key("Container", "a")]
     assert describe_cycle(cycle) == ("dependency cycle: Container/a -> Container/b -> Container/a")
 
 

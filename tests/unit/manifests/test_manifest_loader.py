@@ -248,7 +248,7 @@ def test_nested_validator_error_points_at_the_list_item() -> None:
     text = container("  image: x\n  volumes:\n    - mountPath: /data\n")
     issue = only_issue(text)
     assert (issue.line, issue.path) == (8, "spec.volumes[0]")
-    assert issue.message == "a volume mount needs exactly one of volume or hostPath"
+    assert issue.message == "a volume mount needs exactly one of volume, hostPath or tmpfs"
 
 
 def test_dict_value_error_points_at_the_key_and_quotes_odd_keys() -> None:

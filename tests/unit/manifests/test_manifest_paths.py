@@ -126,6 +126,7 @@ def test_duplicates_across_files_name_both_places(tmp_path: Path) -> None:
             message=f"duplicate Volume/data: already defined at {first}:1 (document 1)",
             kind="Volume",
             name="data",
+            reason="DuplicateObject",
         )
     ]
 

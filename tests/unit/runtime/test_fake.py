@@ -240,9 +240,11 @@ def test_volumes_in_use_by_any_container_and_created_on_demand(fake: FakeRuntime
 
 def test_images_build_tag_and_remove(fake: FakeRuntime) -> None:
     request = BuildRequest("/ctx", "Dockerfile", "hello:1", {"hash": "a"})
-    first = fake.build_image(request)
-    assert fake.build_image(request) == first  # same inputs, same image
-    changed = fake.build_image(BuildRequest("/ctx", "Dockerfile", "hello:1", {"hash": "b"}))
+    first = fake.build_image(request).image_id
+    assert fake.build_image(request).image_id == first  # same inputs, same image
+    changed = fake.build_image(
+        BuildRequest("/ctx", "Dockerfile", "hello:1", {"hash": "b"})
+    ).image_id
     assert changed != first
     old = fake.inspect_image(first)
     assert old is not None and old.tags == ()  # the tag moved to the new build

@@ -13,6 +13,7 @@ from dockform.api.deps import AppState
 from dockform.controller.context import ReconcileContext
 from dockform.controller.manager import Manager
 from dockform.manifests.loader import load_text
+from dockform.manifests.namespaces import key
 from dockform.runtime.fake import FakeRuntime
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.repository import Store
@@ -92,8 +93,8 @@ def test_sync_asks_the_controller_and_answers_202(
         "commit": None,
     }
     assert manager.queues["GitSource"].pending() == 1  # queued at once
-    assert manager.context.nudges.take(("GitSource", "prod"))
-    assert not manager.context.nudges.take(("GitSource", "prod"))  # a nudge is taken once
+    assert manager.context.nudges.take(key("GitSource", "prod"))
+    assert not manager.context.nudges.take(key("GitSource", "prod"))  # a nudge is taken once
     # Desired state is not written: a nudge is no change.
     assert changes == []
     assert store.get("GitSource", "prod").resource_version == 1  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import pytest
 
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import key
 from dockform.manifests.policy import host_access_issues
 from dockform.sources.directory import SETTLE_S, DirectorySync
 from dockform.store.apply import Applier
@@ -347,7 +348,7 @@ def test_a_busy_store_is_a_failure_to_retry_and_nothing_is_recorded(
     assert store.get_source("dir:app.yaml") is None and changes == []
     locked.release()
     assert sync.sync(str(path)).action == "applied"  # the next look applies it
-    assert changes == [("Container", "web")]
+    assert changes == [key("Container", "web")]
 
 
 def test_a_busy_store_keeps_a_deleted_files_objects_until_the_next_look(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import key
 from dockform.manifests.policy import host_access_issues
 from dockform.sources.git import GitSync
 from dockform.sources.gitcmd import GitError, check_url
@@ -217,7 +218,7 @@ def test_image_contexts_resolve_to_a_path_that_stays_the_same_across_commits(
     result = sync.sync("prod", _spec(git_repo), applied_commit=first)
 
     assert result.changes == ()  # the spec did not change: no rebuild forced by a path
-    assert changes == [("Image", "app")]  # but the Image is looked at: its context changed
+    assert changes == [key("Image", "app")]  # but the Image is looked at: its context changed
     assert (Path(context) / "Dockerfile").read_text() == "FROM scratch\nCOPY x /x\n"
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,8 +14,10 @@ import pytest
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TransientError
 from dockform.controller.reconcilers.gitsource import GitSourceReconciler, LastFetch, fetch_wait
+from dockform.manifests import source_names
 from dockform.manifests.loader import load_text
 from dockform.manifests.models import GitSourceSpec
+from dockform.manifests.namespaces import key
 from dockform.runtime.fake import FakeRuntime
 from dockform.sources.git import GitSyncResult
 from dockform.store.apply import Applier, ApplyRequest
@@ -181,12 +184,12 @@ def test_a_sync_request_fetches_before_the_interval(
     syncer.results += [APPLIED, GitSyncResult(commit=APPLIED.commit, commit_time="t")]
     _reconcile(store, reconciler)
 
-    context.nudges.request(("GitSource", "prod"))  # what Manager.request_sync records
+    context.nudges.request(key("GitSource", "prod"))  # what Manager.request_sync records
     _reconcile(store, reconciler)
     _reconcile(store, reconciler)  # taken once: the next pass waits for the interval again
 
     assert len(syncer.calls) == 2
-    assert not context.nudges.take(("GitSource", "prod"))  # taken by the reconcile
+    assert not context.nudges.take(key("GitSource", "prod"))  # taken by the reconcile
 
 
 def test_a_bad_commit_keeps_the_last_good_one_in_status(
@@ -274,3 +277,25 @@ def test_deletion_forgets_the_source(
     assert outcome.done
     assert syncer.forgotten == [("prod", prune)]
     assert message in outcome.events[0].message
+
+
+def test_a_gitsource_outside_default_syncs_and_forgets_as_namespace_slash_name(
+    applier: Applier, store: Store, reconciler: GitSourceReconciler, syncer: FakeSyncer
+) -> None:
+    text = (
+        "apiVersion: dockform/v1\nkind: GitSource\nmetadata: {name: prod, namespace: shop}\n"
+        "spec:\n  url: /srv/repo\n  interval: 1m\n"
+    )
+    applier.apply(ApplyRequest(manifests=load_text(text)))
+    resource = store.get("GitSource", "prod", "shop")
+    assert resource is not None
+    syncer.results.append(APPLIED)
+
+    reconciler.reconcile(resource)
+    reconciler.delete(resource)
+
+    # Its source is `git:shop/prod`: never the default namespace's GitSource `prod`.
+    assert [call[0] for call in syncer.calls] == ["shop/prod"]
+    assert [name for name, _ in syncer.forgotten] == ["shop/prod"]
+    assert source_names.git_source("shop/prod") == "git:shop/prod"
+    assert re.fullmatch(source_names.PATTERN, "git:shop/prod")

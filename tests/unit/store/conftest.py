@@ -28,8 +28,11 @@ def make_manifest(
     annotations: dict[str, str] | None = None,
     resource_version: int | None = None,
     line: int = 1,
+    namespace: str | None = None,
 ) -> LoadedManifest:
     metadata: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
     if labels:
         metadata["labels"] = labels
     if annotations:

@@ -101,6 +101,64 @@ def test_store_open_without_migrate_leaves_the_database_empty(db_url: str) -> No
         store.close()
 
 
+def test_a_store_at_0002_with_rows_migrates_them_into_default(db_url: str) -> None:
+    with migrations_dir() as scripts:
+        command.upgrade(alembic_config(db_url, scripts), "0002_event_reconcile_id")
+    engine = create_engine_for(db_url)
+    now = "2026-12-01 10:00:00"
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO resources (id, kind, name, spec, spec_hash, labels, annotations,"
+                    " generation, resource_version, source, created_at, updated_at) VALUES"
+                    " (1, 'Container', 'web', '{\"image\": \"app\"}', 'h1', '{}', '{}', 2, 3,"
+                    " 'cli', :now, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO resource_status (resource_id, phase, reason, message,"
+                    " conditions, observed_generation, observed, updated_at) VALUES"
+                    " (1, 'Running', 'Running', '', '[]', 2, '{\"containerId\": \"abc\"}', :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO events (type, reason, message, kind, name, count, first_time,"
+                    " last_time) VALUES ('Normal', 'Created', 'made', 'Container', 'web', 1,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO revisions (kind, name, generation, spec, spec_hash, source,"
+                    " created_at) VALUES ('Container', 'web', 2, '{}', 'h1', 'cli', :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+
+    upgrade_to_head(db_url)
+
+    assert _diff(db_url, metadata) == []
+    store = Store.open(db_url, migrate=False)
+    try:
+        web = store.get("Container", "web")
+        assert web is not None
+        assert (web.namespace, web.generation, web.resource_version) == ("default", 2, 3)
+        assert (web.status.phase, web.status.observed) == ("Running", {"containerId": "abc"})
+        assert [(e.namespace, e.reason) for e in store.list_events()] == [("default", "Created")]
+        assert [r.namespace for r in store.list_revisions("Container", "web")] == ["default"]
+        assert store.get("Container", "web", namespace="shop") is None
+    finally:
+        store.close()
+
+
 def test_a_postgres_url_whose_driver_is_missing_says_what_to_install() -> None:
     with pytest.raises(ValueError, match=r"dockform\[postgresql\]") as raised:
         create_engine_for("postgresql+psycopg2://dockform:secret@127.0.0.1/dockform")

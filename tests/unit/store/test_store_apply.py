@@ -10,6 +10,7 @@ import pytest
 
 from dockform.manifests.hashing import manifest_spec, spec_hash
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier, ApplyRequest, ObjectResult
 from dockform.store.db import create_engine_for
 from dockform.store.errors import (
@@ -61,7 +62,7 @@ def test_create_stores_spec_hash_generation_version_and_a_revision(
     assert [(r.generation, r.spec, r.source) for r in store.list_revisions("Container", "web")] == [
         (1, spec, "git:prod")
     ]
-    assert changes == [("Container", "web")]
+    assert changes == [key("Container", "web")]
 
 
 def test_reapplying_the_same_manifest_is_unchanged_and_writes_nothing(
@@ -114,7 +115,7 @@ def test_spec_change_bumps_generation_and_version_and_adds_a_revision(
         (1, "busybox:1"),
         (2, "busybox:2"),
     ]
-    assert changes == [("Container", "web")]
+    assert changes == [key("Container", "web")]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +141,7 @@ def test_metadata_change_bumps_only_the_version(
     assert _actions(results) == [("Container", "web", "configured")]
     assert (stored.generation, stored.resource_version) == (1, 2)
     assert len(store.list_revisions("Container", "web")) == 1
-    assert changes == [("Container", "web")]
+    assert changes == [key("Container", "web")]
 
 
 def test_object_owned_by_another_source_is_a_conflict_unless_forced(
@@ -210,7 +211,7 @@ def test_a_conflict_in_the_middle_of_a_batch_writes_nothing(
     with pytest.raises(OwnershipConflict):
         applier.apply(ApplyRequest(batch, source="cli"))
 
-    assert store.keys() == [("Network", "taken")]
+    assert store.keys() == [key("Network", "taken")]
     assert store.list_revisions("Network", "first") == []
     assert store.get_source("cli") is None
     assert changes == []
@@ -243,7 +244,7 @@ def test_prune_deletes_the_sources_objects_missing_from_the_new_set(
     assert net is not None and net.deleting and net.resource_version == 2
     mine = store.get("Volume", "mine")
     assert mine is not None and not mine.deleting
-    assert sorted(changes) == [("Network", "net"), ("Volume", "data")]
+    assert sorted(changes) == [key("Network", "net"), key("Volume", "data")]
 
     again = applier.apply(
         ApplyRequest([_container(manifest, "web")], source="git:prod", prune=True)
@@ -302,7 +303,7 @@ def test_dry_run_reports_the_same_results_and_writes_nothing(
         ("Volume", "data", "created"),
         ("Network", "old", "pruned"),
     ]
-    assert store.keys() == [("Container", "web"), ("Network", "old")]
+    assert store.keys() == [key("Container", "web"), key("Network", "old")]
     web = store.get("Container", "web")
     assert web is not None and web.spec["image"] == "busybox:test" and web.resource_version == 1
     old = store.get("Network", "old")
@@ -401,8 +402,8 @@ def test_on_change_hears_each_committed_write_once_with_exactly_the_changed_keys
     applier.apply(ApplyRequest([], source="git:prod", prune=True, allow_empty=True))
 
     assert changes.calls == [
-        [("Volume", "edit"), ("Volume", "new")],
-        [("Volume", "gone")],
+        [key("Volume", "edit"), key("Volume", "new")],
+        [key("Volume", "gone")],
     ]
 
 
@@ -430,7 +431,7 @@ def test_refresh_counts_an_unchanged_object_as_changed_when_the_write_commits(
     applier.apply(ApplyRequest([image, manifest("Volume", "data")], source="git:prod"))
     changes.clear()
 
-    refresh = [("Image", "app"), ("Image", "not-in-this-apply")]
+    refresh = [key("Image", "app"), key("Image", "not-in-this-apply")]
     applier.apply(
         ApplyRequest(
             [image, manifest("Volume", "data")], source="git:prod", dry_run=True, refresh=refresh
@@ -441,7 +442,7 @@ def test_refresh_counts_an_unchanged_object_as_changed_when_the_write_commits(
     )
 
     assert _actions(results) == [("Image", "app", "unchanged"), ("Volume", "data", "unchanged")]
-    assert changes.calls == [[("Image", "app")]]
+    assert changes.calls == [[key("Image", "app")]]
 
 
 def test_the_source_path_is_recorded_with_the_apply(
@@ -628,19 +629,27 @@ def test_a_cycle_across_containers_and_jobs_is_refused(
     assert store.get("Container", "web") is None
 
 
-def test_a_container_and_a_job_of_one_name_do_not_make_a_cycle(
+def test_a_cycle_runs_within_one_namespace_across_kinds(
     applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
-    job_spec = {"image": "busybox:test"}
+    """dependsOn resolves in the object's own namespace: shop's web waits for shop's Job, and
+    default's Job waiting for default's web closes no cycle with them; within shop it does."""
     web_spec = {"image": "busybox:test", "dependsOn": [{"name": "seed", "kind": "Job"}]}
     seed_spec = {"image": "busybox:test", "dependsOn": [{"name": "web"}]}
     applier.apply(
         ApplyRequest(
             [
-                manifest("Job", "seed", job_spec),
-                manifest("Container", "web", web_spec),
-                manifest("Container", "seed", seed_spec),
+                manifest("Job", "seed", {"image": "busybox:test"}, namespace="shop"),
+                manifest("Container", "web", web_spec, namespace="shop"),
+                manifest("Job", "seed", seed_spec),
+                manifest("Container", "web", {"image": "busybox:test"}),
             ]
         )
     )
     assert store.get("Job", "seed") is not None
+
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([manifest("Job", "seed", seed_spec, namespace="shop")]))
+    assert str(caught.value).startswith(
+        "dependency cycle: Job/shop/seed -> Container/shop/web -> Job/shop/seed"
+    )

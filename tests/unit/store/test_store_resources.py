@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.db import create_engine_for
 from dockform.store.errors import NotFound, StaleResourceVersion
 from dockform.store.repository import Store
 from dockform.store.types import Condition, Resource, ResourceStatus
 from tests.changes import Changes
+from tests.unit.store.conftest import make_manifest
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -59,10 +61,10 @@ def test_list_sorts_by_kind_and_name_and_filters(populated: Store) -> None:
     assert _names(populated.list(labels={"app": "shop", "tier": "front"})) == ["Network/front"]
     assert _names(populated.list("Volume", labels={"tier": "front"})) == []
     assert populated.keys() == [
-        ("Container", "web"),
-        ("Network", "back"),
-        ("Network", "front"),
-        ("Volume", "data"),
+        key("Container", "web"),
+        key("Network", "back"),
+        key("Network", "front"),
+        key("Volume", "data"),
     ]
 
 
@@ -99,7 +101,7 @@ def test_request_deletion_marks_bumps_and_notifies_once(
     assert first.deleting and first.resource_version == 2 and first.generation == 1
     assert again.resource_version == 2
     assert again.deletion_requested_at == first.deletion_requested_at
-    assert changes == [("Volume", "data")]
+    assert changes == [key("Volume", "data")]
     with pytest.raises(NotFound, match="Volume/missing"):
         applier.request_deletion("Volume", "missing")
 
@@ -258,3 +260,22 @@ def test_data_version_moves_with_resource_writes_only(
     before_dry_run = store.data_version
     applier.apply(ApplyRequest([manifest("Volume", "more")], dry_run=True))
     assert store.data_version == before_dry_run
+
+
+def test_a_write_by_another_daemon_moves_the_data_version(db_url: str, store: Store) -> None:
+    """Two daemons on one shared store each see the other's writes in data_version; on SQLite
+    only one daemon opens the store, and the counter is its own."""
+    other = Store(create_engine_for(db_url))
+    try:
+        before = store.data_version
+        other.write_status("Volume", "nothing", ResourceStatus(phase="Ready"))  # no such row
+        assert store.data_version == before
+        Applier(other, on_change=lambda keys: None).apply(
+            ApplyRequest([make_manifest("Volume", "seen")])
+        )
+        if store.shared:
+            assert store.data_version > before
+        else:
+            assert store.data_version == before and other.data_version > 0
+    finally:
+        other.close()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete
 
 from dockform.manifests.loader import LoadedManifest
+from dockform.manifests.namespaces import key
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.orm import SourceRow
 from dockform.store.repository import Store
@@ -90,7 +91,7 @@ def test_forget_source_deletes_its_objects_and_record_in_one_write(
         ("Network", "net", "pruned"),
         ("Volume", "data", "pruned"),
     ]
-    assert changes.calls == [[("Network", "net"), ("Volume", "data")]]
+    assert changes.calls == [[key("Network", "net"), key("Volume", "data")]]
     assert store.data_version == version + 1  # one write transaction
     assert store.get("Volume", "data").deleting  # type: ignore[union-attr]
     assert not store.get("Volume", "other").deleting  # type: ignore[union-attr]
@@ -98,5 +99,5 @@ def test_forget_source_deletes_its_objects_and_record_in_one_write(
     implied = store.get_source("git:prod")
     assert implied is not None and implied.path is None and implied.last_applied_at is None
     assert applier.forget_source("git:prod") == []
-    assert changes.calls == [[("Network", "net"), ("Volume", "data")]]  # nothing new changed
+    assert changes.calls == [[key("Network", "net"), key("Volume", "data")]]  # nothing new changed
     assert store.get_source("git:nothing") is None
