@@ -11,6 +11,10 @@ Succeeded (exit code 0; Ready) or Failed (the last of 1 + backoffLimit attempts 
 non-zero), with `JobObserved`: exit code, attempts, start and finish times, output tail and
 the record of what ran (see `job_plan`). Containers wait for a Job with `dependsOn: [{name,
 kind: Job, condition: Completed}]`: its recorded success, which outlives its container.
+
+Namespaces as a Container's: the Job's container is `{namespace}_{name}` outside `default`,
+labelled with its namespace, on the namespace's networks (the implicit `default` when it
+names none) with its short name as alias; everything it needs resolves in its namespace.
 """
 
 from __future__ import annotations
