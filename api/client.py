@@ -237,11 +237,13 @@ class DockformClient:
         tail: int | None = None,
         follow: bool = False,
         namespace: str = DEFAULT_NAMESPACE,
+        kinds: str = "containers",
     ) -> Iterator[bytes]:
+        """Output of Container/name, or of another kind with logs (`kinds="jobs"`)."""
         params: dict[str, Any] = {"follow": follow}
         if tail is not None:
             params["tail"] = tail
-        path = f"{_prefix(namespace)}/containers/{name}/logs"
+        path = f"{_prefix(namespace)}/{kinds}/{name}/logs"
         with self._stream("GET", path, params=params) as response:
             yield from response.iter_bytes()
 

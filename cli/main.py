@@ -437,7 +437,7 @@ def _event_target(target: str | None) -> tuple[str | None, str | None]:
 
 @app.command()
 def logs(
-    name: Annotated[str, typer.Argument(help="Container name (or container/NAME).")],
+    name: Annotated[str, typer.Argument(help="Container name, container/NAME or job/NAME.")],
     follow: Annotated[
         bool, typer.Option("-f", "--follow", help="Keep streaming new output (Ctrl-C stops).")
     ] = False,
@@ -446,19 +446,22 @@ def logs(
     ] = None,
     namespace: NamespaceOption = DEFAULT_NAMESPACE,
 ) -> None:
-    """Print a Container's output (stdout and stderr).
+    """Print a Container's or a Job's output (stdout and stderr).
 
-    Example: dockform logs web -f --tail 20
+    Example: dockform logs web -f --tail 20; dockform logs job/migrate
     """
+    kinds = "containers"
     if "/" in name:
         kind, object_name = split_target(name, None)
-        if kind != "Container" or not object_name:
-            raise fail("logs takes a Container name, e.g. `dockform logs web`", 2)
-        name = object_name
+        if kind not in ("Container", "Job") or not object_name:
+            raise fail("logs takes a Container name or job/NAME, e.g. `dockform logs web`", 2)
+        name, kinds = object_name, plural(kind)
     out = sys.stdout.buffer
     with daemon_client() as client:
         try:
-            for chunk in client.logs(name, tail=tail, follow=follow, namespace=namespace):
+            for chunk in client.logs(
+                name, tail=tail, follow=follow, namespace=namespace, kinds=kinds
+            ):
                 out.write(chunk)
                 out.flush()
         except KeyboardInterrupt:

@@ -16,7 +16,12 @@ from rich.console import Console
 
 from dockform.manifests.kinds import Kind
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE
-from dockform.manifests.status import ContainerObserved, GitSourceObserved, ImageObserved
+from dockform.manifests.status import (
+    ContainerObserved,
+    GitSourceObserved,
+    ImageObserved,
+    JobObserved,
+)
 
 console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
@@ -71,6 +76,16 @@ def _detail(item: dict[str, Any], wide: bool) -> str:
         parts = [spec.get("ref", "")]
         if wide and image.image_id:
             parts.append(image.image_id[:19])
+        return " ".join(parts)
+    if kind == Kind.JOB:
+        job = JobObserved.read(observed)
+        parts = [spec.get("image", "")]
+        if job.attempts:
+            parts.append(f"attempts={job.attempts}")
+        if job.exit_code is not None:
+            parts.append(f"exit={job.exit_code}")
+        if wide and job.container_id:
+            parts.append(job.container_id[:12])
         return " ".join(parts)
     if kind == Kind.GIT_SOURCE:
         commit = (GitSourceObserved.read(observed).commit or "")[:12]

@@ -51,6 +51,9 @@ class ControllerSettings(_Group):
     retry: Backoff = Backoff(base_s=0.2, cap_s=60.0)
     # Restarts of a container whose healthcheck says unhealthy (a crash loop backs off).
     unhealthy_restart: Backoff = Backoff(base_s=1.0, cap_s=300.0)
+    # Between the attempts of a Job whose container exited non-zero (as Kubernetes: 10 s,
+    # 20 s, 40 s ... at most 6 minutes).
+    job_retry: Backoff = Backoff(base_s=10.0, cap_s=360.0)
     # Reconnecting to the engine's events stream after it broke.
     engine_reconnect: Backoff = Backoff(base_s=0.5, cap_s=10.0)
     # Per kind, over the limits the kind registered (controller/reconcilers/*: Container 8

@@ -1,10 +1,11 @@
-"""Dependency cycles between Containers: a pure function over the desired graph.
+"""Dependency cycles between Containers and Jobs: a pure function over the desired graph.
 
-A Container's `dependsOn` names other Containers it waits for; a cycle (a Container that
-depends on itself, or a -> b -> a) would wait forever. The store's Applier builds the graph
-of everything desired after an apply (the applied set together with what is already stored)
-inside the apply transaction and refuses the apply when `find_cycle` finds a cycle through an
-applied object, so every source (API, watched directories, git) is refused the same way.
+A Container's or Job's `dependsOn` names the Containers and Jobs it waits for (`kind`,
+default Container); a cycle (one that depends on itself, or a -> b -> a, across kinds: a
+Container waiting for a Job that waits for it) would wait forever. The store's Applier builds
+the graph of everything desired after an apply (the applied set together with what is already
+stored) inside the apply transaction and refuses the apply when `find_cycle` finds a cycle
+through an applied object, so every source (API, watched directories, git) is refused the same way.
 """
 
 from __future__ import annotations
@@ -20,15 +21,20 @@ Node = TypeVar("Node", bound=Hashable)
 Key = ObjectKey
 
 
+# The kinds whose spec has `dependsOn`.
+DEPENDENT_KINDS: tuple[str, ...] = (Kind.CONTAINER.value, Kind.JOB.value)
+
+
 def container_dependencies(
     kind: str, spec: Mapping[str, Any], namespace: str = DEFAULT_NAMESPACE
 ) -> list[Key]:
     """The keys a stored spec (camelCase, as `manifest_spec` writes it) depends on, in order:
-    Containers of its own namespace."""
-    if kind != Kind.CONTAINER:
+    the object of each `dependsOn` entry in its own namespace, kind Container unless the entry
+    says otherwise."""
+    if kind not in DEPENDENT_KINDS:
         return []
     return [
-        ObjectKey(Kind.CONTAINER.value, namespace, item["name"])
+        ObjectKey(str(item.get("kind", Kind.CONTAINER.value)), namespace, item["name"])
         for item in spec.get("dependsOn", ())
     ]
 

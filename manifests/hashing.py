@@ -15,6 +15,8 @@ Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUD
 - GitSource `interval` and `suspend`: how often and whether to sync, not what is synced.
 - Secret `sealed` and Config `data`: the content, which `sha256` already stands for (a new
   daemon key re-encrypts a Secret without changing it).
+- Job `dependsOn`, `backoffLimit` and `ttlAfterFinished`: when and how often it runs and how
+  long its finished container stays, not what it runs (a Job re-runs when its hash changes).
 
 A reconciler that needs more in its hash (a Container's resolved image id) adds it on top.
 """
@@ -34,6 +36,7 @@ HASH_EXCLUDED: dict[str, frozenset[str]] = {
     # The content itself (encrypted, or base64): its `sha256` stands for it.
     Kind.SECRET: frozenset({"sealed"}),
     Kind.CONFIG: frozenset({"data"}),
+    Kind.JOB: frozenset({"dependsOn", "backoffLimit", "ttlAfterFinished"}),
 }
 
 

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     GIT_SOURCE = "GitSource"
     SECRET = "Secret"
     CONFIG = "Config"
+    JOB = "Job"
 
 
 PLURALS: dict[Kind, str] = {kind: kind.lower() + "s" for kind in Kind}

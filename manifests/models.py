@@ -19,8 +19,10 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Tag,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -273,9 +275,49 @@ class Healthcheck(Model):
     start_period: Duration = "0s"
 
 
+DependencyKind = Literal["Container", "Job"]
+# What each kind of dependency can wait for, the first being the default.
+DEPENDENCY_CONDITIONS: dict[str, tuple[str, ...]] = {
+    Kind.CONTAINER: ("Started", "Healthy"),
+    Kind.JOB: ("Completed",),
+}
+
+
 class Dependency(Model):
+    """An object a Container or Job waits for: a Container `Started` (it has run for its
+    current generation) or `Healthy` (healthy now), a Job `Completed` (it succeeded for its
+    current generation)."""
+
     name: Name
-    condition: Literal["Started", "Healthy"] = "Started"
+    kind: DependencyKind = "Container"
+    condition: Literal["Started", "Healthy", "Completed"] = "Started"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _condition_of_the_kind(cls, data: Any) -> Any:
+        # The default condition follows the kind: a Job's is Completed.
+        if isinstance(data, dict) and "condition" not in data and data.get("kind") == Kind.JOB:
+            return {**data, "condition": "Completed"}
+        return data
+
+    @model_validator(mode="after")
+    def _condition_fits_the_kind(self) -> Dependency:
+        allowed = DEPENDENCY_CONDITIONS[self.kind]
+        if self.condition not in allowed:
+            raise ValueError(
+                f"condition {self.condition} does not apply to a {self.kind}: "
+                f"use {' or '.join(allowed)}"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _default_kind_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # `kind: Container` is the default: left out, a stored dependsOn reads as it did
+        # before kinds were added, so re-applying it changes nothing.
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("kind") == Kind.CONTAINER:
+            del dumped["kind"]
+        return dumped
 
 
 class Resources(Model):
@@ -656,6 +698,50 @@ class ContainerSpec(Model):
         return env
 
 
+# --- Job --------------------------------------------------------------------------------------
+
+# A Job's container runs once per generation: its retries are `backoffLimit`, never Docker's
+# restart policy, and it has no unhealthy restarts.
+_NOT_FOR_JOBS = {
+    "restartPolicy": "a Job runs its container once per generation; set backoffLimit for "
+    "retries after a failure",
+    "restartOnUnhealthy": "a Job's container is never restarted for its health",
+}
+
+
+def _job_schema(schema: dict[str, Any]) -> None:
+    properties = schema.get("properties", {})
+    for key in _NOT_FOR_JOBS:
+        properties.pop(key, None)
+
+
+class JobSpec(ContainerSpec):
+    """A Container's fields, run to completion once per generation: `backoffLimit` retries
+    after a failure (exponential backoff between attempts), `ttlAfterFinished` removes the
+    finished container (the Job and its result stay)."""
+
+    model_config = ConfigDict(json_schema_extra=_job_schema)
+
+    restart_policy: Literal["Never"] = Field(default="Never", exclude=True)
+    restart_on_unhealthy: Literal[False] = Field(default=False, exclude=True)
+    backoff_limit: Annotated[int, Field(ge=0, le=100)] = 6
+    ttl_after_finished: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_restart_policy(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for key, why in _NOT_FOR_JOBS.items():
+            if key in data or _snake(key) in data:
+                raise ValueError(f"{key} does not apply to a Job: {why}")
+        return data
+
+
+def _snake(camel: str) -> str:
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in camel)
+
+
 # --- GitSource ---------------------------------------------------------------------------------
 
 
@@ -711,7 +797,12 @@ class Config(_Document):
     spec: ConfigSpec
 
 
-Manifest = Image | Network | Volume | Container | GitSource | Secret | Config
+class Job(_Document):
+    kind: Literal["Job"]
+    spec: JobSpec
+
+
+Manifest = Image | Network | Volume | Container | GitSource | Secret | Config | Job
 AnyManifest = Annotated[Manifest, Field(discriminator="kind")]
 
 DocumentModel = (
@@ -722,6 +813,7 @@ DocumentModel = (
     | type[GitSource]
     | type[Secret]
     | type[Config]
+    | type[Job]
 )
 
 # The one table from kind to model. Keyed by `Kind`, typed by `str` so that kinds read from the
@@ -734,6 +826,7 @@ KIND_MODELS: dict[str, DocumentModel] = {
     Kind.GIT_SOURCE: GitSource,
     Kind.SECRET: Secret,
     Kind.CONFIG: Config,
+    Kind.JOB: Job,
 }
 
 

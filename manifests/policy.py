@@ -38,6 +38,7 @@ from dockform.manifests.models import (
     GitSourceSpec,
     Image,
     ImageSpec,
+    Job,
     Manifest,
     Volume,
     VolumeSpec,
@@ -133,7 +134,7 @@ def gitsource_host_paths(spec: GitSourceSpec) -> list[HostPath]:
 
 def host_paths(manifest: Manifest) -> list[HostPath]:
     """Every host path `manifest` names, in field order."""
-    if isinstance(manifest, Container):
+    if isinstance(manifest, (Container, Job)):  # a Job's spec is a Container's
         return container_host_paths(manifest.spec)
     if isinstance(manifest, Volume):
         return volume_host_paths(manifest.spec)
@@ -194,7 +195,7 @@ def host_access_issues(
 
 def manifest_refusals(manifest: Manifest, roots: Sequence[str]) -> list[tuple[str, str]]:
     """(field, why) of every host access of `manifest` when `roots` are allowed."""
-    found = container_powers(manifest.spec) if isinstance(manifest, Container) else []
+    found = container_powers(manifest.spec) if isinstance(manifest, (Container, Job)) else []
     for host_path in host_paths(manifest):
         why = refusal(host_path.path, roots)
         if why is not None:

@@ -5,7 +5,8 @@ accepts: a value the schema allows is one the loader accepts, and the reverse, b
 no JSON Schema can state (`manifests.errors.SEMANTIC_REASONS`: dependency cycles, one object
 twice, a ulimit's soft above its hard). Most validators carry their rule into the schema as a
 pattern or enum (`json_schema_extra`); the rules that span fields (exactly one image or mount
-source, bind-only mount fields, count or deviceIds, no network attachments with hostNetwork)
+source, bind-only mount fields, count or deviceIds, no network attachments with hostNetwork,
+a dependency's condition by its kind)
 and the label-key grammar of every `labels` map are added here, so editors and API clients see
 them too.
 """
@@ -17,8 +18,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import LABEL_KEY_PATTERN, RESERVED_PREFIX
-from dockform.manifests.models import API_VERSION, AnyManifest
+from dockform.manifests.models import API_VERSION, DEPENDENCY_CONDITIONS, AnyManifest
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -85,6 +87,32 @@ _HOST_NETWORK_RULE = {
 }
 
 
+# models.Dependency takes the conditions of its kind only (a Job's: Completed; a Container's,
+# the default kind: Started or Healthy).
+_CONDITION_OF_THE_KIND = {
+    "anyOf": [
+        {
+            "required": ["kind"],
+            "properties": {
+                "kind": {"const": kind.value},
+                "condition": {"enum": list(DEPENDENCY_CONDITIONS[kind])},
+            },
+        }
+        if kind is not Kind.CONTAINER
+        else {
+            "properties": {
+                "kind": {"const": kind.value},
+                "condition": {"enum": list(DEPENDENCY_CONDITIONS[kind])},
+            }
+        }
+        for kind in (Kind.CONTAINER, Kind.JOB)
+    ]
+}
+# The definitions whose model is a ContainerSpec (a JobSpec is one, less restartPolicy and
+# restartOnUnhealthy, which its schema leaves out and so refuses).
+_CONTAINER_SPECS = ("ContainerSpec", "JobSpec")
+
+
 def _present(definition: dict[str, Any], key: str) -> dict[str, Any]:
     """`key` given and not null: the fields are nullable, and `build: null` is no source."""
     field = definition.get("properties", {}).get(key, {})
@@ -143,7 +171,9 @@ def json_schema() -> dict[str, Any]:
                 "required": list(pair),
                 "properties": {key: {"not": {"type": "null"}} for key in pair},
             }
-    definitions["ContainerSpec"].update(_HOST_NETWORK_RULE)
+    for name in _CONTAINER_SPECS:
+        definitions[name].update(copy.deepcopy(_HOST_NETWORK_RULE))
+    definitions["Dependency"].update(copy.deepcopy(_CONDITION_OF_THE_KIND))
     for name, (owner, fields) in _ONLY_WITH.items():
         definition = definitions.get(name)
         if definition is None:

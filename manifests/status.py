@@ -85,6 +85,7 @@ class Reason(StrEnum):
     EXITED = "Exited"
     UNHEALTHY = "Unhealthy"
     CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
+    BACK_OFF = "BackOff"  # a Job's attempt failed; the next one waits out a backoff
     SPEC_CHANGED = "SpecChanged"
     IN_USE_BY_UNMANAGED = "InUseByUnmanaged"
     NAME_CONFLICT = "NameConflict"
@@ -94,6 +95,7 @@ class Reason(StrEnum):
     RECONCILE_TIMEOUT = "ReconcileTimeout"
     BUILD_FAILED = "BuildFailed"
     PULL_FAILED = "PullFailed"
+    BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"  # a Job failed its last attempt
     # A host path or host power refused by the daemon's policy (manifests.policy), found by
     # the re-check just before the engine would use it.
     HOST_ACCESS_DENIED = "HostAccessDenied"
@@ -185,3 +187,28 @@ class GitSourceObserved(Observed):
     applied_generation: int | None = None  # the GitSource generation that commit was for
     fetched_at: str | None = None
     failed_commit: str | None = None  # the branch tip, while it cannot be applied
+
+
+class JobObserved(Observed):
+    """A Job's run: its container while it exists, and the record of what it ran, which
+    outlives the container (`ttlAfterFinished`) and decides whether it runs again."""
+
+    container_id: str | None = None
+    state: str | None = None  # Docker's state of the container; unset once it is removed
+    exit_code: int | None = None
+    image_id: str | None = None
+    attempts: int | None = None  # attempts made for runHash (the first is 1)
+    started_at: str | None = None  # when the last attempt started
+    finished_at: str | None = None  # when the last attempt finished
+    output_tail: list[str] | None = None  # the last lines of the last attempt's output
+    # The record: the hash of what runs (spec without dependsOn, backoffLimit and
+    # ttlAfterFinished, plus the image id) of the last run, and its result once it finished
+    # (Succeeded | Failed), with the generation and image id it finished for. A run whose hash
+    # is recorded with a result never runs again: not after a daemon restart, a resync or
+    # its container's removal.
+    run_hash: str | None = None
+    run_spec_hash: str | None = None  # the spec hash part of runHash (known while waiting)
+    result: str | None = None
+    completed_generation: int | None = None
+    completed_image_id: str | None = None
+    container_removed: bool | None = None  # ttlAfterFinished removed the finished container

@@ -26,7 +26,12 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from dockform.manifests.dependencies import container_dependencies, describe_cycle, find_cycle
+from dockform.manifests.dependencies import (
+    DEPENDENT_KINDS,
+    container_dependencies,
+    describe_cycle,
+    find_cycle,
+)
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.hashing import HASH_EXCLUDED, manifest_spec, spec_hash
 from dockform.manifests.kinds import Kind
@@ -280,30 +285,43 @@ def _load_existing(session: Session, desired: Sequence[_Desired]) -> dict[Key, R
 
 # Keys per query when looking for stored objects (SQLite binds at most 32766 values).
 _CHUNK = 500
-# Kinds whose Docker objects are named after the resource (an Image is named by its ref).
-_ENGINE_NAMED = (Kind.CONTAINER, Kind.NETWORK, Kind.VOLUME)
+# Kinds whose Docker objects are named after the resource (an Image is named by its ref),
+# by the kind of Docker object: a Job's container shares Docker's container names with the
+# Containers.
+_ENGINE_KIND: dict[str, str] = {
+    Kind.CONTAINER: "container",
+    Kind.JOB: "container",
+    Kind.NETWORK: "network",
+    Kind.VOLUME: "volume",
+}
+# Kinds that run a container (and join their namespace's implicit network without networks).
+_CONTAINER_KINDS = (Kind.CONTAINER, Kind.JOB)
 
 
 def _refuse_engine_name_clashes(session: Session, desired: Sequence[_Desired]) -> None:
-    """Raise EngineNameConflict when two objects of one kind in different namespaces would
-    get the same Docker name (within this apply, or against what is stored)."""
+    """Raise EngineNameConflict when two objects would get the same Docker name (within this
+    apply, or against what is stored): two of one kind in different namespaces, or a
+    Container and a Job (both Docker containers) in any namespaces."""
     claimed: dict[tuple[str, str], _Desired] = {}
     others: dict[tuple[str, str, str], _Desired] = {}
     for item in desired:
-        if item.kind not in _ENGINE_NAMED:
+        engine_kind = _ENGINE_KIND.get(item.kind)
+        if engine_kind is None:
             continue
         engine = engine_name(item.namespace, item.name)
-        first = claimed.get((item.kind, engine))
-        if first is not None and first.namespace != item.namespace:
+        first = claimed.get((engine_kind, engine))
+        if first is not None and (first.namespace, first.kind) != (item.namespace, item.kind):
             raise EngineNameConflict(
                 engine,
                 f"{display(first.kind, first.namespace, first.name)} ({first.where})",
                 f"{display(item.kind, item.namespace, item.name)} ({item.where})",
             )
-        claimed[(item.kind, engine)] = item
+        claimed[(engine_kind, engine)] = item
+        kinds = [kind for kind, group in _ENGINE_KIND.items() if group == engine_kind]
         for namespace, name in engine_name_holders(engine):
-            if namespace != item.namespace:
-                others[(item.kind, namespace, name)] = item
+            for kind in kinds:
+                if (kind, namespace) != (item.kind, item.namespace):
+                    others[(kind, namespace, name)] = item
     # Every other holder in few queries: a row per stored object that would clash.
     keys = sorted(others)
     for start in range(0, len(keys), _CHUNK):
@@ -360,8 +378,8 @@ def _needs_default_network(spec: dict[str, Any]) -> bool:
 def _sync_default_networks(
     session: Session, namespaces: Collection[str], now: datetime
 ) -> list[ObjectResult]:
-    """Give each namespace (but `default`) whose live Containers name no network its own
-    Network `default`, owned by the system source, and take it away when none needs it.
+    """Give each namespace (but `default`) whose live Containers or Jobs name no network its
+    own Network `default`, owned by the system source, and take it away when none needs it.
 
     Runs in the transaction of the write that changed the namespace's Containers, so every
     source (CLI, watched files, git) sees the same outcome and prune never touches it."""
@@ -370,7 +388,7 @@ def _sync_default_networks(
         session.flush()
         specs = session.scalars(
             select(ResourceRow.spec).where(
-                ResourceRow.kind == Kind.CONTAINER,
+                ResourceRow.kind.in_(_CONTAINER_KINDS),
                 ResourceRow.namespace == namespace,
                 ResourceRow.deletion_requested_at.is_(None),
             )
@@ -410,26 +428,32 @@ def _sync_default_networks(
 
 
 def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_Desired]) -> None:
-    """Raise DependencyCycle when the Containers desired after this apply (the applied ones
-    over the stored ones, less those being deleted or pruned now) wait for each other in a
-    circle that runs through an applied Container."""
+    """Raise DependencyCycle when the Containers and Jobs desired after this apply (the
+    applied ones over the stored ones, less those being deleted or pruned now) wait for each
+    other in a circle that runs through an applied one."""
     applied = {_key(item): item for item in desired}
     graph = {
         key: container_dependencies(item.kind, item.spec, item.namespace)
         for key, item in applied.items()
     }
     stored = session.execute(
-        select(ResourceRow.namespace, ResourceRow.name, ResourceRow.spec, ResourceRow.source).where(
-            ResourceRow.kind == Kind.CONTAINER,
+        select(
+            ResourceRow.kind,
+            ResourceRow.namespace,
+            ResourceRow.name,
+            ResourceRow.spec,
+            ResourceRow.source,
+        ).where(
+            ResourceRow.kind.in_(DEPENDENT_KINDS),
             ResourceRow.deletion_requested_at.is_(None),
             ResourceRow.namespace.in_({item.namespace for item in desired}),
         )
     )
-    for namespace, name, spec, source in stored:
-        key = ObjectKey(Kind.CONTAINER.value, namespace, name)
+    for kind, namespace, name, spec, source in stored:
+        key = ObjectKey(kind, namespace, name)
         if key in applied or (request.prune and source == request.source):
             continue
-        graph[key] = container_dependencies(Kind.CONTAINER, spec, namespace)
+        graph[key] = container_dependencies(kind, spec, namespace)
     cycle = find_cycle(graph, [key for key in applied if graph[key]])
     if cycle is None:
         return
@@ -437,7 +461,7 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
     issues = []
     for here, after in pairwise(cycle):
         if here not in loaded:
-            continue  # a stored Container this apply does not touch
+            continue  # a stored object this apply does not touch
         place = loaded[here]
         index = graph[here].index(after)
         issues.append(

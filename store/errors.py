@@ -83,8 +83,9 @@ class StaleResourceVersion(Conflict):
 
 
 class EngineNameConflict(Conflict):
-    """Two objects of one kind, in different namespaces, would get the same Docker name
-    (`default`'s `shop_db` and `shop`'s `db` are both `shop_db` on the engine)."""
+    """Two objects of one kind, in different namespaces, or a Container and a Job (both
+    Docker containers), would get the same Docker name (`default`'s `shop_db` and `shop`'s
+    `db` are both `shop_db` on the engine)."""
 
     def __init__(self, engine_name: str, first: str, second: str) -> None:
         super().__init__(

@@ -1,5 +1,6 @@
-"""`GET /v1/containers/{name}/logs`: a Container's output, through the controller facade (the
-API itself never talks to Docker). Plain text, stdout and stderr interleaved as written."""
+"""`GET /v1/[namespaces/{namespace}/]containers/{name}/logs` and `.../jobs/{name}/logs`: the
+output of a Container's or a Job's container, through the controller facade (the API itself never
+talks to Docker). Plain text, stdout and stderr interleaved as written."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ async def container_logs(
     tail: TailQuery = None,
     follow: FollowQuery = False,
 ) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, name, tail, follow, DEFAULT_NAMESPACE)
+    chunks = await run_in_threadpool(
+        _open_logs, state, "Container", name, tail, follow, DEFAULT_NAMESPACE
+    )
     return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
 
 
@@ -63,22 +66,70 @@ async def namespaced_container_logs(
     tail: TailQuery = None,
     follow: FollowQuery = False,
 ) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, name, tail, follow, namespace)
+    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow, namespace)
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+_JOB_LOGS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The log text of the Job's container (404 once ttlAfterFinished "
+        "removed it: its last lines stay in status.observed.outputTail); with follow=true "
+        "it streams until the container stops or the client goes",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    **responses(404, 422, 503),
+}
+
+
+@router.get(
+    "/jobs/{name}/logs",
+    summary="Job output (stdout and stderr of its container)",
+    response_class=StreamingResponse,
+    responses=_JOB_LOGS_DOC,
+)
+async def job_logs(
+    request: Request,
+    name: NamePath,
+    state: StateDep,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(
+        _open_logs, state, "Job", name, tail, follow, DEFAULT_NAMESPACE
+    )
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+@router.get(
+    "/namespaces/{namespace}/jobs/{name}/logs",
+    summary="Output of a Job of a namespace (stdout and stderr of its container)",
+    response_class=StreamingResponse,
+    responses=_JOB_LOGS_DOC,
+)
+async def namespaced_job_logs(
+    request: Request,
+    namespace: NamespacePath,
+    name: NamePath,
+    state: StateDep,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, "Job", name, tail, follow, namespace)
     return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
 
 
 def _open_logs(
-    state: AppState, name: str, tail: int | None, follow: bool, namespace: str
+    state: AppState, kind: str, name: str, tail: int | None, follow: bool, namespace: str
 ) -> Iterator[bytes]:
-    shown = display("Container", namespace, name)
-    if state.store.get("Container", name, namespace) is None:
+    shown = display(kind, namespace, name)
+    if state.store.get(kind, name, namespace) is None:
         raise ApiError(404, f"{shown} not found")
     if state.controller is None:
         raise ApiError(503, "the controller is not running; logs come through it")
     try:
-        return state.controller.logs("Container", name, tail, follow, namespace)
+        return state.controller.logs(kind, name, tail, follow, namespace)
     except NoLogs as error:
-        describe = f"container/{name}" + (
+        describe = f"{kind.lower()}/{name}" + (
             "" if namespace == DEFAULT_NAMESPACE else f" -n {namespace}"
         )
         raise ApiError(404, f"{error}; `dockform describe {describe}` says why") from error

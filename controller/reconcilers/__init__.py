@@ -11,6 +11,7 @@ from dockform.controller.reconcilers import (
     container,
     gitsource,
     image,
+    job,
     network,
     secret,
     volume,
@@ -25,4 +26,5 @@ REGISTRATIONS: tuple[KindRegistration, ...] = (
     gitsource.REGISTRATION,
     secret.REGISTRATION,
     config.REGISTRATION,
+    job.REGISTRATION,
 )

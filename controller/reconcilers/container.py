@@ -166,7 +166,10 @@ class ContainerReconciler:
                 volume_names[mount.volume] = observed_name or volume.engine_name
         waiting += _missing_bind_sources(spec)
         for dependency in spec.depends_on:
-            waiting += self._need_container(dependency.name, dependency.condition, namespace)
+            if dependency.kind == "Job":
+                waiting += self._need_job(dependency.name, namespace)
+            else:
+                waiting += self._need_container(dependency.name, dependency.condition, namespace)
         return image_id, image_ref, waiting, volume_names, network_names
 
     def _network_exists(self, name: str) -> bool:
@@ -196,13 +199,13 @@ class ContainerReconciler:
         shown = display(KIND, namespace, name)
         if needed is None:
             return [f"{shown} does not exist"]
-        observed = observed_as(needed, ContainerObserved)
-        if observed.state != "running":
-            return [f"{shown} to be Started (it is {needed.status.phase})"]
-        if condition == "Healthy" and observed.health != "healthy":
-            health = observed.health or "no healthcheck"
-            return [f"{shown} to be Healthy (health: {health})"]
-        return []
+        return container_condition_unmet(needed, condition)
+
+    def _need_job(self, name: str, namespace: str) -> list[str]:
+        needed = self._store.get(Kind.JOB, name, namespace)
+        if needed is None:
+            return [f"{display(Kind.JOB, namespace, name)} does not exist"]
+        return job_completion_unmet(needed)
 
     def _content_state(self, resource: Resource, spec: ContainerSpec) -> ContentState:
         """What its Secrets and Configs need (unmet, in order), their digests, its files
@@ -533,6 +536,51 @@ class ContainerReconciler:
         )
 
 
+# Docker states of a container that has been started (`created` never was; `dead` is a
+# container the engine failed to remove, whatever it ran).
+_HAS_RUN = frozenset({"running", "restarting", "paused", "exited"})
+
+
+def container_condition_unmet(needed: Resource, condition: str) -> list[str]:
+    """What a dependent waits for on Container `needed`, or [] when `condition` holds.
+
+    `Started`: it has run for its current generation: it runs, or ran and exited (a one-shot
+    container that finished still counts, so a dependent made later is not stuck behind it).
+    `Healthy`: it runs and its healthcheck says healthy now.
+    """
+    shown = display(KIND, needed.namespace, needed.name)
+    if needed.deleting:
+        return [f"{shown} is being deleted"]
+    observed = observed_as(needed, ContainerObserved)
+    current = needed.status.observed_generation == needed.generation
+    if condition == "Healthy":
+        if observed.state != "running" or not current:
+            return [f"{shown} to be Healthy (it is {needed.status.phase})"]
+        if observed.health != "healthy":
+            health = observed.health or "no healthcheck"
+            return [f"{shown} to be Healthy (health: {health})"]
+        return []
+    if not current or observed.state not in _HAS_RUN:
+        return [f"{shown} to be Started (it is {needed.status.phase})"]
+    return []
+
+
+def job_completion_unmet(needed: Resource) -> list[str]:
+    """What a dependent waits for on Job `needed` (condition Completed), or [] once it
+    succeeded for its current generation. It depends on the Job's recorded success, not on
+    a container: one removed by ttlAfterFinished keeps the condition met."""
+    shown = display(Kind.JOB, needed.namespace, needed.name)
+    if needed.deleting:
+        return [f"{shown} is being deleted"]
+    status = needed.status
+    if status.phase == Phase.SUCCEEDED and status.observed_generation == needed.generation:
+        return []
+    detail = status.reason or status.phase
+    if status.message:
+        detail = f"{detail}: {status.message}"
+    return [f"{shown} to complete ({detail})"]
+
+
 def _stopped_for(holder: ContainerInfo | None) -> float | None:
     """Seconds since the container stopped, when it is stopped and the engine says when."""
     if holder is None or holder.state not in ("exited", "dead"):
@@ -663,8 +711,8 @@ def container_logs(
 
 def requires(resource: Resource) -> Iterable[Ref]:
     """The image (by the name or ref the container gives), networks (with its namespace's
-    implicit one), volumes, the containers of its dependsOn, and its Secrets and Configs,
-    all of its namespace."""
+    implicit one), volumes, the Containers and Jobs of its dependsOn, and its Secrets and
+    Configs, all of its namespace."""
     spec = resource.spec
     namespace = resource.namespace
     image = str(spec.get("image", ""))
@@ -683,7 +731,10 @@ def requires(resource: Resource) -> Iterable[Ref]:
         for mount in spec.get("volumes", [])
         if mount.get("volume")
     ]
-    refs += [ObjectKey(KIND, namespace, item["name"]) for item in spec.get("dependsOn", [])]
+    refs += [
+        ObjectKey(item.get("kind", KIND), namespace, item["name"])
+        for item in spec.get("dependsOn", [])
+    ]
     refs += [ObjectKey(Kind.SECRET, namespace, mount["name"]) for mount in spec.get("secrets", [])]
     refs += [ObjectKey(Kind.CONFIG, namespace, mount["name"]) for mount in spec.get("configs", [])]
     refs += [

@@ -1,5 +1,6 @@
-"""A Compose service as a Container document: every field with a home in the Container kind,
-each other one reported as dropped."""
+"""A Compose service as a Container document (or a Job's, for a one-shot service another
+waits for with `service_completed_successfully`): every field with a home in the Container
+kind, each other one reported as dropped."""
 
 from __future__ import annotations
 
@@ -46,12 +47,24 @@ _WHY = {
 }
 
 
+def job_services(services: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The services some other service waits for with `service_completed_successfully`:
+    one-shot services (a migration, an import), which become Jobs."""
+    return {
+        target
+        for service in services.values()
+        for target, options in (service.get("depends_on") or {}).items()
+        if (options or {}).get("condition") == "service_completed_successfully"
+    }
+
+
 def container(
     context: Context,
     name: str,
     service: Mapping[str, Any],
     images: Images,
     service_names: set[str],
+    jobs: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     drop = dropper(context, name)
@@ -72,11 +85,14 @@ def container(
     volumes, tmpfs = _volumes(context, service.get("volumes") or [], drop)
     if volumes:
         spec["volumes"] = volumes
-    spec["restartPolicy"] = _restart(service, drop)
+    if name in jobs:
+        _job_retries(service, spec, drop)
+    else:
+        spec["restartPolicy"] = _restart(service, drop)
     healthcheck = _healthcheck(service.get("healthcheck"), drop)
     if healthcheck is not None:
         spec["healthcheck"] = healthcheck
-    depends = _depends_on(service.get("depends_on") or {}, service_names, drop)
+    depends = _depends_on(service.get("depends_on") or {}, service_names, drop, jobs)
     if depends:
         spec["dependsOn"] = depends
     resources(service, spec, drop)
@@ -90,7 +106,18 @@ def container(
         spec["labels"] = dict(service["labels"])
     engine_settings(service, spec, tmpfs, drop)
     _drop_the_rest(name, service, context)
-    return document(context, "Container", name, spec)
+    return document(context, "Job" if name in jobs else "Container", name, spec)
+
+
+def _job_retries(service: Mapping[str, Any], spec: dict[str, Any], drop: Report) -> None:
+    """A Job runs once: `restart: on-failure[:N]` becomes its backoffLimit; `no` is what it
+    does anyway; any other policy cannot hold for a service others wait to complete."""
+    policy = str(service.get("restart") or "no")
+    kind, _, count = policy.partition(":")
+    if kind == "on-failure" and count.isdigit():
+        spec["backoffLimit"] = min(int(count), 100)
+    elif kind not in ("no", "on-failure"):
+        drop("restart", f"{policy}: a service others wait to complete runs once, as a Job")
 
 
 def _environment(environment: Mapping[str, Any], drop: Report) -> dict[str, str]:
@@ -247,7 +274,10 @@ def _healthcheck(check: Mapping[str, Any] | None, drop: Report) -> dict[str, Any
 
 
 def _depends_on(
-    depends_on: Mapping[str, Any], service_names: set[str], drop: Report
+    depends_on: Mapping[str, Any],
+    service_names: set[str],
+    drop: Report,
+    jobs: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict[str, str]]:
     out = []
     for target, options in sorted(depends_on.items()):
@@ -257,15 +287,20 @@ def _depends_on(
             drop(where, "not a service of this project (a profile left it out)")
             continue
         condition = options.get("condition", "service_started")
-        if condition == "service_healthy":
+        if target in jobs:
+            # A Job has one condition: Completed (what service_completed_successfully says).
+            if condition != "service_completed_successfully":
+                drop(
+                    f"{where}.condition",
+                    f"{condition}: {target} is a Job (another service waits for it to "
+                    "complete); this one waits for that too",
+                )
+            out.append({"name": target, "kind": "Job"})
+        elif condition == "service_healthy":
             out.append({"name": target, "condition": "Healthy"})
             continue
-        if condition == "service_completed_successfully":
-            drop(
-                f"{where}.condition",
-                "service_completed_successfully: dockform has no Jobs yet; kept as Started",
-            )
-        out.append({"name": target})
+        else:
+            out.append({"name": target})
         if options.get("restart"):
             drop(f"{where}.restart", "dockform does not restart dependents")
     return out

@@ -10,7 +10,7 @@ import yaml
 
 from dockform.manifests.compose.common import Context, Drop, check_name
 from dockform.manifests.compose.objects import images_of, network, volume
-from dockform.manifests.compose.services import container
+from dockform.manifests.compose.services import container, job_services
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,10 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
             what = kind[:-1].title()
             context.drop(f"{kind}.{name}", kind, f"not converted yet (write a {what} manifest)")
     images = images_of(context, services)
+    jobs = job_services(services)
     containers = [
-        container(context, name, services[name], images, set(services)) for name in sorted(services)
+        container(context, name, services[name], images, set(services), jobs)
+        for name in sorted(services)
     ]
     documents = [
         *networks,

@@ -229,7 +229,7 @@ def teardown_daemon(daemon: Daemon) -> None:
         try:
             # Every namespace's objects; a namespace's implicit network goes with the last
             # container that needs it.
-            for kinds in ("containers", "images", "networks", "volumes"):
+            for kinds in ("jobs", "containers", "images", "networks", "volumes"):
                 for item in daemon.client.list(kinds, namespace=None):
                     try:
                         daemon.client.delete(kinds, item["name"], item["namespace"])
@@ -240,7 +240,7 @@ def teardown_daemon(daemon: Daemon) -> None:
                 "every object deleted",
                 lambda: all(
                     not daemon.client.list(k, namespace=None)
-                    for k in ("containers", "images", "networks", "volumes")
+                    for k in ("jobs", "containers", "images", "networks", "volumes")
                 ),
                 timeout_s=60,
             )

@@ -1,6 +1,7 @@
-"""Namespaces on the real dockerd: two apps that each have a `db` and a `web` share one host,
-each web reaches its own db by the short name on its namespace's implicit network, `delete
-namespace` takes one app away and leaves the other, and a default-namespace container made
+"""Namespaces on the real dockerd: two apps that each have a `db`, a Job `check` and a `web`
+share one host, each Job and web reach their own db by the short name on the namespace's
+implicit network (web waits for its namespace's Job), `delete namespace` takes one app away
+(its Job too) and leaves the other, and a default-namespace container made
 before namespaces existed (a store at migration 0002) is not recreated by the upgrade."""
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ spec: {{ref: "dockform-test/{u}:latest", build: {{context: {context}}}}}
 
 
 def app_yaml(u: str, namespace: str) -> str:
-    """A db that serves a page naming its namespace, and a web that only idles; neither
-    names a network, so both join the namespace's implicit `default`."""
+    """A db that serves a page naming its namespace, a Job that reads it by the short name,
+    and a web that only idles once the Job completed; none names a network, so all join the
+    namespace's implicit `default`."""
     return f"""
 apiVersion: dockform/v1
 kind: Container
@@ -45,12 +47,24 @@ spec:
   stopGracePeriod: 1s
 ---
 apiVersion: dockform/v1
+kind: Job
+metadata: {{name: check, namespace: {namespace}}}
+spec:
+  image: dockform-test/{u}:latest
+  command:
+    - sh
+    - -c
+    - until wget -q -O - http://db:8080/; do sleep 0.2; done
+  dependsOn: [{{name: db}}]
+  backoffLimit: 0
+---
+apiVersion: dockform/v1
 kind: Container
 metadata: {{name: web, namespace: {namespace}}}
 spec:
   image: dockform-test/{u}:latest
   command: [sleep, "3600"]
-  dependsOn: [{{name: db}}]
+  dependsOn: [{{name: db}}, {{name: check, kind: Job}}]
   stopGracePeriod: 1s
 """
 
@@ -126,6 +140,13 @@ def test_two_namespaces_share_a_host_and_one_is_deleted_whole(
         for namespace in (a, b):
             running(daemon, "db", namespace)
             running(daemon, "web", namespace)
+            # web waited for its own namespace's Job, which read its own db.
+            check = get(daemon, "jobs", "check", namespace)
+            assert check is not None and check["status"]["phase"] == "Succeeded", check
+            assert check["status"]["observed"]["outputTail"] == [f"db-of-{namespace}"]
+            job_container = docker_client.containers.get(f"{namespace}_check")
+            assert job_container.labels["io.dockform.namespace"] == namespace
+            assert job_container.labels["io.dockform.kind"] == "Job"
 
         # Engine names never collide, and carry their namespace.
         for namespace in (a, b):
@@ -151,6 +172,10 @@ def test_two_namespaces_share_a_host_and_one_is_deleted_whole(
         assert daemon.cli("describe", "container/db", "-n", b).returncode == 0
         logs = daemon.cli("logs", "web", "-n", b, "--tail", "5")
         assert logs.returncode == 0, logs.stderr
+        job_logs = daemon.cli("logs", "job/check", "-n", b)
+        assert job_logs.stdout.strip() == f"db-of-{b}", job_logs.stdout + job_logs.stderr
+        jobs = daemon.cli("get", "jobs", "-n", a)
+        assert "check" in jobs.stdout and "Succeeded" in jobs.stdout, jobs.stdout + jobs.stderr
         events = daemon.cli("events", "-n", b)
         assert f"container/db -n {b}" in events.stdout, events.stdout + events.stderr
         assert f"-n {a}" not in events.stdout
@@ -160,15 +185,19 @@ def test_two_namespaces_share_a_host_and_one_is_deleted_whole(
         daemon.wait_for(
             f"namespace {a} gone",
             lambda: (
-                not [k for k in ("containers", "networks") if daemon.client.list(k, namespace=a)]
+                not [
+                    k
+                    for k in ("containers", "jobs", "networks")
+                    if daemon.client.list(k, namespace=a)
+                ]
             ),
             timeout_s=90,
         )
         names = {container.name for container in docker_client.containers.list(all=True)}
-        assert not {f"{a}_db", f"{a}_web"} & names
+        assert not {f"{a}_db", f"{a}_check", f"{a}_web"} & names
         assert not docker_client.networks.list(names=[f"{a}_default"])
         # The other app and the default namespace are untouched.
-        assert {f"{b}_db", f"{b}_web"} <= names
+        assert {f"{b}_db", f"{b}_check", f"{b}_web"} <= names
         assert fetch_db(docker_client, f"{b}_web") == f"db-of-{b}"
         time.sleep(1)
         assert docker_client.containers.get(f"{unique}-solo").id == solo_id

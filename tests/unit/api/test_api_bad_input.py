@@ -264,7 +264,7 @@ def test_an_unknown_kind_in_a_path_is_404_naming_the_known_kinds(client: TestCli
         assert response.status_code == 404
         assert response.json()["error"] == (
             "unknown kind 'widgets'; known kinds: "
-            "configs, containers, gitsources, images, networks, secrets, volumes"
+            "configs, containers, gitsources, images, jobs, networks, secrets, volumes"
         )
     assert client.get("/v1/CONTAINER").status_code == 200
 

@@ -111,6 +111,8 @@ def test_namespaced_routes_are_in_the_document(client: TestClient) -> None:
         "/v1/namespaces/{namespace}/{kinds}/{name}",
         "/v1/namespaces/{namespace}/events",
         "/v1/namespaces/{namespace}/containers/{name}/logs",
+        "/v1/jobs/{name}/logs",
+        "/v1/namespaces/{namespace}/jobs/{name}/logs",
         "/v1/namespaces/{namespace}/gitsources/{name}/sync",
     ):
         assert path in paths, path

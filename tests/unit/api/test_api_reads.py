@@ -130,6 +130,28 @@ def test_logs_come_through_the_controller(
     assert followed.text == "one\ntwo\nthree\n"
 
 
+def test_a_jobs_logs_are_read_in_its_namespace(client: TestClient, runtime: FakeRuntime) -> None:
+    """`/v1/namespaces/shop/jobs/seed/logs` reads shop_seed's output, labelled as Job/shop/seed."""
+    job = (
+        "apiVersion: dockform/v1\nkind: Job\nmetadata: {name: seed, namespace: shop}\n"
+        "spec: {image: busybox, command: ['true']}\n"
+    )
+    assert client.post("/v1/apply", content=job).status_code == 200
+    missing = client.get("/v1/namespaces/shop/jobs/seed/logs")
+    assert missing.status_code == 404
+    assert "Job/shop/seed has no container in Docker" in missing.json()["error"]
+    assert "`dockform describe job/seed -n shop`" in missing.json()["error"]
+    assert client.get("/v1/jobs/seed/logs").status_code == 404  # none in default
+    runtime.add_image("busybox")
+    container_id = runtime.create_container(
+        ContainerCreate(
+            name="shop_seed", image="busybox", labels=managed_labels("Job", "seed", "h", "shop")
+        )
+    )
+    runtime.set_logs(container_id, b"seeded\n")
+    assert client.get("/v1/namespaces/shop/jobs/seed/logs").text == "seeded\n"
+
+
 def test_logs_without_a_controller_are_503(
     client: TestClient, state: AppState, container_doc: MakeDoc
 ) -> None:

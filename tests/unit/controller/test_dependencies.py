@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.reconcilers.container import (
+    container_condition_unmet,
+    job_completion_unmet,
+)
 from dockform.controller.registry import DependencyIndex, Registry
 from dockform.manifests.namespaces import key
-from dockform.store.types import Resource
+from dockform.store.types import Resource, ResourceStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -105,3 +109,58 @@ def test_index_answers() -> None:
     assert by_key[key("Volume", "data")] == [key("Container", "db")]
     assert by_key[key("Network", "elsewhere")] == []
     assert by_key[key("Container", "web")] == []
+
+
+# --- dependsOn conditions (issue 12): Started means it has run, Completed a Job's success
+
+
+def with_status(item: Resource, phase: str, generation: int = 1, **observed: Any) -> Resource:
+    status = ResourceStatus(phase=phase, observed_generation=generation, observed=observed)
+    return item.model_copy(update={"status": status})
+
+
+def test_a_job_dependency_is_a_requirement_that_wakes_its_dependents() -> None:
+    job = resource("Job", "migrate", image="shop")
+    web = resource("Container", "web", image="shop", dependsOn=[{"name": "migrate", "kind": "Job"}])
+    index = DependencyIndex([job, web], Registry(REGISTRATIONS))
+    assert index.dependents(job) == [key("Container", "web")]
+    assert index.requirements(web) == [key("Job", "migrate")]
+
+
+def test_started_holds_for_a_container_that_ran_and_exited() -> None:
+    base = resource("Container", "seed", image="shop")
+    assert container_condition_unmet(with_status(base, "Running", state="running"), "Started") == []
+    exited = with_status(base, "Succeeded", state="exited", exitCode=0)
+    assert container_condition_unmet(exited, "Started") == []
+    created = with_status(base, "Pending", state="created")
+    assert container_condition_unmet(created, "Started") == [
+        "Container/seed to be Started (it is Pending)"
+    ]
+    stale = with_status(base.model_copy(update={"generation": 2}), "Running", state="exited")
+    assert container_condition_unmet(stale, "Started") != []
+
+
+def test_healthy_needs_the_container_healthy_now() -> None:
+    base = resource("Container", "db", image="pg")
+    exited = with_status(base, "Succeeded", state="exited", health="healthy")
+    assert container_condition_unmet(exited, "Healthy") == [
+        "Container/db to be Healthy (it is Succeeded)"
+    ]
+    starting = with_status(base, "Running", state="running", health="starting")
+    assert container_condition_unmet(starting, "Healthy") == [
+        "Container/db to be Healthy (health: starting)"
+    ]
+    healthy = with_status(base, "Running", state="running", health="healthy")
+    assert container_condition_unmet(healthy, "Healthy") == []
+
+
+def test_completed_holds_on_the_jobs_recorded_success_without_a_container() -> None:
+    job = resource("Job", "migrate", image="shop")
+    done = with_status(job, "Succeeded", result="Succeeded", containerRemoved=True)
+    assert job_completion_unmet(done) == []
+    running = with_status(job, "Running").model_copy(
+        update={"status": ResourceStatus(phase="Running", reason="Running", observed_generation=1)}
+    )
+    assert job_completion_unmet(running) == ["Job/migrate to complete (Running)"]
+    rerun = with_status(job.model_copy(update={"generation": 2}), "Succeeded")
+    assert job_completion_unmet(rerun) != []

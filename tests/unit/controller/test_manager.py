@@ -332,3 +332,45 @@ def test_orphans_are_collected_at_start_not_at_the_first_resync(
         assert [event.reason for event in events] == ["GarbageCollected"]
     finally:
         manager.stop()
+
+
+SHOP_JOBS = """
+apiVersion: dockform/v1
+kind: Job
+metadata: {name: migrate, namespace: shop}
+spec: {image: 'app:1', command: [migrate]}
+---
+apiVersion: dockform/v1
+kind: Container
+metadata: {name: web, namespace: shop}
+spec:
+  image: app:1
+  dependsOn: [{name: migrate, kind: Job}]
+"""
+
+
+def _shop_phase(store: Store, kind: str, name: str) -> str:
+    resource = store.get(kind, name, "shop")
+    return resource.status.phase if resource else "<gone>"
+
+
+def test_a_job_of_a_namespace_runs_there_and_goes_with_its_namespace(
+    applier: Applier, store: Store, runtime: FakeRuntime, manager: Manager
+) -> None:
+    """Job/shop/migrate runs as shop_migrate on the namespace's implicit network; shop's web
+    waits for it (not for a Job of default), and `delete namespace` tears both down."""
+    applier.apply(ApplyRequest(load_text(SHOP_JOBS)))
+    wait(lambda: _shop_phase(store, "Job", "migrate") == "Running")
+    assert _shop_phase(store, "Container", "web") == "Pending"
+    info = runtime.inspect_container("shop_migrate")
+    assert info is not None and info.labels["io.dockform.namespace"] == "shop"
+    assert list(info.networks) == ["shop_default"]
+    runtime.kill(info.id, 0)
+    wait(lambda: _shop_phase(store, "Job", "migrate") == "Succeeded")
+    wait(lambda: _shop_phase(store, "Container", "web") == "Running")
+    assert runtime.inspect_container("migrate") is None
+
+    applier.delete_namespace("shop")
+    wait(lambda: not store.list(namespace="shop"))
+    assert runtime.inspect_container("shop_migrate") is None
+    assert runtime.inspect_container("shop_web") is None

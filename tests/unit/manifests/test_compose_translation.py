@@ -133,12 +133,10 @@ def test_depends_on_conditions() -> None:
     assert container(result, "web")["dependsOn"] == [
         {"name": "cache"},
         {"name": "db", "condition": "Healthy"},
-        {"name": "migrate"},
+        {"name": "migrate", "kind": "Job"},
     ]
     assert drops(result) == [
         "web: depends_on.cache.restart: dockform does not restart dependents",
-        "web: depends_on.migrate.condition: service_completed_successfully: dockform has no "
-        "Jobs yet; kept as Started",
     ]
 
 
@@ -449,3 +447,35 @@ def test_a_build_shared_through_an_anchor_is_one_image_named_after_its_ref() -> 
     )
     assert same.drops == []
     assert [n for (k, n) in by_kind_name(same) if k == "Image"] == ["app-1-0"]
+
+
+def test_a_service_others_wait_to_complete_becomes_a_job() -> None:
+    result = translate(
+        project(
+            migrate={"image": "app", "command": ["migrate"], "restart": "on-failure:3"},
+            seed={"image": "app", "restart": "always"},
+            web={
+                "image": "app",
+                "depends_on": {
+                    "migrate": {"condition": "service_completed_successfully"},
+                    "seed": {"condition": "service_completed_successfully"},
+                },
+            },
+            worker={"image": "app", "depends_on": {"migrate": {"condition": "service_started"}}},
+        )
+    )
+    documents = by_kind_name(result)
+    job = documents[("Job", "migrate")]["spec"]
+    assert job["backoffLimit"] == 3 and "restartPolicy" not in job
+    assert ("Container", "migrate") not in documents
+    assert "restartPolicy" not in documents[("Job", "seed")]["spec"]
+    assert container(result, "web")["dependsOn"] == [
+        {"name": "migrate", "kind": "Job"},
+        {"name": "seed", "kind": "Job"},
+    ]
+    assert container(result, "worker")["dependsOn"] == [{"name": "migrate", "kind": "Job"}]
+    assert drops(result) == [
+        "seed: restart: always: a service others wait to complete runs once, as a Job",
+        "worker: depends_on.migrate.condition: service_started: migrate is a Job (another "
+        "service waits for it to complete); this one waits for that too",
+    ]

@@ -41,3 +41,31 @@ def test_container_dependencies_read_a_stored_spec() -> None:
 def test_describe_cycle_golden() -> None:
     cycle = [key("Container", "a"), key("Container", "b"), key("Container", "a")]
     assert describe_cycle(cycle) == ("dependency cycle: Container/a -> Container/b -> Container/a")
+
+
+def test_dependencies_name_their_kind_container_by_default() -> None:
+    spec = {"dependsOn": [{"name": "db"}, {"name": "migrate", "kind": "Job"}]}
+    assert container_dependencies("Job", spec) == [key("Container", "db"), key("Job", "migrate")]
+    assert container_dependencies("Container", spec)[1] == key("Job", "migrate")
+    # In the object's own namespace, whichever kind.
+    assert container_dependencies("Job", spec, "shop") == [
+        key("Container", "db", "shop"),
+        key("Job", "migrate", "shop"),
+    ]
+
+
+def test_a_cycle_across_kinds_is_one_of_object_keys() -> None:
+    """A Container and a Job of one name are two nodes; only a real circle is a cycle."""
+    web, job, seed = (
+        key("Container", "web", "shop"),
+        key("Job", "seed", "shop"),
+        key("Container", "seed", "shop"),
+    )
+    graph = {web: [job], seed: [web]}
+    assert find_cycle(graph, [web, seed]) is None
+    graph[job] = [web]
+    cycle = find_cycle(graph, [web])
+    assert cycle == [web, job, web]
+    assert describe_cycle(cycle) == (
+        "dependency cycle: Container/shop/web -> Job/shop/seed -> Container/shop/web"
+    )

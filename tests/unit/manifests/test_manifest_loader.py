@@ -322,7 +322,7 @@ def test_missing_kind_lists_known_kinds() -> None:
     assert (issue.line, issue.path, issue.kind, issue.name) == (1, "kind", None, "web")
     assert issue.message == (
         "missing field kind; "
-        "known kinds: Config, Container, GitSource, Image, Network, Secret, Volume"
+        "known kinds: Config, Container, GitSource, Image, Job, Network, Secret, Volume"
     )
 
 
@@ -331,7 +331,7 @@ def test_unknown_kind_suggests_the_canonical_spelling() -> None:
     assert (issue.line, issue.path) == (3, "kind")
     assert issue.message == (
         "unknown kind 'containers' (did you mean Container?); "
-        "known kinds: Config, Container, GitSource, Image, Network, Secret, Volume"
+        "known kinds: Config, Container, GitSource, Image, Job, Network, Secret, Volume"
     )
     issue = only_issue("kind: [1]\n")
     assert issue.message.startswith("kind must be a string; known kinds: ")

@@ -265,6 +265,22 @@ STATED = {
     ),
     "unicode blank in an image ref": container(image="web:1\u0085"),
     "logging option key with NUL": container(logging={"driver": "local", "options": {"m\0": "1"}}),
+    "a Container dependency Completed": container(
+        dependsOn=[{"name": "a", "condition": "Completed"}]
+    ),
+    "a Job dependency Started": container(
+        dependsOn=[{"name": "a", "kind": "Job", "condition": "Started"}]
+    ),
+    "a Job dependency Healthy": container(
+        dependsOn=[{"name": "a", "kind": "Job", "condition": "Healthy"}]
+    ),
+    "restartPolicy on a Job": {**container(restartPolicy="Never"), "kind": "Job"},
+    "restartOnUnhealthy on a Job": {**container(restartOnUnhealthy=False), "kind": "Job"},
+    "backoffLimit above 100": {**container(backoffLimit=101), "kind": "Job"},
+    "aliases with hostNetwork on a Job": {
+        **container(hostNetwork=True, networks=[{"name": "a", "aliases": ["x"]}]),
+        "kind": "Job",
+    },
 }
 
 # Edge cases the validators accept: the schema must not refuse them.
@@ -287,6 +303,15 @@ ACCEPTED = {
     "env names": container(env={"a b": "1", "Ä": "2"}),
     "label keys": container(labels={"a": "1", "com.example/app-name_1": "2", "io.dockformx": "3"}),
     "tmpfs": container(tmpfs={"/run": "size=1m"}),
+    "dependencies of both kinds": container(
+        dependsOn=[
+            {"name": "a"},
+            {"name": "b", "kind": "Container", "condition": "Healthy"},
+            {"name": "c", "kind": "Job"},
+            {"name": "d", "kind": "Job", "condition": "Completed"},
+        ]
+    ),
+    "a Job with its fields": {**container(backoffLimit=0, ttlAfterFinished="1h"), "kind": "Job"},
 }  # fmt: skip
 
 

@@ -610,3 +610,46 @@ def test_a_cycle_already_stored_does_not_block_unrelated_applies(
     results = applier.apply(ApplyRequest([_depends(manifest, "c", "a")]))
 
     assert _actions(results) == [("Container", "c", "created")]
+
+
+def test_a_cycle_across_containers_and_jobs_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """A Job waiting for a Container that waits for the Job (issue 12)."""
+    job_spec = {"image": "busybox:test", "dependsOn": [{"name": "web"}]}
+    applier.apply(ApplyRequest([manifest("Job", "migrate", job_spec)], source="git:one"))
+    web_spec = {"image": "busybox:test", "dependsOn": [{"name": "migrate", "kind": "Job"}]}
+
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([manifest("Container", "web", web_spec, line=5)]))
+
+    assert str(caught.value).startswith(
+        "dependency cycle: Container/web -> Job/migrate -> Container/web; nothing was applied"
+    )
+    assert store.get("Container", "web") is None
+
+
+def test_a_cycle_runs_within_one_namespace_across_kinds(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """dependsOn resolves in the object's own namespace: shop's web waits for shop's Job, and
+    default's Job waiting for default's web closes no cycle with them; within shop it does."""
+    web_spec = {"image": "busybox:test", "dependsOn": [{"name": "seed", "kind": "Job"}]}
+    seed_spec = {"image": "busybox:test", "dependsOn": [{"name": "web"}]}
+    applier.apply(
+        ApplyRequest(
+            [
+                manifest("Job", "seed", {"image": "busybox:test"}, namespace="shop"),
+                manifest("Container", "web", web_spec, namespace="shop"),
+                manifest("Job", "seed", seed_spec),
+                manifest("Container", "web", {"image": "busybox:test"}),
+            ]
+        )
+    )
+    assert store.get("Job", "seed") is not None
+
+    with pytest.raises(DependencyCycle) as caught:
+        applier.apply(ApplyRequest([manifest("Job", "seed", seed_spec, namespace="shop")]))
+    assert str(caught.value).startswith(
+        "dependency cycle: Job/shop/seed -> Container/shop/web -> Job/shop/seed"
+    )

@@ -274,3 +274,35 @@ def test_events_carry_their_namespace(store: Store) -> None:
 
     assert [e.namespace for e in store.list_events(namespace="shop")] == ["shop"]
     assert sorted(e.namespace for e in store.list_events()) == ["default", "shop"]
+
+
+JOB = {"image": "busybox:test", "command": ["true"]}
+
+
+def test_a_namespace_with_only_a_job_gets_its_default_network(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """A Job joins its namespace's implicit network as a Container does."""
+    results = applier.apply(ApplyRequest([manifest("Job", "seed", JOB, namespace="shop")]))
+
+    assert _actions(results) == [
+        ("Job", "shop", "seed", "created"),
+        ("Network", "shop", "default", "created"),
+    ]
+    applier.request_deletion("Job", "seed", "shop")
+    network = store.get("Network", "default", "shop")
+    assert network is not None and network.deleting
+
+
+def test_a_container_and_a_job_may_not_share_a_docker_name(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """Both are Docker containers: one name in one namespace, or `shop_seed` twice."""
+    with pytest.raises(EngineNameConflict, match=r"Container/seed .* Job/seed"):
+        applier.apply(ApplyRequest([manifest("Container", "seed"), manifest("Job", "seed", JOB)]))
+    applier.apply(ApplyRequest([manifest("Container", "seed", namespace="shop")]))
+    with pytest.raises(EngineNameConflict, match=r"Container/shop/seed .*stored.* Job/shop/seed"):
+        applier.apply(ApplyRequest([manifest("Job", "seed", JOB, namespace="shop")]))
+    with pytest.raises(EngineNameConflict, match="'shop_seed'"):
+        applier.apply(ApplyRequest([manifest("Job", "shop_seed", JOB)]))
+    assert store.list("Job") == []
