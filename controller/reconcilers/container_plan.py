@@ -439,19 +439,25 @@ def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
     return Plan(actions=tuple(actions))
 
 
-def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
-    """Managed containers that no Container owns (by namespace, name and labels)."""
+def garbage_plan(
+    managed: Sequence[ContainerSummary], owned: set[tuple[str, str]], kind: str = KIND
+) -> Plan:
+    """Managed containers of `kind` (Container, or Job: both run containers) that no resource
+    of that kind owns (by namespace, name and labels)."""
     return Plan(
         actions=tuple(
             RemoveContainer(
-                cause=f"no {display(KIND, *owner)} owns it",
+                cause=f"no {display(kind, *owner)} owns it",
                 container=info.id,
                 garbage=True,
                 subject=owner[1],
                 subject_namespace=owner[0],
             )
             for info in managed
-            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
+            if not (
+                (owner := label_key(info.labels)) in owned
+                and owned_by(info.labels, kind, owner[1], owner[0])
+            )
         )
     )
 

@@ -30,6 +30,7 @@ from dockform.controller.facade import NoLogs
 from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers.container import ContainerReconciler, requires
+from dockform.controller.reconcilers.container_plan import delete_plan
 from dockform.controller.reconcilers.job_plan import (
     FAILED,
     KIND,
@@ -38,7 +39,6 @@ from dockform.controller.reconcilers.job_plan import (
     JobPlan,
     JobSnapshot,
     Verdict,
-    delete_plan,
     garbage_plan,
     owns,
     plan,

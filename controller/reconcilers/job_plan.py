@@ -36,9 +36,10 @@ from dockform.controller.reconcilers.container_plan import (
     create_request,
     in_namespace,
 )
+from dockform.controller.reconcilers.container_plan import garbage_plan as container_garbage_plan
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import JobSpec
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display, engine_name
+from dockform.manifests.namespaces import DEFAULT_NAMESPACE, engine_name
 from dockform.manifests.status import JobObserved, Reason
 from dockform.manifests.units import parse_duration
 from dockform.runtime.types import (
@@ -46,7 +47,6 @@ from dockform.runtime.types import (
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
-    label_key,
     managed_labels,
     owned_by,
 )
@@ -407,28 +407,6 @@ def _create(
     )
 
 
-def delete_plan(labelled: Sequence[ContainerSummary], grace_s: int) -> Plan:
-    """Stop (when running) and remove every container labelled as this Job's."""
-    actions: list[Action] = []
-    for info in sorted(labelled, key=lambda info: info.id):
-        if info.state == "running":
-            actions.append(StopContainer(cause="deleted", container=info.id, timeout_s=grace_s))
-        actions.append(RemoveContainer(cause="deleted", container=info.id))
-    return Plan(actions=tuple(actions))
-
-
 def garbage_plan(managed: Sequence[ContainerSummary], owned: set[tuple[str, str]]) -> Plan:
     """Job containers that no Job owns (by namespace, name and labels)."""
-    return Plan(
-        actions=tuple(
-            RemoveContainer(
-                cause=f"no {display(KIND, *owner)} owns it",
-                container=info.id,
-                garbage=True,
-                subject=owner[1],
-                subject_namespace=owner[0],
-            )
-            for info in managed
-            if not ((owner := label_key(info.labels)) in owned and owns(info, owner[1], owner[0]))
-        )
-    )
+    return container_garbage_plan(managed, owned, KIND)
