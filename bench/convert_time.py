@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockform.cli.compose_normaliser import find_normaliser
+from dockform.sources.compose_normaliser import find_normaliser
 from dockform.manifests.compose import translate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import pytest
 
-from dockform.cli.compose_normaliser import NormaliserError, find_normaliser
+from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
 from dockform.manifests.compose import documents_yaml, translate
 from tests.integration.engine.conftest import BUSYBOX, Daemon, fetch, host_port
 

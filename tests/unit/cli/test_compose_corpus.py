@@ -26,7 +26,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dockform.cli.compose_normaliser import Normaliser, NormaliserError, find_normaliser
+from dockform.sources.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 from dockform.cli.main import app
 from dockform.manifests.compose import Translation, translate
 from tests.compose_support import load_documents, loadable
