@@ -18,8 +18,8 @@ from typing import Annotated
 
 import typer
 
-from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
 from dockform.manifests.compose import ComposeTranslationError, translate
+from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
 
 
 def _say(text: str) -> None:

@@ -198,7 +198,13 @@ def run_daemon(options: DaemonOptions) -> None:
     applier = Applier(store, on_change=controller.desired_changed, sealer=Sealer(vault))
     watcher = (
         DirectoryWatcher(
-            DirectorySync(applier, roots, check=check, settle_s=settings.sources.settle_s),
+            DirectorySync(
+                applier,
+                roots,
+                check=check,
+                settle_s=settings.sources.settle_s,
+                content_root=home / "content",
+            ),
             debounce_s=settings.sources.debounce_s,
             rescan_s=settings.sources.rescan_s,
             write_grace_s=settings.sources.write_grace_s,

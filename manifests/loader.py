@@ -46,6 +46,7 @@ from dockform.manifests.models import (
     Config,
     Container,
     Image,
+    Job,
     Manifest,
     Secret,
 )
@@ -355,7 +356,7 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
         path = os.path.normpath(os.path.join(base, manifest.spec.file))
         return manifest.model_copy(update={"spec": manifest.spec.model_copy(update={"file": path})})
-    if isinstance(manifest, Container):
+    if isinstance(manifest, Container | Job):
         return _resolve_container_paths(manifest, base)
     if not isinstance(manifest, Image):
         return manifest
@@ -369,7 +370,7 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     return manifest.model_copy(update={"spec": spec})
 
 
-def _resolve_container_paths(manifest: Container, base: str) -> Container:
+def _resolve_container_paths(manifest: Container | Job, base: str) -> Container | Job:
     mounts = manifest.spec.volumes
     if not any(mount.host_path and not mount.host_path.startswith("/") for mount in mounts):
         return manifest  # nothing relative: the same object, untouched

@@ -68,6 +68,7 @@ class Reason(StrEnum):
     ORPHANED_VOLUME = "OrphanedVolume"
     STILL_REFERENCED = "StillReferenced"
     SHADOWED = "Shadowed"
+    FIELDS_DROPPED = "FieldsDropped"  # a compose source's fields dockform cannot express
     # Steady states.
     PRESENT = "Present"
     RUNNING = "Running"

@@ -26,9 +26,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dockform.sources.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 from dockform.cli.main import app
 from dockform.manifests.compose import Translation, translate
+from dockform.sources.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 from tests.compose_support import load_documents, loadable
 
 CORPUS = Path(__file__).resolve().parents[2] / "compose_corpus"
