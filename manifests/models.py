@@ -752,6 +752,9 @@ class GitSourceSpec(Model):
     interval: Duration = "60s"
     suspend: bool = False
     prune: bool = True
+    # What `path` holds: dockform manifests, or a compose project (a compose.yaml and its
+    # files); `auto` decides by the file names there.
+    format: Literal["auto", "manifests", "compose"] = "auto"
 
 
 # --- Documents ---------------------------------------------------------------------------------
