@@ -23,9 +23,10 @@ one it lacks from `state/`, kept across commits and when the GitSource is delete
 
 A commit is applied all or nothing: every file must load and pass the daemon's checks (host
 paths may lead only into this GitSource's own directory, which holds its checkouts, and the
-daemon's roots; checked once `current` leads to the new commit), then `Applier.apply` (store.apply) with prune as source `git:<name>` at revision = the commit.
-A bad commit applies nothing; `current` and the objects stay at the last good one. A store
-that fails (`StoreUnavailable`) is a transient error: retried.
+daemon's roots; checked once `current` leads to the new commit), then `Applier.apply`
+(store.apply) with prune as source `git:<name>` at revision = the commit. A bad commit applies
+nothing; `current` and the objects stay at the last good one. A store that fails
+(`StoreUnavailable`) is a transient error: retried.
 """
 
 from __future__ import annotations
