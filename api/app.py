@@ -16,7 +16,16 @@ from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
 from dockform.api.errors import install_error_handlers, responses
 from dockform.api.metrics import CountApplyRequests
 from dockform.api.params import reject_unknown_query
-from dockform.api.routes import apply, events, logs, resources, sources, system, token
+from dockform.api.routes import (
+    apply,
+    events,
+    history,
+    logs,
+    resources,
+    sources,
+    system,
+    token,
+)
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -42,6 +51,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(events.router)
     app.include_router(sources.router)
     app.include_router(logs.router)
+    app.include_router(history.router)
     app.include_router(resources.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -176,6 +176,10 @@ class ContainerObserved(Observed):
     # does not act on health), and when the last one was: the next waits out a backoff.
     unhealthy_restarts: int | None = None
     last_unhealthy_restart: str | None = None
+    # What the running container was made from and why it was made (its own labels, see
+    # controller.reconcilers.provenance): `dockform explain` reads them.
+    made_for: dict[str, Any] | None = None
+    made_because: dict[str, Any] | None = None
 
 
 class GitSourceObserved(Observed):
