@@ -1,5 +1,5 @@
 """Revisions, rollback, pins and explain of one object (`dockform history / rollback / unpin
-/ explain`), each with its twin under `/v1/namespaces/{namespace}/`:
+/ explain`), each with its twin under `/v1/namespaces/{namespace}/` (api.twins):
 
     GET  /v1/{kinds}/{name}/revisions[?spec=true]   every stored revision, what each changed
     POST /v1/{kinds}/{name}/rollback                {"generation": N} (default: the last
@@ -23,8 +23,8 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import WRITE_ERRORS, responses
 from dockform.api.models import ApiModel
 from dockform.api.routes.resources import KindsPath, NamePath, NamespacePath
+from dockform.api.twins import twin
 from dockform.manifests.kinds import canonical_kind
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 from dockform.store.errors import NotFound
 from dockform.store.history import Explanation, History, explain, history
 from dockform.store.types import Resource
@@ -53,119 +53,66 @@ def _resource(state: AppState, kinds: str, name: str, namespace: str) -> Resourc
     return resource
 
 
-def _history(state: AppState, kinds: str, name: str, namespace: str, spec: bool) -> History:
-    resource = _resource(state, kinds, name, namespace)
-    revisions = state.store.list_revisions(resource.kind, name, namespace)
-    return history(resource, revisions, spec)
-
-
-def _explain(state: AppState, kinds: str, name: str, namespace: str) -> Explanation:
-    resource = _resource(state, kinds, name, namespace)
-    return explain(resource, state.store.list_revisions(resource.kind, name, namespace))
-
-
-def _rollback(
-    state: AppState, kinds: str, name: str, namespace: str, body: RollbackRequest | None
-) -> Resource:
-    kind = canonical_kind(kinds)
-    return state.applier.rollback(kind, name, namespace, body.generation if body else None)
-
-
-@router.get(
+@twin(
+    router,
+    "GET",
     "/{kinds:kind}/{name}/revisions",
     summary="List an object's revisions and what each changed",
     response_model=History,
     responses=responses(404, 422),
 )
 def list_revisions(
-    kinds: KindsPath, name: NamePath, state: StateDep, spec: SpecQuery = False
-) -> History:
-    return _history(state, kinds, name, DEFAULT_NAMESPACE, spec)
-
-
-@router.get(
-    "/namespaces/{namespace}/{kinds:kind}/{name}/revisions",
-    summary="List the revisions of an object of a namespace",
-    response_model=History,
-    responses=responses(404, 422),
-)
-def list_namespaced_revisions(
     namespace: NamespacePath,
     kinds: KindsPath,
     name: NamePath,
     state: StateDep,
     spec: SpecQuery = False,
 ) -> History:
-    return _history(state, kinds, name, namespace, spec)
+    resource = _resource(state, kinds, name, namespace)
+    return history(resource, state.store.list_revisions(resource.kind, name, namespace), spec)
 
 
-@router.post(
+@twin(
+    router,
+    "POST",
     "/{kinds:kind}/{name}/rollback",
     summary="Apply an earlier revision as a new generation, pinned against the source",
     response_model=Resource,
     responses=responses(404, 422, *WRITE_ERRORS),
 )
 def rollback(
-    kinds: KindsPath, name: NamePath, state: StateDep, body: RollbackBody = None
-) -> Resource:
-    return _rollback(state, kinds, name, DEFAULT_NAMESPACE, body)
-
-
-@router.post(
-    "/namespaces/{namespace}/{kinds:kind}/{name}/rollback",
-    summary="Roll back an object of a namespace",
-    response_model=Resource,
-    responses=responses(404, 422, *WRITE_ERRORS),
-)
-def rollback_namespaced(
     namespace: NamespacePath,
     kinds: KindsPath,
     name: NamePath,
     state: StateDep,
     body: RollbackBody = None,
 ) -> Resource:
-    return _rollback(state, kinds, name, namespace, body)
+    to = body.generation if body else None
+    return state.applier.rollback(canonical_kind(kinds), name, namespace, to)
 
 
-@router.post(
+@twin(
+    router,
+    "POST",
     "/{kinds:kind}/{name}/unpin",
     summary="End a rollback's pin: the source's spec comes back",
     response_model=Resource,
     responses=responses(404, 422, *WRITE_ERRORS),
 )
-def unpin(kinds: KindsPath, name: NamePath, state: StateDep) -> Resource:
-    return state.applier.unpin(canonical_kind(kinds), name, DEFAULT_NAMESPACE)
-
-
-@router.post(
-    "/namespaces/{namespace}/{kinds:kind}/{name}/unpin",
-    summary="End the pin of an object of a namespace",
-    response_model=Resource,
-    responses=responses(404, 422, *WRITE_ERRORS),
-)
-def unpin_namespaced(
-    namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep
-) -> Resource:
+def unpin(namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep) -> Resource:
     return state.applier.unpin(canonical_kind(kinds), name, namespace)
 
 
-@router.get(
+@twin(
+    router,
+    "GET",
     "/{kinds:kind}/{name}/explain",
     summary="Why the object runs as it does (what made its running container)",
     response_model=Explanation,
     responses=responses(404, 422),
 )
-def explain_object(kinds: KindsPath, name: NamePath, state: StateDep) -> Explanation:
-    return _explain(state, kinds, name, DEFAULT_NAMESPACE)
-
-
-@router.get(
-    "/namespaces/{namespace}/{kinds:kind}/{name}/explain",
-    summary="Why an object of a namespace runs as it does",
-    response_model=Explanation,
-    responses=responses(404, 422),
-)
-def explain_namespaced(
+def explain_object(
     namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep
 ) -> Explanation:
-    return _explain(state, kinds, name, namespace)
+    resource = _resource(state, kinds, name, namespace)
+    return explain(resource, state.store.list_revisions(resource.kind, name, namespace))
