@@ -745,6 +745,39 @@ def _snake(camel: str) -> str:
 # --- GitSource ---------------------------------------------------------------------------------
 
 
+class SecretRef(Model):
+    """A Secret of the referring object's own namespace (a Secret holds one value)."""
+
+    name: Name
+
+
+class GitSourceWebhook(Model):
+    """The shared secret that `POST /v1/gitsources/{name}/webhook` checks a forge's call
+    against: a Secret of the GitSource's namespace, or a file on the daemon's host (relative
+    to the manifest, under the host-access policy like any host path). Read at each call."""
+
+    secret_ref: SecretRef | None = Field(
+        default=None, description="A Secret of the GitSource's namespace holding the secret."
+    )
+    secret_file: (
+        Annotated[str, Field(min_length=1, max_length=4096, pattern=NO_NUL_PATTERN)] | None
+    ) = Field(
+        default=None,
+        description="A file on the daemon's host holding the secret (trailing newline "
+        "ignored); relative to the manifest.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> GitSourceWebhook:
+        chosen = [key for key in ("secret_ref", "secret_file") if getattr(self, key) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "a webhook needs exactly one of secretRef or secretFile"
+                + (f" (got {', '.join(to_camel(key) for key in chosen)})" if chosen else "")
+            )
+        return self
+
+
 class GitSourceSpec(Model):
     url: Annotated[str, Field(min_length=1, max_length=4096, pattern=NO_NUL_PATTERN)]
     branch: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_NUL_PATTERN)] = "main"
@@ -752,6 +785,12 @@ class GitSourceSpec(Model):
     interval: Duration = "60s"
     suspend: bool = False
     prune: bool = True
+    # Without it the webhook route refuses every call (403): no secret, no webhook.
+    webhook: GitSourceWebhook | None = Field(
+        default=None,
+        description="Accept forge webhooks (GitHub, Gitea, GitLab) at POST "
+        "/v1/gitsources/{name}/webhook, signed with this secret.",
+    )
 
 
 # --- Documents ---------------------------------------------------------------------------------
