@@ -110,6 +110,7 @@ class Reason(StrEnum):
     STORE_ERROR = "StoreError"
     SYNC_FAILED = "SyncFailed"
     SECRET_UNAVAILABLE = "SecretUnavailable"  # a Secret cannot be opened or put on a tmpfs
+    WEBHOOK_REFUSED = "WebhookRefused"  # a webhook call unsigned or signed with another secret
 
 
 class Observed(BaseModel):
