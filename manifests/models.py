@@ -122,11 +122,39 @@ class Metadata(Model):
 # --- Image -------------------------------------------------------------------------------------
 
 
+# What `docker build --secret id=ID,src=...` and `RUN --mount=type=secret,id=ID` take as an id
+# (the CLI splits its argument on `,` and `=`).
+BUILD_SECRET_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+
+class BuildSecretRef(Model):
+    """A Secret of the Image's namespace that the build may read with `RUN
+    --mount=type=secret,id=ID` (BuildKit only), never part of the image."""
+
+    name: Name = Field(description="A Secret of the Image's namespace.")
+    id: Annotated[str, Field(pattern=BUILD_SECRET_ID_PATTERN, max_length=255)] | None = Field(
+        default=None, description="The id the Dockerfile mounts it by (default: the name)."
+    )
+
+    def build_id(self) -> str:
+        return self.id or self.name
+
+
 class ImageBuild(Model):
     context: ShortText = "."
     dockerfile: ShortText = "Dockerfile"
     args: Labels = Field(default_factory=dict)
     target: ShortText | None = None
+    secrets: Annotated[list[BuildSecretRef], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list,
+        description="Secrets the build reads with RUN --mount=type=secret (needs BuildKit).",
+    )
+
+    def repeated_secret_ids(self) -> list[str]:
+        """Ids two build secrets share (the Image then fails, naming them: no JSON Schema
+        can state it, as an id defaults to the name)."""
+        ids = [secret.build_id() for secret in self.secrets]
+        return sorted({build_id for build_id in ids if ids.count(build_id) > 1})
 
 
 class ImagePull(Model):

@@ -140,6 +140,9 @@ class ImageObserved(Observed):
     context_digest: str | None = None
     pulled_generation: int | None = None
     loaded_fingerprint: str | None = None
+    # A sha256 over the build secrets' ids and content digests of the last build (never the
+    # content): a build whose secrets changed since builds without the engine's cache.
+    secrets_digest: str | None = None
 
 
 class NetworkObserved(Observed):
