@@ -17,7 +17,7 @@ import pytest
 
 from dockform.controller.container_files import default_secrets_root
 from tests.integration.conftest import TEST_LABELS
-from tests.integration.engine.conftest import BUSYBOX, Daemon
+from tests.integration.engine.conftest import BUSYBOX, Daemon, start_daemon, teardown_daemon
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +108,27 @@ def test_an_image_builds_with_a_secret_of_its_namespace_and_rebuilds_when_it_cha
     causes = sorted(event["message"].rsplit(": ", 1)[1] for event in built_events(daemon, unique))
     assert causes == ["build secrets changed", "not found"]
     assert not root.exists() or not any(root.iterdir())
+
+
+def test_without_buildkit_an_image_with_build_secrets_fails_naming_the_field(
+    unique: str,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context = tmp_path / "ctx"
+    context.mkdir()
+    shutil.copy(BUSYBOX, context / "busybox")
+    (context / "Dockerfile").write_text(DOCKERFILE)
+    monkeypatch.setenv("DOCKFORM_BUILDKIT", "0")
+    classic = start_daemon(tmp_path_factory.mktemp("dockform-home"))
+    try:
+        value = f"classic-{unique}-value"
+        classic.client.apply(manifests(unique, f"dockform-test/{unique}-c:1", context, value))
+        failed = classic.wait_phase("Image", unique, "Failed", timeout_s=120)
+        status = failed["status"]
+        assert status["reason"] == "BuildFailed"
+        assert "spec.build.secrets" in status["message"] and "BuildKit" in status["message"]
+        assert value not in str(failed) and value not in str(classic.client.events())
+    finally:
+        teardown_daemon(classic)
