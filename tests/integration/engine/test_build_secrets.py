@@ -74,8 +74,13 @@ def test_an_image_builds_with_a_secret_of_its_namespace_and_rebuilds_when_it_cha
     first_value, second_value = f"first-{unique}-value", f"second-{unique}-value"
 
     daemon.client.apply(manifests(unique, ref, context, None))
-    waiting = daemon.wait_phase("Image", unique, "Pending")
-    assert waiting["status"]["reason"] == "Waiting"
+
+    def waiting_for_the_secret() -> dict[str, Any] | None:
+        item = daemon.resource("Image", unique)
+        return item if item is not None and item["status"]["reason"] == "Waiting" else None
+
+    waiting = daemon.wait_for("the Image waiting for its Secret", waiting_for_the_secret)
+    assert waiting["status"]["phase"] == "Pending"
     assert f"Secret/{unique}-token, which does not exist" in waiting["status"]["message"]
 
     daemon.client.apply(manifests(unique, ref, context, first_value))
