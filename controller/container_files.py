@@ -18,8 +18,9 @@ collection). This is the one place a Secret is decrypted into a file, and `open_
 place one is decrypted into a container's environment.
 
 Build secrets (an Image's `build.secrets`) go to a directory of their own per build,
-`<secrets root>/../builds/build-XXXX/` (0700, the files 0400), made just before the build and
-removed as soon as it ends (`build_secrets`).
+`<secrets root>/../builds/build-<pid>-XXXX/` (0700, the files 0400), made just before the build
+and removed as soon as it ends (`build_secrets`); those of a daemon killed mid-build are removed
+at the next build.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class ContainerFiles:
         self._check_secrets_root()
         builds = self.secrets_root.parent / "builds"
         _private_dirs(builds)
-        directory = Path(tempfile.mkdtemp(prefix="build-", dir=builds))
+        _remove_stale_builds(builds)
+        directory = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=builds))
         try:
             mounted: list[BuildSecret] = []
             for index, secret in enumerate(secrets):
@@ -204,6 +206,21 @@ class ContainerFiles:
                 f"{self.secrets_root} is on {fstype or 'an unknown filesystem'}, not a tmpfs: "
                 "secrets would reach a disk; mount a tmpfs there (or on /run)"
             )
+
+
+def _remove_stale_builds(builds: Path) -> None:
+    """The build directories of daemons no longer running (killed mid-build): each is named
+    after its daemon's pid, so those of a live daemon sharing the instance are kept."""
+    for entry in builds.iterdir():
+        parts = entry.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue  # alive, another user's
 
 
 def _private_dirs(directory: Path) -> None:

@@ -217,3 +217,18 @@ def test_build_secrets_are_refused_off_a_tmpfs(tmp_path: Path) -> None:
     files = ContainerFiles(Vault.generate(), tmp_path / "secrets", tmp_path / "configs")
     with pytest.raises(FilesUnavailable, match="not a tmpfs"), files.build_secrets([]):
         pass
+
+
+def test_the_build_files_of_a_dead_daemon_go_at_the_next_build(tmp_path: Path) -> None:
+    files = ContainerFiles(
+        Vault.generate(), tmp_path / "secrets", tmp_path / "configs", require_tmpfs=False
+    )
+    builds = tmp_path / "builds"
+    stale = builds / "build-999999999-abcd"  # no such pid
+    alive = builds / f"build-{os.getpid()}-efgh"
+    for directory in (stale, alive):
+        directory.mkdir(parents=True)
+        (directory / "0-tok").write_text("left behind")
+    with files.build_secrets([]):
+        pass
+    assert not stale.exists() and alive.exists()
