@@ -232,3 +232,18 @@ def test_the_build_files_of_a_dead_daemon_go_at_the_next_build(tmp_path: Path) -
     with files.build_secrets([]):
         pass
     assert not stale.exists() and alive.exists()
+
+
+def test_two_build_secrets_with_one_id_fail_the_image_naming_it(
+    running: Applier, store: Store, seeing: SeeingRuntime, tmp_path: Path
+) -> None:
+    text = (
+        "apiVersion: dockform/v1\nkind: Image\nmetadata: {name: app}\n"
+        f"spec: {{ref: 'app:1', build: {{context: {tmp_path}, "
+        "secrets: [{name: token, id: tok}, {name: tok}]}}\n"
+    )
+    running.apply(ApplyRequest(load_text(text)))
+    wait(lambda: image_status(store).phase == "Failed")
+    assert image_status(store).reason == "InvalidSpec"
+    assert "spec.build.secrets: two have the id tok" in image_status(store).message
+    assert not seeing.seen
