@@ -25,6 +25,7 @@ from dockform.api.routes import (
     sources,
     system,
     token,
+    webhooks,
 )
 
 
@@ -36,7 +37,8 @@ def create_app(state: AppState) -> FastAPI:
         description=(
             "Apply manifests, read desired and observed state, follow events and logs. "
             'Errors are JSON: {"error": "...", "issues": [{"file", "document", "line", '
-            '"path", "message"}]}. Over TCP every request but /healthz needs '
+            '"path", "message"}]}. Over TCP every request but /healthz and the GitSource '
+            "webhooks (signed by the forge instead) needs "
             "`Authorization: Bearer <token>` (the token is in $DOCKFORM_HOME/token). "
             "Unknown query parameters are refused (422)."
         ),
@@ -50,6 +52,7 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(apply.router)
     app.include_router(events.router)
     app.include_router(sources.router)
+    app.include_router(webhooks.router)
     app.include_router(logs.router)
     app.include_router(history.router)
     app.include_router(resources.router)

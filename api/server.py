@@ -1,7 +1,8 @@
 """Serving the app: a unix socket (mode 0600) always, TCP with a bearer token when asked.
 
 Both listeners share one app and one event loop. The TCP listener wraps the app in
-`TokenAuth`, which answers 401 to any request but /healthz without the right token, and serves
+`TokenAuth`, which answers 401 to any request without the right token but /healthz and the
+GitSource webhooks (signed by the forge instead, `api.routes.webhooks`), and serves
 TLS when given a certificate and key (`Tls`); the unix socket stays plain HTTP and marks its
 requests local (`LocalListener`), which the token routes demand. Signal
 handling is ours (not uvicorn's) so one SIGTERM stops every listener, and the caller then stops
@@ -26,7 +27,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from dockform.api.deps import UNAUTHENTICATED_PATHS
+from dockform.api.deps import needs_no_token
 from dockform.api.token import AUTHENTICATED_KEY, LOCAL_LISTENER_KEY, BearerToken
 
 log = logging.getLogger("dockform.api")
@@ -47,7 +48,7 @@ class TokenAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or (
-            scope["type"] == "http" and scope["path"] in UNAUTHENTICATED_PATHS
+            scope["type"] == "http" and needs_no_token(scope["path"])
         ):
             await self._app(scope, receive, send)
             return

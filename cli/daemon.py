@@ -36,6 +36,7 @@ from dockform.controller.leadership import LeaderElector, Leadership
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
 from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.webhook_secret import WebhookSecrets
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.host_paths import forbidden_reason, resolve_host_path
 from dockform.manifests.loader import LoadedManifest
@@ -226,6 +227,7 @@ def run_daemon(options: DaemonOptions) -> None:
             allow_host_access=options.allow_host_access,
             host_path_roots=list(settings.host_access.roots),
             token=token,
+            webhook_secrets=WebhookSecrets(store, vault, settings.host_access),
         )
     )
     socket_path = home / "dockform.sock"

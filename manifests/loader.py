@@ -45,6 +45,7 @@ from dockform.manifests.models import (
     NUL_MESSAGE,
     Config,
     Container,
+    GitSource,
     Image,
     Job,
     Manifest,
@@ -347,7 +348,7 @@ def _kind_message(kind: object) -> str:
 def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     """The manifest with its relative host paths made absolute against `base_dir`: an
     Image's build context and load path, a Container's `volumes[].hostPath`, a Secret's or
-    Config's file.
+    Config's file, a GitSource's `webhook.secretFile`.
 
     Stored specs must not depend on where the CLI ran: the daemon may run elsewhere. The
     host-access policy then checks the absolute paths like any other.
@@ -358,6 +359,8 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
         return manifest.model_copy(update={"spec": manifest.spec.model_copy(update={"file": path})})
     if isinstance(manifest, Container | Job):
         return _resolve_container_paths(manifest, base)
+    if isinstance(manifest, GitSource):
+        return _resolve_webhook_file(manifest, base)
     if not isinstance(manifest, Image):
         return manifest
     spec = manifest.spec
@@ -367,6 +370,16 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     if spec.load is not None:
         path = os.path.normpath(os.path.join(base, spec.load.path))
         spec = spec.model_copy(update={"load": spec.load.model_copy(update={"path": path})})
+    return manifest.model_copy(update={"spec": spec})
+
+
+def _resolve_webhook_file(manifest: GitSource, base: str) -> GitSource:
+    webhook = manifest.spec.webhook
+    if webhook is None or webhook.secret_file is None:
+        return manifest
+    path = os.path.normpath(os.path.join(base, webhook.secret_file))
+    webhook = webhook.model_copy(update={"secret_file": path})
+    spec = manifest.spec.model_copy(update={"webhook": webhook})
     return manifest.model_copy(update={"spec": spec})
 
 

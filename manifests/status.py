@@ -111,6 +111,7 @@ class Reason(StrEnum):
     STORE_ERROR = "StoreError"
     SYNC_FAILED = "SyncFailed"
     SECRET_UNAVAILABLE = "SecretUnavailable"  # a Secret cannot be opened or put on a tmpfs
+    WEBHOOK_REFUSED = "WebhookRefused"  # a webhook call unsigned or signed with another secret
 
 
 class Observed(BaseModel):
@@ -140,6 +141,9 @@ class ImageObserved(Observed):
     context_digest: str | None = None
     pulled_generation: int | None = None
     loaded_fingerprint: str | None = None
+    # A sha256 over the build secrets' ids and content digests of the last build (never the
+    # content): a build whose secrets changed since builds without the engine's cache.
+    secrets_digest: str | None = None
 
 
 class NetworkObserved(Observed):

@@ -295,6 +295,9 @@ class BuildRequest:
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     secrets: tuple[BuildSecret, ...] = ()
+    # Build every step again: BuildKit's cache keys leave secret contents out, so a step that
+    # read a changed secret would otherwise come from the cache with the old one's result.
+    no_cache: bool = False
 
 
 BUILDKIT = "BuildKit"
