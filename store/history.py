@@ -20,7 +20,7 @@ from pydantic import Field
 from dockform.manifests.kinds import Kind
 from dockform.manifests.redaction import redact_spec
 from dockform.manifests.spec_diff import changed_fields
-from dockform.store.types import Pin, Resource, Revision, StoreModel
+from dockform.store.types import Event, Pin, Resource, Revision, StoreModel
 
 
 class RevisionEntry(StoreModel):
@@ -83,7 +83,15 @@ def history(resource: Resource, revisions: Sequence[Revision], with_spec: bool) 
     )
 
 
-def explain(resource: Resource, revisions: Sequence[Revision]) -> Explanation:
+# Events that say an engine object was made, and why (the executor's cause in the message).
+MAKING_REASONS = ("Built", "Pulled", "Loaded", "Created", "Replaced")
+
+
+def explain(
+    resource: Resource, revisions: Sequence[Revision], events: Sequence[Event] = ()
+) -> Explanation:
+    """Why `resource` runs as it does; `events` are its latest (for the last Built, Pulled,
+    Loaded, Created or Replaced of a kind that keeps no provenance of its own)."""
     by_generation = {revision.generation: revision for revision in revisions}
     observed = resource.status.observed or {}
     made_for, because = observed.get("madeFor"), observed.get("madeBecause")
@@ -98,6 +106,11 @@ def explain(resource: Resource, revisions: Sequence[Revision]) -> Explanation:
     else:
         changes = _spec_change(resource.generation, by_generation)
         summary = f"generation {resource.generation} is the last change of its spec"
+        made = [event for event in events if event.reason in MAKING_REASONS]
+        if made:
+            last = made[-1]
+            detail = f"{last.reason} {last.last_time.isoformat()[:19]}: {last.message}"
+            changes.append(Change(what="engine", detail=detail))
     if resource.pin is not None:
         summary += (
             f"; pinned by a rollback to generation {resource.pin.rolled_back_to} "

@@ -115,4 +115,6 @@ def explain_object(
     namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep
 ) -> Explanation:
     resource = _resource(state, kinds, name, namespace)
-    return explain(resource, state.store.list_revisions(resource.kind, name, namespace))
+    revisions = state.store.list_revisions(resource.kind, name, namespace)
+    events = state.store.list_events(resource.kind, name, limit=50, namespace=namespace)
+    return explain(resource, revisions, events)

@@ -87,6 +87,19 @@ class ImageSnapshot:
     pulled_generation: int  # last generation pulled (for policy Always)
     loaded_fingerprint: str  # the tarball fingerprint last loaded
     built_secrets_digest: str = ""  # secrets_digest of the last build's secrets
+    built_context_digest: str = ""  # the context digest of the last build (status)
+
+
+def _build_cause(observed: ImageSnapshot, secrets_changed: bool) -> str:
+    """Why an image that exists is built again (for the Built event and `explain`)."""
+    if secrets_changed:
+        return "build secrets changed"
+    last = observed.built_context_digest
+    if last and last != observed.source_digest:
+        return "build context changed"
+    if last:
+        return "spec or labels changed"
+    return "build inputs changed"
 
 
 def secrets_digest(secrets: Sequence[BuildSecretState]) -> str:
@@ -116,9 +129,7 @@ def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
             return Plan()
         # BuildKit's cache ignores secret contents: new ones must run every step again.
         fresh = secrets_digest(desired.build_secrets) != observed.built_secrets_digest
-        cause = "not found" if image is None else "build inputs changed"
-        if image is not None and fresh:
-            cause = "build secrets changed"
+        cause = "not found" if image is None else _build_cause(observed, fresh)
         request = BuildRequest(
             context_dir=spec.build.context,
             dockerfile=spec.build.dockerfile,
@@ -240,6 +251,7 @@ class ImageReconciler:
             pulled_generation=previous.pulled_generation or 0,
             loaded_fingerprint=previous.loaded_fingerprint or "",
             built_secrets_digest=previous.secrets_digest or "",
+            built_context_digest=previous.context_digest or "",
         )
 
     def reconcile(self, resource: Resource) -> Outcome:
