@@ -93,6 +93,13 @@ def at_commit(daemon: Daemon, name: str, commit: str) -> dict[str, Any] | None:
     return item if item["status"]["phase"] == "Ready" else None
 
 
+def network_exists(client: docker.DockerClient, name: str) -> bool:
+    try:
+        return bool(client.networks.get(name).name == name)
+    except docker.errors.NotFound:
+        return False
+
+
 def reconciled(daemon: Daemon, name: str) -> bool:
     item = daemon.resource("GitSource", name)
     return item is not None and item["status"].get("observedGeneration") == item["generation"]
@@ -136,7 +143,8 @@ def test_a_signed_push_hook_without_the_token_applies_the_pushed_commit_at_once(
 
     daemon.wait_for("the pushed commit", lambda: at_commit(daemon, unique, second), timeout_s=20)
     assert time.monotonic() - started < 20  # the interval is an hour
-    assert docker_client.networks.get(f"{unique}-two").name == f"{unique}-two"
+    # The commit is applied; its Network is then made by its own reconciler.
+    daemon.wait_for("network two", lambda: network_exists(docker_client, f"{unique}-two"), 30)
     events = daemon.client.events(kind="GitSource", name=unique)
     refused = [event for event in events if event["reason"] == "WebhookRefused"]
     assert refused and refused[0]["type"] == "Warning"
