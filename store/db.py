@@ -109,6 +109,22 @@ def create_engine_for(url: str) -> Engine:
     return engine
 
 
+def read_engine_for(engine: Engine) -> Engine:
+    """The engine reads run on: PostgreSQL's own in autocommit, so a read is its statements
+    alone, without a BEGIN and a ROLLBACK round trip around them (a store read is one
+    statement, or several that need no common snapshot); other stores read on `engine`."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_engine(
+        engine.url,
+        pool_pre_ping=True,
+        pool_size=4,
+        max_overflow=8,
+        connect_args=POSTGRES_CONNECT_ARGS,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

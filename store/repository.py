@@ -40,6 +40,7 @@ from dockform.store.db import (
     WRITE_OPTION,
     StoreLocation,
     create_engine_for,
+    read_engine_for,
     is_disk_full,
     is_memory_sqlite,
 )
@@ -78,13 +79,21 @@ class Store:
     """
 
     def __init__(
-        self, engine: Engine, *, event_limit: int = EVENT_LIMIT, fence: Fence | None = None
+        self,
+        engine: Engine,
+        *,
+        event_limit: int = EVENT_LIMIT,
+        fence: Fence | None = None,
+        read_engine: Engine | None = None,
     ) -> None:
         self._engine = engine
         # Checked at the start of every write transaction (the controller's store, when the
         # daemon leads by a lease): raises LeaseLost instead of writing for an old term.
         self._fence = fence
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Reads run on their own engine where that saves round trips (store.db).
+        self._read_engine = read_engine or read_engine_for(engine)
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         url = engine.url.render_as_string(hide_password=False)
         self._location = StoreLocation.from_url(url)
         # One in-memory SQLite connection is shared by every thread: take turns on it.
@@ -115,7 +124,9 @@ class Store:
         """This store, for a writer that holds a lease: each write transaction first checks
         `fence` (inside the transaction's write lock, so no takeover can slip in between).
         Shares the engine and `data_version` with this one."""
-        view = Store(self._engine, event_limit=self._event_limit, fence=fence)
+        view = Store(
+            self._engine, event_limit=self._event_limit, fence=fence, read_engine=self._read_engine
+        )
         view._data_version = self._data_version
         view._serial = self._serial
         return view
@@ -135,12 +146,14 @@ class Store:
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._read_engine is not self._engine:
+            self._read_engine.dispose()
 
     # --- sessions (also used by store.apply) ---------------------------------------------------
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
-        with translated_errors(self._location), self._serial, self._sessions() as session:
+        with translated_errors(self._location), self._serial, self._read_sessions() as session:
             yield session
 
     @contextlib.contextmanager

@@ -19,8 +19,9 @@ from dockform.api.deps import AppState, StateDep, StoreDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel, SourceList
 from dockform.api.routes.resources import NamespacePath
+from dockform.api.twins import twin
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
+from dockform.manifests.namespaces import display
 from dockform.store.errors import NotFound
 from dockform.store.types import SourceRecord
 
@@ -59,28 +60,16 @@ GitSourceName = Annotated[
 ]
 
 
-@router.post(
+@twin(
+    router,
+    "POST",
     "/gitsources/{name}/sync",
     status_code=202,
     summary="Fetch a GitSource now (webhook)",
     response_model=SyncAccepted,
     responses=responses(404, 409, 422, 503),
 )
-def sync_gitsource(name: GitSourceName, state: StateDep) -> SyncAccepted:
-    """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
-    return request_sync(state, name, DEFAULT_NAMESPACE)
-
-
-@router.post(
-    "/namespaces/{namespace}/gitsources/{name}/sync",
-    status_code=202,
-    summary="Fetch a GitSource of a namespace now (webhook)",
-    response_model=SyncAccepted,
-    responses=responses(404, 409, 422, 503),
-)
-def sync_namespaced_gitsource(
-    namespace: NamespacePath, name: GitSourceName, state: StateDep
-) -> SyncAccepted:
+def sync_gitsource(namespace: NamespacePath, name: GitSourceName, state: StateDep) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
     return request_sync(state, name, namespace)
 

@@ -29,9 +29,10 @@ from dockform.api.errors import ApiError, responses
 from dockform.api.models import ApiModel
 from dockform.api.routes.resources import NamespacePath
 from dockform.api.routes.sources import GIT_SOURCE, GitSourceName, SyncAccepted, request_sync
+from dockform.api.twins import twin
 from dockform.api.webhook_signatures import Verdict, is_ping, verify
 from dockform.controller.webhook_secret import NoWebhook, SecretUnavailable
-from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
+from dockform.manifests.namespaces import display
 from dockform.manifests.status import EventType, Reason
 from dockform.store.errors import NotFound
 from dockform.store.types import Resource
@@ -62,7 +63,9 @@ _RESPONSES = {
 }
 
 
-@router.post(
+@twin(
+    router,
+    "POST",
     "/gitsources/{name}/webhook",
     status_code=202,
     summary="A forge's webhook: fetch a GitSource now (signed, no bearer token)",
@@ -71,20 +74,6 @@ _RESPONSES = {
     responses=_RESPONSES,
 )
 async def gitsource_webhook(
-    name: GitSourceName, request: Request, state: StateDep
-) -> SyncAccepted | JSONResponse:
-    return await _webhook(state, request, name, DEFAULT_NAMESPACE)
-
-
-@router.post(
-    "/namespaces/{namespace}/gitsources/{name}/webhook",
-    status_code=202,
-    summary="A forge's webhook: fetch a GitSource of a namespace now (signed, no bearer token)",
-    description=_DOC,
-    response_model=SyncAccepted,
-    responses=_RESPONSES,
-)
-async def namespaced_gitsource_webhook(
     namespace: NamespacePath, name: GitSourceName, request: Request, state: StateDep
 ) -> SyncAccepted | JSONResponse:
     return await _webhook(state, request, name, namespace)
