@@ -37,6 +37,7 @@ from dockform.controller.reconcilers.container_plan import (
     in_namespace,
 )
 from dockform.controller.reconcilers.container_plan import garbage_plan as container_garbage_plan
+from dockform.controller.reconcilers.provenance import made_for, with_provenance
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import JobSpec
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE, engine_name
@@ -401,6 +402,9 @@ def _create(
         attempt,
         dict(observed.network_names),
     )
+    made = made_for(desired.generation, observed.image_id, (), ())
+    previous = observed.name_holder.labels if observed.name_holder is not None else None
+    request = with_provenance(request, made, cause, previous)
     return (
         CreateContainer(cause=cause, request=request, replacing=replacing),
         StartContainer(cause="created", container=desired.engine_name),
