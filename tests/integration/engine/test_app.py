@@ -109,7 +109,9 @@ def parse_time(text: str) -> datetime:
 
 def labelled(client: docker.DockerClient, daemon: Daemon, name: str) -> list[Any]:
     return client.containers.list(
-        all=True, filters={"label": [daemon.label, f"io.dockform.name={name}"]}
+        all=True,
+        filters={"label": [daemon.label, f"io.dockform.name={name}"]},
+        ignore_removed=True,  # a container removed between the list and its inspect
     )
 
 
