@@ -240,7 +240,8 @@ class GitSync:
             try:
                 read = read_manifest_file(file, display=inside, inside=str(checkout))
                 texts[inside] = read.text
-                manifests += load_text(read.text, filename=inside, base_dir=base_dir)
+                loaded = load_text(read.text, filename=inside, base_dir=base_dir)
+                manifests += in_namespace_of(name, loaded)
             except FileProblem as problem:
                 issues.append(problem.issue)
             except FileChanging as changing:  # nothing else writes a checkout
@@ -399,6 +400,29 @@ class GitSync:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
         return tuple(str(result.key) for result in results)
+
+
+def in_namespace_of(gitsource: str, manifests: list[LoadedManifest]) -> list[LoadedManifest]:
+    """A GitSource of namespace `shop` (`shop/app`) applies the manifests that name no
+    namespace into `shop`, as `kubectl apply -n shop` would; those that name one keep it."""
+    namespace, _, rest = gitsource.rpartition("/")
+    if not namespace or not rest:
+        return manifests
+    return [
+        item
+        if "namespace" in item.manifest.metadata.model_fields_set
+        else LoadedManifest(
+            item.manifest.model_copy(
+                update={
+                    "metadata": item.manifest.metadata.model_copy(update={"namespace": namespace})
+                }
+            ),
+            item.file,
+            item.document,
+            item.line,
+        )
+        for item in manifests
+    ]
 
 
 def _project_name(name: str) -> str:

@@ -40,9 +40,9 @@ from dockform.store.db import (
     WRITE_OPTION,
     StoreLocation,
     create_engine_for,
-    read_engine_for,
     is_disk_full,
     is_memory_sqlite,
+    read_engine_for,
 )
 from dockform.store.errors import StaleResourceVersion, StoreFull, StoreUnavailable
 from dockform.store.orm import (

@@ -57,6 +57,22 @@ def test_a_commit_is_applied_as_source_git_name(
     assert store.get("Container", "web").source == "git:prod"  # type: ignore[union-attr]
 
 
+def test_a_gitsource_of_a_namespace_applies_manifests_naming_none_into_it(
+    git_repo: Any, sync: GitSync, store: Store, doc: Doc
+) -> None:
+    git_repo.write("deploy/web.yaml", doc("web"))
+    git_repo.write(
+        "deploy/db.yaml", doc("db").replace("metadata: {", "metadata: {namespace: default, ")
+    )
+    git_repo.commit("first")
+
+    result = sync.sync("shop/prod", _spec(git_repo), applied_commit=None)
+
+    assert result.objects == ("Container/db", "Container/shop/web", "Network/shop/default")
+    assert store.get("Container", "web", "shop") is not None
+    assert store.get("Container", "db") is not None  # it names its namespace
+
+
 def test_the_commit_already_applied_is_only_fetched(
     changes: Changes, git_repo: Any, sync: GitSync, store: Store, doc: Doc
 ) -> None:
