@@ -75,15 +75,52 @@ def _feed(digest: hashlib._Hash, path: str, name: str, budget: list[int], top: s
         digest.update(f"o\0{name}\0".encode())  # a FIFO or device: its name only, not copied
 
 
+def stat_signature(path: str) -> str:
+    """sha256 of what `os.lstat` says of `path` and, for a directory, of everything below it
+    (names, sizes, modification times, modes, inodes): cheap, and different whenever an edit
+    could have changed the content."""
+    signature = hashlib.sha256()
+    entries = 0
+
+    def add(full: str) -> None:
+        nonlocal entries
+        entries += 1
+        if entries > MAX_ENTRIES:
+            raise ContentTooLarge(f"{path} holds more than {MAX_ENTRIES} entries to copy")
+        info = os.lstat(full)
+        line = f"{full}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_mode}\0{info.st_ino}\n"
+        signature.update(line.encode())
+
+    add(path)
+    if os.path.isdir(path) and not os.path.islink(path):
+        for current, directories, files in os.walk(path):
+            directories.sort()
+            for name in [*sorted(files), *directories]:
+                add(os.path.join(current, name))
+    return signature.hexdigest()
+
+
 class ContentStore:
-    """Copies under `root`, one directory per digest."""
+    """Copies under `root`, one directory per digest. The digest of a path whose stat
+    signature has not changed since it was last read is not computed again (a rescan of a
+    watched project reads no file it has read before)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._digests: dict[str, tuple[str, str]] = {}  # path -> (stat signature, digest)
+
+    def digest(self, path: str) -> str:
+        signature = stat_signature(path)
+        known = self._digests.get(path)
+        if known is not None and known[0] == signature:
+            return known[1]
+        digest = content_digest(path)
+        self._digests[path] = (signature, digest)
+        return digest
 
     def place(self, path: str) -> str:
         """The path of `path`'s copy (made now unless it exists): `root/<digest>/<name>`."""
-        digest = content_digest(path)
+        digest = self.digest(path)
         name = os.path.basename(path.rstrip("/")) or "content"
         target = self.root / digest / name
         if target.exists() or target.is_symlink():

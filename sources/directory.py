@@ -132,6 +132,7 @@ class DirectorySync:
         self._content_root = content_root
         self._normaliser = normaliser
         self._state: dict[str, tuple[str, ...]] = {}
+        self._content: dict[str, ContentStore] = {}
 
     # --- names ---------------------------------------------------------------------------------
 
@@ -371,10 +372,13 @@ class DirectorySync:
         return outcome
 
     def _content_store(self, source: str) -> ContentStore | None:
+        """The project's copies (kept, with the digests it already read, across syncs)."""
         if self._content_root is None:
             return None
-        slug = hashlib.sha256(source.encode()).hexdigest()[:16]
-        return ContentStore(self._content_root / slug)
+        if source not in self._content:
+            slug = hashlib.sha256(source.encode()).hexdigest()[:16]
+            self._content[source] = ContentStore(self._content_root / slug)
+        return self._content[source]
 
     def _settling_outcome(
         self,
