@@ -72,9 +72,7 @@ def test_prune_removes_old_unused_copies_but_keeps_written_ones(tmp_path: Path) 
     assert sorted(store.root.iterdir()) == copies[:2]
 
 
-def test_too_large_content_says_what_to_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_too_large_content_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(content, "MAX_CONTENT_BYTES", 10)
     (tmp_path / "big").write_text("x" * 11)
     with pytest.raises(ContentTooLarge, match="read-write"):
