@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockform.manifests.compose.common import Context, Report, copy_fields, document, dropper
+from dockform.manifests.compose.content import content_mounts
 from dockform.manifests.compose.engine import engine_settings, resources
 from dockform.manifests.compose.objects import Images
 from dockform.manifests.engine_settings import HOSTNAME_PATTERN
@@ -32,12 +33,10 @@ _HANDLED = frozenset(
         "cap_add", "cap_drop", "ulimits", "shm_size", "tmpfs", "read_only", "devices", "gpus",
         "init", "stop_signal", "extra_hosts", "dns", "dns_search", "dns_opt", "sysctls",
         "security_opt", "group_add", "logging", "oom_score_adj", "platform", "profiles",
-        "expose", "container_name", "links",
+        "expose", "container_name", "links", "secrets", "configs",
     }
 )  # fmt: skip
 _WHY = {
-    "secrets": "not converted yet (write a Secret manifest)",
-    "configs": "not converted yet (write a Config manifest)",
     "scale": "dockform runs one container per service",
     "tty": "dockform containers have no terminal",
     "stdin_open": "dockform containers have no standard input",
@@ -65,6 +64,7 @@ def container(
     images: Images,
     service_names: set[str],
     jobs: set[str] | frozenset[str] = frozenset(),
+    contents: Mapping[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     drop = dropper(context, name)
@@ -85,6 +85,7 @@ def container(
     volumes, tmpfs = _volumes(context, service.get("volumes") or [], drop)
     if volumes:
         spec["volumes"] = volumes
+    content_mounts(service, spec, contents or {}, drop)
     if name in jobs:
         _job_retries(service, spec, drop)
     else:

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from dockform.manifests.compose.common import Context, Drop, check_name
+from dockform.manifests.compose.content import content_objects
 from dockform.manifests.compose.objects import images_of, network, volume
 from dockform.manifests.compose.services import container, job_services
 
@@ -50,18 +51,23 @@ def translate(project: Mapping[str, Any], namespace: str | None = None) -> Trans
         if (document := volume(context, name, spec)) is not None
     ]
     for kind in ("secrets", "configs"):
-        for name in sorted(project.get(kind) or {}):
-            what = kind[:-1].title()
-            context.drop(f"{kind}.{name}", kind, f"not converted yet (write a {what} manifest)")
+        for name in project.get(kind) or {}:
+            check_name(name, f"{kind[:-1]} name")
+    contents = content_objects(context, project)
+    defined = {
+        key: {doc["metadata"]["name"] for doc in contents if doc["kind"] == kind}
+        for key, kind in (("secrets", "Secret"), ("configs", "Config"))
+    }
     images = images_of(context, services)
     jobs = job_services(services)
     containers = [
-        container(context, name, services[name], images, set(services), jobs)
+        container(context, name, services[name], images, set(services), jobs, defined)
         for name in sorted(services)
     ]
     documents = [
         *networks,
         *volumes,
+        *contents,
         *(image for _, image in sorted(images.documents.items())),
         *containers,
     ]

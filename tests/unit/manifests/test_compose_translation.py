@@ -381,9 +381,7 @@ def test_resources_and_engine_settings() -> None:
         "a: deploy.replicas: 2: dockform runs one container per service",
         "a: deploy.resources.reservations.memory: dockform reserves nothing (limits only)",
         "a: expose: containers on a shared network reach every port: nothing to do",
-        "a: secrets: not converted yet (write a Secret manifest)",
         "a: tty: dockform containers have no terminal",
-        "secrets.token: secrets: not converted yet (write a Secret manifest)",
     ]
     load_documents(result.documents)
 
@@ -479,3 +477,46 @@ def test_a_service_others_wait_to_complete_becomes_a_job() -> None:
         "worker: depends_on.migrate.condition: service_started: migrate is a Job (another "
         "service waits for it to complete); this one waits for that too",
     ]
+
+
+def test_secrets_and_configs_become_objects_and_mounts() -> None:
+    spec_project = project(
+        web={
+            "image": "x",
+            "secrets": [
+                {"source": "db_password", "target": "/run/secrets/db_password"},
+                {"source": "api_key", "target": "key.txt", "uid": "1000", "mode": "0400"},
+                {"source": "swarm", "target": "/run/secrets/swarm"},
+            ],
+            "configs": [{"source": "nginx"}, {"source": "inline", "target": "/etc/i.conf"}],
+        }
+    )
+    spec_project["secrets"] = {
+        "db_password": {"name": "p_db_password", "file": "/srv/db_password.txt"},
+        "api_key": {"name": "p_api_key", "environment": "API_KEY"},
+        "swarm": {"name": "swarm", "external": True},
+    }
+    spec_project["configs"] = {
+        "nginx": {"name": "p_nginx", "file": "/srv/nginx.conf"},
+        "inline": {"name": "p_inline", "content": "a $$ sign"},
+        "fromenv": {"name": "p_fromenv", "environment": "X"},
+    }
+    result = translate(spec_project)
+    objects = by_kind_name(result)
+
+    assert objects[("Secret", "db_password")]["spec"] == {"file": "/srv/db_password.txt"}
+    assert objects[("Secret", "api_key")]["spec"] == {"env": "API_KEY"}
+    assert objects[("Config", "inline")]["spec"] == {"value": "a $ sign"}
+    assert ("Secret", "swarm") not in objects and ("Config", "fromenv") not in objects
+    spec = container(result, "web")
+    assert spec["secrets"] == [
+        {"name": "db_password"},
+        {"name": "api_key", "target": "key.txt", "mode": "0400", "uid": 1000},
+    ]
+    assert spec["configs"] == [{"name": "nginx"}, {"name": "inline", "target": "/etc/i.conf"}]
+    assert drops(result) == [
+        "configs.fromenv: source: environment: a Config takes file or content",
+        "secrets.swarm: external: a Swarm object: dockform holds its own (write a Secret)",
+        "web: secrets[2]: swarm: not a secret dockform converted",
+    ]
+    load_documents(result.documents)
