@@ -26,6 +26,7 @@ from dockform.api.models import (
     NamespaceList,
     ResourceList,
 )
+from dockform.api.twins import twin
 from dockform.manifests.kinds import canonical_kind
 from dockform.manifests.labels import LabelSyntaxError, parse_labels
 from dockform.manifests.models import NAME_MAX_LENGTH, NAME_PATTERN
@@ -146,23 +147,15 @@ def _list(state: AppState, kinds: str, label: list[str], namespace: str | None) 
     return Response(content=body, media_type="application/json")
 
 
-@router.get(
+@twin(
+    router,
+    "GET",
     "/{kinds:kind}/{name}",
     summary="Get one object with its status",
     response_model=Resource,
     responses=responses(404, 422),
 )
-async def get_object(kinds: KindsPath, name: NamePath, state: StateDep) -> Response:
-    return _get(state, kinds, name, DEFAULT_NAMESPACE)
-
-
-@router.get(
-    "/namespaces/{namespace}/{kinds:kind}/{name}",
-    summary="Get one object of a namespace with its status",
-    response_model=Resource,
-    responses=responses(404, 422),
-)
-async def get_namespaced_object(
+async def get_object(
     namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep
 ) -> Response:
     return _get(state, kinds, name, namespace)
@@ -189,26 +182,16 @@ def _render_object(store: Store, kind: str, name: str, namespace: str) -> bytes:
     return resource.model_dump_json(by_alias=True).encode()
 
 
-@router.delete(
+@twin(
+    router,
+    "DELETE",
     "/{kinds:kind}/{name}",
     status_code=202,
     summary="Request deletion of an object",
     response_model=DeleteAccepted,
     responses=responses(404, 422, *WRITE_ERRORS),
 )
-def delete_object(kinds: KindsPath, name: NamePath, state: StateDep) -> DeleteAccepted:
-    """Mark the object for deletion; the controller tears it down, then it disappears."""
-    return _delete(state, kinds, name, DEFAULT_NAMESPACE)
-
-
-@router.delete(
-    "/namespaces/{namespace}/{kinds:kind}/{name}",
-    status_code=202,
-    summary="Request deletion of an object of a namespace",
-    response_model=DeleteAccepted,
-    responses=responses(404, 422, *WRITE_ERRORS),
-)
-def delete_namespaced_object(
+def delete_object(
     namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep
 ) -> DeleteAccepted:
     """Mark the object for deletion; the controller tears it down, then it disappears."""
