@@ -1,0 +1,203 @@
+"""The dashboard without a browser: pages and fragments render from the store, the login turns
+the token into a cookie the API accepts, CSRF and cross-site writes are refused, and pages carry
+a strict Content-Security-Policy. The browser tests are in tests/integration/dashboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dockform.api.app import create_app
+from dockform.api.dashboard import session
+from dockform.api.dashboard.guard import CONTENT_SECURITY_POLICY
+from dockform.api.dashboard.login import safe_next
+from dockform.api.dashboard.rows import REPAIRING, is_repairing, to_row
+from dockform.api.deps import AppState
+from dockform.api.server import LocalListener, TokenAuth
+from dockform.api.token import BearerToken
+from dockform.store.types import Event, Resource, ResourceStatus
+from tests.unit.api.conftest import MakeDoc
+
+TOKEN = "s3cret-" + "x" * 40
+
+
+@pytest.fixture
+def tcp(state: AppState) -> TestClient:
+    state.token = BearerToken(TOKEN)
+    return TestClient(TokenAuth(create_app(state), state.token), follow_redirects=False)
+
+
+@pytest.fixture
+def local(state: AppState) -> TestClient:
+    return TestClient(LocalListener(create_app(state)), follow_redirects=False)
+
+
+def _apply(client: TestClient, text: str) -> None:
+    response = client.post("/v1/apply", content=text, headers={"Content-Type": "application/yaml"})
+    assert response.status_code == 200, response.text
+
+
+def _login(client: TestClient) -> str:
+    response = client.post(
+        "/ui/login",
+        content=f"token={TOKEN}&next=/ui/sources",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ui/sources"
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    page = client.get("/")
+    assert page.status_code == 200
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_socket_serves_the_overview_without_login(
+    local: TestClient, container_doc: MakeDoc
+) -> None:
+    _apply(local, container_doc("web", labels="{app: shop}"))
+    page = local.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert 'data-key="default/Container/web"' in page.text
+    assert 'data-labels="app=shop"' in page.text
+    assert "daemon: single (leads)" in page.text
+    assert '<meta name="csrf-token" content="">' in page.text
+    assert "<script>" not in page.text and "style=" not in page.text
+    assert local.get("/ui/login").status_code == 303
+
+
+def test_pages_and_fragments(local: TestClient, container_doc: MakeDoc) -> None:
+    _apply(local, container_doc("web"))
+    rows = local.get("/ui/rows", params={"key": ["default/Container/web", "default/Container/x"]})
+    assert 'data-key="default/Container/web"' in rows.text
+    assert '<tr data-key="default/Container/x" data-gone="1">' in rows.text
+    assert "default" in local.get("/ui/summary").text
+    obj = local.get("/ui/objects/default/containers/web")
+    assert obj.status_code == 200
+    assert "image: busybox" in obj.text
+    assert 'data-logs="/v1/namespaces/default/containers/web/logs"' in obj.text
+    assert local.get("/ui/objects/default/containers/web/status").status_code == 200
+    assert local.get("/ui/objects/default/containers/nope").status_code == 404
+    assert local.get("/ui/objects/default/gadgets/web").status_code == 404
+    assert local.get("/ui/sources").status_code == 200
+    assert local.get("/ui/apply").status_code == 200
+    assert local.get("/ui/static/dashboard.js").status_code == 200
+    assert "/ui/" not in str(local.get("/openapi.json").json()["paths"])
+
+
+def test_tcp_needs_a_login(tcp: TestClient) -> None:
+    page = tcp.get("/ui/sources")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/ui/login?next=%2Fui%2Fsources"
+    assert tcp.get("/").headers["location"] == "/ui/login"
+    assert tcp.get("/ui/login").status_code == 200
+    assert tcp.get("/ui/static/dashboard.css").status_code == 200
+    assert tcp.get("/v1/containers").status_code == 401
+    wrong = tcp.post(
+        "/ui/login",
+        content="token=wrong",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong.status_code == 401
+    assert "set-cookie" not in wrong.headers
+
+
+def test_the_cookie_reads_and_writes_with_the_csrf_token(
+    tcp: TestClient, container_doc: MakeDoc
+) -> None:
+    csrf = _login(tcp)
+    assert tcp.get("/v1/containers").status_code == 200
+    yaml_type = {"Content-Type": "application/yaml"}
+    body = container_doc("web")
+    refused = tcp.post("/v1/apply", content=body, headers=yaml_type)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["error"]
+    forged = tcp.post("/v1/apply", content=body, headers={**yaml_type, "X-CSRF-Token": "nope"})
+    assert forged.status_code == 403
+    foreign = tcp.post(
+        "/v1/apply",
+        content=body,
+        headers={**yaml_type, "X-CSRF-Token": csrf, "Origin": "http://evil.example"},
+    )
+    assert foreign.status_code == 403
+    assert "cross-site" in foreign.json()["error"]
+    cross = tcp.post(
+        "/v1/apply",
+        content=body,
+        headers={**yaml_type, "X-CSRF-Token": csrf, "Sec-Fetch-Site": "same-site"},
+    )
+    assert cross.status_code == 403
+    assert tcp.get("/v1/containers").json()["items"] == []
+    ok = tcp.post(
+        "/v1/apply",
+        content=body,
+        headers={**yaml_type, "X-CSRF-Token": csrf, "Origin": "http://testserver"},
+    )
+    assert ok.status_code == 200, ok.text
+
+
+def test_a_rotated_token_ends_the_session(state: AppState, tmp_path: object) -> None:
+    cookie = session.issue("a" * 43)
+    assert session.check(cookie, "a" * 43) is not None
+    assert session.check(cookie, "b" * 43) is None
+    assert session.check(cookie + "x", "a" * 43) is None
+    old = session.issue("a" * 43, now=datetime.now(UTC).timestamp() - 13 * 3600)
+    assert session.check(old, "a" * 43) is None
+    assert session.cookie_value(b"other=1; dockform_session=" + cookie.encode()) == cookie
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/ui/sources", "/ui/sources"), ("//evil.example", "/"), ("https://x", "/"), (None, "/")],
+)
+def test_login_redirects_only_within_the_site(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+def _resource(created: datetime, phase: str = "Running") -> Resource:
+    return Resource(
+        kind="Container",
+        name="web",
+        spec={"image": "busybox"},
+        spec_hash="h",
+        created_at=created,
+        updated_at=created,
+        status=ResourceStatus(phase=phase, observed={"ports": ["127.0.0.1:8080->80/tcp"]}),
+    )
+
+
+def _event(reason: str, when: datetime) -> Event:
+    return Event(
+        id=1,
+        type="Normal",
+        reason=reason,
+        message="created container:web: not found",
+        kind="Container",
+        name="web",
+        first_time=when,
+        last_time=when,
+    )
+
+
+def test_a_converged_container_put_back_is_repairing() -> None:
+    now = datetime.now(UTC)
+    old = _resource(now - timedelta(minutes=5))
+    assert is_repairing(old, [_event("Created", now - timedelta(seconds=1))], now)
+    assert not is_repairing(old, [_event("Created", now - timedelta(seconds=10))], now)
+    assert not is_repairing(old, [_event("Running", now)], now)
+    fresh = _resource(now - timedelta(seconds=1))
+    assert not is_repairing(fresh, [_event("Created", now)], now)
+    row = to_row(old, [_event("Started", now)], now)
+    assert (row.phase, row.ports, row.age, row.failing) == (
+        REPAIRING,
+        "127.0.0.1:8080->80/tcp",
+        "5m",
+        False,
+    )
+    assert to_row(_resource(now, "Failed"), [], now).failing
