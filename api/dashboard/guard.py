@@ -29,7 +29,7 @@ CONTENT_SECURITY_POLICY = (
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer makes form posts send Origin: null
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
