@@ -79,12 +79,21 @@ def log_in(page: Page, running: ApiDaemon, path: str = "/") -> None:
 
 
 @pytest.fixture
-def page(context: BrowserContext, dash: ApiDaemon) -> Page:
+def page(context: BrowserContext, dash: ApiDaemon) -> Iterator[Page]:
+    """A logged-in page; the test fails on a script error or a Content-Security-Policy report
+    (an inline script or style, or an asset from elsewhere, would be one)."""
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     log_in(opened, dash)
-    return opened
+    yield opened
+    assert errors == []
 
 
 def screenshot(page: Page, name: str, readme: bool = False) -> Path:
