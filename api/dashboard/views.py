@@ -66,6 +66,7 @@ def csrf_for(request: Request, state: AppState) -> str:
 
 
 def _overview_data(state: AppState) -> dict[str, Any]:
+    version = state.store.data_version
     now = datetime.now(UTC)
     resources = state.store.list()
     events = state.store.list_events(None, None, None, _RECENT_EVENTS, None)
@@ -73,6 +74,7 @@ def _overview_data(state: AppState) -> dict[str, Any]:
         "rows": rows(resources, events, now),
         "namespaces": state.store.namespaces(),
         "kinds": sorted({resource.kind for resource in resources}),
+        "version": version,
     }
 
 
@@ -91,6 +93,13 @@ async def overview(
     return page(request, "overview.html", {**data, "chosen": chosen, "page": "overview"})
 
 
+@router.get("/ui/version")
+async def data_version(state: StateDep) -> dict[str, int]:
+    """The store's write counter: the script's safety net for changes no event names (a
+    status written without an event, an object applied), polled every few seconds."""
+    return {"version": state.store.data_version}
+
+
 @router.get("/ui/summary", response_class=HTMLResponse)
 async def summary(request: Request, state: StateDep) -> Response:
     namespaces = await run_in_threadpool(state.store.namespaces)
@@ -99,7 +108,8 @@ async def summary(request: Request, state: StateDep) -> Response:
 
 def _rows_for(state: AppState, keys: list[str]) -> dict[str, Any]:
     if not keys:
-        return {**_overview_data(state), "gone": []}
+        version = state.store.data_version  # before the data, as api.response_cache reads it
+        return {**_overview_data(state), "gone": [], "version": version}
     now = datetime.now(UTC)
     events = state.store.list_events(None, None, None, _RECENT_EVENTS, None)
     found, gone = [], []
@@ -128,7 +138,10 @@ async def table_rows(request: Request, state: StateDep, key: KeyQuery = []) -> R
     """`<tr>`s of the objects named `namespace/Kind/name` (every object without `key`); an
     object gone is a `<tr data-gone>` so the script removes its row."""
     data = await run_in_threadpool(_rows_for, state, key)
-    return fragment(request, "rows.html", data)
+    response = fragment(request, "rows.html", data)
+    if "version" in data:
+        response.headers["X-Dockform-Data-Version"] = str(data["version"])
+    return response
 
 
 def _object_data(state: AppState, kind: str, namespace: str, name: str) -> dict[str, Any] | None:

@@ -79,6 +79,19 @@ function follow(url, onEvent, onCatchUp) {
   open();
 }
 
+// The safety net for changes no event names (an object applied, a status written without an
+// event): the store's write counter, polled; `onChange` runs when it moved past `known()`.
+function watchVersion(known, onChange, everyMs = 2000) {
+  setInterval(async () => {
+    try {
+      const response = await fetch("/ui/version");
+      if (!response.ok) return;
+      const { version } = await response.json();
+      if (version !== known()) onChange(version);
+    } catch { /* the daemon is away: the event stream shows it */ }
+  }, everyMs);
+}
+
 // --- overview
 
 function overview() {
@@ -114,7 +127,10 @@ function overview() {
       if (rows.status === 401) { toLogin(); return; }
       const template = document.createElement("template");
       template.innerHTML = await rows.text();
-      if (all) tbody.replaceChildren(...$$("tr", template.content).filter((r) => !r.dataset.gone));
+      if (all) {
+        tbody.replaceChildren(...$$("tr", template.content).filter((r) => !r.dataset.gone));
+        tbody.dataset.version = rows.headers.get("X-Dockform-Data-Version") || tbody.dataset.version;
+      }
       else $$("tr", template.content).forEach(place);
       if (summary.ok) $("#summary").innerHTML = await summary.text();
       filter();
@@ -172,6 +188,7 @@ function overview() {
       schedule();
     },
     () => { everything = true; schedule(0); });
+  watchVersion(() => Number(tbody.dataset.version), () => { everything = true; schedule(0); }, 1000);
 }
 
 // --- object page
@@ -217,6 +234,8 @@ function objectPage() {
   }
   follow(`/v1/namespaces/${namespace}/events?follow=true&kind=${kind}&name=${encodeURIComponent(name)}`,
     (event) => { addEvent(event); later(); }, later);
+  let seen = null;
+  watchVersion(() => seen, (version) => { if (seen !== null) later(); seen = version; }, 3000);
 
   const dialog = $("#confirm-delete");
   $("#delete").addEventListener("click", () => dialog.showModal());
@@ -299,6 +318,8 @@ function sourcesPage() {
   follow("/v1/events?follow=true", (event) => {
     if (event.kind === "Source" || event.kind === "GitSource") later(300);
   }, () => later(0));
+  let seen = null;
+  watchVersion(() => seen, (version) => { if (seen !== null) later(0); seen = version; }, 3000);
 }
 
 // --- apply page: a dry-run diff first, then apply, both through /v1 as the CLI does

@@ -108,6 +108,20 @@ def test_the_overview_lists_the_containers(page: Page, apps: dict[str, str]) -> 
     assert "phase=Failed" in page.url
 
 
+def test_an_object_no_event_names_still_shows_live(page: Page, dash: ApiDaemon) -> None:
+    """A Config makes no engine call, so no event: the page's store-version poll finds it."""
+    page.evaluate("window.notReloaded = true")
+    config = (
+        "apiVersion: dockform/v1\nkind: Config\nmetadata: {name: dash-config}\nspec: {value: x}\n"
+    )
+    _apply(dash, config)
+    expect(page.locator(_row(page, "dash-config", kind="Config"))).to_contain_text("Ready")
+    with dash.http() as http:
+        assert http.delete("/v1/configs/dash-config").status_code == 202
+    expect(page.locator(_row(page, "dash-config", kind="Config"))).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True
+
+
 def test_a_removed_container_is_repaired_live(
     page: Page, dash: ApiDaemon, apps: dict[str, str]
 ) -> None:

@@ -85,6 +85,11 @@ def test_pages_and_fragments(local: TestClient, container_doc: MakeDoc) -> None:
     assert local.get("/ui/objects/default/containers/web/status").status_code == 200
     assert local.get("/ui/objects/default/containers/nope").status_code == 404
     assert local.get("/ui/objects/default/gadgets/web").status_code == 404
+    version = local.get("/ui/version").json()["version"]
+    all_rows = local.get("/ui/rows")
+    assert all_rows.headers["x-dockform-data-version"] == str(version)
+    _apply(local, container_doc("api"))
+    assert local.get("/ui/version").json()["version"] > version
     assert local.get("/ui/sources").status_code == 200
     assert local.get("/ui/apply").status_code == 200
     assert local.get("/ui/static/dashboard.js").status_code == 200
