@@ -162,7 +162,7 @@ def _last_tick(text: str) -> int:
 
 
 def test_apply_shows_the_diff_then_the_result_and_delete_confirms(
-    page: Page, dash: ApiDaemon, dash_image: str
+    page: Page, dash: ApiDaemon, dash_image: str, tmp_path: Path
 ) -> None:
     name = "dash-applied"
     page.goto(dash.tcp_url + "/ui/apply")
@@ -171,7 +171,10 @@ def test_apply_shows_the_diff_then_the_result_and_delete_confirms(
     errors = page.locator("#apply-errors")
     expect(errors).to_contain_text("pasted.yaml:8: document 1 (Container/dash-applied): spec.bogus")
     expect(page.locator("#apply-button")).to_be_disabled()
-    page.fill("#manifest", container_yaml(name, dash_image))
+    upload = tmp_path / "upload.yaml"
+    upload.write_text(container_yaml(name, dash_image))
+    page.set_input_files("#manifest-file", str(upload))
+    expect(page.locator("#manifest")).to_have_value(container_yaml(name, dash_image))
     expect(page.locator("#apply-button")).to_be_disabled()
     page.click("#diff-button")
     diff = page.locator("#diff")

@@ -206,3 +206,35 @@ def test_a_converged_container_put_back_is_repairing() -> None:
         False,
     )
     assert to_row(_resource(now, "Failed"), [], now).failing
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+    ],
+)
+def test_the_socket_refuses_cross_site_browser_writes(
+    local: TestClient, container_doc: MakeDoc, headers: dict[str, str]
+) -> None:
+    response = local.post(
+        "/v1/apply",
+        content=container_doc("web"),
+        headers={"Content-Type": "application/yaml", **headers},
+    )
+    assert response.status_code == 403
+    assert "cross-site" in response.json()["error"]
+    assert local.get("/v1/containers").json()["items"] == []
+    same = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
+    assert local.get("/v1/containers", headers=headers).status_code == 200  # reads pass
+    assert (
+        local.post(
+            "/v1/apply",
+            content=container_doc("web"),
+            headers={"Content-Type": "application/yaml", **same},
+        ).status_code
+        == 200
+    )
