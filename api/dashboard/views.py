@@ -8,6 +8,7 @@ routes is in the OpenAPI document: they are pages, not API.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from dockform.api.routes.resources import NamePath, NamespacePath
 from dockform.api.routes.system import leadership
 from dockform.api.token import LOCAL_LISTENER_KEY
 from dockform.manifests.kinds import Kind, UnknownKindError, canonical_kind, plural
+from dockform.manifests.redaction import redact_spec
 from dockform.store.types import Event, Resource
 
 HERE = Path(__file__).parent
@@ -149,6 +151,15 @@ def _object_data(state: AppState, kind: str, namespace: str, name: str) -> dict[
     if resource is None:
         return None
     events: list[Event] = state.store.list_events(kind, name, None, _OBJECT_EVENTS, namespace)
+    revisions = [
+        {
+            "generation": revision.generation,
+            "source": revision.source,
+            "createdAt": revision.created_at.isoformat(),
+            "spec": redact_spec(kind, revision.spec),  # a Secret's sealed value never shows
+        }
+        for revision in state.store.list_revisions(kind, name, namespace)
+    ]
     shown = resource.model_dump(mode="json", by_alias=True)
     status = shown["status"]
     return {
@@ -160,6 +171,8 @@ def _object_data(state: AppState, kind: str, namespace: str, name: str) -> dict[
         "events": events,
         "kinds": plural(kind),
         "logs": _LOG_KINDS.get(Kind(kind)),
+        "revisions": revisions,
+        "revisions_json": json.dumps(revisions, default=str),
     }
 
 

@@ -251,6 +251,7 @@ function objectPage() {
   });
 
   if (box.dataset.logs) followLog(box.dataset.logs);
+  revisions();
 }
 
 function followLog(url) {
@@ -379,10 +380,35 @@ function lineDiff(a, b) {
   return out;
 }
 
-function renderDiff(results) {
-  const pre = $("#diff");
+function diffWriter(pre) {
   pre.replaceChildren();
-  const line = (text, cls) => { const span = document.createElement("span"); if (cls) span.className = cls; span.textContent = text + "\n"; pre.append(span); };
+  return (text, cls) => {
+    const span = document.createElement("span");
+    if (cls) span.className = cls;
+    span.textContent = text + "\n";
+    pre.append(span);
+  };
+}
+
+function revisions() {
+  const box = $("#revisions"), from = $("#rev-from"), to = $("#rev-to");
+  if (!from || !to) return;
+  const list = JSON.parse(box.dataset.revisions);
+  const show = () => {
+    const a = list[Number(from.value)], b = list[Number(to.value)];
+    const line = diffWriter($("#revision-diff"));
+    line(`--- generation ${a.generation}`, "del");
+    line(`+++ generation ${b.generation}`, "add");
+    for (const [mark, text] of lineDiff(toYaml({ spec: a.spec }), toYaml({ spec: b.spec })))
+      line(mark + text, mark === "+" ? "add" : mark === "-" ? "del" : "");
+  };
+  from.addEventListener("change", show);
+  to.addEventListener("change", show);
+  show();
+}
+
+function renderDiff(results) {
+  const line = diffWriter($("#diff"));
   for (const item of results) {
     const ref = objectRef(item.kind, item.name, item.namespace);
     if (item.action === "unchanged") { line(`# ${ref}: unchanged`); continue; }

@@ -188,6 +188,13 @@ def test_apply_shows_the_diff_then_the_result_and_delete_confirms(
 
     page.click(f"#apply-results a:text('container/{name}')")
     expect(page.locator("#obj-phase")).to_have_text("Running")
+    _apply(dash, container_yaml(name, dash_image, command='["sleep", "3601"]'))
+    page.reload()
+    revision_diff = page.locator("#revision-diff")
+    expect(revision_diff).to_contain_text('-    - "3600"')
+    expect(revision_diff).to_contain_text('+    - "3601"')
+    page.select_option("#rev-from", index=1)
+    expect(revision_diff).not_to_contain_text('-    - "3600"')
     page.click("#delete")
     dialog = page.locator("#confirm-delete")
     expect(dialog).to_contain_text(f"Delete container/{name} in namespace default?")

@@ -18,7 +18,10 @@ from dockform.api.dashboard.rows import REPAIRING, is_repairing, to_row
 from dockform.api.deps import AppState
 from dockform.api.server import LocalListener, TokenAuth
 from dockform.api.token import BearerToken
+from dockform.store.apply import Applier
+from dockform.store.sealing import Sealer
 from dockform.store.types import Event, Resource, ResourceStatus
+from dockform.store.vault import Vault
 from tests.unit.api.conftest import MakeDoc
 
 TOKEN = "s3cret-" + "x" * 40
@@ -82,6 +85,9 @@ def test_pages_and_fragments(local: TestClient, container_doc: MakeDoc) -> None:
     assert obj.status_code == 200
     assert "image: busybox" in obj.text
     assert 'data-logs="/v1/namespaces/default/containers/web/logs"' in obj.text
+    assert "nothing to compare yet" in obj.text
+    _apply(local, container_doc("web", "  command: [sleep, '9']\n"))
+    assert 'id="rev-from"' in local.get("/ui/objects/default/containers/web").text
     assert local.get("/ui/objects/default/containers/web/status").status_code == 200
     assert local.get("/ui/objects/default/containers/nope").status_code == 404
     assert local.get("/ui/objects/default/gadgets/web").status_code == 404
@@ -238,3 +244,19 @@ def test_the_socket_refuses_cross_site_browser_writes(
         ).status_code
         == 200
     )
+
+
+def test_a_secret_value_shows_on_no_page(state: AppState) -> None:
+    state.applier = Applier(
+        state.store, on_change=lambda keys: None, sealer=Sealer(Vault.generate())
+    )
+    local = TestClient(LocalListener(create_app(state)))
+    secret = "apiVersion: dockform/v1\nkind: Secret\nmetadata: {name: db}\nspec: {value: %s}\n"
+    _apply(local, secret % "hunter2-first")
+    _apply(local, secret % "hunter2-second")
+    page = local.get("/ui/objects/default/secrets/db")
+    assert page.status_code == 200
+    assert 'id="rev-from"' in page.text
+    assert "hunter2" not in page.text
+    assert "sealed" not in page.text
+    assert "hunter2" not in local.get("/").text
