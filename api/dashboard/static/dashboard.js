@@ -69,10 +69,14 @@ function follow(url, onEvent, onCatchUp) {
       if (message.lastEventId) lastId = Number(message.lastEventId);
       try { onEvent(JSON.parse(message.data)); } catch (error) { console.error(error); }
     };
-    source.onerror = () => {
+    source.onerror = async () => {
       source.close();
       down = true;
       show("reconnecting", "reconnecting…");
+      try {
+        // A daemon that answers but refuses the session (token rotated, cookie expired).
+        if ((await fetch("/v1/events?limit=1")).status === 401) { toLogin(); return; }
+      } catch { /* the daemon is away: keep trying */ }
       setTimeout(open, 1000);
     };
   }
@@ -181,14 +185,23 @@ function overview() {
   });
   filter();
 
+  let lastEvent = 0, lastFull = 0;
   follow("/v1/events?follow=true",
     (event) => {
+      lastEvent = Date.now();
       if (event.kind === "Source") return;
       dirty.add(`${event.namespace}/${event.kind}/${event.name}`);
       schedule();
     },
     () => { everything = true; schedule(0); });
-  watchVersion(() => Number(tbody.dataset.version), () => { everything = true; schedule(0); }, 1000);
+  // While events flow, their rows are refreshed one by one: the whole table only every 5 s.
+  watchVersion(() => Number(tbody.dataset.version), () => {
+    const now = Date.now();
+    if (now - lastEvent < 2000 && now - lastFull < 5000) return;
+    lastFull = now;
+    everything = true;
+    schedule(0);
+  }, 1000);
 }
 
 // --- object page

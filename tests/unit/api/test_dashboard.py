@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -153,7 +154,7 @@ def test_the_cookie_reads_and_writes_with_the_csrf_token(
     assert ok.status_code == 200, ok.text
 
 
-def test_a_rotated_token_ends_the_session(state: AppState, tmp_path: object) -> None:
+def test_a_session_is_bound_to_its_token_and_expires() -> None:
     cookie = session.issue("a" * 43)
     assert session.check(cookie, "a" * 43) is not None
     assert session.check(cookie, "b" * 43) is None
@@ -260,3 +261,15 @@ def test_a_secret_value_shows_on_no_page(state: AppState) -> None:
     assert "hunter2" not in page.text
     assert "sealed" not in page.text
     assert "hunter2" not in local.get("/").text
+
+
+def test_rotating_the_token_logs_the_browser_out(state: AppState, tmp_path: Path) -> None:
+    state.token = BearerToken.load_or_create(tmp_path / "token")
+    client = TestClient(TokenAuth(create_app(state), state.token), follow_redirects=False)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    login = client.post("/ui/login", content=f"token={state.token.value}", headers=form)
+    assert login.status_code == 303
+    assert client.get("/v1/containers").status_code == 200
+    state.token.rotate()
+    assert client.get("/v1/containers").status_code == 401
+    assert client.get("/").headers["location"] == "/ui/login"
