@@ -2,7 +2,7 @@
 Chromium driven by Playwright (`executable_path`: Playwright's own browser download is never
 used). One daemon and one browser per module; each test gets a fresh browser context, logged in
 over TCP unless it says otherwise. Screenshots go to $DOCKFORM_TEST_ARTIFACTS (default
-tests/artifacts/dashboard), and the README's to docs/."""
+tests/artifacts), and the README's to docs/ when DOCKFORM_README_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -97,11 +97,13 @@ def page(context: BrowserContext, dash: ApiDaemon) -> Iterator[Page]:
 
 
 def screenshot(page: Page, name: str, readme: bool = False) -> Path:
-    """A PNG of the page into the artifacts directory; `readme` copies it into docs/."""
+    """A PNG of the page into the artifacts directory; with `readme`, and
+    DOCKFORM_README_SCREENSHOTS=1 in the environment, into docs/ too (the committed one is
+    replaced only when asked, so a test run leaves the work tree clean)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
-    if readme:
+    if readme and os.environ.get("DOCKFORM_README_SCREENSHOTS") == "1":
         (REPO / "docs").mkdir(exist_ok=True)
         shutil.copyfile(path, REPO / "docs" / f"{name}.png")
     return path
