@@ -81,7 +81,13 @@ class TokenAuth:
         if scope["type"] != "http":  # a websocket: refused before the handshake completes
             await send({"type": "websocket.close", "code": 1008})
             return
-        if scope["method"] == "GET" and is_page_path(scope["path"]):
+        # A browser navigating to a page goes to the login form; the page script's fetches
+        # (fragments, the version poll) get the 401, and the script sends the page there.
+        if (
+            scope["method"] == "GET"
+            and is_page_path(scope["path"])
+            and b"text/html" in headers.get(b"accept", b"")
+        ):
             await _redirect_to_login(send, scope["path"])
             return
         body = json.dumps(

@@ -89,6 +89,7 @@ function watchVersion(known, onChange, everyMs = 2000) {
   setInterval(async () => {
     try {
       const response = await fetch("/ui/version");
+      if (response.status === 401) { toLogin(); return; }
       if (!response.ok) return;
       const { version } = await response.json();
       if (version !== known()) onChange(version);
@@ -217,6 +218,7 @@ function objectPage() {
   async function refresh() {
     timer = null;
     const response = await fetch(statusUrl);
+    if (response.status === 401) { toLogin(); return; }
     if (response.status === 404) {
       $("#status").textContent = "";
       $("#action-result").textContent = `${objectRef(kind, name, namespace)} is gone.`;
@@ -324,6 +326,7 @@ function sourcesPage() {
   async function reload() {
     timer = null;
     const response = await fetch(location.pathname);
+    if (response.status === 401) { toLogin(); return; }
     if (!response.ok) return;
     const doc = new DOMParser().parseFromString(await response.text(), "text/html");
     for (const id of ["sources", "gitsources"]) $(`#${id} tbody`).replaceWith($(`#${id} tbody`, doc));

@@ -104,10 +104,12 @@ def test_pages_and_fragments(local: TestClient, container_doc: MakeDoc) -> None:
 
 
 def test_tcp_needs_a_login(tcp: TestClient) -> None:
-    page = tcp.get("/ui/sources")
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    page = tcp.get("/ui/sources", headers=html)
     assert page.status_code == 303
     assert page.headers["location"] == "/ui/login?next=%2Fui%2Fsources"
-    assert tcp.get("/").headers["location"] == "/ui/login"
+    assert tcp.get("/", headers=html).headers["location"] == "/ui/login"
+    assert tcp.get("/ui/rows").status_code == 401  # a script's fetch: no redirect
     assert tcp.get("/ui/login").status_code == 200
     assert tcp.get("/ui/static/dashboard.css").status_code == 200
     assert tcp.get("/v1/containers").status_code == 401
@@ -272,4 +274,4 @@ def test_rotating_the_token_logs_the_browser_out(state: AppState, tmp_path: Path
     assert client.get("/v1/containers").status_code == 200
     state.token.rotate()
     assert client.get("/v1/containers").status_code == 401
-    assert client.get("/").headers["location"] == "/ui/login"
+    assert client.get("/", headers={"Accept": "text/html"}).headers["location"] == "/ui/login"
