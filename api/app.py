@@ -22,7 +22,17 @@ from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
 from dockform.api.errors import install_error_handlers, responses
 from dockform.api.metrics import CountApplyRequests
 from dockform.api.params import reject_unknown_query
-from dockform.api.routes import apply, events, logs, resources, sources, system, token
+from dockform.api.routes import (
+    apply,
+    events,
+    history,
+    logs,
+    resources,
+    sources,
+    system,
+    token,
+    webhooks,
+)
 
 
 def create_app(state: AppState) -> FastAPI:
@@ -33,7 +43,8 @@ def create_app(state: AppState) -> FastAPI:
         description=(
             "Apply manifests, read desired and observed state, follow events and logs. "
             'Errors are JSON: {"error": "...", "issues": [{"file", "document", "line", '
-            '"path", "message"}]}. Over TCP every request but /healthz needs '
+            '"path", "message"}]}. Over TCP every request but /healthz and the GitSource '
+            "webhooks (signed by the forge instead) needs "
             "`Authorization: Bearer <token>` (the token is in $DOCKFORM_HOME/token). "
             "Unknown query parameters are refused (422)."
         ),
@@ -48,7 +59,9 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(apply.router)
     app.include_router(events.router)
     app.include_router(sources.router)
+    app.include_router(webhooks.router)
     app.include_router(logs.router)
+    app.include_router(history.router)
     app.include_router(resources.router)
     app.include_router(dashboard_views.router)
     app.include_router(dashboard_login.router)

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from dockform.api.errors import ApiError
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
 from dockform.manifests.loader import MAX_FILE_BYTES, LoadedManifest, load_text
-from dockform.manifests.models import Config, Container, Image, Manifest, Secret
+from dockform.manifests.models import Config, Container, GitSource, Image, Manifest, Secret
 from dockform.manifests.schema import json_schema
 from dockform.manifests.text import NotText, decode_manifest_text
 
@@ -46,7 +46,8 @@ NO_MANIFESTS = (
 REQUEST_BODY_DOC = {
     "description": "At least one manifest: YAML (one or more documents, each a manifest) or "
     'JSON (a manifest, an array of them, or {"items": [...]}). Any other Content-Type is read '
-    "as YAML. Image paths, hostPaths and Secret/Config files must be absolute. The one body "
+    "as YAML. Image paths, hostPaths, Secret/Config files and webhook secretFiles must be "
+    "absolute. The one body "
     "without manifests that is accepted is an empty one (nothing but whitespace, comments and "
     "`---`) with prune=true: a prune to nothing, refused (400) unless allowEmpty=true, which "
     "deletes every object of the source. A body the schema allows is still refused for host "
@@ -78,7 +79,12 @@ REQUEST_BODY_DOC = {
 _ABSOLUTE_PATHS = (("ImageBuild", "context"), ("ImageLoad", "path"))
 # Optional fields that must be absolute when given (the pattern only).
 # Optional paths, absolute here too when given.
-_ABSOLUTE_OPTIONAL = (("SecretSpec", "file"), ("ConfigSpec", "file"), ("VolumeMount", "hostPath"))
+_ABSOLUTE_OPTIONAL = (
+    ("SecretSpec", "file"),
+    ("ConfigSpec", "file"),
+    ("VolumeMount", "hostPath"),
+    ("GitSourceWebhook", "secretFile"),
+)
 ABSOLUTE_PATH_PATTERN = "^/[^\\x00]*$"
 
 
@@ -274,6 +280,9 @@ def _relative_paths(manifest: Manifest) -> list[tuple[str, str]]:
             paths.append(("spec.load.path", manifest.spec.load.path))
     if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
         paths.append(("spec.file", manifest.spec.file))
+    webhook = manifest.spec.webhook if isinstance(manifest, GitSource) else None
+    if webhook is not None and webhook.secret_file is not None:
+        paths.append(("spec.webhook.secretFile", webhook.secret_file))
     if isinstance(manifest, Container):
         paths += [
             (f"spec.volumes[{index}].hostPath", mount.host_path)

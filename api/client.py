@@ -206,6 +206,24 @@ class DockformClient:
     def delete_namespace(self, namespace: str) -> dict[str, Any]:
         return self._json("DELETE", f"/v1/namespaces/{namespace}")
 
+    def revisions(
+        self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE, spec: bool = False
+    ) -> dict[str, Any]:
+        params = {"spec": "true"} if spec else None
+        return self._json("GET", f"{_prefix(namespace)}/{kinds}/{name}/revisions", params=params)
+
+    def rollback(
+        self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE, to: int | None = None
+    ) -> dict[str, Any]:
+        path = f"{_prefix(namespace)}/{kinds}/{name}/rollback"
+        return self._json("POST", path, json={"generation": to})
+
+    def unpin(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+        return self._json("POST", f"{_prefix(namespace)}/{kinds}/{name}/unpin")
+
+    def explain(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
+        return self._json("GET", f"{_prefix(namespace)}/{kinds}/{name}/explain")
+
     def events(
         self,
         kind: str | None = None,

@@ -9,6 +9,7 @@ the controller what changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -17,13 +18,31 @@ from fastapi import Depends, Request
 from dockform import __version__
 from dockform.api.body import DEFAULT_MAX_BODY_BYTES
 from dockform.api.response_cache import LIST_ENTRIES, OBJECT_ENTRIES, ResponseCache
+from dockform.api.throttle import Throttle
 from dockform.api.token import BearerToken
 from dockform.controller.facade import Controller
+from dockform.controller.webhook_secret import WebhookSecrets
 from dockform.store.apply import Applier
 from dockform.store.repository import Store
 
-# The one route a TCP client may call without the bearer token (api.server.TokenAuth).
-UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
+# The routes a TCP client may call without the bearer token (api.server.TokenAuth): /healthz,
+# and the GitSource webhooks, which forges call with a signature of their own instead (checked
+# by api.routes.webhooks). As OpenAPI spells them, and as TokenAuth matches a request.
+UNAUTHENTICATED_PATHS = frozenset(
+    {
+        "/healthz",
+        "/v1/gitsources/{name}/webhook",
+        "/v1/namespaces/{namespace}/gitsources/{name}/webhook",
+    }
+)
+_WEBHOOK_PATH = re.compile(r"^/v1/(?:namespaces/[^/]+/)?gitsources/[^/]+/webhook$")
+WEBHOOK_REFUSAL_PERIOD_S = 10.0
+
+
+def needs_no_token(path: str) -> bool:
+    """Whether a request may reach the app without the bearer token (api.server.TokenAuth).
+    Any method: the webhook routes take POST alone, so the app answers others with 405."""
+    return path == "/healthz" or _WEBHOOK_PATH.match(path) is not None
 
 
 @dataclass
@@ -45,6 +64,10 @@ class AppState:
     heartbeat_s: float = 15.0
     # The TCP listener's token (None without one); only the unix socket shows or rotates it.
     token: BearerToken | None = None
+    # The GitSource webhooks' secrets (None: every webhook call is a 503, saying why).
+    webhook_secrets: WebhookSecrets | None = None
+    # One Warning event per GitSource and period for refused webhook calls, however many come.
+    webhook_refusals: Throttle = field(default_factory=lambda: Throttle(WEBHOOK_REFUSAL_PERIOD_S))
     list_cache: ResponseCache = field(default_factory=lambda: ResponseCache(LIST_ENTRIES))
     object_cache: ResponseCache = field(default_factory=lambda: ResponseCache(OBJECT_ENTRIES))
 

@@ -1,13 +1,14 @@
 """Serving the app: a unix socket (mode 0600) always, TCP with a bearer token when asked.
 
 Both listeners share one app and one event loop. The TCP listener wraps the app in
-`TokenAuth`, which answers 401 to any request but /healthz (and the dashboard's login page and
-static files) without the right token or the dashboard's session cookie, whose writes must
-carry its CSRF token (api.dashboard.session); it sends a browser that asks for a page without
-them to the login form. It serves TLS when given a certificate and key (`Tls`); the unix
-socket stays plain HTTP and marks its requests local (`LocalListener`), which the token routes
-demand. Signal handling is ours (not uvicorn's) so one SIGTERM stops every listener, and the
-caller then stops the controller; containers keep running.
+`TokenAuth`, which answers 401 to any request without the right token or the dashboard's
+session cookie (whose writes must carry its CSRF token; api.dashboard.session) but /healthz, the
+GitSource webhooks (signed by the forge instead, `api.routes.webhooks`) and the dashboard's login
+page and static files; it sends a browser that asks for a page without them to the login form.
+It serves TLS when given a certificate and key (`Tls`); the unix socket stays plain HTTP and
+marks its requests local (`LocalListener`), which the token routes demand. Signal handling is
+ours (not uvicorn's) so one SIGTERM stops every listener, and the caller then stops the
+controller; containers keep running.
 """
 
 from __future__ import annotations

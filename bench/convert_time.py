@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dockform.cli.compose_normaliser import find_normaliser
 from dockform.manifests.compose import translate
+from dockform.sources.compose_normaliser import find_normaliser
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 1.0

@@ -1,6 +1,6 @@
 """`dockform convert`: compose files in, dockform manifests out (offline, no daemon).
 
-`cli.compose_normaliser` runs Docker Compose v2's `config --format json` on the files;
+`sources.compose_normaliser` runs Docker Compose v2's `config --format json` on the files;
 `manifests.compose.translate` turns the normalised project into manifests, printed as
 multi-document YAML on stdout, and every field it cannot express is reported on stderr as
 `SERVICE: FIELD: what is dropped`. Exit codes: 0 converted (drops or not), 2 when Compose
@@ -18,8 +18,8 @@ from typing import Annotated
 
 import typer
 
-from dockform.cli.compose_normaliser import NormaliserError, find_normaliser
 from dockform.manifests.compose import ComposeTranslationError, translate
+from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
 
 
 def _say(text: str) -> None:

@@ -36,6 +36,7 @@ from dockform.controller.leadership import LeaderElector, Leadership
 from dockform.controller.manager import Manager
 from dockform.controller.reconcile_id import ReconcileIdFilter
 from dockform.controller.reconcilers import REGISTRATIONS
+from dockform.controller.webhook_secret import WebhookSecrets
 from dockform.manifests.errors import ManifestIssue
 from dockform.manifests.host_paths import forbidden_reason, resolve_host_path
 from dockform.manifests.loader import LoadedManifest
@@ -198,7 +199,13 @@ def run_daemon(options: DaemonOptions) -> None:
     applier = Applier(store, on_change=controller.desired_changed, sealer=Sealer(vault))
     watcher = (
         DirectoryWatcher(
-            DirectorySync(applier, roots, check=check, settle_s=settings.sources.settle_s),
+            DirectorySync(
+                applier,
+                roots,
+                check=check,
+                settle_s=settings.sources.settle_s,
+                content_root=home / "content",
+            ),
             debounce_s=settings.sources.debounce_s,
             rescan_s=settings.sources.rescan_s,
             write_grace_s=settings.sources.write_grace_s,
@@ -220,6 +227,7 @@ def run_daemon(options: DaemonOptions) -> None:
             allow_host_access=options.allow_host_access,
             host_path_roots=list(settings.host_access.roots),
             token=token,
+            webhook_secrets=WebhookSecrets(store, vault, settings.host_access),
         )
     )
     socket_path = home / "dockform.sock"

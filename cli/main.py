@@ -22,6 +22,7 @@ import typer
 
 from dockform import __version__
 from dockform.api.client import ClientError, DaemonUnreachable, DockformClient
+from dockform.cli import history_cmd
 from dockform.cli.convert_cmd import convert
 from dockform.cli.inputs import (
     apply_roots,
@@ -579,6 +580,10 @@ def _texts(manifests: Sequence[LoadedManifest]) -> dict[str, str]:
 
 
 app.command()(convert)
+app.command()(history_cmd.history)
+app.command()(history_cmd.rollback)
+app.command()(history_cmd.unpin)
+app.command()(history_cmd.explain)
 
 
 @app.command()

@@ -217,8 +217,20 @@ class RemoveVolume(Action):
 
 
 @dataclass(frozen=True)
+class SealedBuildSecret:
+    """A build secret still sealed: the executor opens it into a file of its own only for the
+    build (`ContainerFiles.build_secrets`), so no plan holds it in clear."""
+
+    id: str  # what RUN --mount=type=secret,id=ID names
+    context: str  # what it was sealed for (store.vault.seal_context)
+    sealed: str
+
+
+@dataclass(frozen=True)
 class BuildImage(Action):
     request: BuildRequest
+    # Files the build reads (`request.secrets` is filled from these by the executor).
+    secrets: tuple[SealedBuildSecret, ...] = ()
 
     def target(self) -> str:
         return f"image:{self.request.tag}"

@@ -16,6 +16,11 @@ for, and is replaced by rename, so a running container keeps the copy it started
 is replaced. A container's directory is removed with the container (delete, garbage
 collection). This is the one place a Secret is decrypted into a file, and `open_env` the one
 place one is decrypted into a container's environment.
+
+Build secrets (an Image's `build.secrets`) go to a directory of their own per build,
+`<secrets root>/../builds/build-<pid>-XXXX/` (0700, the files 0400), made just before the build
+and removed as soon as it ends (`build_secrets`); those of a daemon killed mid-build are removed
+at the next build.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import base64
 import contextlib
 import os
 import shutil
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dockform.controller.actions import ContainerFile, SecretEnv
+from dockform.controller.actions import ContainerFile, SealedBuildSecret, SecretEnv
+from dockform.runtime.types import BuildSecret
 from dockform.store.vault import SealBroken, Vault
 
 _TMPFS = frozenset({"tmpfs", "ramfs"})
@@ -149,6 +156,32 @@ class ContainerFiles:
             opened[item.variable] = text
         return opened
 
+    @contextlib.contextmanager
+    def build_secrets(
+        self, secrets: Sequence[SealedBuildSecret]
+    ) -> Iterator[tuple[BuildSecret, ...]]:
+        """The build secrets opened into files of a fresh 0700 directory on the tmpfs beside
+        the containers' secrets, for as long as the build runs; removed after, whatever
+        happened (a failed build, a timeout, the daemon's own error)."""
+        self._check_secrets_root()
+        builds = self.secrets_root.parent / "builds"
+        _private_dirs(builds)
+        _remove_stale_builds(builds)
+        directory = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=builds))
+        try:
+            mounted: list[BuildSecret] = []
+            for index, secret in enumerate(secrets):
+                path = directory / f"{index}-{secret.id}"
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+                try:
+                    os.write(descriptor, self._open(secret.context, secret.sealed))
+                finally:
+                    os.close(descriptor)
+                mounted.append(BuildSecret(id=secret.id, src=str(path)))
+            yield tuple(mounted)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
     # --- inside
 
     def _content(self, file: ContainerFile) -> bytes:
@@ -173,6 +206,21 @@ class ContainerFiles:
                 f"{self.secrets_root} is on {fstype or 'an unknown filesystem'}, not a tmpfs: "
                 "secrets would reach a disk; mount a tmpfs there (or on /run)"
             )
+
+
+def _remove_stale_builds(builds: Path) -> None:
+    """The build directories of daemons no longer running (killed mid-build): each is named
+    after its daemon's pid, so those of a live daemon sharing the instance are kept."""
+    for entry in builds.iterdir():
+        parts = entry.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        try:
+            os.kill(int(parts[1]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue  # alive, another user's
 
 
 def _private_dirs(directory: Path) -> None:

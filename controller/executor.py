@@ -274,6 +274,10 @@ class Executor:
                 return runtime.create_volume(request)
             case RemoveVolume(volume=volume):
                 return runtime.remove_volume(volume)
+            case BuildImage(request=request, secrets=secrets) if secrets:
+                # Opened into files for this build alone, removed when it ends.
+                with self._files_or_fail().build_secrets(secrets) as mounted:
+                    return runtime.build_image(dataclasses.replace(request, secrets=mounted))
             case BuildImage(request=request):
                 return runtime.build_image(request)
             case PullImage(ref=ref):

@@ -12,7 +12,8 @@ Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUD
 
 - Container `dependsOn`: ordering between containers at start; a running container is the
   same container whatever it waited for.
-- GitSource `interval` and `suspend`: how often and whether to sync, not what is synced.
+- GitSource `interval`, `suspend` and `webhook`: how often, whether and on whose call to sync,
+  not what is synced.
 - Secret `sealed` and Config `data`: the content, which `sha256` already stands for (a new
   daemon key re-encrypts a Secret without changing it).
 - Job `dependsOn`, `backoffLimit` and `ttlAfterFinished`: when and how often it runs and how
@@ -32,7 +33,7 @@ from dockform.manifests.models import SPEC_MODELS, Manifest
 
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
     Kind.CONTAINER: frozenset({"dependsOn"}),
-    Kind.GIT_SOURCE: frozenset({"interval", "suspend"}),
+    Kind.GIT_SOURCE: frozenset({"interval", "suspend", "webhook"}),
     # The content itself (encrypted, or base64): its `sha256` stands for it.
     Kind.SECRET: frozenset({"sealed"}),
     Kind.CONFIG: frozenset({"data"}),

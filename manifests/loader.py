@@ -45,7 +45,9 @@ from dockform.manifests.models import (
     NUL_MESSAGE,
     Config,
     Container,
+    GitSource,
     Image,
+    Job,
     Manifest,
     Secret,
 )
@@ -346,7 +348,7 @@ def _kind_message(kind: object) -> str:
 def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     """The manifest with its relative host paths made absolute against `base_dir`: an
     Image's build context and load path, a Container's `volumes[].hostPath`, a Secret's or
-    Config's file.
+    Config's file, a GitSource's `webhook.secretFile`.
 
     Stored specs must not depend on where the CLI ran: the daemon may run elsewhere. The
     host-access policy then checks the absolute paths like any other.
@@ -355,8 +357,10 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     if isinstance(manifest, Secret | Config) and manifest.spec.file is not None:
         path = os.path.normpath(os.path.join(base, manifest.spec.file))
         return manifest.model_copy(update={"spec": manifest.spec.model_copy(update={"file": path})})
-    if isinstance(manifest, Container):
+    if isinstance(manifest, Container | Job):
         return _resolve_container_paths(manifest, base)
+    if isinstance(manifest, GitSource):
+        return _resolve_webhook_file(manifest, base)
     if not isinstance(manifest, Image):
         return manifest
     spec = manifest.spec
@@ -369,7 +373,17 @@ def resolve_paths(manifest: Manifest, base_dir: str) -> Manifest:
     return manifest.model_copy(update={"spec": spec})
 
 
-def _resolve_container_paths(manifest: Container, base: str) -> Container:
+def _resolve_webhook_file(manifest: GitSource, base: str) -> GitSource:
+    webhook = manifest.spec.webhook
+    if webhook is None or webhook.secret_file is None:
+        return manifest
+    path = os.path.normpath(os.path.join(base, webhook.secret_file))
+    webhook = webhook.model_copy(update={"secret_file": path})
+    spec = manifest.spec.model_copy(update={"webhook": webhook})
+    return manifest.model_copy(update={"spec": spec})
+
+
+def _resolve_container_paths(manifest: Container | Job, base: str) -> Container | Job:
     mounts = manifest.spec.volumes
     if not any(mount.host_path and not mount.host_path.startswith("/") for mount in mounts):
         return manifest  # nothing relative: the same object, untouched

@@ -122,11 +122,39 @@ class Metadata(Model):
 # --- Image -------------------------------------------------------------------------------------
 
 
+# What `docker build --secret id=ID,src=...` and `RUN --mount=type=secret,id=ID` take as an id
+# (the CLI splits its argument on `,` and `=`).
+BUILD_SECRET_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
+
+
+class BuildSecretRef(Model):
+    """A Secret of the Image's namespace that the build may read with `RUN
+    --mount=type=secret,id=ID` (BuildKit only), never part of the image."""
+
+    name: Name = Field(description="A Secret of the Image's namespace.")
+    id: Annotated[str, Field(pattern=BUILD_SECRET_ID_PATTERN, max_length=255)] | None = Field(
+        default=None, description="The id the Dockerfile mounts it by (default: the name)."
+    )
+
+    def build_id(self) -> str:
+        return self.id or self.name
+
+
 class ImageBuild(Model):
     context: ShortText = "."
     dockerfile: ShortText = "Dockerfile"
     args: Labels = Field(default_factory=dict)
     target: ShortText | None = None
+    secrets: Annotated[list[BuildSecretRef], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list,
+        description="Secrets the build reads with RUN --mount=type=secret (needs BuildKit).",
+    )
+
+    def repeated_secret_ids(self) -> list[str]:
+        """Ids two build secrets share (the Image then fails, naming them: no JSON Schema
+        can state it, as an id defaults to the name)."""
+        ids = [secret.build_id() for secret in self.secrets]
+        return sorted({build_id for build_id in ids if ids.count(build_id) > 1})
 
 
 class ImagePull(Model):
@@ -745,6 +773,39 @@ def _snake(camel: str) -> str:
 # --- GitSource ---------------------------------------------------------------------------------
 
 
+class SecretRef(Model):
+    """A Secret of the referring object's own namespace (a Secret holds one value)."""
+
+    name: Name
+
+
+class GitSourceWebhook(Model):
+    """The shared secret that `POST /v1/gitsources/{name}/webhook` checks a forge's call
+    against: a Secret of the GitSource's namespace, or a file on the daemon's host (relative
+    to the manifest, under the host-access policy like any host path). Read at each call."""
+
+    secret_ref: SecretRef | None = Field(
+        default=None, description="A Secret of the GitSource's namespace holding the secret."
+    )
+    secret_file: (
+        Annotated[str, Field(min_length=1, max_length=4096, pattern=NO_NUL_PATTERN)] | None
+    ) = Field(
+        default=None,
+        description="A file on the daemon's host holding the secret (trailing newline "
+        "ignored); relative to the manifest.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> GitSourceWebhook:
+        chosen = [key for key in ("secret_ref", "secret_file") if getattr(self, key) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "a webhook needs exactly one of secretRef or secretFile"
+                + (f" (got {', '.join(to_camel(key) for key in chosen)})" if chosen else "")
+            )
+        return self
+
+
 class GitSourceSpec(Model):
     url: Annotated[str, Field(min_length=1, max_length=4096, pattern=NO_NUL_PATTERN)]
     branch: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_NUL_PATTERN)] = "main"
@@ -752,6 +813,15 @@ class GitSourceSpec(Model):
     interval: Duration = "60s"
     suspend: bool = False
     prune: bool = True
+    # What `path` holds: dockform manifests, or a compose project (a compose.yaml and its
+    # files); `auto` decides by the file names there.
+    format: Literal["auto", "manifests", "compose"] = "auto"
+    # Without it the webhook route refuses every call (403): no secret, no webhook.
+    webhook: GitSourceWebhook | None = Field(
+        default=None,
+        description="Accept forge webhooks (GitHub, Gitea, GitLab) at POST "
+        "/v1/gitsources/{name}/webhook, signed with this secret.",
+    )
 
 
 # --- Documents ---------------------------------------------------------------------------------

@@ -4,12 +4,12 @@ A privileged container, one in the host's network (`hostNetwork`, or the predefi
 `host` in `networks`), PID or IPC namespace, and any host path outside the directories the
 daemon allows can take over the machine dockform runs on. Host paths are every path a manifest
 can name: a Container's `volumes[].hostPath`, a Volume's bind `driverOpts.device`, an Image's
-`build.context`, `build.dockerfile` and `load.path`, a GitSource's local `url`, a Secret's or
-Config's `file`. Each is
-resolved (`manifests.host_paths`: symlinks, `..`, `/proc/<pid>/root`) and must fall under an
-allowed root: the directory of the manifest's own source and the daemon's `--host-path-root`
-directories, never `/proc`, `/sys`, `/dev` or the engine's sockets and data. The daemon
-refuses the rest unless it was started with `--allow-host-access`.
+`build.context`, `build.dockerfile` and `load.path`, a GitSource's local `url` and
+`webhook.secretFile`, a Secret's or Config's `file`. Each is resolved (`manifests.host_paths`:
+symlinks, `..`, `/proc/<pid>/root`) and must fall under an allowed root: the directory of the
+manifest's own source and the daemon's `--host-path-root` directories, never `/proc`, `/sys`,
+`/dev` or the engine's sockets and data. The daemon refuses the rest unless it was started
+with `--allow-host-access`.
 
 This module finds them, as `ManifestIssue`s naming file, document, line and field, so every
 apply path (the API, watched directories, git sources) refuses them with the same words, and
@@ -63,6 +63,7 @@ _FLAGS: tuple[tuple[str, str, str], ...] = (
 _REMOTE_GIT = re.compile(
     r"^(https?|ssh|git)://|^([A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)"
 )
+WEBHOOK_FILE_FIELD = "spec.webhook.secretFile"
 # Mount options of the local volume driver that make `device` a host directory.
 _BIND_OPTIONS = frozenset({"bind", "rbind"})
 
@@ -129,7 +130,10 @@ def local_git_path(url: str) -> str | None:
 
 def gitsource_host_paths(spec: GitSourceSpec) -> list[HostPath]:
     path = local_git_path(spec.url)
-    return [] if path is None else [HostPath("spec.url", path)]
+    found = [] if path is None else [HostPath("spec.url", path)]
+    if spec.webhook is not None and spec.webhook.secret_file is not None:
+        found.append(HostPath(WEBHOOK_FILE_FIELD, spec.webhook.secret_file))
+    return found
 
 
 def host_paths(manifest: Manifest) -> list[HostPath]:
@@ -219,7 +223,7 @@ def recheck_issues(
 # The fields that name a host path (host_paths); every other refused field is a power.
 _PATH_FIELDS = frozenset(
     {"spec.driverOpts.device", "spec.build.context", "spec.build.dockerfile", "spec.load.path"}
-    | {"spec.url", "spec.file"}
+    | {"spec.url", "spec.file", WEBHOOK_FILE_FIELD}
 )
 _MOUNT_FIELD = re.compile(r"spec\.volumes\[\d+\]\.hostPath")
 

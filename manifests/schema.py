@@ -5,8 +5,8 @@ accepts: a value the schema allows is one the loader accepts, and the reverse, b
 no JSON Schema can state (`manifests.errors.SEMANTIC_REASONS`: dependency cycles, one object
 twice, a ulimit's soft above its hard). Most validators carry their rule into the schema as a
 pattern or enum (`json_schema_extra`); the rules that span fields (exactly one image or mount
-source, bind-only mount fields, count or deviceIds, no network attachments with hostNetwork,
-a dependency's condition by its kind)
+source or webhook secret, bind-only mount fields, count or deviceIds, no network attachments
+with hostNetwork, a dependency's condition by its kind)
 and the label-key grammar of every `labels` map are added here, so editors and API clients see
 them too.
 """
@@ -30,6 +30,7 @@ _EXACTLY_ONE: dict[str, tuple[str, ...]] = {
     "VolumeMount": ("volume", "hostPath", "tmpfs"),
     "SecretSpec": ("value", "file", "env"),
     "ConfigSpec": ("value", "file"),
+    "GitSourceWebhook": ("secretRef", "secretFile"),
 }
 # Fields a definition's oneOf branch takes only with one key: elsewhere they must hold the
 # given schema (models.VolumeMount refuses createHostPath, selinux, propagation on a volume

@@ -68,6 +68,7 @@ class Reason(StrEnum):
     ORPHANED_VOLUME = "OrphanedVolume"
     STILL_REFERENCED = "StillReferenced"
     SHADOWED = "Shadowed"
+    FIELDS_DROPPED = "FieldsDropped"  # a compose source's fields dockform cannot express
     # Steady states.
     PRESENT = "Present"
     RUNNING = "Running"
@@ -110,6 +111,7 @@ class Reason(StrEnum):
     STORE_ERROR = "StoreError"
     SYNC_FAILED = "SyncFailed"
     SECRET_UNAVAILABLE = "SecretUnavailable"  # a Secret cannot be opened or put on a tmpfs
+    WEBHOOK_REFUSED = "WebhookRefused"  # a webhook call unsigned or signed with another secret
 
 
 class Observed(BaseModel):
@@ -139,6 +141,9 @@ class ImageObserved(Observed):
     context_digest: str | None = None
     pulled_generation: int | None = None
     loaded_fingerprint: str | None = None
+    # A sha256 over the build secrets' ids and content digests of the last build (never the
+    # content): a build whose secrets changed since builds without the engine's cache.
+    secrets_digest: str | None = None
 
 
 class NetworkObserved(Observed):
@@ -175,6 +180,10 @@ class ContainerObserved(Observed):
     # does not act on health), and when the last one was: the next waits out a backoff.
     unhealthy_restarts: int | None = None
     last_unhealthy_restart: str | None = None
+    # What the running container was made from and why it was made (its own labels, see
+    # controller.reconcilers.provenance): `dockform explain` reads them.
+    made_for: dict[str, Any] | None = None
+    made_because: dict[str, Any] | None = None
 
 
 class GitSourceObserved(Observed):

@@ -21,7 +21,8 @@ cannot; the docker CLI can. So a BuildKit build runs `docker build --progress=pl
   fetchable) say so (`explain_failure`).
 
 Build secrets (`BuildRequest.secrets`, `--secret id=...,src=...`) go through the same command;
-nothing fills them yet (the Secret kind is still to come).
+the executor fills them from an Image's `build.secrets` with files that exist for the build alone
+(`controller.container_files`).
 """
 
 from __future__ import annotations
@@ -160,6 +161,8 @@ def build_command(
         command += ["--target", request.target]
     for secret in request.secrets:
         command += ["--secret", f"id={secret.id},src={secret.src}"]
+    if request.no_cache:
+        command.append("--no-cache")
     command.append(request.context_dir)
     return command
 

@@ -366,7 +366,9 @@ class DockerRuntime:
         fallback = f"BuildKit unavailable: {unavailable}"
         if request.secrets:
             raise ImageBuildFailed(
-                f"build of {request.tag}: build secrets need BuildKit ({fallback})"
+                f"build of {request.tag}: build secrets (the Image's spec.build.secrets) need "
+                f"BuildKit, which this daemon cannot use ({fallback}); remove "
+                "spec.build.secrets or give the daemon a BuildKit-capable engine and docker CLI"
             )
         try:
             image_id = self._build_classic(request)
@@ -438,6 +440,7 @@ class DockerRuntime:
                     buildargs=dict(request.args) or None,
                     target=request.target,
                     labels=self._labels(request.labels),
+                    nocache=request.no_cache,
                     rm=True,
                     forcerm=True,
                     decode=True,

@@ -18,6 +18,10 @@ HASH_LABEL = "io.dockform.spec-hash"
 # The resource's namespace; absent on objects of `default` (so those made before namespaces
 # existed, and their spec hashes, stay as they are).
 NAMESPACE_LABEL = "io.dockform.namespace"
+# What a container was made from (generation, image id, content digests) and why it was made
+# (the cause, and what its predecessor was made from): `dockform explain` reads them.
+MADE_FOR_LABEL = "io.dockform.made-for"
+MADE_BECAUSE_LABEL = "io.dockform.made-because"
 
 
 def managed_labels(
@@ -291,6 +295,9 @@ class BuildRequest:
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
     secrets: tuple[BuildSecret, ...] = ()
+    # Build every step again: BuildKit's cache keys leave secret contents out, so a step that
+    # read a changed secret would otherwise come from the cache with the old one's result.
+    no_cache: bool = False
 
 
 BUILDKIT = "BuildKit"

@@ -30,14 +30,17 @@ fails (`StoreUnavailable`) is a `failed` outcome with `retry`: the watcher looks
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from dockform.manifests.errors import ManifestError, ManifestIssue, file_issue
+from dockform.manifests.host_paths import is_inside
 from dockform.manifests.loader import LoadedManifest, load_text
 from dockform.manifests.namespaces import parse_display
 from dockform.manifests.source_names import (
@@ -48,14 +51,24 @@ from dockform.manifests.source_names import (
 )
 from dockform.manifests.status import EventType, Reason
 from dockform.settings import SourceSettings
+from dockform.sources.compose_normaliser import Normaliser, find_normaliser
+from dockform.sources.compose_project import (
+    ComposeProject,
+    load_compose_project,
+    project_file_of,
+    walk_sources,
+)
+from dockform.sources.content import ContentStore
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
     ManifestCheck,
+    is_manifest_name,
     is_manifest_path,
     read_manifest_file,
     summarize,
 )
+from dockform.sources.placement import WatchedPlacement, placed_paths
 from dockform.store.apply import Applier, ApplyRequest, ObjectResult
 from dockform.store.errors import StoreError, StoreUnavailable
 from dockform.store.types import SourceRecord
@@ -99,6 +112,8 @@ class DirectorySync:
         *,
         settle_s: float = SETTLE_S,
         clock: Callable[[], float] = time.monotonic,
+        content_root: Path | None = None,
+        normaliser: Callable[[], Normaliser] = find_normaliser,
     ) -> None:
         self._applier = applier
         self._store = applier.store
@@ -111,11 +126,47 @@ class DirectorySync:
         self._clock = clock
         # source -> (path, digest, when first read) of content waiting to settle.
         self._settling: dict[str, tuple[str, str, float]] = {}
+        # Compose projects: copies of their read-only mounts (sources.content), how Compose
+        # is run, and each project's writable binds inside its directory (its state: what
+        # the app writes there is not a change of the project).
+        self._content_root = content_root
+        self._normaliser = normaliser
+        self._state: dict[str, tuple[str, ...]] = {}
 
     # --- names ---------------------------------------------------------------------------------
 
     def source_of(self, path: str) -> str | None:
-        """`dir:<relative path>` for a manifest path below a watched directory, else None."""
+        """The source `path` feeds now: `dir:<relative path>` of a manifest, or of the
+        compose file of the project `path` is in (any file of the project but its state);
+        else None."""
+        for root in self.roots:
+            project = project_file_of(root, path)
+            if project is not None:
+                if any(is_inside(path, state) for state in self._state.get(project, ())):
+                    return None
+                return dir_source(os.path.relpath(project, root))
+            if is_manifest_path(root, path):
+                return dir_source(os.path.relpath(path, root))
+        return None
+
+    def key_of(self, path: str) -> str | None:
+        """The path the watcher looks at for a change at `path`: the file that feeds its
+        source (a compose project's compose file), or None when no source cares."""
+        source = self.source_of(path)
+        if source is None:
+            return None
+        for root in self.roots:
+            project = project_file_of(root, path)
+            if project is not None:
+                return project
+        return path
+
+    def walk(self, directory: str) -> list[str]:
+        """The files below `directory` that feed sources (see compose_project.walk_sources)."""
+        return walk_sources(directory, is_manifest_name)
+
+    def _own_source(self, path: str) -> str | None:
+        """`dir:<relative path>` of a manifest file, wherever it is (inside a project too)."""
         for root in self.roots:
             if is_manifest_path(root, path):
                 return dir_source(os.path.relpath(path, root))
@@ -126,11 +177,15 @@ class DirectorySync:
         return [root for root in self.roots if is_manifest_path(root, path)][:1]
 
     def owner_path(self, source: str) -> str | None:
-        """The file that feeds `source` now: the first watched directory holding it."""
+        """The file that feeds `source` now: the first watched directory holding it, as a
+        manifest outside any compose project or as a project's compose file."""
         relative = dir_path(source)
         for root in self.roots:
             candidate = os.path.join(root, relative)
-            if os.path.isfile(candidate) and is_manifest_path(root, candidate):
+            if not (os.path.isfile(candidate) and is_manifest_path(root, candidate)):
+                continue
+            project = project_file_of(root, candidate)
+            if project is None or project == candidate:
                 return candidate
         return None
 
@@ -164,6 +219,10 @@ class DirectorySync:
         if len(source) > MAX_LENGTH:
             issue = file_issue(path, "path is too long for a source name; shorten it")
             return self._invalid(source[:MAX_LENGTH], path, [issue], "name-too-long")
+        own = self._own_source(path)
+        if own is not None and own != source and self._store.get_source(own) is not None:
+            # A manifest file now inside a compose project: the project feeds it.
+            return self._remove(own, path)
         owner = self.owner_path(source)
         if owner is None:
             return self._remove(source, path)
@@ -171,6 +230,8 @@ class DirectorySync:
             if os.path.lexists(path):
                 return self._shadowed(source, path, owner)
             path = owner  # this copy went away; the other directory's copy feeds the source now
+        if any(project_file_of(root, path) == path for root in self.roots):
+            return self._apply_compose(source, path, quiet)
         return self._apply(source, path, quiet)
 
     def _apply(self, source: str, path: str, quiet: Callable[[str], bool] | None) -> FileOutcome:
@@ -207,7 +268,21 @@ class DirectorySync:
         )
         if issues:
             return self._invalid(source, path, issues, file.digest)
-        settling = self._settling_outcome(source, path, file.digest, record, loaded)
+        return self._apply_loaded(source, path, loaded, file.digest, record, quiet)
+
+    def _apply_loaded(
+        self,
+        source: str,
+        path: str,
+        loaded: Sequence[LoadedManifest],
+        revision: str,
+        record: SourceRecord | None,
+        quiet: Callable[[str], bool] | None,
+        note: str = "",
+    ) -> FileOutcome:
+        """Apply checked manifests as `source` at `revision`, with prune (settling first
+        when that removes objects)."""
+        settling = self._settling_outcome(source, path, revision, record, loaded)
         if settling is not None:
             return settling
         if quiet is not None and not quiet(path):
@@ -219,7 +294,7 @@ class DirectorySync:
                     source=source,
                     prune=True,
                     force=self._takes_over(source, loaded),
-                    revision=file.digest,
+                    revision=revision,
                     source_path=path,
                 )
             )
@@ -228,14 +303,78 @@ class DirectorySync:
             return FileOutcome(source, "failed", str(error), retry=True)
         except StoreError as error:
             return self._failed(source, path, str(error))
-        self._seen[source] = (path, file.digest)
+        self._seen[source] = (path, revision)
         self._settling.pop(source, None)
         changes = _changes(results)
         if changes:
-            message = f"applied {path} (revision {file.digest[:12]}): {changes}"
+            message = f"applied {path} (revision {revision[:12]}): {changes}{note}"
             self._event(source, EventType.NORMAL, Reason.APPLIED, message)
             log.info("%s: %s", source, message)
         return FileOutcome(source, "applied", changes or "no changes")
+
+    # --- compose projects ----------------------------------------------------------------------
+
+    def _apply_compose(
+        self, source: str, path: str, quiet: Callable[[str], bool] | None
+    ) -> FileOutcome:
+        """The compose project whose compose file is `path`: normalised by Compose,
+        translated, its read-only mounts copied (sources.placement), applied as its
+        project's namespace with prune. Its revision is what it becomes, so a change of any
+        file of the project (an override, `.env`, an env_file, a mounted file) that changes
+        what runs is applied, and one that does not applies nothing."""
+        directory = os.path.dirname(path)
+        store = self._content_store(source)
+        placement = WatchedPlacement(directory, store) if store is not None else None
+        try:
+            project = load_compose_project(directory, path, placement, normaliser=self._normaliser)
+        except ManifestError as error:
+            signature = "error:" + summarize(error.issues)
+            return self._invalid(source, path, error.issues, signature)
+        self._state[path] = _writable_binds(project, directory)
+        if self._seen.get(source) == (path, project.revision):
+            return FileOutcome(source, "unchanged")
+        record = self._store.get_source(source)
+        if record is not None and (record.revision, record.path, record.last_error) == (
+            project.revision,
+            path,
+            None,
+        ):
+            self._seen[source] = (path, project.revision)
+            return FileOutcome(source, "unchanged")
+        allowed = [*self._roots_of(path), *([str(store.root)] if store is not None else [])]
+        issues = (
+            self._check(project.manifests, {project.file: project.text}, allowed)
+            if self._check is not None
+            else []
+        )
+        if issues:
+            return self._invalid(source, path, issues, "error:" + summarize(issues))
+        if project.drops:
+            dropped = "; ".join(str(drop) for drop in project.drops)
+            self._event(
+                source,
+                EventType.NORMAL,
+                Reason.FIELDS_DROPPED,
+                f"compose fields dockform does not run: {dropped}",
+            )
+        outcome = self._apply_loaded(
+            source,
+            path,
+            project.manifests,
+            project.revision,
+            record,
+            quiet,
+            note=f" (namespace {project.namespace})",
+        )
+        if outcome.action == "applied" and store is not None:
+            store.prune(placed_paths(project.manifests, store.root))
+        return outcome
+
+    def _content_store(self, source: str) -> ContentStore | None:
+        if self._content_root is None:
+            return None
+        slug = hashlib.sha256(source.encode()).hexdigest()[:16]
+        return ContentStore(self._content_root / slug)
 
     def _settling_outcome(
         self,
@@ -360,6 +499,17 @@ class DirectorySync:
             self._store.record_event(EVENT_KIND, source[:EVENT_NAME_LENGTH], type_, reason, message)
         except StoreError:
             log.exception("recording an event of %s failed", source)
+
+
+def _writable_binds(project: ComposeProject, directory: str) -> tuple[str, ...]:
+    """The project's writable hostPath mounts inside its directory: the app's state."""
+    found = []
+    for item in project.manifests:
+        for mount in getattr(item.manifest.spec, "volumes", ()):
+            path = mount.host_path
+            if path is not None and not mount.read_only and is_inside(path, directory):
+                found.append(path)
+    return tuple(found)
 
 
 def _changes(results: Sequence[ObjectResult]) -> str:

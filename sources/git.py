@@ -9,15 +9,24 @@ under `cache_root/<name>/`:
     checkouts/<commit>/    the tree of a commit, exported with `git archive`
     current -> checkouts/<commit>    the applied commit (a symlink, swapped atomically)
 
-Manifests are read from the new commit's tree, but their relative paths (an Image's
-`build.context`) resolve against `current/...`: the path stays the same from commit to
-commit, so an Image is rebuilt only when its context really changed, never because the
-commit id is part of a path. A commit is applied all or nothing: every file must load and
-pass the daemon's checks (host paths may lead only into this GitSource's own directory, which
-holds its checkouts, and the daemon's roots; checked once `current` leads to the new commit),
-then `Applier.apply` (store.apply) with prune as source `git:<name>` at revision = the commit.
-A bad commit applies nothing; `current` and the objects stay at the last good one. A store
-that fails (`StoreUnavailable`) is a transient error: retried.
+    content/<digest>/<name>    copies of what containers mount from the repository
+    state/<path>               what they mount that the repository does not have (data)
+
+`path` holds dockform manifests or a compose project (`spec.format`; `auto` looks for a
+compose file there, see `sources.compose_project`). Manifests are read from the new commit's
+tree, but an Image's `build.context` leads through `current/...`: the path stays the same from
+commit to commit, so an Image is rebuilt only when its context really changed, never because
+the commit id is part of a path. A hostPath into the repository is placed by
+`sources.placement.GitPlacement`: a path the commit has is mounted from a content-addressed
+copy (valid across commits, new only when the content changes, which replaces the container),
+one it lacks from `state/`, kept across commits and when the GitSource is deleted.
+
+A commit is applied all or nothing: every file must load and pass the daemon's checks (host
+paths may lead only into this GitSource's own directory, which holds its checkouts, and the
+daemon's roots; checked once `current` leads to the new commit), then `Applier.apply`
+(store.apply) with prune as source `git:<name>` at revision = the commit. A bad commit applies
+nothing; `current` and the objects stay at the last good one. A store that fails
+(`StoreUnavailable`) is a transient error: retried.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import logging
 import os
 import posixpath
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +45,9 @@ from dockform.manifests.models import Container, GitSourceSpec, Image, Manifest
 from dockform.manifests.source_names import git_source
 from dockform.manifests.status import Reason
 from dockform.settings import SourceSettings
+from dockform.sources.compose_normaliser import Normaliser, find_normaliser
+from dockform.sources.compose_project import COMPOSE_FILES, compose_file, load_compose_project
+from dockform.sources.content import ContentStore, ContentTooLarge
 from dockform.sources.files import (
     FileChanging,
     FileProblem,
@@ -45,6 +57,7 @@ from dockform.sources.files import (
     walk_manifests,
 )
 from dockform.sources.gitcmd import GitCache, GitError, GitSpecError
+from dockform.sources.placement import GitPlacement, place, placed_paths
 from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.errors import StoreError, StoreUnavailable
 
@@ -79,8 +92,10 @@ class GitSync:
         cache_root: Path,
         check: ManifestCheck | None = None,
         fetch_timeout_s: float = SourceSettings().git_fetch_timeout_s,
+        normaliser: Callable[[], Normaliser] = find_normaliser,
     ) -> None:
         self._applier = applier
+        self._normaliser = normaliser
         self._store = applier.store
         self._cache_root = cache_root
         self._check = check
@@ -108,7 +123,7 @@ class GitSync:
             return GitSyncResult(commit=commit, commit_time=commit_time)
         try:
             checkout = self._checkout(cache, workdir, commit)
-            loaded, texts = self._load(workdir, checkout, spec, commit)
+            loaded, texts = self._load(workdir, checkout, spec, name)
         except GitError as error:
             self._discard(workdir, commit)
             return self._failed(name, spec, commit, commit_time, str(error), Reason.FETCH_FAILED)
@@ -160,6 +175,8 @@ class GitSync:
             )
             return self._failed(name, spec, commit, commit_time, message, reason)
         self._prune_checkouts(workdir, keep=commit)
+        content = ContentStore(workdir / "content")
+        content.prune(placed_paths(loaded, content.root))
         objects = tuple(sorted(str(r.key) for r in results if r.action != "pruned"))
         changes = tuple(f"{r.key} {r.action}" for r in results if r.changed)
         log.info(
@@ -192,7 +209,7 @@ class GitSync:
         return checkout
 
     def _load(
-        self, workdir: Path, checkout: Path, spec: GitSourceSpec, commit: str
+        self, workdir: Path, checkout: Path, spec: GitSourceSpec, name: str
     ) -> tuple[list[LoadedManifest], dict[str, str]]:
         """The commit's manifests and each file's text; ManifestError for any problem."""
         relative = _inside_path(spec.path)
@@ -206,6 +223,14 @@ class GitSync:
                     )
                 ]
             )
+        placement = GitPlacement(
+            tree=str(checkout),
+            current=str(workdir / "current"),
+            state=str(workdir / "state"),
+            content=ContentStore(workdir / "content"),
+        )
+        if spec.format == "compose" or (spec.format == "auto" and compose_file(str(where))):
+            return self._load_compose(where, checkout, placement, spec, name)
         manifests: list[LoadedManifest] = []
         issues: list[ManifestIssue] = []
         texts: dict[str, str] = {}
@@ -235,7 +260,41 @@ class GitSync:
             issues.append(file_issue(shown, message))
         if issues:
             raise ManifestError(issues)
-        return manifests, texts
+        try:
+            return place(manifests, placement), texts
+        except (OSError, ContentTooLarge) as error:
+            raise ManifestError([file_issue(shown, f"a mounted path: {error}")]) from error
+
+    def _load_compose(
+        self,
+        where: Path,
+        checkout: Path,
+        placement: GitPlacement,
+        spec: GitSourceSpec,
+        name: str,
+    ) -> tuple[list[LoadedManifest], dict[str, str]]:
+        """The compose project at `spec.path`, named by its `name:` or else after the path's
+        last part (the GitSource's name for the repository's root)."""
+        found = compose_file(str(where))
+        if found is None:
+            message = f"no compose file ({', '.join(COMPOSE_FILES)}) in {spec.path!r}"
+            raise ManifestError([file_issue(spec.path, message)])
+        display = os.path.relpath(found, checkout)
+        fallback = os.path.basename(os.path.normpath(spec.path)) if spec.path != "." else ""
+        project = load_compose_project(
+            str(where),
+            display,
+            placement,
+            project_name=_project_name(fallback or name.rsplit("/", 1)[-1]),
+            normaliser=self._normaliser,
+        )
+        if project.drops:
+            log.info(
+                "GitSource/%s: compose fields dockform does not run: %s",
+                name,
+                "; ".join(str(drop) for drop in project.drops),
+            )
+        return project.manifests, {project.file: project.text}
 
     # --- current checkout ----------------------------------------------------------------------
 
@@ -324,8 +383,28 @@ class GitSync:
             shutil.rmtree(workdir / "repo.git", ignore_errors=True)
             return ()
         results = self._applier.forget_source(source)
-        shutil.rmtree(workdir, ignore_errors=True)
+        for entry in os.listdir(workdir) if workdir.is_dir() else []:
+            if entry != "state":
+                path = workdir / entry
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        if (workdir / "state").is_dir():
+            log.info(
+                "GitSource/%s: its apps' state is kept in %s (remove it by hand)",
+                name,
+                workdir / "state",
+            )
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         return tuple(str(result.key) for result in results)
+
+
+def _project_name(name: str) -> str:
+    """`name` as Compose takes project names (lowercase letters, digits, `-`, `_`)."""
+    cleaned = "".join(char if char.isalnum() or char in "-_" else "-" for char in name.lower())
+    return cleaned.strip("-_") or "default"
 
 
 def _inside_path(path: str) -> str:

@@ -44,7 +44,7 @@ from watchdog.observers import Observer
 from dockform.settings import Backoff, SourceSettings
 from dockform.sources.debounce import Debouncer
 from dockform.sources.directory import DirectorySync, FileOutcome
-from dockform.sources.files import is_manifest_path, walk_manifests
+from dockform.sources.files import is_manifest_path
 
 log = logging.getLogger("dockform.sources.watch")
 
@@ -157,11 +157,12 @@ class DirectoryWatcher:
             else:
                 writing = _writing(event)
                 for index, path in enumerate(paths):
-                    if self.sync.source_of(path) is None:
+                    key = self.sync.key_of(path)  # a compose project's file: its compose file
+                    if key is None:
                         continue
-                    self._known.add(path)
+                    self._known.add(key)
                     # The source side of a move is gone, and the destination is complete.
-                    self._debouncer.touch(path, now, False if index else writing)
+                    self._debouncer.touch(key, now, False if index else writing)
             self._lock.notify_all()
 
     def _on_directory_event(self, event: FileSystemEvent, paths: list[str]) -> None:
@@ -175,6 +176,10 @@ class DirectoryWatcher:
             prefix = path.rstrip(os.sep) + os.sep
             for known in [known for known in self._known if known.startswith(prefix)]:
                 self._debouncer.touch(known, now, False)
+            project = self.sync.key_of(path)  # a directory of a compose project changed
+            if project is not None:
+                self._known.add(project)
+                self._debouncer.touch(project, now, False)
             if event.event_type in ("created", "moved"):
                 self._dirs_to_scan.add(path)
 
@@ -218,9 +223,11 @@ class DirectoryWatcher:
         now = self._clock()
         with self._lock:
             for directory in directories:
-                for path in walk_manifests(directory) if os.path.isdir(directory) else []:
-                    if self.sync.source_of(path) is not None:
-                        self._debouncer.touch(path, now, None)
+                found = self.sync.walk(directory) if os.path.isdir(directory) else []
+                for path in [directory, *found]:
+                    key = self.sync.key_of(path)
+                    if key is not None:
+                        self._debouncer.touch(key, now, None)
             self._lock.notify_all()
 
     def _full_scan(self) -> list[str]:
@@ -233,7 +240,7 @@ class DirectoryWatcher:
                 unwatched = root not in self._watches or root in self._dead
             if unwatched:
                 self._rewatch(root)
-            present.update(walk_manifests(root))  # only manifests, no hidden directories
+            present.update(self.sync.walk(root))  # manifests and compose files, none hidden
         recorded = set(self.sync.recorded_paths())
         with self._lock:
             live = [root for root in self.sync.roots if os.path.isdir(root)]

@@ -47,6 +47,7 @@ from dockform.manifests.namespaces import (
     engine_name_holders,
 )
 from dockform.manifests.source_names import CLI
+from dockform.store import pins
 from dockform.store.convert import to_resource
 from dockform.store.errors import (
     DependencyCycle,
@@ -211,6 +212,29 @@ class Applier:
         self._changed([result.key for result in results])
         return results
 
+    def rollback(
+        self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE, to: int | None = None
+    ) -> Resource:
+        """Apply revision `to` (default: the last earlier one with another spec) as a new
+        generation, pinned against the object's source (store.pins)."""
+        with self.store.write_session() as session:
+            row = _live_row(session, kind, name, namespace)
+            pins.rollback(session, row, to, utcnow())
+            session.flush()
+            resource = to_resource(row, session.get(ResourceStatusRow, row.id))
+        self._changed([resource.key])
+        return resource
+
+    def unpin(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource:
+        """End a rollback's pin: the spec its source had applied comes back."""
+        with self.store.write_session() as session:
+            row = _live_row(session, kind, name, namespace)
+            pins.unpin(session, row, utcnow())
+            session.flush()
+            resource = to_resource(row, session.get(ResourceStatusRow, row.id))
+        self._changed([resource.key])
+        return resource
+
     def forget_source(self, source: str) -> list[ObjectResult]:
         """The source is gone (a deleted watched file, a pruned GitSource): request deletion
         of every object it owns and forget its record, in one transaction."""
@@ -231,6 +255,13 @@ class Applier:
         except Exception:
             # A broken listener must not undo or hide a write that is already committed.
             log.exception("on_change failed for %d changed objects", len(keys))
+
+
+def _live_row(session: Session, kind: str, name: str, namespace: str) -> ResourceRow:
+    row = find_row(session, kind, name, namespace)
+    if row is None or row.deletion_requested_at is not None:
+        raise NotFound(kind, name, namespace)
+    return row
 
 
 def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
@@ -501,6 +532,11 @@ def _apply_one(
             item.kind, item.name, item.expected_version, row.resource_version, item.namespace
         )
     old_spec = row.spec
+    if row.pin is not None and row.source == request.source:
+        if pins.holds(row.pin, item.spec_hash, request.revision):
+            return _result(row, "unchanged", old_spec)  # a rollback holds against it
+        row.pin = None  # new content from the source ends the pin
+        same = False
     if same and row.source == request.source:
         return _result(row, "unchanged", old_spec)
     if _spec_changed(row, item):

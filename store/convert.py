@@ -17,7 +17,15 @@ from dockform.store.orm import (
     SourceRow,
     as_utc,
 )
-from dockform.store.types import Condition, Event, Resource, ResourceStatus, Revision, SourceRecord
+from dockform.store.types import (
+    Condition,
+    Event,
+    Pin,
+    Resource,
+    ResourceStatus,
+    Revision,
+    SourceRecord,
+)
 
 
 def to_status(row: ResourceStatusRow | None) -> ResourceStatus:
@@ -51,6 +59,7 @@ def to_resource(row: ResourceRow, status: ResourceStatusRow | None) -> Resource:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deletion_requested_at=row.deletion_requested_at,
+        pin=Pin.model_validate(row.pin) if row.pin else None,
         status=to_status(status),
     )
 

@@ -112,6 +112,8 @@ class ResourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set by a rollback: what keeps the source from overwriting it (see store.types.Pin).
+    pin: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ResourceStatusRow(Base):

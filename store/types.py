@@ -59,6 +59,20 @@ class ResourceStatus(StoreModel):
         return next((c for c in self.conditions if c.type == type_), None)
 
 
+class Pin(StoreModel):
+    """A rollback's pin: the object runs generation `generation` (a copy of revision
+    `rolled_back_to`), and its source's apply does not overwrite it while it brings what the
+    source had applied before (`source_spec_hash`, at `source_generation`, source revision
+    `source_revision`). `dockform unpin` or new content from the source ends it."""
+
+    generation: int
+    rolled_back_to: int
+    source_generation: int
+    source_spec_hash: str
+    source_revision: str | None = None
+    at: datetime
+
+
 class Resource(StoreModel):
     kind: str
     name: str
@@ -73,6 +87,7 @@ class Resource(StoreModel):
     created_at: datetime
     updated_at: datetime
     deletion_requested_at: datetime | None = None
+    pin: Pin | None = None
     status: ResourceStatus = Field(default_factory=ResourceStatus)
 
     @field_serializer("spec")

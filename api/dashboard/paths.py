@@ -6,14 +6,14 @@ and sends a browser that asks for a page without them to the login form.
 
 from __future__ import annotations
 
-from dockform.api.deps import UNAUTHENTICATED_PATHS
+from dockform.api.deps import needs_no_token
 
 LOGIN_PATH = "/ui/login"
 STATIC_PREFIX = "/ui/static/"
 
 
 def is_public_path(path: str) -> bool:
-    return path in UNAUTHENTICATED_PATHS or path == LOGIN_PATH or path.startswith(STATIC_PREFIX)
+    return needs_no_token(path) or path == LOGIN_PATH or path.startswith(STATIC_PREFIX)
 
 
 def is_page_path(path: str) -> bool:

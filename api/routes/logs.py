@@ -15,6 +15,7 @@ from dockform.api.deps import AppState, StateDep
 from dockform.api.errors import ApiError, responses
 from dockform.api.routes.resources import NamePath, NamespacePath
 from dockform.api.streams import log_stream
+from dockform.api.twins import twin
 from dockform.controller.facade import NoLogs
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE, display
 
@@ -33,43 +34,6 @@ TailQuery = Annotated[int | None, Query(ge=0, le=100_000, description="Only the 
 FollowQuery = Annotated[bool, Query(description="Keep streaming new output")]
 
 
-@router.get(
-    "/containers/{name}/logs",
-    summary="Container output (stdout and stderr)",
-    response_class=StreamingResponse,
-    responses=_LOGS_DOC,
-)
-async def container_logs(
-    request: Request,
-    name: NamePath,
-    state: StateDep,
-    tail: TailQuery = None,
-    follow: FollowQuery = False,
-) -> StreamingResponse:
-    chunks = await run_in_threadpool(
-        _open_logs, state, "Container", name, tail, follow, DEFAULT_NAMESPACE
-    )
-    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
-
-
-@router.get(
-    "/namespaces/{namespace}/containers/{name}/logs",
-    summary="Output of a Container of a namespace (stdout and stderr)",
-    response_class=StreamingResponse,
-    responses=_LOGS_DOC,
-)
-async def namespaced_container_logs(
-    request: Request,
-    namespace: NamespacePath,
-    name: NamePath,
-    state: StateDep,
-    tail: TailQuery = None,
-    follow: FollowQuery = False,
-) -> StreamingResponse:
-    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow, namespace)
-    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
-
-
 _JOB_LOGS_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The log text of the Job's container (404 once ttlAfterFinished "
@@ -81,32 +45,35 @@ _JOB_LOGS_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get(
+@twin(
+    router,
+    "GET",
+    "/containers/{name}/logs",
+    summary="Container output (stdout and stderr)",
+    response_class=StreamingResponse,
+    responses=_LOGS_DOC,
+)
+async def container_logs(
+    request: Request,
+    namespace: NamespacePath,
+    name: NamePath,
+    state: StateDep,
+    tail: TailQuery = None,
+    follow: FollowQuery = False,
+) -> StreamingResponse:
+    chunks = await run_in_threadpool(_open_logs, state, "Container", name, tail, follow, namespace)
+    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
+
+
+@twin(
+    router,
+    "GET",
     "/jobs/{name}/logs",
     summary="Job output (stdout and stderr of its container)",
     response_class=StreamingResponse,
     responses=_JOB_LOGS_DOC,
 )
 async def job_logs(
-    request: Request,
-    name: NamePath,
-    state: StateDep,
-    tail: TailQuery = None,
-    follow: FollowQuery = False,
-) -> StreamingResponse:
-    chunks = await run_in_threadpool(
-        _open_logs, state, "Job", name, tail, follow, DEFAULT_NAMESPACE
-    )
-    return StreamingResponse(log_stream(request, state, chunks), media_type="text/plain")
-
-
-@router.get(
-    "/namespaces/{namespace}/jobs/{name}/logs",
-    summary="Output of a Job of a namespace (stdout and stderr of its container)",
-    response_class=StreamingResponse,
-    responses=_JOB_LOGS_DOC,
-)
-async def namespaced_job_logs(
     request: Request,
     namespace: NamespacePath,
     name: NamePath,

@@ -5,6 +5,8 @@ for one. `POST /v1/gitsources/{name}/sync`: fetch a GitSource now (for webhooks)
 The sync route only asks (`Controller.request_sync`): the GitSource reconciler fetches on its
 next pass, at once, without waiting for its interval. The answer is 202; the result shows in
 the GitSource's status (`commit`, `fetchedAt`) and events. Without a controller it is a 503.
+Forges call `POST /v1/gitsources/{name}/webhook` instead (`api.routes.webhooks`): signed, with
+no bearer token.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ GitSourceName = Annotated[
 )
 def sync_gitsource(name: GitSourceName, state: StateDep) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
-    return _sync(state, name, DEFAULT_NAMESPACE)
+    return request_sync(state, name, DEFAULT_NAMESPACE)
 
 
 @router.post(
@@ -80,10 +82,11 @@ def sync_namespaced_gitsource(
     namespace: NamespacePath, name: GitSourceName, state: StateDep
 ) -> SyncAccepted:
     """Ask the controller to fetch and apply the GitSource at once, not at its next interval."""
-    return _sync(state, name, namespace)
+    return request_sync(state, name, namespace)
 
 
-def _sync(state: AppState, name: str, namespace: str) -> SyncAccepted:
+def request_sync(state: AppState, name: str, namespace: str) -> SyncAccepted:
+    """Ask the controller to fetch the GitSource now (the sync route's and the webhooks')."""
     resource = state.store.get(GIT_SOURCE, name, namespace)
     shown = display(GIT_SOURCE, namespace, name)
     if resource is None:

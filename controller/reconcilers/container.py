@@ -28,6 +28,7 @@ from dockform.controller.event_mappers import labelled_objects, named_objects
 from dockform.controller.facade import NoLogs
 from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
+from dockform.controller.reconcilers import provenance
 from dockform.controller.reconcilers.container_plan import (
     KIND,
     ContainerDesired,
@@ -67,6 +68,8 @@ from dockform.runtime.errors import ObjectNotFound
 from dockform.runtime.interface import Runtime
 from dockform.runtime.types import (
     KIND_LABEL,
+    MADE_BECAUSE_LABEL,
+    MADE_FOR_LABEL,
     MANAGED_LABEL,
     NAME_LABEL,
     ContainerInfo,
@@ -321,7 +324,12 @@ class ContainerReconciler:
         spec = ContainerSpec.model_validate(resource.spec)
         observed = self.observe(resource, spec)
         desired = ContainerDesired(
-            resource.name, spec, resource.spec_hash, self._restart_grace_s, resource.namespace
+            resource.name,
+            spec,
+            resource.spec_hash,
+            self._restart_grace_s,
+            resource.namespace,
+            resource.generation,
         )
         container_plan = plan(desired, observed)
         if any(isinstance(action, _MOUNTING) for action in container_plan.actions):
@@ -684,6 +692,8 @@ def _facts(
         ),
         unhealthy_restarts=restarts,
         last_unhealthy_restart=last_restart,
+        made_for=provenance.read(current.labels, MADE_FOR_LABEL),
+        made_because=provenance.read(current.labels, MADE_BECAUSE_LABEL),
     )
 
 

@@ -29,6 +29,7 @@ from dockform.controller.actions import (
     WriteContainerFiles,
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
+from dockform.controller.reconcilers.provenance import made_for, with_provenance
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ContainerSpec, NetworkAttachment, VolumeMount
 from dockform.manifests.namespaces import (
@@ -213,6 +214,7 @@ class ContainerDesired:
     # after it stopped; only then does dockform start it (a `docker stop` by hand, say).
     restart_grace_s: float = 0.0
     namespace: str = DEFAULT_NAMESPACE
+    generation: int = 0  # of the spec: on the container's made-for label (provenance)
 
 
 @dataclass(frozen=True)
@@ -294,15 +296,21 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         desired.namespace,
         observed.files,
     )
+    made = made_for(desired.generation, observed.image_id, observed.contents, observed.bind_targets)
     create = (
         *_write_files(desired, observed, "to mount"),
-        CreateContainer(cause="not found", request=request, secret_env=observed.secret_env),
+        CreateContainer(
+            cause="not found",
+            request=with_provenance(request, made, "not found", None),
+            secret_env=observed.secret_env,
+        ),
         StartContainer(cause="created", container=name),
     )
     if current is None:
         return Plan(actions=(*strays, *create))
     replace_cause = _replace_cause(current, want_hash)
     if replace_cause:
+        request = with_provenance(request, made, replace_cause, current.labels)
         grace = request.stop_timeout_s or 10
         stop = (
             (StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),)

@@ -2,9 +2,14 @@
 
 observe: the engine's image for the ref, plus the digest of the build context or the tarball's
 fingerprint. plan (pure): which single action, if any, makes the ref point at the wanted image.
-Built images carry the io.dockform labels with a hash of spec + context digest, so a changed
-context rebuilds and nothing else does. Status reports the image id, which containers fold into
-their own hash: a new image id replaces exactly the containers that use it.
+Built images carry the io.dockform labels with a hash of spec + context digest (+ the sha256 of
+each build secret's content), so a changed context or secret rebuilds and nothing else does.
+Status reports the image id, which containers fold into their own hash: a new image id replaces
+exactly the containers that use it.
+
+Build secrets (`build.secrets`) are Secrets of the Image's namespace: the Image waits (Pending)
+while one is missing or not Ready, as a Container waits for its own, and the plan hands them to
+the executor still sealed (`SealedBuildSecret`), which opens them into files for the build alone.
 """
 
 from __future__ import annotations
@@ -13,7 +18,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockform.controller.actions import BuildImage, LoadImage, Plan, PullImage, RemoveImage
+from dockform.controller.actions import (
+    BuildImage,
+    LoadImage,
+    Plan,
+    PullImage,
+    RemoveImage,
+    SealedBuildSecret,
+)
 from dockform.controller.context import ReconcileContext
 from dockform.controller.errors import TerminalError, TransientError
 from dockform.controller.host_access import require_host_access
@@ -24,7 +36,7 @@ from dockform.controller.reconcilers.build_context import (
     file_fingerprint,
 )
 from dockform.controller.registry import ANY_NAMESPACE, KeyLookup, KindRegistration, Ref
-from dockform.controller.status import make_status, observed_as
+from dockform.controller.status import is_ready, make_status, observed_as
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import ImageSpec
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE, ObjectKey, display
@@ -44,9 +56,18 @@ from dockform.runtime.types import (
 )
 from dockform.settings import KindLimits
 from dockform.store.types import Resource
+from dockform.store.vault import seal_context
 
 KIND = Kind.IMAGE
 _IMAGE_ACTIONS = frozenset({"delete", "untag", "tag", "load"})
+
+
+@dataclass(frozen=True)
+class BuildSecretState:
+    """A build secret's Secret, Ready: its content digest (hashed) and sealed content."""
+
+    secret: SealedBuildSecret
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,7 @@ class ImageDesired:
     spec_hash: str
     generation: int
     namespace: str = DEFAULT_NAMESPACE
+    build_secrets: tuple[BuildSecretState, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,10 +86,24 @@ class ImageSnapshot:
     source_digest: str  # build: context digest; load: tarball fingerprint; pull: ""
     pulled_generation: int  # last generation pulled (for policy Always)
     loaded_fingerprint: str  # the tarball fingerprint last loaded
+    built_secrets_digest: str = ""  # secrets_digest of the last build's secrets
 
 
-def wanted_hash(spec_hash: str, source_digest: str) -> str:
-    return hashlib.sha256(f"{spec_hash}\n{source_digest}".encode()).hexdigest()
+def secrets_digest(secrets: Sequence[BuildSecretState]) -> str:
+    """What the build secrets were, as one digest ("" for none): ids and content digests."""
+    if not secrets:
+        return ""
+    text = "".join(f"{state.secret.id} {state.sha256}\n" for state in secrets)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def wanted_hash(
+    spec_hash: str, source_digest: str, secrets: Sequence[BuildSecretState] = ()
+) -> str:
+    text = f"{spec_hash}\n{source_digest}"
+    if secrets:  # only then: an Image without build secrets keeps the hash it always had
+        text += "".join(f"\nsecret {state.secret.id} {state.sha256}" for state in secrets)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
@@ -75,10 +111,14 @@ def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
     ref = spec.ref
     image = observed.image
     if spec.build is not None:
-        want = wanted_hash(desired.spec_hash, observed.source_digest)
+        want = wanted_hash(desired.spec_hash, observed.source_digest, desired.build_secrets)
         if image is not None and image.labels.get(HASH_LABEL) == want:
             return Plan()
+        # BuildKit's cache ignores secret contents: new ones must run every step again.
+        fresh = secrets_digest(desired.build_secrets) != observed.built_secrets_digest
         cause = "not found" if image is None else "build inputs changed"
+        if image is not None and fresh:
+            cause = "build secrets changed"
         request = BuildRequest(
             context_dir=spec.build.context,
             dockerfile=spec.build.dockerfile,
@@ -86,8 +126,10 @@ def plan(desired: ImageDesired, observed: ImageSnapshot) -> Plan:
             labels=managed_labels(KIND, desired.name, want, desired.namespace),
             args=dict(spec.build.args),
             target=spec.build.target,
+            no_cache=fresh,
         )
-        return Plan(actions=(BuildImage(cause=cause, request=request),))
+        secrets = tuple(state.secret for state in desired.build_secrets)
+        return Plan(actions=(BuildImage(cause=cause, request=request, secrets=secrets),))
     if spec.pull is not None:
         if image is None:
             return Plan(actions=(PullImage(cause="not found", ref=ref),))
@@ -139,8 +181,45 @@ def garbage_plan(images: Sequence[ImageInfo], owned: Sequence[Resource]) -> Plan
 class ImageReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._runtime = context.runtime
+        self._store = context.store
         self._executor = context.executor
         self._host_access = context.host_access
+
+    def _build_secrets(
+        self, resource: Resource, spec: ImageSpec
+    ) -> tuple[tuple[BuildSecretState, ...], list[str]]:
+        """Its build secrets' states, and what it waits for (their Secrets, in order)."""
+        if spec.build is None or not spec.build.secrets:
+            return (), []
+        repeated = spec.build.repeated_secret_ids()
+        if repeated:
+            raise TerminalError(
+                f"{display(KIND, resource.namespace, resource.name)}: spec.build.secrets: two "
+                f"have the id {', '.join(repeated)}; give each its own id",
+                reason=Reason.INVALID_SPEC,
+            )
+        states: list[BuildSecretState] = []
+        waiting: list[str] = []
+        for ref in spec.build.secrets:
+            shown = display(Kind.SECRET, resource.namespace, ref.name)
+            secret = self._store.get(Kind.SECRET, ref.name, resource.namespace)
+            if secret is None:
+                waiting.append(
+                    f"{shown}, which does not exist (apply it, or remove it from "
+                    "spec.build.secrets)"
+                )
+            elif secret.deleting:
+                waiting.append(f"{shown} is being deleted")
+            elif not is_ready(secret):
+                waiting.append(f"{shown} to be Ready ({secret.status.reason or 'Pending'})")
+            else:
+                sealed = SealedBuildSecret(
+                    id=ref.build_id(),
+                    context=seal_context(Kind.SECRET, resource.namespace, ref.name),
+                    sealed=str(secret.spec.get("sealed", "")),
+                )
+                states.append(BuildSecretState(sealed, str(secret.spec.get("sha256", ""))))
+        return tuple(states), waiting
 
     def observe(self, resource: Resource, spec: ImageSpec) -> ImageSnapshot:
         previous = observed_as(resource, ImageObserved)
@@ -160,16 +239,34 @@ class ImageReconciler:
             source_digest=digest,
             pulled_generation=previous.pulled_generation or 0,
             loaded_fingerprint=previous.loaded_fingerprint or "",
+            built_secrets_digest=previous.secrets_digest or "",
         )
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ImageSpec.model_validate(resource.spec)
         # Before observe: digesting a build context already reads the host's files.
         require_host_access(self._host_access, f"{KIND}/{resource.name}", image_host_paths(spec))
+        build_secrets, waiting = self._build_secrets(resource, spec)
+        if waiting:
+            status = make_status(
+                resource,
+                phase=Phase.PENDING,
+                ready=False,
+                reason=Reason.WAITING,
+                message=f"waiting for {'; '.join(waiting)}",
+                progressing=True,
+                observed=observed_as(resource, ImageObserved),
+            )
+            return Outcome(status=status)
         observed = self.observe(resource, spec)
         image_plan = plan(
             ImageDesired(
-                resource.name, spec, resource.spec_hash, resource.generation, resource.namespace
+                resource.name,
+                spec,
+                resource.spec_hash,
+                resource.generation,
+                resource.namespace,
+                build_secrets,
             ),
             observed,
         )
@@ -182,6 +279,9 @@ class ImageReconciler:
         )
         if spec.build is not None:
             facts = facts.model_copy(update={"context_digest": observed.source_digest})
+        if executed.did(BuildImage):
+            built = secrets_digest(build_secrets) or None
+            facts = facts.model_copy(update={"secrets_digest": built})
         if executed.did(PullImage):
             facts = facts.model_copy(update={"pulled_generation": resource.generation})
         if executed.did(LoadImage):
@@ -251,12 +351,22 @@ def image_events(event: RuntimeEvent, lookup: KeyLookup) -> list[ObjectKey]:
     ]
 
 
+def requires(resource: Resource) -> list[Ref]:
+    """The Secrets of its build secrets, in its namespace."""
+    build = resource.spec.get("build") or {}
+    return [
+        ObjectKey(Kind.SECRET, resource.namespace, str(secret["name"]))
+        for secret in build.get("secrets", [])
+    ]
+
+
 REGISTRATION = KindRegistration(
     kind=KIND,
     spec_model=ImageSpec,
     observed_model=ImageObserved,
     reconciler=ImageReconciler,
     event_mappers=(image_events,),
+    requires=requires,
     known_as=known_as,
     # Builds take minutes: their own workers and a long timeout, so containers never wait
     # behind them for a worker.

@@ -214,9 +214,11 @@ def _volumes(
         if mount.get("read_only"):
             entry["readOnly"] = True
         volumes.append(entry)
-        details = mount.get(kind) or {}
+        details = dict(mount.get(kind) or {})
+        if kind == "bind":
+            _bind_details(entry, details)
         for key in sorted(details):
-            if key == "create_host_path" or details[key] in (None, False, "", {}):
+            if details[key] in (None, False, "", {}):
                 continue
             value = str(details[key]).lower() if isinstance(details[key], bool) else details[key]
             drop(f"{where}.{kind}.{key}", f"{value}: not supported by dockform's mounts")
@@ -224,6 +226,20 @@ def _volumes(
             if mount[key] not in (None, False, "", {}):
                 drop(f"{where}.{key}", "not supported by dockform's mounts")
     return volumes, tmpfs
+
+
+def _bind_details(entry: dict[str, Any], details: dict[str, Any]) -> None:
+    """A bind's `create_host_path`, `selinux` and `propagation` into the mount `entry`, taken
+    out of `details` (what is left there is dropped)."""
+    if details.pop("create_host_path", False):
+        entry["createHostPath"] = True
+    if details.get("selinux") in ("z", "Z"):
+        entry["selinux"] = details.pop("selinux")
+    if details.get("propagation") in _PROPAGATIONS:
+        entry["propagation"] = details.pop("propagation")
+
+
+_PROPAGATIONS = frozenset({"rprivate", "private", "rshared", "shared", "rslave", "slave"})
 
 
 def _restart(service: Mapping[str, Any], drop: Report) -> str:

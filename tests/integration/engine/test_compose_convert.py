@@ -19,8 +19,8 @@ from typing import Any
 import docker
 import pytest
 
-from dockform.cli.compose_normaliser import NormaliserError, find_normaliser
 from dockform.manifests.compose import documents_yaml, translate
+from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
 from tests.integration.engine.conftest import BUSYBOX, Daemon, fetch, host_port
 
 pytestmark = pytest.mark.integration

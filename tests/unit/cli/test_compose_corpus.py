@@ -26,9 +26,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dockform.cli.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 from dockform.cli.main import app
 from dockform.manifests.compose import Translation, translate
+from dockform.sources.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 from tests.compose_support import load_documents, loadable
 
 CORPUS = Path(__file__).resolve().parents[2] / "compose_corpus"
@@ -179,3 +179,30 @@ def test_the_dockform_command_runs_convert_without_the_rest_of_the_cli(tmp_path:
     assert done.returncode == 0, done.stderr
     assert "kind: Container" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_guestbook_example_converts_without_drops(normaliser: Normaliser) -> None:
+    """examples/guestbook, which scripts/up runs from its watched directory: a one-shot Job,
+    three Containers that wait for it and for each other, one built Image, nothing dropped."""
+    example = CORPUS.parents[1] / "examples" / "guestbook"
+    normalised = normaliser.config(cwd=str(example), environ=ENVIRON)
+    translation = translate(normalised.project)
+
+    assert translation.namespace == "guestbook" and translation.drops == []
+    kinds = sorted((doc["kind"], doc["metadata"]["name"]) for doc in translation.documents)
+    assert kinds == [
+        ("Container", "prober"),
+        ("Container", "web"),
+        ("Container", "writer"),
+        ("Image", "init"),
+        ("Job", "init"),
+        ("Network", "default"),
+        ("Volume", "pages"),
+    ]
+    writer = next(doc for doc in translation.documents if doc["metadata"]["name"] == "writer")
+    assert writer["spec"]["env"] == {
+        "EVERY": "5",
+        "GREETING": "hello from the guestbook",
+        "SIGNER": "writer",
+    }
+    load_documents(translation.documents)

@@ -264,13 +264,13 @@ def test_volumes_binds_and_tmpfs() -> None:
     spec = container(result, "a")
     assert spec["volumes"] == [
         {"volume": "data", "mountPath": "/var/lib/data"},
-        {"hostPath": "/srv/app/conf", "mountPath": "/etc/app", "readOnly": True},
-        {"hostPath": "/srv/app/x", "mountPath": "/x"},
-    ]
+        {"hostPath": "/srv/app/conf", "mountPath": "/etc/app", "readOnly": True,
+         "createHostPath": True},
+        {"hostPath": "/srv/app/x", "mountPath": "/x", "propagation": "rshared"},
+    ]  # fmt: skip
     assert spec["tmpfs"] == {"/cache": "size=1048576", "/run": "", "/tmp": "size=1m"}
     assert drops(result) == [
         "a: volumes./anon: anonymous volume: name it in the compose file to keep it",
-        "a: volumes./x.bind.propagation: rshared: not supported by dockform's mounts",
     ]
     assert by_kind_name(result)[("Volume", "data")]["spec"] == {}
     load_documents(result.documents)

@@ -260,6 +260,16 @@ def test_a_silent_build_is_stopped(tmp_path: Path) -> None:
         run_build(silent, dict(os.environ), str(tmp_path), 1, "app:1", None)
 
 
+def test_no_cache_asks_every_step_again() -> None:
+    request = BuildRequest("/src", "Dockerfile", "app:1", {}, no_cache=True)
+    command = build_command("/usr/bin/docker", request, {}, "/tmp/i")
+    assert command[-2:] == ["--no-cache", "/src"]
+    plain = build_command(
+        "/usr/bin/docker", BuildRequest("/src", "Dockerfile", "a:1", {}), {}, "/i"
+    )
+    assert "--no-cache" not in plain
+
+
 def test_build_secrets_need_buildkit(tmp_path: Path) -> None:
     runtime = DockerRuntime(base_url="unix:///nonexistent.sock", buildkit=False)
     request = BuildRequest(
@@ -268,5 +278,7 @@ def test_build_secrets_need_buildkit(tmp_path: Path) -> None:
     with pytest.raises(ImageBuildFailed) as refused:
         runtime.build_image(request)  # refused before any engine call
     assert str(refused.value) == (
-        "build of app:1: build secrets need BuildKit (BuildKit unavailable: DOCKFORM_BUILDKIT=0)"
+        "build of app:1: build secrets (the Image's spec.build.secrets) need BuildKit, which "
+        "this daemon cannot use (BuildKit unavailable: DOCKFORM_BUILDKIT=0); remove "
+        "spec.build.secrets or give the daemon a BuildKit-capable engine and docker CLI"
     )

@@ -1,4 +1,4 @@
-"""Finding Docker Compose v2 (cli.compose_normaliser): v1 and other programs are refused with
+"""Finding Docker Compose v2 (sources.compose_normaliser): v1 and other programs are refused with
 a message naming what to install; Compose's own error text is what a failure says."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dockform.cli import compose_normaliser
-from dockform.cli.compose_normaliser import Normaliser, NormaliserError, find_normaliser
+from dockform.sources import compose_normaliser
+from dockform.sources.compose_normaliser import Normaliser, NormaliserError, find_normaliser
 
 
 def fake_compose(tmp_path: Path, version: str, config_exit: int = 0) -> Path:

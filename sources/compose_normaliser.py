@@ -55,11 +55,15 @@ class Normaliser:
         profiles: Sequence[str] = (),
         cwd: str | None = None,
         environ: Mapping[str, str] | None = None,
+        project_name: str | None = None,
     ) -> Normalised:
         """The normalised project: `config --format json` of `files` (Compose's own default
         file in `cwd` when none is given), interpolated from `environ` (default: this
-        process's environment) and the project's `.env`."""
+        process's environment) and the project's `.env`, named `project_name` when given
+        (else by its `name:` or its directory, as Compose names it)."""
         args = [*self.command]
+        if project_name:
+            args += ["--project-name", project_name]
         for file in files:
             args += ["-f", file]
         for env_file in env_files:
