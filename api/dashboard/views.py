@@ -27,7 +27,7 @@ from dockform.api.routes.resources import NamePath, NamespacePath
 from dockform.api.routes.system import leadership
 from dockform.api.token import LOCAL_LISTENER_KEY
 from dockform.manifests.kinds import Kind, UnknownKindError, canonical_kind, plural
-from dockform.manifests.redaction import redact_spec
+from dockform.store.history import explain, history
 from dockform.store.types import Event, Resource
 
 HERE = Path(__file__).parent
@@ -151,15 +151,9 @@ def _object_data(state: AppState, kind: str, namespace: str, name: str) -> dict[
     if resource is None:
         return None
     events: list[Event] = state.store.list_events(kind, name, None, _OBJECT_EVENTS, namespace)
-    revisions = [
-        {
-            "generation": revision.generation,
-            "source": revision.source,
-            "createdAt": revision.created_at.isoformat(),
-            "spec": redact_spec(kind, revision.spec),  # a Secret's sealed value never shows
-        }
-        for revision in state.store.list_revisions(kind, name, namespace)
-    ]
+    stored = state.store.list_revisions(kind, name, namespace)
+    # Each revision's spec redacted (store.history): a Secret's sealed value never shows.
+    revisions = history(resource, stored, True).model_dump(mode="json", by_alias=True)["items"]
     shown = resource.model_dump(mode="json", by_alias=True)
     status = shown["status"]
     return {
@@ -172,7 +166,9 @@ def _object_data(state: AppState, kind: str, namespace: str, name: str) -> dict[
         "kinds": plural(kind),
         "logs": _LOG_KINDS.get(Kind(kind)),
         "revisions": revisions,
-        "revisions_json": json.dumps(revisions, default=str),
+        "revisions_json": json.dumps(revisions),
+        "explanation": explain(resource, stored),
+        "pin": resource.pin,
     }
 
 

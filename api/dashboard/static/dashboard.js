@@ -267,6 +267,7 @@ function objectPage() {
 
   if (box.dataset.logs) followLog(box.dataset.logs);
   revisions();
+  history(apiPath, objectRef(kind, name, namespace));
 }
 
 function followLog(url) {
@@ -421,6 +422,33 @@ function revisions() {
   from.addEventListener("change", show);
   to.addEventListener("change", show);
   show();
+}
+
+// Rollback and unpin, through /v1 as `dockform rollback` / `unpin`; the page reloads to show
+// the new generation and its pin.
+function history(apiPath, ref) {
+  const dialog = $("#confirm-rollback");
+  let generation = null;
+  $("#revisions").addEventListener("click", (e) => {
+    const button = e.target.closest("button.rollback");
+    if (!button) return;
+    generation = Number(button.dataset.generation);
+    $("#confirm-rollback-text").textContent =
+      `Roll ${ref} back to generation ${generation}? Its spec is applied as a new generation, ` +
+      "pinned: its source's applies of what it had applied before leave it alone until Unpin.";
+    dialog.showModal();
+  });
+  dialog.addEventListener("close", async () => {
+    if (dialog.returnValue !== "rollback" || generation === null) return;
+    const result = await api("POST", `${apiPath}/rollback`, {
+      body: JSON.stringify({ generation }), type: "application/json",
+    });
+    if (result.ok) location.reload(); else $("#action-result").textContent = errorText(result);
+  });
+  $("#unpin")?.addEventListener("click", async () => {
+    const result = await api("POST", `${apiPath}/unpin`);
+    if (result.ok) location.reload(); else $("#action-result").textContent = errorText(result);
+  });
 }
 
 function renderDiff(results) {

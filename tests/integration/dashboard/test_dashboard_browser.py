@@ -195,6 +195,16 @@ def test_apply_shows_the_diff_then_the_result_and_delete_confirms(
     expect(revision_diff).to_contain_text('+    - "3601"')
     page.select_option("#rev-from", index=1)
     expect(revision_diff).not_to_contain_text('-    - "3600"')
+    page.click("button.rollback[data-generation='1']")
+    expect(page.locator("#confirm-rollback")).to_contain_text(
+        f"Roll container/{name} back to generation 1?"
+    )
+    page.click("#confirm-rollback-yes")
+    expect(page.locator("#explain-summary")).to_contain_text("pinned by a rollback to generation 1")
+    expect(page.locator("#spec")).to_contain_text("- '3600'")
+    page.click("#unpin")
+    expect(page.locator("#explain-summary")).not_to_contain_text("pinned")
+    expect(page.locator("#spec")).to_contain_text("- '3601'")
     page.click("#delete")
     dialog = page.locator("#confirm-delete")
     expect(dialog).to_contain_text(f"Delete container/{name} in namespace default?")
