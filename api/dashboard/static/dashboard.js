@@ -2,6 +2,7 @@
 // SSE event stream and swaps in HTML fragments the daemon renders (/ui/rows, /ui/summary, an
 // object's /status); every action (diff, apply, delete, sync) goes through the /v1 API, with
 // the page's CSRF token when the page came over TCP with the session cookie.
+// A module: its names stay its own (a function named `history` would hide window.history).
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -267,7 +268,7 @@ function objectPage() {
 
   if (box.dataset.logs) followLog(box.dataset.logs);
   revisions();
-  history(apiPath, objectRef(kind, name, namespace));
+  rollbacks(apiPath, objectRef(kind, name, namespace));
 }
 
 function followLog(url) {
@@ -426,7 +427,7 @@ function revisions() {
 
 // Rollback and unpin, through /v1 as `dockform rollback` / `unpin`; the page reloads to show
 // the new generation and its pin.
-function history(apiPath, ref) {
+function rollbacks(apiPath, ref) {
   const dialog = $("#confirm-rollback");
   let generation = null;
   $("#revisions").addEventListener("click", (e) => {
