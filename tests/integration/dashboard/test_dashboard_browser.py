@@ -59,6 +59,7 @@ def apps(dash: ApiDaemon, dash_image: str) -> dict[str, str]:
 
 
 def test_the_token_is_required_over_tcp(context: BrowserContext, dash: ApiDaemon) -> None:
+    assert f"dashboard: {dash.tcp_url}/ (log in with the token in" in dash.daemon.log()
     page = context.new_page()
     page.goto(dash.tcp_url + "/")
     expect(page).to_have_url(dash.tcp_url + "/ui/login")
