@@ -107,13 +107,16 @@ function overview() {
   let timer = null;
   let busy = false;
 
-  const schedule = (delay = 200) => { if (!timer) timer = setTimeout(flush, delay); };
+  // Rows are re-rendered in batches: every half second at most, whatever the event rate.
+  const schedule = (delay = 500) => { if (!timer) timer = setTimeout(flush, delay); };
+  let summaryAt = 0;
   const order = (row) => [row.dataset.namespace, row.dataset.kind, row.querySelector("td:nth-child(3)")?.textContent || ""];
   const before = (a, b) => { const x = order(a), y = order(b); for (let i = 0; i < 3; i++) { if (x[i] !== y[i]) return x[i] < y[i]; } return false; };
 
   function place(row) {
     const existing = tbody.querySelector(`tr[data-key="${CSS.escape(row.dataset.key)}"]`);
     if (row.dataset.gone) { existing?.remove(); return; }
+    match(row);
     if (existing) { existing.replaceWith(row); return; }
     const next = $$("tr", tbody).find((other) => before(row, other));
     tbody.insertBefore(row, next || null);
@@ -129,17 +132,20 @@ function overview() {
       const all = everything || keys.length > 40;
       everything = false;
       const url = all ? "/ui/rows" : "/ui/rows?" + keys.map((k) => "key=" + encodeURIComponent(k)).join("&");
-      const [rows, summary] = await Promise.all([fetch(url), fetch("/ui/summary")]);
+      const withSummary = all || Date.now() - summaryAt > 2000;
+      const [rows, summary] = await Promise.all([fetch(url), withSummary ? fetch("/ui/summary") : null]);
       if (rows.status === 401) { toLogin(); return; }
       const template = document.createElement("template");
       template.innerHTML = await rows.text();
       if (all) {
         tbody.replaceChildren(...$$("tr", template.content).filter((r) => !r.dataset.gone));
         tbody.dataset.version = rows.headers.get("X-Dockform-Data-Version") || tbody.dataset.version;
+        filter();
+      } else {
+        $$("tr", template.content).forEach(place);
+        count();
       }
-      else $$("tr", template.content).forEach(place);
-      if (summary.ok) $("#summary").innerHTML = await summary.text();
-      filter();
+      if (summary?.ok) { $("#summary").innerHTML = await summary.text(); summaryAt = Date.now(); }
       // A Repairing row turns back once the repair is old enough (api.dashboard.rows).
       const repairing = $$('tr[data-phase="Repairing"]', tbody);
       if (repairing.length) { repairing.forEach((r) => dirty.add(r.dataset.key)); schedule(1000); }
@@ -151,22 +157,30 @@ function overview() {
   }
 
   const form = $("#filters");
+  let wanted = null;
+  function criteria() {
+    wanted = {
+      namespace: $("#f-namespace").value, kind: $("#f-kind").value, phase: $("#f-phase").value,
+      labels: $("#f-label").value.split(",").map((p) => p.trim()).filter(Boolean),
+      words: $("#f-q").value.trim().toLowerCase(),
+    };
+  }
+  function match(row) {
+    const d = row.dataset, w = wanted;
+    const rowLabels = d.labels ? d.labels.split(",") : [];
+    const shown = (!w.namespace || d.namespace === w.namespace) && (!w.kind || d.kind === w.kind) &&
+      (!w.phase || d.phase === w.phase) && w.labels.every((l) => rowLabels.includes(l)) &&
+      (!w.words || row.textContent.toLowerCase().includes(w.words));
+    row.hidden = !shown;
+  }
+  function count() {
+    const all = tbody.rows.length, hidden = tbody.querySelectorAll("tr[hidden]").length;
+    $("#shown").textContent = `${all - hidden} of ${all} objects`;
+  }
   function filter() {
-    const namespace = $("#f-namespace").value, kind = $("#f-kind").value, phase = $("#f-phase").value;
-    const labels = $("#f-label").value.split(",").map((p) => p.trim()).filter(Boolean);
-    const words = $("#f-q").value.trim().toLowerCase();
-    let shown = 0;
-    const rows = $$("tr", tbody);
-    for (const row of rows) {
-      const d = row.dataset;
-      const rowLabels = d.labels ? d.labels.split(",") : [];
-      const match = (!namespace || d.namespace === namespace) && (!kind || d.kind === kind) &&
-        (!phase || d.phase === phase) && labels.every((l) => rowLabels.includes(l)) &&
-        (!words || row.textContent.toLowerCase().includes(words));
-      row.hidden = !match;
-      if (match) shown++;
-    }
-    $("#shown").textContent = `${shown} of ${rows.length} objects`;
+    criteria();
+    for (const row of tbody.rows) match(row);
+    count();
   }
   function remember() {
     const query = new URLSearchParams();
