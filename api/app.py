@@ -1,6 +1,7 @@
 """The FastAPI application factory: routers, error handlers, middleware, state.
 
-Routers are included most specific first: `/v1/events`, `/v1/sources` and `/v1/apply` come
+The dashboard (api.dashboard) serves its pages at `/` and under `/ui/`, outside the OpenAPI
+document. Routers are included most specific first: `/v1/events`, `/v1/sources` and `/v1/apply` come
 before the `/v1/{kinds}` collection routes that would otherwise swallow them.
 """
 
@@ -10,8 +11,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 from dockform.api.body import manifest_components
+from dockform.api.dashboard import login as dashboard_login
+from dockform.api.dashboard import views as dashboard_views
+from dockform.api.dashboard.guard import CrossSiteGuard
+from dockform.api.dashboard.paths import STATIC_PREFIX
 from dockform.api.deps import UNAUTHENTICATED_PATHS, AppState
 from dockform.api.errors import install_error_handlers, responses
 from dockform.api.metrics import CountApplyRequests
@@ -47,6 +53,7 @@ def create_app(state: AppState) -> FastAPI:
     app.state.dockform = state
     install_error_handlers(app)
     app.add_middleware(CountApplyRequests)
+    app.add_middleware(CrossSiteGuard)
     app.include_router(system.router)
     app.include_router(token.router)
     app.include_router(apply.router)
@@ -56,6 +63,13 @@ def create_app(state: AppState) -> FastAPI:
     app.include_router(logs.router)
     app.include_router(history.router)
     app.include_router(resources.router)
+    app.include_router(dashboard_views.router)
+    app.include_router(dashboard_login.router)
+    app.mount(
+        STATIC_PREFIX.rstrip("/"),
+        StaticFiles(directory=dashboard_views.HERE / "static"),
+        name="dashboard-static",
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,12 +1,14 @@
 """Serving the app: a unix socket (mode 0600) always, TCP with a bearer token when asked.
 
 Both listeners share one app and one event loop. The TCP listener wraps the app in
-`TokenAuth`, which answers 401 to any request without the right token but /healthz and the
-GitSource webhooks (signed by the forge instead, `api.routes.webhooks`), and serves
-TLS when given a certificate and key (`Tls`); the unix socket stays plain HTTP and marks its
-requests local (`LocalListener`), which the token routes demand. Signal
-handling is ours (not uvicorn's) so one SIGTERM stops every listener, and the caller then stops
-the controller; containers keep running.
+`TokenAuth`, which answers 401 to any request without the right token or the dashboard's
+session cookie (whose writes must carry its CSRF token; api.dashboard.session) but /healthz, the
+GitSource webhooks (signed by the forge instead, `api.routes.webhooks`) and the dashboard's login
+page and static files; it sends a browser that asks for a page without them to the login form.
+It serves TLS when given a certificate and key (`Tls`); the unix socket stays plain HTTP and
+marks its requests local (`LocalListener`), which the token routes demand. Signal handling is
+ours (not uvicorn's) so one SIGTERM stops every listener, and the caller then stops the
+controller; containers keep running.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from collections.abc import Awaitable, Callable, Generator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import uvicorn
 import uvloop
 
-from dockform.api.deps import needs_no_token
+from dockform.api.dashboard import session
+from dockform.api.dashboard.guard import refuse
+from dockform.api.dashboard.paths import LOGIN_PATH, is_page_path, is_public_path
 from dockform.api.token import AUTHENTICATED_KEY, LOCAL_LISTENER_KEY, BearerToken
 
 log = logging.getLogger("dockform.api")
@@ -48,7 +53,7 @@ class TokenAuth:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" or (
-            scope["type"] == "http" and needs_no_token(scope["path"])
+            scope["type"] == "http" and is_public_path(scope["path"])
         ):
             await self._app(scope, receive, send)
             return
@@ -57,8 +62,34 @@ class TokenAuth:
             scope[AUTHENTICATED_KEY] = True  # a fresh scope per request: ours to mark
             await self._app(scope, receive, send)
             return
+        cookie = session.cookie_value(headers.get(b"cookie", b""))
+        found = session.check(cookie, self._token.value) if cookie else None
+        if found is not None and scope["type"] == "http":
+            if scope["method"] not in session.SAFE_METHODS and not session.csrf_ok(
+                found, self._token.value, headers.get(session.CSRF_HEADER.encode(), b"")
+            ):
+                await refuse(
+                    send,
+                    403,
+                    "missing or wrong CSRF token: a request made with the dashboard's session "
+                    "cookie must send the page's X-CSRF-Token header",
+                )
+                return
+            scope[AUTHENTICATED_KEY] = True
+            scope[session.SESSION_KEY] = found
+            await self._app(scope, receive, send)
+            return
         if scope["type"] != "http":  # a websocket: refused before the handshake completes
             await send({"type": "websocket.close", "code": 1008})
+            return
+        # A browser navigating to a page goes to the login form; the page script's fetches
+        # (fragments, the version poll) get the 401, and the script sends the page there.
+        if (
+            scope["method"] == "GET"
+            and is_page_path(scope["path"])
+            and b"text/html" in headers.get(b"accept", b"")
+        ):
+            await _redirect_to_login(send, scope["path"])
             return
         body = json.dumps(
             {
@@ -78,6 +109,18 @@ class TokenAuth:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _redirect_to_login(send: Send, path: str) -> None:
+    location = LOGIN_PATH + ("?" + urlencode({"next": path}) if path != "/" else "")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode()), (b"cache-control", b"no-store")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 class LocalListener:

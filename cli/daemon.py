@@ -236,6 +236,14 @@ def run_daemon(options: DaemonOptions) -> None:
         scheme = "https" if tls else "http"
         where = f"unix://{socket_path}" + (f" and {scheme}://{tcp[0]}:{tcp[1]}" if tcp else "")
         log.info("dockform %s serving on %s (store %s)", __version__, where, store_url)
+        if tcp:
+            log.info(
+                "dashboard: %s://%s:%s/ (log in with the token in %s)",
+                scheme,
+                tcp[0],
+                tcp[1],
+                home / "token",
+            )
 
     try:
         serve(app, socket_path, tcp=tcp, token=token, tls=tls, on_ready=ready)

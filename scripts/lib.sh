@@ -20,6 +20,9 @@ install_debian_packages() {
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   # The store tests run on PostgreSQL too, on a throwaway cluster of their own (tests/postgres.py).
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+  # The dashboard's tests drive Debian's headless Chromium through Playwright (tests/integration/
+  # dashboard); Playwright's own browser download is never used.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
