@@ -247,11 +247,7 @@ class DirectorySync:
         if self._seen.get(source) == (path, file.digest):
             return FileOutcome(source, "unchanged")
         record = self._store.get_source(source)
-        if record is not None and (record.revision, record.path, record.last_error) == (
-            file.digest,
-            path,
-            None,
-        ):
+        if _applied_as_is(record, file.digest, path):
             # Applied at this content before (a restart): nothing to do.
             self._seen[source] = (path, file.digest)
             return FileOutcome(source, "unchanged")
@@ -335,11 +331,7 @@ class DirectorySync:
         if self._seen.get(source) == (path, project.revision):
             return FileOutcome(source, "unchanged")
         record = self._store.get_source(source)
-        if record is not None and (record.revision, record.path, record.last_error) == (
-            project.revision,
-            path,
-            None,
-        ):
+        if _applied_as_is(record, project.revision, path):
             self._seen[source] = (path, project.revision)
             return FileOutcome(source, "unchanged")
         allowed = [*self._roots_of(path), *([str(store.root)] if store is not None else [])]
@@ -503,6 +495,17 @@ class DirectorySync:
             self._store.record_event(EVENT_KIND, source[:EVENT_NAME_LENGTH], type_, reason, message)
         except StoreError:
             log.exception("recording an event of %s failed", source)
+
+
+def _applied_as_is(record: SourceRecord | None, revision: str, path: str) -> bool:
+    """The source was applied at `revision` from `path` and still owns objects. A source
+    whose objects were all deleted by hand (`dockform delete`) is applied again, as its file
+    still asks for them."""
+    return (
+        record is not None
+        and (record.revision, record.path, record.last_error) == (revision, path, None)
+        and bool(record.objects)
+    )
 
 
 def _writable_binds(project: ComposeProject, directory: str) -> tuple[str, ...]:

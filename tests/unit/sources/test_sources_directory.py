@@ -99,6 +99,20 @@ def test_the_same_content_is_not_applied_twice(
     assert changes == []
 
 
+def test_a_file_whose_objects_were_all_deleted_by_hand_is_applied_again_after_a_restart(
+    applier: Applier, tmp_path: Path, store: Store, doc: Doc
+) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(doc("web"))
+    DirectorySync(applier, [str(tmp_path)]).sync(str(path))
+    applier.request_deletion("Container", "web")
+    store.remove("Container", "web")  # the controller tore it down
+
+    outcome = DirectorySync(applier, [str(tmp_path)]).sync(str(path))
+
+    assert (outcome.action, outcome.message) == ("applied", "Container/web created")
+
+
 def test_an_invalid_save_keeps_the_last_good_version_and_records_the_error(
     applier: Applier, tmp_path: Path, store: Store, doc: Doc
 ) -> None:
