@@ -22,3 +22,10 @@ def test_equal_specs_differ_in_nothing_and_none_is_a_whole_change() -> None:
     spec = {"image": "a", "env": {"A": "1"}}
     assert changed_fields(spec, dict(spec)) == []
     assert changed_fields(None, spec) == ["spec"]
+
+
+def test_an_empty_field_on_one_side_only_is_no_change() -> None:
+    assert changed_fields({"image": "a"}, {"image": "a", "secrets": [], "init": False}) == []
+    assert changed_fields({"image": "a"}, {"image": "a", "secrets": [{"name": "x"}]}) == [
+        "spec.secrets"
+    ]
