@@ -112,6 +112,20 @@ def _recreate(results: Results) -> tuple[str, bool | None]:
     return f"<= 1.3x floor ({1.3 * floor:.2f}s)", value <= 1.3 * floor
 
 
+def _cli_version(results: Results) -> tuple[str, bool | None]:
+    return "< 0.15s", _get(results, "cli.version_s") < 0.15
+
+
+def _cli_apply(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "cli.apply_n")
+    return f"< 0.3s for 300 unchanged (here {n})", _get(results, "cli.apply_s") < 0.3
+
+
+def _cli_get(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "cli.get_n")
+    return f"< 0.3s for 1000 objects (here {n})", _get(results, "cli.get_s") < 0.3
+
+
 def _stores_api_get(results: Results) -> tuple[str, bool | None]:
     return "< 25ms (PostgreSQL)", _get(results, "stores.api.get_p99_ms") < 25
 
@@ -161,6 +175,12 @@ FIGURES: list[tuple[str, str, Check | None]] = [
     ("recreate.dockform_s", "s", _recreate),
     ("recreate.floor_s", "s", None),
     ("recreate.compose_s", "s", None),
+    ("cli.version_s", "s", _cli_version),
+    ("cli.apply_n", "", None),
+    ("cli.apply_s", "s", _cli_apply),
+    ("cli.api_apply_s", "s", None),
+    ("cli.get_n", "", None),
+    ("cli.get_s", "s", _cli_get),
     ("stores.api.get_p99_ms", "ms", _stores_api_get),
     ("stores.api.list_p99_ms", "ms", _stores_api_list),
     ("stores.api.rps", "req/s", None),
