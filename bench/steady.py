@@ -1,10 +1,10 @@
 """noop and idle: what a converged host costs.
 
-noop: with n containers running under dockform and n under Compose, re-apply the same
-objects (dockform: `POST /v1/apply`; Compose: `docker-compose up -d`), interleaved. The Engine's
-event log for the whole window (plus a settle time for anything asynchronous) then says how
-many create/start/stop/destroy events each peer caused. The `dockform apply -f` wall time,
-which adds a Python CLI start-up, is recorded beside it.
+noop: with n containers running under dockform and n under each Compose, re-apply the same
+objects (dockform: `POST /v1/apply`; Compose v2 and 1.29: `docker-compose up -d`),
+interleaved. The Engine's event log for the whole window (plus a settle time for anything
+asynchronous) then says how many create/start/stop/destroy events each peer caused. The
+`dockform apply -f` wall time, which adds a Python CLI start-up, is recorded beside it.
 
 idle: the daemon's CPU (utime + stime from /proc/<pid>/stat) and resident memory over a window
 with the n containers managed and nothing happening; the window includes whatever periodic
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.compose import ComposeProject
+from bench import compose as compose_peer
 from bench.context import SETTLE_S, Context, say
 from bench.converge import dockform_names
 from bench.daemon import DOCKFORM, BenchDaemon, manifests
@@ -46,17 +46,22 @@ def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[st
     text = manifests(names, IMAGE)
     manifest_file = context.workdir / "noop.yaml"
     manifest_file.write_text(text)
-    project = ComposeProject(
-        context.workdir / "compose-noop", f"dockform-bench-{RUN_TAG}-noop", count, IMAGE
+    projects = compose_peer.projects(
+        context.workdir / "compose-noop",
+        f"dockform-bench-{RUN_TAG}-noop",
+        count,
+        IMAGE,
+        compose_peer.peers(),
     )
-    mark = context.recorder.mark()
-    project.up()
-    context.recorder.wait_started(mark, count, peer="compose")
+    for peer, project in projects.items():
+        mark = context.recorder.mark()
+        project.up()
+        context.recorder.wait_started(mark, count, peer=peer)
     time.sleep(SETTLE_S)
 
     dockform_s: list[float] = []
     dockform_cli_s: list[float] = []
-    compose_s: list[float] = []
+    compose_s: dict[str, list[float]] = {peer: [] for peer in projects}
     since = time.time()
     for repeat in range(context.sizes.noop_repeats):
         started = time.monotonic()
@@ -66,31 +71,52 @@ def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[st
         if changed:
             raise RuntimeError(f"noop apply changed {len(changed)} objects: {changed[:3]}")
         dockform_cli_s.append(_cli_apply(daemon.home, manifest_file))
-        compose_s.append(project.up())
+        for peer, project in projects.items():
+            compose_s[peer].append(project.up())
+        peers = ", ".join(f"{peer} {values[-1]:.2f}s" for peer, values in compose_s.items())
         say(
             f"noop {repeat + 1}/{context.sizes.noop_repeats}: dockform {dockform_s[-1] * 1000:.1f}"
-            f" ms (CLI {dockform_cli_s[-1]:.2f}s), compose {compose_s[-1]:.2f}s"
+            f" ms (CLI {dockform_cli_s[-1]:.2f}s), {peers}"
         )
     time.sleep(EVENT_SETTLE_S)
     until = time.time()
     dockform_events = count_events(context.api, since, until, "dockform", COUNTED_ACTIONS)
-    compose_events = count_events(context.api, since, until, "compose", COUNTED_ACTIONS)
-    context.floor.remove_all(peer_container_ids(context.api, "compose"))
-    context.wait_no_containers("compose")
+    compose_events = {
+        peer: count_events(context.api, since, until, peer, COUNTED_ACTIONS) for peer in projects
+    }
+    for peer in projects:
+        context.floor.remove_all(peer_container_ids(context.api, peer))
+        context.wait_no_containers(peer)
+
+    def compose_median(peer: str) -> float | None:
+        return rounded(median(compose_s[peer])) if compose_s.get(peer) else None
+
+    def compose_caused(peer: str) -> int | None:
+        events = compose_events.get(peer)
+        return None if events is None else _caused(events.counts) - _caused(events.repairs)
+
     return {
         "n": count,
         "dockform_s": rounded(median(dockform_s), 4),
-        "compose_s": rounded(median(compose_s)),
+        "compose_v2_s": compose_median(compose_peer.PEER_V2),
+        "compose_s": compose_median(compose_peer.PEER),
         "docker_events": _caused(dockform_events.counts) - _caused(dockform_events.repairs),
         "repeats": context.sizes.noop_repeats,
         "dockform_events_by_action": dockform_events.counts,
         "repairs_of_outside_removals": _caused(dockform_events.repairs),
-        "compose_docker_events": _caused(compose_events.counts) - _caused(compose_events.repairs),
+        "compose_v2_docker_events": compose_caused(compose_peer.PEER_V2),
+        "compose_docker_events": compose_caused(compose_peer.PEER),
+        "samples_s": {
+            "dockform": [rounded(value, 4) for value in dockform_s],
+            "dockform_cli": [rounded(value) for value in dockform_cli_s],
+            **{peer: [rounded(value) for value in values] for peer, values in compose_s.items()},
+        },
         "dockform_cli_s": rounded(median(dockform_cli_s)),
         "method": (
             "median over repeats, interleaved; dockform_s is POST /v1/apply of the same n "
             "Container manifests (dockform_cli_s: `dockform apply -f`, Python start-up "
-            "included); compose_s is `docker-compose up -d` with nothing to do; docker_events "
+            "included); compose_v2_s and compose_s are `docker-compose up -d` (Compose v2, "
+            "1.29) with nothing to do; docker_events "
             "counts create/start/stop/destroy of dockform's containers in the Engine's event log "
             f"from the first re-apply until {EVENT_SETTLE_S:.0f}s after the last, less "
             "repairs_of_outside_removals (containers force-removed by someone else, which "

@@ -246,6 +246,7 @@ def versions(api: Any) -> dict[str, Any]:
         "docker_engine": engine.get("Version"),
         "docker_api": engine.get("ApiVersion"),
         "docker_compose": compose_peer.version(),
+        "docker_compose_v2": compose_peer.v2().version(),
         "dockform": __version__,
         "dockform_commit": git_commit(),
     }
