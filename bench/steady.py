@@ -189,6 +189,7 @@ def run_idle(context: Context, daemon: BenchDaemon, containers: int) -> dict[str
         "rss_mib": rounded(max(rss), 1),
         "window_s": rounded(elapsed, 1),
         "rss_mean_mib": rounded(sum(rss) / len(rss), 1),
+        "samples": {"rss_mib": [rounded(value, 1) for value in rss], "cpu_s": rounded(cpu, 3)},
         "engine_events_in_window": engine_events,
         "method": (
             "daemon process utime+stime over the window divided by its length; rss_mib is the "

@@ -135,8 +135,12 @@ def _guard(errors: dict[str, str], case: str, body: Callable[[], object]) -> Non
 
 
 def _timed(results: dict[str, Any], case: str, body: Callable[[], dict[str, Any]]) -> None:
+    """Run a case; its figures get the host's load average before and after it (issue 17:
+    a load above the core count marks the case noisy in the table)."""
+    load_before = os.getloadavg()
     started = time.monotonic()
     results[case] = body()
+    results[case]["load"] = report.case_load(load_before, os.getloadavg(), os.cpu_count() or 1)
     results.setdefault("case_durations_s", {})[case] = round(time.monotonic() - started, 1)
 
 
