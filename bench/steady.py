@@ -14,15 +14,15 @@ work the daemon does (its resync runs every 60 s).
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import compose as compose_peer
+from bench.cli_speed import timed_command
 from bench.context import SETTLE_S, Context, say
 from bench.converge import dockform_names
-from bench.daemon import DOCKFORM, BenchDaemon, manifests
+from bench.daemon import BenchDaemon, manifests
 from bench.engine import IMAGE, RUN_TAG, count_events, peer_container_ids
 from bench.stats import median, rounded
 
@@ -130,20 +130,8 @@ def _caused(counts: dict[str, int]) -> int:
 
 
 def _cli_apply(home: Path, manifest_file: Path) -> float:
-    env = {**os.environ, "DOCKFORM_HOME": str(home)}
-    env.pop("DOCKFORM_HOST", None)
-    started = time.monotonic()
-    answer = subprocess.run(
-        [DOCKFORM, "apply", "-f", str(manifest_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    elapsed = time.monotonic() - started
-    if answer.returncode != 0:
-        raise RuntimeError(f"dockform apply -f failed ({answer.returncode}): {answer.stderr}")
-    return elapsed
+    # As the cli case runs the command: with its bytecode compiled (bench.cli_speed).
+    return timed_command(home, ["apply", "-f", str(manifest_file)])
 
 
 def _cpu_seconds(pid: int) -> float:
