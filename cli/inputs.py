@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from dockform.manifests.loader import LoadedManifest
 
 REQUEST_FILE = "<request>"
+# Where a relative host path may hide (hostPath, build.context, load.path, file): a file that
+# names none of these goes to the daemon as it is (`plain_text`).
+_MAY_NAME_HOST_PATHS = re.compile(r"hostPath|build|load|file")
 
 
 class Origin(Protocol):
@@ -64,6 +68,41 @@ class QuickRead:
         if isinstance(self.stdin, bytes):
             return io.TextIOWrapper(io.BytesIO(self.stdin), encoding="utf-8")
         return io.StringIO(self.stdin or "")
+
+
+def plain_text(paths: Sequence[str]) -> str | None:
+    """The text of `-f FILE` when it can be the body as it is: one file, UTF-8, and nothing in
+    it that could be a relative host path to resolve. Its documents are then the body's, by
+    number (`origins_by_number`); None for anything else, which `quick_read` reads."""
+    if len(paths) != 1 or paths[0] == "-" or not os.path.isfile(paths[0]):
+        return None
+    try:
+        with open(paths[0], "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    text = _decoded(data)
+    if text is None or _MAY_NAME_HOST_PATHS.search(text):
+        return None
+    return text
+
+
+@dataclass(frozen=True)
+class _Numbered:
+    file: str
+    document: int
+    line: int
+
+
+def origins_by_number(paths: Sequence[str]) -> list[Origin]:
+    """For a body that is a file's text (`plain_text`): where each of its documents starts,
+    position N-1 for document N, empty documents included."""
+    documents = quick_read(paths).documents or []
+    by_number = {document.document: document for document in documents}
+    count = max(by_number, default=0)
+    return [
+        by_number.get(number) or _Numbered(paths[0], number, 1) for number in range(1, count + 1)
+    ]
 
 
 def read_manifests(paths: Sequence[str], stdin: TextIO | None = None) -> list[LoadedManifest]:

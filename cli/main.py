@@ -34,6 +34,8 @@ from dockform.cli.inputs import (
     issue_text,
     localise,
     manifests_text,
+    origins_by_number,
+    plain_text,
     quick_read,
     read_manifests,
 )
@@ -142,13 +144,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def daemon_client(
-    manifests: Sequence[Origin] = (),
+    manifests: Sequence[Origin] | Callable[[], Sequence[Origin]] = (),
     error_code: int | None = None,
     check: Callable[[], object] | None = None,
 ) -> Iterator[DockformClient]:
     """A client, with the daemon's errors turned into messages and exit codes.
 
-    Issues about the request body are printed against the user's own files (`manifests`).
+    Issues about the request body are printed against the user's own files (`manifests`, or
+    a function that finds them when needed).
     `error_code` replaces the usual 1 / 2 (diff answers 2 for every error). `check`, when the
     manifests were sent unvalidated, validates them before an error is reported: invalid
     manifests are reported (and exit 2) as if they had been checked before sending.
@@ -163,7 +166,8 @@ def daemon_client(
     except ClientError as error:
         if check is not None and error.status in (400, 422):
             check()
-        for issue in localise(error.issues, manifests):
+        origins = manifests() if callable(manifests) else manifests
+        for issue in localise(error.issues, origins):
             if issue.get("file") or issue.get("path"):
                 err_console.print(issue_text(issue))
         message = error.message.splitlines()[0] if error.issues else error.message
@@ -274,12 +278,16 @@ def apply(
 
 def _request_body(
     paths: list[str],
-) -> tuple[Sequence[Origin], str, Callable[[], object] | None]:
+) -> tuple[Sequence[Origin] | Callable[[], Sequence[Origin]], str, Callable[[], object] | None]:
     """The manifests of `paths` as the body of apply or diff, where each came from, and how to
-    validate them if the daemon refuses them. Read quickly (`inputs.quick_read`) when they
-    read as plain YAML mappings; else validated here first (exit 2 when invalid)."""
+    validate them if the daemon refuses them. A single file with no host path in it goes as
+    it is (`inputs.plain_text`); else the files are read quickly (`inputs.quick_read`) when
+    they read as plain YAML mappings, and validated here first otherwise (exit 2 if invalid)."""
     if not paths:
         raise fail("no manifests given: use -f FILE, -f DIR or -f -", 2)
+    text = plain_text(paths)
+    if text is not None:
+        return lambda: origins_by_number(paths), text, lambda: load_or_exit(paths)
     quick = quick_read(paths)
     documents: list[Document] | None = quick.documents
     if documents is None:

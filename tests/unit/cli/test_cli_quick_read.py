@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dockform.cli.inputs import documents_text, quick_read
+from dockform.cli.inputs import documents_text, origins_by_number, plain_text, quick_read
 from dockform.cli.main import app
 from dockform.manifests.loader import load_paths, load_text
 
@@ -104,3 +104,24 @@ def test_invalid_manifests_are_reported_with_file_and_line_when_no_daemon_answer
         assert result.exit_code == 2, result.output
         assert f"{manifest}:6: document 1 (Container/web): spec.nosuch" in result.output
         assert "nothing was applied" in result.output
+
+
+def test_a_file_without_host_paths_goes_as_it_is_and_its_documents_keep_their_numbers(
+    tmp_path: Path,
+) -> None:
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(
+        "# a comment\n---\n---\napiVersion: dockform/v1\nkind: Volume\nmetadata: {name: a}\n"
+        "---\napiVersion: dockform/v1\nkind: Volume\nmetadata: {name: b}\n"
+    )
+    assert plain_text([str(plain)]) == plain.read_text()
+    origins = origins_by_number([str(plain)])
+    assert [(origin.document, origin.line) for origin in origins][-2:] == [(2, 4), (3, 8)]
+    assert all(origin.file == str(plain) for origin in origins)
+
+    with_paths = tmp_path / "paths.yaml"
+    with_paths.write_text(MANIFESTS)
+    assert plain_text([str(with_paths)]) is None
+    assert plain_text([str(plain), str(plain)]) is None
+    assert plain_text(["-"]) is None
+    assert plain_text([str(tmp_path)]) is None
