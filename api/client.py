@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import http.client
 import json
 import os
 import ssl
@@ -17,8 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from dockform.api._http import HttpClient, Response, StreamResponse
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE
 
 
@@ -31,7 +31,10 @@ def default_host() -> str:
 
 
 # Streams may stay quiet for long (a follower between events): only connecting is bounded.
-_STREAM_TIMEOUT = httpx.Timeout(connect=10.0, read=None, write=30.0, pool=10.0)
+_STREAM_CONNECT_TIMEOUT = 10.0
+# What a daemon that cannot be reached raises: no socket, refused, reset, timed out, TLS
+# (all OSError), or something answering that is not HTTP.
+_TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
 
 
 class ClientError(Exception):
@@ -63,7 +66,7 @@ def _hint(host: str, error: Exception) -> str:
             "--tls-cert), and use the host name or address the certificate names."
         )
     if host.startswith(("http://", "tcp://")) and isinstance(
-        error, httpx.RemoteProtocolError | httpx.ReadError
+        error, http.client.HTTPException | ConnectionResetError
     ):
         return (
             "Something answers there, but not in plain HTTP: if the daemon serves TLS "
@@ -92,25 +95,24 @@ class DockformClient:
         token = token if token is not None else os.environ.get("DOCKFORM_TOKEN")
         token = (token or "").strip()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        uds: str | None = None
+        tls: ssl.SSLContext | None = None
         if self.host.startswith("unix://"):
-            transport = httpx.HTTPTransport(uds=self.host.removeprefix("unix://"))
+            uds = self.host.removeprefix("unix://")
             base_url = "http://dockform"
         elif self.host.startswith("https://"):
-            transport = httpx.HTTPTransport(verify=tls_context())
+            tls = tls_context()
             base_url = self.host.rstrip("/")
         elif self.host.startswith("http://"):
-            transport = httpx.HTTPTransport()
             base_url = self.host.rstrip("/")
         elif self.host.startswith("tcp://"):
-            transport = httpx.HTTPTransport()
             base_url = "http://" + self.host.removeprefix("tcp://").rstrip("/")
         else:
             raise ValueError(
                 f"DOCKFORM_HOST {self.host!r} must start with unix://, https://, http:// or tcp://"
             )
-        self._http = httpx.Client(
-            transport=transport, base_url=base_url, headers=headers, timeout=timeout
-        )
+        # Tests may put an httpx-compatible client here (FastAPI's TestClient).
+        self._http: Any = HttpClient(base_url, uds=uds, tls=tls, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -123,10 +125,10 @@ class DockformClient:
 
     # --- plumbing
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> Response:
         try:
-            response = self._http.request(method, path, **kwargs)
-        except (httpx.TransportError, FileNotFoundError) as error:
+            response: Response = self._http.request(method, path, **kwargs)
+        except _TRANSPORT_ERRORS as error:
             raise DaemonUnreachable(self.host, error) from error
         if response.status_code >= 400:
             raise _client_error(response)
@@ -216,7 +218,8 @@ class DockformClient:
         self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE, to: int | None = None
     ) -> dict[str, Any]:
         path = f"{_prefix(namespace)}/{kinds}/{name}/rollback"
-        return self._json("POST", path, json={"generation": to})
+        body = json.dumps({"generation": to}).encode()
+        return self._json("POST", path, content=body, headers={"Content-Type": "application/json"})
 
     def unpin(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
         return self._json("POST", f"{_prefix(namespace)}/{kinds}/{name}/unpin")
@@ -266,14 +269,16 @@ class DockformClient:
             yield from response.iter_bytes()
 
     @contextlib.contextmanager
-    def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+    def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[StreamResponse]:
         try:
-            with self._http.stream(method, path, timeout=_STREAM_TIMEOUT, **kwargs) as response:
+            with self._http.stream(
+                method, path, timeout=_STREAM_CONNECT_TIMEOUT, **kwargs
+            ) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _client_error(response)
                 yield response
-        except (httpx.TransportError, FileNotFoundError) as error:
+        except _TRANSPORT_ERRORS as error:
             raise DaemonUnreachable(self.host, error) from error
 
     def sources(self) -> builtins.list[dict[str, Any]]:
@@ -332,7 +337,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             data = []
 
 
-def _client_error(response: httpx.Response) -> ClientError:
+def _client_error(response: Response | StreamResponse) -> ClientError:
     try:
         body = response.json()
     except ValueError:

@@ -29,7 +29,7 @@ from bench.context import Context, say, wait_until
 from bench.daemon import BenchDaemon
 from bench.engine import IMAGE
 from bench.http_load import run_load
-from bench.stats import median, percentile, rounded
+from bench.stats import histogram, median, percentile, rounded
 
 BATCH = 100
 KINDS = "images"
@@ -144,6 +144,12 @@ def run(context: Context, *store_args: str, home: str = "daemon-api") -> dict[st
         "single_client_get_ms": rounded(single_get_ms, 2),
         "single_client_list_ms": rounded(single_list_ms, 1),
         "settle_s": rounded(settle_s, 1),
+        # Every sample, binned: tens of thousands of latencies, counted per 0.1 ms.
+        "samples_histogram_0.1ms": {
+            "get": histogram(gets),
+            "list": histogram(lists),
+            "get_while_listing": histogram(mixed_gets),
+        },
         "method": (
             f"two phases of {phase_s:.0f}s, {clients} closed-loop clients over the unix socket "
             "with keep-alive: (1) all GET a random object: get_p50/p99, rps; (2) one LISTs all "

@@ -19,6 +19,7 @@ class Sizes:
     idle_window_s: float
     recreate_repeats: int
     recreate_compose: bool
+    cli_repeats: int
 
 
 FULL = Sizes(
@@ -34,6 +35,7 @@ FULL = Sizes(
     idle_window_s=60.0,
     recreate_repeats=3,
     recreate_compose=True,
+    cli_repeats=11,
 )
 
 QUICK = Sizes(
@@ -49,4 +51,5 @@ QUICK = Sizes(
     idle_window_s=12.0,
     recreate_repeats=2,
     recreate_compose=False,
+    cli_repeats=5,
 )

@@ -1,7 +1,8 @@
 """converge: cold start of n containers, from the command until the last one runs.
 
 dockform: `POST /v1/apply` of n Container manifests to an idle daemon with an empty store.
-Compose: `docker-compose up -d` of n services. Floor: create + start on 8 threads. Each
+Compose v2 and 1.29: `docker-compose up -d` of n services (bench.compose). Floor: create +
+start on 8 threads. Each
 ends at the `start` event of the n-th container; peers rotate order over the repeats, and each
 measurement starts from no container at all.
 """
@@ -13,7 +14,6 @@ import time
 from typing import Any
 
 from bench import compose as compose_peer
-from bench.compose import ComposeProject
 from bench.context import SETTLE_S, Context, rotations, say
 from bench.daemon import BenchDaemon, manifests
 from bench.engine import IMAGE, RUN_TAG, peer_container_ids
@@ -28,12 +28,17 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
     count = context.sizes.converge_n
     names = dockform_names(count)
     text = manifests(names, IMAGE)
-    project = ComposeProject(
-        context.workdir / "compose-converge", f"dockform-bench-{RUN_TAG}", count, IMAGE
+    projects = compose_peer.projects(
+        context.workdir / "compose-converge",
+        f"dockform-bench-{RUN_TAG}",
+        count,
+        IMAGE,
+        compose_peer.peers(),
     )
     floor_names = context.floor.names(count)
-    samples: dict[str, list[float]] = {"dockform": [], "compose": [], "floor": []}
-    compose_cli: list[float] = []
+    samples: dict[str, list[float]] = {"dockform": [], **{peer: [] for peer in projects}}
+    samples["floor"] = []
+    compose_cli: dict[str, list[float]] = {peer: [] for peer in projects}
     recorder = context.recorder
 
     def measure(peer: str) -> float:
@@ -43,8 +48,8 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
             started = time.monotonic()
             if peer == "dockform":
                 daemon.client.apply(text)
-            elif peer == "compose":
-                compose_cli.append(project.up())
+            elif peer in projects:
+                compose_cli[peer].append(projects[peer].up())
             else:
                 context.floor.create_start_all(floor_names)
             done = recorder.wait_started(mark, count, peer=peer)
@@ -69,17 +74,28 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
     return {
         "n": count,
         "dockform_s": rounded(median(samples["dockform"])),
-        "compose_s": rounded(median(samples["compose"])),
+        "compose_v2_s": _median(samples, compose_peer.PEER_V2),
+        "compose_s": _median(samples, compose_peer.PEER),
         "floor_s": rounded(median(samples["floor"])),
         "repeats": context.sizes.converge_repeats,
         "samples_s": {
             peer: [rounded(value) for value in values] for peer, values in samples.items()
         },
-        "compose_cli_s": rounded(median(compose_cli)),
+        "compose_cli_s": _median(compose_cli, compose_peer.PEER),
+        "compose_v2_cli_s": _median(compose_cli, compose_peer.PEER_V2),
         "compose_version": compose_peer.version(),
+        "compose_versions": compose_peer.versions(),
+        "compose_parallel_limit": compose_peer.parallel_limit(count),
         "method": (
             "median over repeats; each from the command until the bench receives the start "
             "event of the n-th container; peers rotate order; every run starts from zero "
-            "containers"
+            "containers; both Compose versions run with COMPOSE_PARALLEL_LIMIT "
+            "compose_parallel_limit"
         ),
     }
+
+
+def _median(samples: dict[str, list[float]], peer: str) -> float | None:
+    """The median of a peer's samples; None for a Compose that is not installed."""
+    values = samples.get(peer)
+    return rounded(median(values)) if values else None

@@ -54,6 +54,10 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
         "floor_p50_s": rounded(median(floor_samples)),
         "floor_p99_s": rounded(percentile(floor_samples, 99)),
         "managed_containers": len(names),
+        "samples_s": {
+            "dockform": [rounded(value) for value in dockform_samples],
+            "floor": [rounded(value) for value in floor_samples],
+        },
         "method": (
             "from the `docker rm -f` call until the bench receives the start event of the "
             "replacement (same name); floor: rm -f, then create + start by hand; alternating; "

@@ -112,6 +112,20 @@ def _recreate(results: Results) -> tuple[str, bool | None]:
     return f"<= 1.3x floor ({1.3 * floor:.2f}s)", value <= 1.3 * floor
 
 
+def _cli_version(results: Results) -> tuple[str, bool | None]:
+    return "< 0.15s", _get(results, "cli.version_s") < 0.15
+
+
+def _cli_apply(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "cli.apply_n")
+    return f"< 0.3s for 300 unchanged (here {n})", _get(results, "cli.apply_s") < 0.3
+
+
+def _cli_get(results: Results) -> tuple[str, bool | None]:
+    n = _get(results, "cli.get_n")
+    return f"< 0.3s for 1000 objects (here {n})", _get(results, "cli.get_s") < 0.3
+
+
 def _stores_api_get(results: Results) -> tuple[str, bool | None]:
     return "< 25ms (PostgreSQL)", _get(results, "stores.api.get_p99_ms") < 25
 
@@ -135,12 +149,15 @@ def _stores_noop_events(results: Results) -> tuple[str, bool | None]:
 FIGURES: list[tuple[str, str, Check | None]] = [
     ("converge.n", "", None),
     ("converge.dockform_s", "s", _converge),
+    ("converge.compose_v2_s", "s", None),
     ("converge.compose_s", "s", None),
     ("converge.floor_s", "s", None),
     ("noop.n", "", None),
     ("noop.dockform_s", "s", _noop_time),
+    ("noop.compose_v2_s", "s", None),
     ("noop.compose_s", "s", None),
     ("noop.docker_events", "", _noop_events),
+    ("noop.compose_v2_docker_events", "", None),
     ("drift.samples", "", None),
     ("drift.p50_s", "s", _drift_p50),
     ("drift.p99_s", "s", _drift_p99),
@@ -160,7 +177,14 @@ FIGURES: list[tuple[str, str, Check | None]] = [
     ("recreate.n", "", None),
     ("recreate.dockform_s", "s", _recreate),
     ("recreate.floor_s", "s", None),
+    ("recreate.compose_v2_s", "s", None),
     ("recreate.compose_s", "s", None),
+    ("cli.version_s", "s", _cli_version),
+    ("cli.apply_n", "", None),
+    ("cli.apply_s", "s", _cli_apply),
+    ("cli.api_apply_s", "s", None),
+    ("cli.get_n", "", None),
+    ("cli.get_s", "s", _cli_get),
     ("stores.api.get_p99_ms", "ms", _stores_api_get),
     ("stores.api.list_p99_ms", "ms", _stores_api_list),
     ("stores.api.rps", "req/s", None),
@@ -170,23 +194,46 @@ FIGURES: list[tuple[str, str, Check | None]] = [
 ]
 
 
+def case_load(
+    before: tuple[float, float, float], after: tuple[float, float, float], cores: int
+) -> dict[str, Any]:
+    """The host's load averages (1, 5, 15 min) before and after a case; `noisy` when the
+    1-minute figure exceeded the core count at either end: other work competed for the CPU."""
+    return {
+        "before": [round(value, 2) for value in before],
+        "after": [round(value, 2) for value in after],
+        "cores": cores,
+        "noisy": max(before[0], after[0]) > cores,
+    }
+
+
+def noisy_cases(results: Results) -> list[str]:
+    return [
+        case
+        for case, section in results.items()
+        if isinstance(section, dict) and (section.get("load") or {}).get("noisy")
+    ]
+
+
 def rows(results: Results) -> list[Row]:
     table = []
+    noisy = set(noisy_cases(results))
     for figure, unit, check in FIGURES:
         section = figure.partition(".")[0]
         if section not in results:
             continue
         value = _get(results, figure)
         shown = _fmt(value) + (f" {unit}" if unit and value is not None else "")
+        mark = " (noisy)" if section in noisy else ""
         if check is None:
-            table.append(Row(figure, shown, "", "reference"))
+            table.append(Row(figure, shown, "", "reference" + mark))
             continue
         if value is None:
             target, _ = check(results) if section == "watch" else ("", None)
-            table.append(Row(figure, shown, target, "n/a"))
+            table.append(Row(figure, shown, target, "n/a" + mark))
             continue
         target, ok = check(results)
-        table.append(Row(figure, shown, target, _verdict(ok)))
+        table.append(Row(figure, shown, target, _verdict(ok) + mark))
     return table
 
 
@@ -194,8 +241,20 @@ def verdicts(results: Results) -> dict[str, dict[str, str]]:
     return {
         row.figure: {"target": row.target, "verdict": row.verdict}
         for row in rows(results)
-        if row.verdict != "reference"
+        if not row.verdict.startswith("reference")
     }
+
+
+def noise_note(results: Results) -> str:
+    """A line under the table for each noisy case: its load against the cores."""
+    lines = []
+    for case in noisy_cases(results):
+        load = results[case]["load"]
+        lines.append(
+            f"(noisy) {case}: load average {load['before'][0]:.2f} before, "
+            f"{load['after'][0]:.2f} after, on {load['cores']} cores: other work competed"
+        )
+    return "\n".join(lines)
 
 
 def text_table(results: Results) -> str:
@@ -210,14 +269,16 @@ def text_table(results: Results) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    note = noise_note(results)
+    return "\n".join([*lines, *([note] if note else [])])
 
 
 def markdown_table(results: Results) -> str:
     lines = ["| figure | value | target | verdict |", "| --- | --- | --- | --- |"]
     for row in rows(results):
         lines.append(f"| `{row.figure}` | {row.value} | {row.target} | {row.verdict} |")
-    return "\n".join(lines)
+    note = noise_note(results)
+    return "\n".join([*lines, *(["", note] if note else [])])
 
 
 def write(results: Results, path: Path) -> None:

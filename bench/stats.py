@@ -30,3 +30,13 @@ def median(samples: Sequence[float]) -> float:
 
 def rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def histogram(samples_s: Sequence[float], bin_ms: float = 0.1) -> dict[str, int]:
+    """Samples (seconds) counted per bin of `bin_ms`, keyed by the bin's lower edge in ms:
+    every sample kept, at that resolution, in a few hundred entries."""
+    counts: dict[float, int] = {}
+    for sample in samples_s:
+        edge = round(math.floor(sample * 1000 / bin_ms) * bin_ms, 3)
+        counts[edge] = counts.get(edge, 0) + 1
+    return {f"{edge:g}": counts[edge] for edge in sorted(counts)}

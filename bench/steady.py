@@ -1,10 +1,10 @@
 """noop and idle: what a converged host costs.
 
-noop: with n containers running under dockform and n under Compose, re-apply the same
-objects (dockform: `POST /v1/apply`; Compose: `docker-compose up -d`), interleaved. The Engine's
-event log for the whole window (plus a settle time for anything asynchronous) then says how
-many create/start/stop/destroy events each peer caused. The `dockform apply -f` wall time,
-which adds a Python CLI start-up, is recorded beside it.
+noop: with n containers running under dockform and n under each Compose, re-apply the same
+objects (dockform: `POST /v1/apply`; Compose v2 and 1.29: `docker-compose up -d`),
+interleaved. The Engine's event log for the whole window (plus a settle time for anything
+asynchronous) then says how many create/start/stop/destroy events each peer caused. The
+`dockform apply -f` wall time, which adds a Python CLI start-up, is recorded beside it.
 
 idle: the daemon's CPU (utime + stime from /proc/<pid>/stat) and resident memory over a window
 with the n containers managed and nothing happening; the window includes whatever periodic
@@ -14,15 +14,15 @@ work the daemon does (its resync runs every 60 s).
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.compose import ComposeProject
+from bench import compose as compose_peer
+from bench.cli_speed import timed_command
 from bench.context import SETTLE_S, Context, say
 from bench.converge import dockform_names
-from bench.daemon import DOCKFORM, BenchDaemon, manifests
+from bench.daemon import BenchDaemon, manifests
 from bench.engine import IMAGE, RUN_TAG, count_events, peer_container_ids
 from bench.stats import median, rounded
 
@@ -46,17 +46,22 @@ def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[st
     text = manifests(names, IMAGE)
     manifest_file = context.workdir / "noop.yaml"
     manifest_file.write_text(text)
-    project = ComposeProject(
-        context.workdir / "compose-noop", f"dockform-bench-{RUN_TAG}-noop", count, IMAGE
+    projects = compose_peer.projects(
+        context.workdir / "compose-noop",
+        f"dockform-bench-{RUN_TAG}-noop",
+        count,
+        IMAGE,
+        compose_peer.peers(),
     )
-    mark = context.recorder.mark()
-    project.up()
-    context.recorder.wait_started(mark, count, peer="compose")
+    for peer, project in projects.items():
+        mark = context.recorder.mark()
+        project.up()
+        context.recorder.wait_started(mark, count, peer=peer)
     time.sleep(SETTLE_S)
 
     dockform_s: list[float] = []
     dockform_cli_s: list[float] = []
-    compose_s: list[float] = []
+    compose_s: dict[str, list[float]] = {peer: [] for peer in projects}
     since = time.time()
     for repeat in range(context.sizes.noop_repeats):
         started = time.monotonic()
@@ -66,31 +71,52 @@ def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[st
         if changed:
             raise RuntimeError(f"noop apply changed {len(changed)} objects: {changed[:3]}")
         dockform_cli_s.append(_cli_apply(daemon.home, manifest_file))
-        compose_s.append(project.up())
+        for peer, project in projects.items():
+            compose_s[peer].append(project.up())
+        peers = ", ".join(f"{peer} {values[-1]:.2f}s" for peer, values in compose_s.items())
         say(
             f"noop {repeat + 1}/{context.sizes.noop_repeats}: dockform {dockform_s[-1] * 1000:.1f}"
-            f" ms (CLI {dockform_cli_s[-1]:.2f}s), compose {compose_s[-1]:.2f}s"
+            f" ms (CLI {dockform_cli_s[-1]:.2f}s), {peers}"
         )
     time.sleep(EVENT_SETTLE_S)
     until = time.time()
     dockform_events = count_events(context.api, since, until, "dockform", COUNTED_ACTIONS)
-    compose_events = count_events(context.api, since, until, "compose", COUNTED_ACTIONS)
-    context.floor.remove_all(peer_container_ids(context.api, "compose"))
-    context.wait_no_containers("compose")
+    compose_events = {
+        peer: count_events(context.api, since, until, peer, COUNTED_ACTIONS) for peer in projects
+    }
+    for peer in projects:
+        context.floor.remove_all(peer_container_ids(context.api, peer))
+        context.wait_no_containers(peer)
+
+    def compose_median(peer: str) -> float | None:
+        return rounded(median(compose_s[peer])) if compose_s.get(peer) else None
+
+    def compose_caused(peer: str) -> int | None:
+        events = compose_events.get(peer)
+        return None if events is None else _caused(events.counts) - _caused(events.repairs)
+
     return {
         "n": count,
         "dockform_s": rounded(median(dockform_s), 4),
-        "compose_s": rounded(median(compose_s)),
+        "compose_v2_s": compose_median(compose_peer.PEER_V2),
+        "compose_s": compose_median(compose_peer.PEER),
         "docker_events": _caused(dockform_events.counts) - _caused(dockform_events.repairs),
         "repeats": context.sizes.noop_repeats,
         "dockform_events_by_action": dockform_events.counts,
         "repairs_of_outside_removals": _caused(dockform_events.repairs),
-        "compose_docker_events": _caused(compose_events.counts) - _caused(compose_events.repairs),
+        "compose_v2_docker_events": compose_caused(compose_peer.PEER_V2),
+        "compose_docker_events": compose_caused(compose_peer.PEER),
+        "samples_s": {
+            "dockform": [rounded(value, 4) for value in dockform_s],
+            "dockform_cli": [rounded(value) for value in dockform_cli_s],
+            **{peer: [rounded(value) for value in values] for peer, values in compose_s.items()},
+        },
         "dockform_cli_s": rounded(median(dockform_cli_s)),
         "method": (
             "median over repeats, interleaved; dockform_s is POST /v1/apply of the same n "
             "Container manifests (dockform_cli_s: `dockform apply -f`, Python start-up "
-            "included); compose_s is `docker-compose up -d` with nothing to do; docker_events "
+            "included); compose_v2_s and compose_s are `docker-compose up -d` (Compose v2, "
+            "1.29) with nothing to do; docker_events "
             "counts create/start/stop/destroy of dockform's containers in the Engine's event log "
             f"from the first re-apply until {EVENT_SETTLE_S:.0f}s after the last, less "
             "repairs_of_outside_removals (containers force-removed by someone else, which "
@@ -104,20 +130,8 @@ def _caused(counts: dict[str, int]) -> int:
 
 
 def _cli_apply(home: Path, manifest_file: Path) -> float:
-    env = {**os.environ, "DOCKFORM_HOME": str(home)}
-    env.pop("DOCKFORM_HOST", None)
-    started = time.monotonic()
-    answer = subprocess.run(
-        [DOCKFORM, "apply", "-f", str(manifest_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    elapsed = time.monotonic() - started
-    if answer.returncode != 0:
-        raise RuntimeError(f"dockform apply -f failed ({answer.returncode}): {answer.stderr}")
-    return elapsed
+    # As the cli case runs the command: with its bytecode compiled (bench.cli_speed).
+    return timed_command(home, ["apply", "-f", str(manifest_file)])
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -163,6 +177,7 @@ def run_idle(context: Context, daemon: BenchDaemon, containers: int) -> dict[str
         "rss_mib": rounded(max(rss), 1),
         "window_s": rounded(elapsed, 1),
         "rss_mean_mib": rounded(sum(rss) / len(rss), 1),
+        "samples": {"rss_mib": [rounded(value, 1) for value in rss], "cpu_s": rounded(cpu, 3)},
         "engine_events_in_window": engine_events,
         "method": (
             "daemon process utime+stime over the window divided by its length; rss_mib is the "

@@ -1,8 +1,9 @@
 """The run: set up, the cases in order, clean up (also on failure and Ctrl-C), report.
 
 Order: converge (empty daemon), then with n containers under dockform: noop, idle, drift,
-recreate; then watch and api, each on a daemon of its own. A case that fails records its error
-and the run goes on with the cases that do not depend on it; the exit code is then 1.
+recreate; then watch, api, cli and stores, each on a daemon of its own. A case that fails
+records its error and the run goes on with the cases that do not depend on it; the exit code
+is then 1.
 Whatever happens, the daemons stop first and then everything labelled with this run goes.
 """
 
@@ -23,8 +24,8 @@ from types import FrameType
 from typing import Any
 
 from bench import api as api_case
+from bench import cli_speed, converge, drift, recreate, report, steady, stores, watch
 from bench import compose as compose_peer
-from bench import converge, drift, recreate, report, steady, stores, watch
 from bench.config import Sizes
 from bench.context import Context, say
 from bench.daemon import BenchDaemon
@@ -39,7 +40,7 @@ from bench.engine import (
 )
 from dockform import __version__
 
-CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "stores")
+CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "cli", "stores")
 MAIN_DAEMON_CASES = ("converge", "noop", "idle", "drift", "recreate")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +79,9 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         def api_case_run() -> dict[str, Any]:
             return api_case.run(context)
 
+        def cli_case_run() -> dict[str, Any]:
+            return cli_speed.run(context)
+
         def stores_case_run() -> dict[str, Any]:
             return stores.run(context)
 
@@ -88,6 +92,8 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
                 _guard(errors, "watch", lambda: _timed(results, "watch", watch_case))
             if "api" in only:
                 _guard(errors, "api", lambda: _timed(results, "api", api_case_run))
+            if "cli" in only:
+                _guard(errors, "cli", lambda: _timed(results, "cli", cli_case_run))
             if "stores" in only:
                 _guard(errors, "stores", lambda: _timed(results, "stores", stores_case_run))
         finally:
@@ -129,8 +135,12 @@ def _guard(errors: dict[str, str], case: str, body: Callable[[], object]) -> Non
 
 
 def _timed(results: dict[str, Any], case: str, body: Callable[[], dict[str, Any]]) -> None:
+    """Run a case; its figures get the host's load average before and after it (issue 17:
+    a load above the core count marks the case noisy in the table)."""
+    load_before = os.getloadavg()
     started = time.monotonic()
     results[case] = body()
+    results[case]["load"] = report.case_load(load_before, os.getloadavg(), os.cpu_count() or 1)
     results.setdefault("case_durations_s", {})[case] = round(time.monotonic() - started, 1)
 
 
@@ -240,6 +250,7 @@ def versions(api: Any) -> dict[str, Any]:
         "docker_engine": engine.get("Version"),
         "docker_api": engine.get("ApiVersion"),
         "docker_compose": compose_peer.version(),
+        "docker_compose_v2": compose_peer.v2().version(),
         "dockform": __version__,
         "dockform_commit": git_commit(),
     }

@@ -101,6 +101,10 @@ def run(context: Context) -> dict[str, Any]:
         "p50_s": rounded(median(samples)),
         "p99_s": rounded(percentile(samples, 99)),
         "floor_p50_s": rounded(median(floor)),
+        "samples_s": {
+            "dockform": [rounded(value) for value in samples],
+            "floor": [rounded(value) for value in floor],
+        },
         "method": (
             "from writing a new one-Container manifest file into the watched directory until "
             "the bench receives its start event; floor: create + start of one container by "

@@ -18,9 +18,6 @@ from typing import Annotated
 
 import typer
 
-from dockform.manifests.compose import ComposeTranslationError, translate
-from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
-
 
 def _say(text: str) -> None:
     typer.echo(text, err=True)
@@ -62,6 +59,11 @@ def convert(
 
     Example: dockform convert -f compose.yaml -f compose.prod.yaml > app.yaml
     """
+    # Here rather than at the top: `cli.main` lists this command, and the translation's models
+    # would cost every other command their import time (bench/cli_speed).
+    from dockform.manifests.compose import ComposeTranslationError, translate
+    from dockform.sources.compose_normaliser import NormaliserError, find_normaliser
+
     try:
         normalised = find_normaliser().config(filename, env_file, profile)
         translation = translate(normalised.project, namespace)
@@ -84,6 +86,9 @@ def convert(
 
 def main(args: list[str]) -> None:
     """`dockform convert ARGS...` on its own: the same command `cli.main` lists."""
+    from dockform.cli.params import install as install_plain_params
+
+    install_plain_params()
     app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
     app.command()(convert)
     app(args=args, prog_name="dockform convert")

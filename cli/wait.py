@@ -139,7 +139,9 @@ def wait_for(
     started = clock()
     printed: Snapshot = {}
     live = (
-        Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
+        Live(console=console.rich, auto_refresh=False, transient=False)
+        if console.is_terminal
+        else None
     )
     try:
         if live is not None:

@@ -37,6 +37,11 @@ from dockform.manifests.errors import (
     ManifestIssue,
     file_issue,
 )
+from dockform.manifests.files import MAX_FILE_BYTES as MAX_FILE_BYTES  # re-exported
+from dockform.manifests.files import STDIN_NAME as STDIN_NAME  # re-exported
+from dockform.manifests.files import check_text as _check_text
+from dockform.manifests.files import too_large as _too_large
+from dockform.manifests.files import yaml_files as _yaml_files
 from dockform.manifests.kinds import Kind
 from dockform.manifests.models import (
     API_VERSION,
@@ -54,17 +59,10 @@ from dockform.manifests.models import (
 from dockform.manifests.namespaces import ObjectKey
 from dockform.manifests.text import NotText, decode_manifest_text
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_ISSUES_PER_DOCUMENT = 50
 MAX_ISSUES_PER_FILE = 200
-STDIN_NAME = "<stdin>"
 
 _KNOWN_KINDS = ", ".join(sorted(Kind))
-# What the YAML reader accepts (YAML 1.1 printable set); anything else is binary or a
-# control character, reported here with its line rather than as a reader error.
-_NOT_PRINTABLE = re.compile(
-    r"[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _MAX_SHOWN = 64
 
@@ -163,26 +161,6 @@ def check_unique(manifests: Sequence[LoadedManifest]) -> None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _too_large(file: str) -> ManifestIssue:
-    return file_issue(file, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-
-
-def _yaml_files(directory: str, issues: list[ManifestIssue]) -> list[str]:
-    def walk_error(error: OSError) -> None:
-        where = error.filename or directory
-        issues.append(file_issue(str(where), f"cannot read directory: {error.strerror}"))
-
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(directory, onerror=walk_error):
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
-        found += [
-            os.path.join(dirpath, name)
-            for name in filenames
-            if not name.startswith(".") and name.endswith((".yaml", ".yml"))
-        ]
-    return sorted(found)
-
-
 def _load_file(path: str) -> tuple[list[LoadedManifest], list[ManifestIssue]]:
     try:
         with open(path, "rb") as handle:
@@ -218,19 +196,6 @@ def _read_stream(stream: TextIO) -> tuple[str, ManifestIssue | None]:
     except (OSError, UnicodeDecodeError) as error:
         return "", file_issue(STDIN_NAME, f"cannot read: {error}")
     return text, None
-
-
-def _check_text(text: str, file: str) -> ManifestIssue | None:
-    if len(text) > MAX_FILE_BYTES:
-        return _too_large(file)
-    bad = _NOT_PRINTABLE.search(text)
-    if bad is not None:
-        line = text.count("\n", 0, bad.start()) + 1
-        code = ord(bad.group())
-        return file_issue(file, f"character U+{code:04X} is not allowed in YAML", line)
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        return _too_large(file)
-    return None
 
 
 # --- documents ---------------------------------------------------------------------------------

@@ -33,12 +33,11 @@ from dockform.manifests.errors import SemanticReason
 from dockform.manifests.kinds import Kind
 from dockform.manifests.labels import check_label_keys
 from dockform.manifests.namespaces import DEFAULT_NAMESPACE
+from dockform.manifests.namespaces import NAME_MAX_LENGTH as NAME_MAX_LENGTH  # re-exported
+from dockform.manifests.namespaces import NAME_PATTERN as NAME_PATTERN  # re-exported
 from dockform.manifests.units import DURATION_PATTERN, MEMORY_PATTERN
 
 API_VERSION = "dockform/v1"
-# What Compose accepts for project and service names: `_` and `.` too.
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
-NAME_MAX_LENGTH = 63
 MAX_STRING = 16 * 1024
 MAX_ITEMS = 256
 

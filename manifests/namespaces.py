@@ -15,6 +15,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 DEFAULT_NAMESPACE = "default"
+# What Compose accepts for project and service names: `_` and `.` too. The rule of every
+# object and namespace name (models.Name); here so that light modules spell it too.
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
+NAME_MAX_LENGTH = 63
 ENGINE_SEPARATOR = "_"
 # The implicit network a namespace gets when its containers name none (as Compose's
 # `<project>_default`), and the source that owns it: no person or file does.

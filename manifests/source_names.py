@@ -14,7 +14,7 @@ build names with `dir_source` / `git_source`, and a name is at most `MAX_LENGTH`
 
 from __future__ import annotations
 
-from dockform.manifests.models import NAME_PATTERN
+from dockform.manifests.namespaces import NAME_PATTERN
 
 CLI = "cli"
 DIR_PREFIX = "dir:"
