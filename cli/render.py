@@ -127,13 +127,17 @@ def resource_table(
         phase = status.get("phase", "-")
         if item.get("deletionRequestedAt"):
             phase = "Terminating"
+        detail = _detail(item, wide)
+        pin = item.get("pin")
+        if pin:  # a rollback holds it against its source (`dockform unpin`)
+            detail = f"{detail} pinned@{pin.get('rolledBackTo')}".strip()
         row = [
             item["kind"],
             item["name"],
             phase,
             ready_mark(item),
             status.get("reason") or "-",
-            _detail(item, wide),
+            detail,
             age(item.get("createdAt")),
         ]
         if wide:
@@ -195,6 +199,13 @@ def describe_text(item: dict[str, Any], events: list[dict[str, Any]]) -> str:
     ]
     if item.get("deletionRequestedAt"):
         lines.append(f"Deleting:     since {item['deletionRequestedAt']}")
+    pin = item.get("pin")
+    if pin:
+        lines.append(
+            f"Pinned:       rolled back to generation {pin.get('rolledBackTo')}; its source's "
+            f"spec (generation {pin.get('sourceGeneration')}) returns with `dockform unpin` or "
+            "new content from the source"
+        )
     if status.get("lastError"):
         lines.append(f"Last error:   {status['lastError']}")
     if status.get("nextRetryAt"):

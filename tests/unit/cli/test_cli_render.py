@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dockform.cli.inputs import issue_text, localise
-from dockform.cli.render import console, describe_text, events_table, spec_diff
+from dockform.cli.render import console, describe_text, events_table, resource_table, spec_diff
 from dockform.manifests.loader import load_text
 
 
@@ -96,6 +96,20 @@ def test_describe_shows_the_pass_of_each_event() -> None:
     assert with_id.split()[:5] == ["Normal", "Created", "-", "1", "r-1a2b3c4d"]
     assert with_id.endswith("created container:web: not found")
     assert without.split()[4] == "-"
+
+
+def test_a_pinned_object_says_so_in_get_and_describe() -> None:
+    pin = {"generation": 3, "rolledBackTo": 1, "sourceGeneration": 2}
+    item = {
+        "name": "web",
+        "kind": "Container",
+        "spec": {"image": "busybox"},
+        "status": {"phase": "Running"},
+        "pin": pin,
+    }
+    assert "busybox pinned@1" in resource_table([item])
+    assert "Pinned:       rolled back to generation 1" in describe_text(item, [])
+    assert "pinned" not in resource_table([{**item, "pin": None}])
 
 
 def test_request_issues_point_back_at_the_users_file(tmp_path: Any) -> None:
