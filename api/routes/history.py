@@ -78,7 +78,7 @@ def list_revisions(
     "/{kinds:kind}/{name}/rollback",
     summary="Apply an earlier revision as a new generation, pinned against the source",
     response_model=Resource,
-    responses=responses(404, 422, *WRITE_ERRORS),
+    responses=responses(400, 404, 422, *WRITE_ERRORS),
 )
 def rollback(
     namespace: NamespacePath,
