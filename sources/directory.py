@@ -140,27 +140,27 @@ class DirectorySync:
         """The source `path` feeds now: `dir:<relative path>` of a manifest, or of the
         compose file of the project `path` is in (any file of the project but its state);
         else None."""
+        feeder = self._feeder(path)
+        return None if feeder is None else dir_source(os.path.relpath(feeder[1], feeder[0]))
+
+    def key_of(self, path: str) -> str | None:
+        """The path the watcher looks at for a change at `path`: the file that feeds its
+        source (a compose project's compose file), or None when no source cares."""
+        feeder = self._feeder(path)
+        return None if feeder is None else feeder[1]
+
+    def _feeder(self, path: str) -> tuple[str, str] | None:
+        """The watched directory and the file that feed the source `path` belongs to: the
+        manifest itself, or its compose project's compose file (None for a project's state)."""
         for root in self.roots:
             project = project_file_of(root, path)
             if project is not None:
                 if any(is_inside(path, state) for state in self._state.get(project, ())):
                     return None
-                return dir_source(os.path.relpath(project, root))
+                return root, project
             if is_manifest_path(root, path):
-                return dir_source(os.path.relpath(path, root))
+                return root, path
         return None
-
-    def key_of(self, path: str) -> str | None:
-        """The path the watcher looks at for a change at `path`: the file that feeds its
-        source (a compose project's compose file), or None when no source cares."""
-        source = self.source_of(path)
-        if source is None:
-            return None
-        for root in self.roots:
-            project = project_file_of(root, path)
-            if project is not None:
-                return project
-        return path
 
     def walk(self, directory: str) -> list[str]:
         """The files below `directory` that feed sources (see compose_project.walk_sources)."""
