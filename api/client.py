@@ -221,6 +221,13 @@ class DockformClient:
         body = json.dumps({"generation": to}).encode()
         return self._json("POST", path, content=body, headers={"Content-Type": "application/json"})
 
+    def scale(
+        self, kinds: str, name: str, replicas: int, namespace: str = DEFAULT_NAMESPACE
+    ) -> dict[str, Any]:
+        path = f"{_prefix(namespace)}/{kinds}/{name}/scale"
+        body = json.dumps({"replicas": replicas}).encode()
+        return self._json("POST", path, content=body, headers={"Content-Type": "application/json"})
+
     def unpin(self, kinds: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> dict[str, Any]:
         return self._json("POST", f"{_prefix(namespace)}/{kinds}/{name}/unpin")
 

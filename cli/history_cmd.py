@@ -1,4 +1,4 @@
-"""`dockform history | rollback | unpin | explain KIND/NAME`: an object's revisions, going
+"""`dockform history | rollback | unpin | scale | explain KIND/NAME`: an object's revisions, going
 back to one (pinned against its source until `unpin` or new content from the source), and why
 it runs as it does. Each is one call of the API (api.routes.history)."""
 
@@ -99,6 +99,24 @@ def rollback(
         f"{target} rolled back to generation {pin.get('rolledBackTo')} as generation "
         f"{item['generation']} (pinned)"
     )
+
+
+def scale(
+    target: TargetArgument,
+    replicas: Annotated[int, typer.Argument(min=0, help="How many replicas to run.")],
+    namespace: NamespaceOption = DEFAULT_NAMESPACE,
+) -> None:
+    """Set a Container's replicas: NAME-1 .. NAME-N run; no running replica is replaced.
+    An apply of its manifest afterwards sets replicas as the manifest says.
+
+    Example: dockform scale container/web 3
+    """
+    from dockform.cli.main import daemon_client
+
+    kinds, name = _target(target)
+    with daemon_client() as client:
+        item = client.scale(kinds, name, replicas, namespace)
+    console.print(f"{target} scaled to {replicas} replica(s) (generation {item['generation']})")
 
 
 def unpin(target: TargetArgument, namespace: NamespaceOption = DEFAULT_NAMESPACE) -> None:

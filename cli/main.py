@@ -629,6 +629,7 @@ app.command()(convert)
 app.command()(history_cmd.history)
 app.command()(history_cmd.rollback)
 app.command()(history_cmd.unpin)
+app.command()(history_cmd.scale)
 app.command()(history_cmd.explain)
 
 

@@ -43,7 +43,11 @@ def age(timestamp: str | None) -> str:
 
 
 def ready_mark(item: dict[str, Any]) -> str:
+    """yes | no; `2/3` for a replicated Container (ready replicas of replicas)."""
     status = item.get("status", {})
+    observed = status.get("observed") or {}
+    if observed.get("replicas") is not None:
+        return f"{observed.get('readyReplicas') or 0}/{observed['replicas']}"
     for condition in status.get("conditions", []):
         if condition.get("type") == "Ready":
             return "yes" if condition.get("status") == "True" else "no"
@@ -59,6 +63,9 @@ def _detail(item: dict[str, Any], wide: bool) -> str:
         ports = _fact(observed, "ports")
         if ports:
             parts.append(",".join(ports))
+        rollout = _fact(observed, "rollout") or {}
+        if rollout and rollout.get("state") != "Running":
+            parts.append(f"rollout={rollout.get('updated')}/{rollout.get('replicas')}")
         container_id = _fact(observed, "containerId", "container_id")
         if wide and container_id:
             parts.append(container_id[:12])

@@ -143,6 +143,17 @@ class RestartContainer(Action):
 
 
 @dataclass(frozen=True)
+class RenameContainer(Action):
+    """Move a container out of its name, so a successor can take it (start-first)."""
+
+    container: str
+    new_name: str
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
 class RemoveContainer(Action):
     container: str
     garbage: bool = False  # no resource owns it (garbage collection)

@@ -49,6 +49,7 @@ from dockform.controller.actions import (
     RemoveImage,
     RemoveNetwork,
     RemoveVolume,
+    RenameContainer,
     RestartContainer,
     StartContainer,
     StopContainer,
@@ -82,6 +83,7 @@ REASONS: dict[type[Action], Reason] = {
     StopContainer: Reason.STOPPED,
     RestartContainer: Reason.RESTARTED,
     RemoveContainer: Reason.REMOVED,
+    RenameContainer: Reason.RENAMED,
     ConnectNetwork: Reason.CONNECTED,
     DisconnectNetwork: Reason.DISCONNECTED,
     CreateNetwork: Reason.CREATED,
@@ -256,6 +258,8 @@ class Executor:
                 return runtime.restart_container(container, timeout_s)
             case RemoveContainer(container=container):
                 return runtime.remove_container(container)
+            case RenameContainer(container=container, new_name=new_name):
+                return runtime.rename_container(container, new_name)
             case ConnectNetwork(network=network, container=container, aliases=aliases):
                 return runtime.connect_network(
                     network,

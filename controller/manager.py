@@ -43,7 +43,8 @@ from dockform.manifests.status import EventType, Phase, Reason
 from dockform.runtime.errors import RuntimeFailure
 from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
-from dockform.store.errors import StaleResourceVersion, StoreUnavailable
+from dockform.store.apply import Applier
+from dockform.store.errors import StaleResourceVersion, StoreError, StoreUnavailable
 from dockform.store.types import Resource
 
 log = logging.getLogger("dockform.controller")
@@ -368,10 +369,22 @@ class Manager:
             resource.kind, resource.name, outcome.status, resource.namespace
         ):
             self._wake(self._dependencies().dependents(resource))
+        if outcome.roll_back:
+            self._roll_back(resource)
         if outcome.requeue_after is not None:
             queue.add_after(resource.key, outcome.requeue_after)
             return "requeue"
         return "ok"
+
+    def _roll_back(self, resource: Resource) -> None:
+        """A failed rollout asked for the previous revision: apply it as a new generation,
+        pinned against the object's source (store.pins), as `dockform rollback` does."""
+        try:
+            Applier(self.store, on_change=self.desired_changed).rollback(
+                resource.kind, resource.name, resource.namespace
+            )
+        except StoreError as error:
+            log.warning("%s: the failed rollout cannot roll back: %s", resource.key, error)
 
     def _delete(self, reconciler: Reconciler, resource: Resource) -> str:
         index = self._dependencies()

@@ -28,6 +28,9 @@ class Outcome:
     status: ResourceStatus
     events: tuple[EventNote, ...] = ()
     requeue_after: float | None = None
+    # A rollout failed with failureAction rollback: the manager applies the previous
+    # revision (pinned, as `dockform rollback` does).
+    roll_back: bool = False
 
 
 @dataclass(frozen=True)

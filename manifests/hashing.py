@@ -11,7 +11,8 @@ upgrade).
 Fields that must not force a recreate are left out of the hash (see `HASH_EXCLUDED`):
 
 - Container `dependsOn`: ordering between containers at start; a running container is the
-  same container whatever it waited for.
+  same container whatever it waited for. `replicas`, `update` and `placement`: how many
+  copies run and how a new spec rolls out; scaling replaces no running replica.
 - GitSource `interval`, `suspend` and `webhook`: how often, whether and on whose call to sync,
   not what is synced.
 - Secret `sealed` and Config `data`: the content, which `sha256` already stands for (a new
@@ -32,7 +33,8 @@ from dockform.manifests.kinds import Kind, UnknownKindError
 from dockform.manifests.models import SPEC_MODELS, Manifest
 
 HASH_EXCLUDED: dict[str, frozenset[str]] = {
-    Kind.CONTAINER: frozenset({"dependsOn"}),
+    # How many replicas and how they roll out: changing them replaces no container.
+    Kind.CONTAINER: frozenset({"dependsOn", "replicas", "update", "placement"}),
     Kind.GIT_SOURCE: frozenset({"interval", "suspend", "webhook"}),
     # The content itself (encrypted, or base64): its `sha256` stands for it.
     Kind.SECRET: frozenset({"sealed"}),

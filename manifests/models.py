@@ -302,6 +302,40 @@ class Healthcheck(Model):
     start_period: Duration = "0s"
 
 
+MAX_REPLICAS = 1000
+
+
+class UpdatePolicy(Model):
+    """How a replicated Container rolls out a new spec: `parallelism` replicas at a time,
+    each batch waited on until it is ready (running, and healthy when it has a healthcheck)
+    and has stayed so for `monitor`, then `delay` before the next. `stop-first` removes the
+    old replica before its successor starts; `start-first` starts the successor beside it
+    (renamed `NAME-i.old`) and removes the old one once the new one is ready. A replica of
+    the new spec that fails within the rollout (exits, restarts, turns unhealthy) stops it:
+    `pause` leaves the rest on the old spec until the spec changes again, `rollback`
+    applies the previous revision (pinned, as `dockform rollback` does)."""
+
+    parallelism: Annotated[int, Field(ge=1, le=MAX_REPLICAS)] = 1
+    order: Literal["stop-first", "start-first"] = "stop-first"
+    delay: Duration = "0s"
+    monitor: Duration = "5s"
+    failure_action: Literal["pause", "rollback"] = "pause"
+
+
+class PlacementPreference(Model):
+    spread: ShortText
+
+
+class Placement(Model):
+    """Where Swarm may run the replicas (`node.labels.zone==a`, ...); one host has one node,
+    so the Engine driver ignores it (with a warning in the status)."""
+
+    constraints: Annotated[list[ShortText], Field(max_length=64)] = Field(default_factory=list)
+    preferences: Annotated[list[PlacementPreference], Field(max_length=16)] = Field(
+        default_factory=list
+    )
+
+
 DependencyKind = Literal["Container", "Job"]
 # What each kind of dependency can wait for, the first being the default.
 DEPENDENCY_CONDITIONS: dict[str, tuple[str, ...]] = {
@@ -635,6 +669,11 @@ class ContainerSpec(Model):
     # Secrets and Configs mounted as files (read-only; made by the daemon).
     secrets: Annotated[list[SecretMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     configs: Annotated[list[ConfigMount], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    # Replicas: unset runs one container named after the Container (as before); N runs
+    # NAME-1 .. NAME-N, each repaired on its own, all reachable by NAME on their networks.
+    replicas: Annotated[int, Field(ge=0, le=MAX_REPLICAS)] | None = None
+    update: UpdatePolicy = Field(default_factory=UpdatePolicy)
+    placement: Placement | None = None
 
     _labels_ok = field_validator("labels")(check_label_keys)
     _capabilities = field_validator("cap_add", "cap_drop")(_each(engine.capability))

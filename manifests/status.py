@@ -52,6 +52,7 @@ class Reason(StrEnum):
     STOPPED = "Stopped"
     RESTARTED = "Restarted"
     REMOVED = "Removed"  # an engine object was removed
+    RENAMED = "Renamed"  # a replica moved aside for its successor (start-first rollout)
     CONNECTED = "Connected"
     DISCONNECTED = "Disconnected"
     BUILT = "Built"
@@ -88,6 +89,10 @@ class Reason(StrEnum):
     CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
     BACK_OFF = "BackOff"  # a Job's attempt failed; the next one waits out a backoff
     SPEC_CHANGED = "SpecChanged"
+    # Replicas: a new spec rolling out batch by batch, stopped at a failing batch, undone.
+    ROLLING_OUT = "RollingOut"
+    ROLLOUT_PAUSED = "RolloutPaused"
+    ROLLED_BACK = "RolledBack"
     IN_USE_BY_UNMANAGED = "InUseByUnmanaged"
     NAME_CONFLICT = "NameConflict"
     # Failures.
@@ -184,6 +189,38 @@ class ContainerObserved(Observed):
     # controller.reconcilers.provenance): `dockform explain` reads them.
     made_for: dict[str, Any] | None = None
     made_because: dict[str, Any] | None = None
+    # A replicated Container (`replicas` set): every replica, how many are ready, and the
+    # rollout of its current spec. `state` and `health` then sum them up: running when one
+    # runs, healthy when every replica is.
+    replicas: int | None = None
+    ready_replicas: int | None = None
+    replica_statuses: list[ReplicaObserved] | None = None
+    rollout: RolloutObserved | None = None
+
+
+class ReplicaObserved(Observed):
+    """One replica of a replicated Container: its container, and the spec generation it runs."""
+
+    name: str
+    container_id: str | None = None
+    state: str | None = None
+    health: str | None = None
+    restart_count: int | None = None
+    exit_code: int | None = None
+    generation: int | None = None  # of the spec it was made for (its made-for label)
+    up_to_date: bool = False  # made for the current spec (and image, contents)
+
+
+class RolloutObserved(Observed):
+    """A replicated Container's rollout of its current spec: `state` is RollingOut,
+    RolloutPaused, RolledBack or Complete; `updated` of `replicas` run it."""
+
+    state: str
+    generation: int
+    updated: int
+    replicas: int
+    message: str = ""
+    spec_hash: str | None = None  # the container hash rolled out (a pause holds for it)
 
 
 class GitSourceObserved(Observed):

@@ -310,6 +310,10 @@ class DockerRuntime:
         with translate_errors(f"restart container {container_id}", starting=True):
             self._api.restart(container_id, timeout=timeout_s)
 
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        with translate_errors(f"rename container {container_id} to {new_name}"):
+            self._api.rename(container_id, new_name)
+
     def remove_container(self, container_id: str) -> None:
         try:
             with translate_errors(f"remove container {container_id}"):

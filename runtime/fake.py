@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from dockform.runtime._fake_state import (
     FakeContainer,
@@ -331,6 +331,15 @@ class FakeRuntime:
                 self._mark_stopped(container, 0)
             self._mark_running(container)
             self._emit_container(container, "restart")
+
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        with self._lock:
+            self._enter("rename_container", f"rename_container {container_id} {new_name}")
+            container = self._container(container_id)
+            if any(c.name == new_name for c in self.containers.values()):
+                raise ObjectConflict(f'the container name "/{new_name}" is already in use')
+            container.request = replace(container.request, name=new_name)
+            self._emit_container(container, "rename")
 
     def remove_container(self, container_id: str) -> None:
         with self._lock:

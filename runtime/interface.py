@@ -60,6 +60,11 @@ class Runtime(Protocol):
 
     def restart_container(self, container_id: str, timeout_s: int) -> None: ...
 
+    def rename_container(self, container_id: str, new_name: str) -> None:
+        """Give the container another name (its successor takes the old one: a start-first
+        rollout). A taken name raises ObjectConflict."""
+        ...
+
     def remove_container(self, container_id: str) -> None:
         """Force-remove (kills if running) with anonymous volumes; not-found is not an error."""
         ...

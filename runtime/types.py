@@ -21,6 +21,8 @@ NAMESPACE_LABEL = "io.dockform.namespace"
 # What a container was made from (generation, image id, content digests) and why it was made
 # (the cause, and what its predecessor was made from): `dockform explain` reads them.
 MADE_FOR_LABEL = "io.dockform.made-for"
+# Which replica of a replicated Container a container is (1 .. replicas).
+REPLICA_LABEL = "io.dockform.replica"
 MADE_BECAUSE_LABEL = "io.dockform.made-because"
 
 

@@ -47,7 +47,7 @@ from dockform.manifests.namespaces import (
     engine_name_holders,
 )
 from dockform.manifests.source_names import CLI
-from dockform.store import pins
+from dockform.store import pins, scaling
 from dockform.store.convert import to_resource
 from dockform.store.errors import (
     DependencyCycle,
@@ -223,6 +223,19 @@ class Applier:
             session.flush()
             resource = to_resource(row, session.get(ResourceStatusRow, row.id))
         self._changed([resource.key])
+        return resource
+
+    def scale(
+        self, kind: str, name: str, replicas: int, namespace: str = DEFAULT_NAMESPACE
+    ) -> Resource:
+        """Set a Container's replicas as a new generation (store.scaling)."""
+        with self.store.write_session() as session:
+            row = _live_row(session, kind, name, namespace)
+            changed = scaling.scale(session, row, replicas, utcnow())
+            session.flush()
+            resource = to_resource(row, session.get(ResourceStatusRow, row.id))
+        if changed:
+            self._changed([resource.key])
         return resource
 
     def unpin(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource:

@@ -66,8 +66,8 @@ def rollback(session: Session, row: ResourceRow, to: int | None, now: datetime) 
         source_revision=source[2],
         at=now,
     ).dump()
-    session.add(_copy(row, f"{ROLLBACK_SOURCE}{target.generation}", now))
-    _touch(row, now)
+    session.add(revision_copy(row, f"{ROLLBACK_SOURCE}{target.generation}", now))
+    touch(row, now)
     return target.generation
 
 
@@ -84,8 +84,8 @@ def unpin(session: Session, row: ResourceRow, now: datetime) -> bool:
         row.generation += 1
         row.spec = source.spec
         row.spec_hash = source.spec_hash
-        session.add(_copy(row, row.source, now))
-    _touch(row, now)
+        session.add(revision_copy(row, row.source, now))
+    touch(row, now)
     return changed
 
 
@@ -123,7 +123,7 @@ def _revision(session: Session, row: ResourceRow, generation: int) -> RevisionRo
     ).first()
 
 
-def _copy(row: ResourceRow, source: str, now: datetime) -> RevisionRow:
+def revision_copy(row: ResourceRow, source: str, now: datetime) -> RevisionRow:
     return RevisionRow(
         kind=row.kind,
         namespace=row.namespace,
@@ -136,6 +136,6 @@ def _copy(row: ResourceRow, source: str, now: datetime) -> RevisionRow:
     )
 
 
-def _touch(row: ResourceRow, now: datetime) -> None:
+def touch(row: ResourceRow, now: datetime) -> None:
     row.resource_version += 1
     row.updated_at = now

@@ -5,6 +5,7 @@
     POST /v1/{kinds}/{name}/rollback                {"generation": N} (default: the last
                                                     earlier one with another spec), pinned
     POST /v1/{kinds}/{name}/unpin                   the source's spec comes back
+    POST /v1/containers/{name}/scale                {"replicas": N}
     GET  /v1/{kinds}/{name}/explain                 why the object runs as it does
 
 A rollback applies revision N's spec as a new generation and pins the object: its source's
@@ -25,11 +26,16 @@ from dockform.api.models import ApiModel
 from dockform.api.routes.resources import KindsPath, NamePath, NamespacePath
 from dockform.api.twins import twin
 from dockform.manifests.kinds import canonical_kind
+from dockform.manifests.models import MAX_REPLICAS
 from dockform.store.errors import NotFound
 from dockform.store.history import Explanation, History, explain, history
 from dockform.store.types import Resource
 
 router = APIRouter(prefix="/v1", tags=["history"])
+
+
+class ScaleRequest(ApiModel):
+    replicas: int = Field(ge=0, le=MAX_REPLICAS, description="how many replicas to run")
 
 
 class RollbackRequest(ApiModel):
@@ -78,7 +84,7 @@ def list_revisions(
     "/{kinds:kind}/{name}/rollback",
     summary="Apply an earlier revision as a new generation, pinned against the source",
     response_model=Resource,
-    responses=responses(400, 404, 422, *WRITE_ERRORS),
+    responses=responses(400, 404, 409, 422, *WRITE_ERRORS),
 )
 def rollback(
     namespace: NamespacePath,
@@ -97,10 +103,28 @@ def rollback(
     "/{kinds:kind}/{name}/unpin",
     summary="End a rollback's pin: the source's spec comes back",
     response_model=Resource,
-    responses=responses(404, 422, *WRITE_ERRORS),
+    responses=responses(404, 409, 422, *WRITE_ERRORS),
 )
 def unpin(namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: StateDep) -> Resource:
     return state.applier.unpin(canonical_kind(kinds), name, namespace)
+
+
+@twin(
+    router,
+    "POST",
+    "/{kinds:kind}/{name}/scale",
+    summary="Set a Container's replicas (a new generation; no running replica is replaced)",
+    response_model=Resource,
+    responses=responses(404, 409, 422, *WRITE_ERRORS),
+)
+def scale(
+    namespace: NamespacePath,
+    kinds: KindsPath,
+    name: NamePath,
+    body: ScaleRequest,
+    state: StateDep,
+) -> Resource:
+    return state.applier.scale(canonical_kind(kinds), name, body.replicas, namespace)
 
 
 @twin(

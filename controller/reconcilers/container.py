@@ -33,6 +33,7 @@ from dockform.controller.reconcilers.container_plan import (
     KIND,
     ContainerDesired,
     ContainerSnapshot,
+    container_name,
     delete_plan,
     effective_networks,
     files_garbage_plan,
@@ -41,6 +42,15 @@ from dockform.controller.reconcilers.container_plan import (
     plan,
     start_period_left,
 )
+from dockform.controller.reconcilers.container_replicas import ReplicasSnapshot, plan_replicas
+from dockform.controller.reconcilers.container_replicated import (
+    inspect_replicas,
+    observe_replicas,
+    paused_hash,
+    replicated_outcome,
+    unhealthy_retry_in,
+)
+from dockform.controller.reconcilers.container_timing import running_for, stopped_for
 from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import ANY_NAMESPACE, KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
@@ -310,8 +320,8 @@ class ContainerReconciler:
             unhealthy_restart_due=self._unhealthy_restart_due(resource, holder),
             unhealthy_restarts=restarts,
             next_unhealthy_backoff_s=self._unhealthy_backoff.delay(restarts),
-            stopped_for_s=_stopped_for(holder),
-            running_for_s=_running_for(holder),
+            stopped_for_s=stopped_for(holder),
+            running_for_s=running_for(holder),
             contents=tuple(content.contents),
             files=tuple(content.files),
             files_missing=content.missing,
@@ -322,6 +332,8 @@ class ContainerReconciler:
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ContainerSpec.model_validate(resource.spec)
+        if spec.replicas is not None:
+            return self._reconcile_replicas(resource, spec)
         observed = self.observe(resource, spec)
         desired = ContainerDesired(
             resource.name,
@@ -332,14 +344,7 @@ class ContainerReconciler:
             resource.generation,
         )
         container_plan = plan(desired, observed)
-        if any(isinstance(action, _MOUNTING) for action in container_plan.actions):
-            # Docker resolves bind sources at every start: check them again right before.
-            require_host_access(
-                self._host_access,
-                str(resource.key),
-                container_host_paths(spec),
-                container_powers(spec),
-            )
+        self._check_host_access(resource, spec, container_plan)
         executed = self._executor.execute(container_plan, resource.key)
         current = observed.name_holder
         if not container_plan.empty:
@@ -351,6 +356,57 @@ class ContainerReconciler:
         if outcome.requeue_after is not None:
             due.append(outcome.requeue_after)
         return dataclasses.replace(outcome, requeue_after=min(due))
+
+    def _check_host_access(self, resource: Resource, spec: ContainerSpec, todo: Plan) -> None:
+        if any(isinstance(action, _MOUNTING) for action in todo.actions):
+            # Docker resolves bind sources at every start: check them again right before.
+            require_host_access(
+                self._host_access,
+                str(resource.key),
+                container_host_paths(spec),
+                container_powers(spec),
+            )
+
+    def _reconcile_replicas(self, resource: Resource, spec: ContainerSpec) -> Outcome:
+        """`replicas: N`: N containers, each planned on its own, a new spec rolled out batch
+        by batch (container_replicas)."""
+        shared = self.observe(resource, spec)
+        slots, retired = observe_replicas(
+            self._runtime,
+            resource,
+            spec,
+            shared.labelled,
+            lambda holder: self._unhealthy_restart_due(resource, holder),
+        )
+        desired = ContainerDesired(
+            resource.name,
+            spec,
+            resource.spec_hash,
+            self._restart_grace_s,
+            resource.namespace,
+            resource.generation,
+        )
+        snapshot = ReplicasSnapshot(
+            shared=shared,
+            slots=slots,
+            retired=retired,
+            paused_hash=paused_hash(resource),
+            pinned=resource.pin is not None,
+        )
+        decision = plan_replicas(desired, snapshot)
+        self._check_host_access(resource, spec, decision.plan)
+        executed = self._executor.execute(decision.plan, resource.key)
+        current: list[ContainerInfo | None] = [slot.holder for slot in slots]
+        if not decision.plan.empty:
+            current = inspect_replicas(self._runtime, resource, spec)
+        return replicated_outcome(
+            resource,
+            spec,
+            decision,
+            current,
+            executed.events,
+            unhealthy_retry_in(spec, self._seconds_until_unhealthy_restart),
+        )
 
     def _status(
         self,
@@ -444,7 +500,7 @@ class ContainerReconciler:
         before the healthcheck's startPeriod ends; None when `restartOnUnhealthy` is false."""
         if not spec.restart_on_unhealthy:
             return None
-        start_left = start_period_left(spec, _running_for(current))
+        start_left = start_period_left(spec, running_for(current))
         return max(self._seconds_until_unhealthy_restart(facts), start_left)
 
     def _unhealthy_status(
@@ -460,7 +516,7 @@ class ContainerReconciler:
         message = f"container is unhealthy; restarted {restarts} time(s) for it; "
         if retry_in is None:
             message += "restartOnUnhealthy is false, so dockform leaves it running"
-        elif start_period_left(spec, _running_for(current)) > 0:
+        elif start_period_left(spec, running_for(current)) > 0:
             message += f"within its healthcheck startPeriod: next restart in {retry_in:.0f}s"
         else:
             message += f"next restart in {retry_in:.0f}s"
@@ -589,33 +645,6 @@ def job_completion_unmet(needed: Resource) -> list[str]:
     return [f"{shown} to complete ({detail})"]
 
 
-def _stopped_for(holder: ContainerInfo | None) -> float | None:
-    """Seconds since the container stopped, when it is stopped and the engine says when."""
-    if holder is None or holder.state not in ("exited", "dead"):
-        return None
-    return _seconds_since(holder.finished_at)
-
-
-def _running_for(holder: ContainerInfo | None) -> float | None:
-    """Seconds since the container started, while it runs and the engine says when."""
-    if holder is None or holder.state != "running":
-        return None
-    return _seconds_since(holder.started_at)
-
-
-def _seconds_since(timestamp: str | None) -> float | None:
-    """Seconds from the engine's RFC 3339 `timestamp` to now; None when there is none."""
-    if not timestamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max((datetime.now(UTC) - moment).total_seconds(), 0.0)
-
-
 def _state_reason(state: str) -> Reason:
     """The reason for an engine state with no case of its own (created, paused, removing)."""
     try:
@@ -709,8 +738,10 @@ def seconds_until_unhealthy_restart(facts: ContainerObserved, backoff: Backoff) 
 def container_logs(
     runtime: Runtime, resource: Resource, tail: int | None, follow: bool
 ) -> Iterator[bytes]:
-    """Logs of the managed container of the Container; NoLogs when there is none."""
-    info = runtime.inspect_container(resource.engine_name)
+    """Logs of the managed container of the Container (of its first replica when it has
+    replicas); NoLogs when there is none."""
+    first = 1 if resource.spec.get("replicas") else None
+    info = runtime.inspect_container(container_name(resource.namespace, resource.name, first))
     if info is None or not owns(info, resource.name, resource.namespace):
         raise NoLogs(f"{resource.key} has no container in Docker")
     try:

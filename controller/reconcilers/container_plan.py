@@ -22,6 +22,7 @@ from dockform.controller.actions import (
     Plan,
     RemoveContainer,
     RemoveContainerFiles,
+    RenameContainer,
     RestartContainer,
     SecretEnv,
     StartContainer,
@@ -42,6 +43,7 @@ from dockform.manifests.status import Reason
 from dockform.manifests.units import parse_duration, parse_memory
 from dockform.runtime.types import (
     HASH_LABEL,
+    REPLICA_LABEL,
     ContainerCreate,
     ContainerInfo,
     ContainerSummary,
@@ -158,20 +160,25 @@ def create_request(
     volume_names: dict[str, str],
     namespace: str = DEFAULT_NAMESPACE,
     files: Sequence[ContainerFile] = (),
+    replica: int | None = None,
 ) -> ContainerCreate:
     """The engine request for `spec` (networks already by engine name: `in_namespace`).
     `volume_names` maps Volume resource -> engine volume. `name` is the Container's own:
     the engine container is `engine_name(namespace, name)`, and `name` its alias on every
     network, so the others of its namespace reach it by that short name. `files` are its
     Secret and Config files, bound read-only (env from a Secret is left out: the executor
-    adds it, see CreateContainer.secret_env)."""
+    adds it, see CreateContainer.secret_env). A `replica` is named `NAME-<replica>` and
+    labelled with its number; all replicas share the alias `name`."""
     mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes) + tuple(
         Mount(target=file.target, source=file.path, type="bind", read_only=True) for file in files
     )
+    labels = {**spec.labels, **managed_labels(KIND, name, want_hash, namespace)}
+    if replica is not None:
+        labels[REPLICA_LABEL] = str(replica)
     return ContainerCreate(
-        name=engine_name(namespace, name),
+        name=container_name(namespace, name, replica),
         image=image,
-        labels={**spec.labels, **managed_labels(KIND, name, want_hash, namespace)},
+        labels=labels,
         command=tuple(spec.command) if spec.command is not None else None,
         entrypoint=tuple(spec.entrypoint) if spec.entrypoint is not None else None,
         env={key: value for key, value in spec.env.items() if isinstance(value, str)},
@@ -215,6 +222,27 @@ class ContainerDesired:
     restart_grace_s: float = 0.0
     namespace: str = DEFAULT_NAMESPACE
     generation: int = 0  # of the spec: on the container's made-for label (provenance)
+    # One replica of a replicated Container (`NAME-<replica>`); None: the one container.
+    replica: int | None = None
+    # A rollout holds this replica on its old spec for now (a later batch, or paused).
+    hold_replace: bool = False
+    # Replace by starting the successor beside the old copy, moved to `NAME-i.old`.
+    start_first: bool = False
+
+    @property
+    def engine_name(self) -> str:
+        return container_name(self.namespace, self.name, self.replica)
+
+
+def container_name(namespace: str, name: str, replica: int | None = None) -> str:
+    """The Docker name of a Container's container, or of its replica `replica`."""
+    base = engine_name(namespace, name)
+    return base if replica is None else f"{base}-{replica}"
+
+
+# A replaced replica's old copy while its successor starts (start-first): Container names
+# hold no dot, so no Container's container can take it.
+RETIRED_SUFFIX = ".old"
 
 
 @dataclass(frozen=True)
@@ -261,7 +289,7 @@ def _short(container_id: str) -> str:
 
 
 def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
-    name = engine_name(desired.namespace, desired.name)
+    name = desired.engine_name
     holder = observed.name_holder
     if holder is not None and not owns(holder, desired.name, desired.namespace):
         return Plan(
@@ -295,6 +323,7 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         dict(observed.volume_names),
         desired.namespace,
         observed.files,
+        desired.replica,
     )
     made = made_for(desired.generation, observed.image_id, observed.contents, observed.bind_targets)
     create = (
@@ -309,6 +338,28 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     if current is None:
         return Plan(actions=(*strays, *create))
     replace_cause = _replace_cause(current, want_hash)
+    if desired.hold_replace and current.state == "running":
+        replace_cause = ""  # a later batch of its rollout (or a paused one) replaces it
+    if replace_cause and desired.start_first and current.state == "running":
+        request = with_provenance(request, made, replace_cause, current.labels)
+        return Plan(
+            actions=(
+                *strays,
+                RenameContainer(
+                    cause=f"{replace_cause}; its successor starts first",
+                    container=current.id,
+                    new_name=f"{name}{RETIRED_SUFFIX}",
+                ),
+                *_write_files(desired, observed, "to mount"),
+                CreateContainer(
+                    cause=replace_cause,
+                    request=request,
+                    replacing=True,
+                    secret_env=observed.secret_env,
+                ),
+                StartContainer(cause="created", container=name),
+            )
+        )
     if replace_cause:
         request = with_provenance(request, made, replace_cause, current.labels)
         grace = request.stop_timeout_s or 10
