@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from dockform.controller.reconcilers.container_plan import (
     ContainerDesired,
     ContainerSnapshot,
     container_hash,
+    plan,
 )
 from dockform.controller.reconcilers.container_replicas import (
     ReplicaSlot,
@@ -187,3 +189,63 @@ def test_fixed_host_ports_and_addresses_cannot_be_shared_by_replicas() -> None:
     refused = plan_replicas(desired(3, **port), snapshot(3, {}))
     assert refused.plan.blocked_reason is Reason.INVALID_SPEC and refused.plan.empty
     assert replica_conflicts(desired(3, ports=[{"containerPort": 80}]).spec) == ""
+
+
+def in_place(replicas: int | None, **spec: Any) -> ContainerDesired:
+    body = {"image": "hello:latest", **spec}
+    if replicas is not None:
+        body["replicas"] = replicas
+    return ContainerDesired("web", ContainerSpec.model_validate(body), SPEC_HASH, in_place=True)
+
+
+def service(
+    *, want_hash: str = NEW, replicas: int = 3, rollout_state: str | None = None
+) -> ContainerInfo:
+    return dataclasses.replace(
+        replica(1, want_hash=want_hash),
+        name="web",
+        replicas=replicas,
+        running_replicas=replicas,
+        rollout_state=rollout_state,
+    )
+
+
+def shared(holder: ContainerInfo | None, **extra: Any) -> ContainerSnapshot:
+    return ContainerSnapshot(
+        labelled=(holder.summary(),) if holder else (),
+        name_holder=holder,
+        image_id=IMAGE_ID,
+        image_ref="hello:latest",
+        **extra,
+    )
+
+
+def test_an_engine_that_replicates_gets_one_service_with_its_replicas_and_rollout() -> None:
+    update = {"parallelism": 2, "order": "start-first", "monitor": "3s"}
+    placement = {"constraints": ["node.labels.zone==a"], "preferences": [{"spread": "zone"}]}
+    made = plan(in_place(3, update=update, placement=placement), shared(None))
+    assert str(made) == (
+        "#1 container:web, CreateContainer, not found\n#2 container:web, StartContainer, created"
+    )
+    request = made.actions[0].request  # type: ignore[attr-defined]
+    assert request.replicas == 3
+    assert request.rollout.parallelism == 2 and request.rollout.order == "start-first"
+    assert request.rollout.monitor_ns == 3_000_000_000
+    assert request.placement.constraints == ("node.labels.zone==a",)
+    assert request.placement.spread == ("zone",)
+
+
+def test_an_engine_that_replicates_updates_in_place_and_scales() -> None:
+    changed = plan(in_place(3), shared(service(want_hash="old")))
+    assert str(changed) == "#1 container:web, UpdateContainer, config hash changed"
+    scaled = plan(in_place(5), shared(service()))
+    assert str(scaled) == f"#1 container:{'id-1'}, ScaleContainer, 3 replica(s), 5 wanted"
+    assert str(plan(in_place(3), shared(service()))) == "(nothing to do)"
+
+
+def test_a_rollout_the_engine_rolled_back_is_not_pushed_again() -> None:
+    rolled_back = service(want_hash="old", rollout_state="rollback_completed")
+    held = plan(in_place(3), shared(rolled_back, held_hash=NEW))
+    assert held.empty
+    # Another spec (another hash) is pushed as usual.
+    assert "UpdateContainer" in str(plan(in_place(3), shared(rolled_back, held_hash="other")))
