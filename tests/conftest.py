@@ -18,7 +18,7 @@ from tests.postgres import Cluster
 pytest_plugins = ["tests.changes"]
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
-# The three-node Swarm (scripts/swarm3: root, three more dockerd, ~1.5 min) runs only when a
+# The three-node Swarm (scripts/swarm3: root, three more dockerd, ~1 min) runs only when a
 # path inside it is named: `pytest tests/swarm3`.
 _SWARM3_DIR = Path(__file__).parent / "swarm3"
 
