@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from bench import cli
-from bench.config import FULL, QUICK
+from bench.config import FULL, QUICK, SCALE_ENV, with_scale_override
 from bench.suite import CASES, ROOT, run
 
 
@@ -13,12 +14,14 @@ def main(argv: list[str] | None = None) -> int:
     args = cli.parse(
         "bench/run",
         "dockform against docker-compose and the Docker Engine's floor, in one run.",
-        "small sizes (n=30), under 4 minutes in all",
+        "small sizes (n=30), under 4 minutes in all, without the scale case (unless "
+        f"{SCALE_ENV}=CONTAINERS,OBJECTS is set, say 30,500: the scale case at those sizes)",
         CASES,
         ROOT / "bench" / "results" / "latest.json",
         argv,
     )
-    return run(QUICK if args.quick else FULL, set(args.only), args.out, args.command)
+    sizes = with_scale_override(QUICK if args.quick else FULL, os.environ.get(SCALE_ENV))
+    return run(sizes, set(args.only), args.out, args.command)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,12 @@ class Sizes:
     recreate_repeats: int
     recreate_compose: bool
     cli_repeats: int
+    # The scale case (issue 17): containers under one daemon; store objects and how many of
+    # them go in one apply; its idle window. 0 containers: the case does not run (`--quick`).
+    scale_containers: int = 0
+    scale_objects: int = 0
+    scale_apply_objects: int = 0
+    scale_idle_window_s: float = 60.0
 
 
 FULL = Sizes(
@@ -36,6 +42,9 @@ FULL = Sizes(
     recreate_repeats=3,
     recreate_compose=True,
     cli_repeats=11,
+    scale_containers=500,
+    scale_objects=10_000,
+    scale_apply_objects=5000,
 )
 
 QUICK = Sizes(
@@ -53,3 +62,27 @@ QUICK = Sizes(
     recreate_compose=False,
     cli_repeats=5,
 )
+
+
+# BENCH_SCALE="CONTAINERS,OBJECTS" sizes the scale case by hand (and runs it with --quick): to
+# try the case on a small host, say "30,500"; the apply step then takes half the objects and
+# the idle window 12 s.
+SCALE_ENV = "BENCH_SCALE"
+
+
+def with_scale_override(sizes: Sizes, value: str | None) -> Sizes:
+    if not value:
+        return sizes
+    try:
+        containers, objects = (int(part) for part in value.split(","))
+    except ValueError as error:
+        raise SystemExit(
+            f"{SCALE_ENV}={value!r}: expected CONTAINERS,OBJECTS, say 30,500"
+        ) from error
+    return replace(
+        sizes,
+        scale_containers=containers,
+        scale_objects=objects,
+        scale_apply_objects=objects // 2,
+        scale_idle_window_s=min(sizes.scale_idle_window_s, sizes.idle_window_s),
+    )

@@ -35,8 +35,8 @@ class Context:
     workdir: Path
     daemons: list[BenchDaemon] = field(default_factory=list)
 
-    def start_daemon(self, name: str, *extra_args: str) -> BenchDaemon:
-        daemon = BenchDaemon(self.workdir / name, *extra_args)
+    def start_daemon(self, name: str, *extra_args: str, instance: str = "") -> BenchDaemon:
+        daemon = BenchDaemon(self.workdir / name, *extra_args, instance=instance)
         self.daemons.append(daemon)
         return daemon
 

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from bench import compose as compose_peer
+from bench import cpu
 from bench.context import SETTLE_S, Context, rotations, say
 from bench.daemon import BenchDaemon, manifests
 from bench.engine import IMAGE, RUN_TAG, peer_container_ids
@@ -40,11 +41,13 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
     samples["floor"] = []
     compose_cli: dict[str, list[float]] = {peer: [] for peer in projects}
     recorder = context.recorder
+    cpu_samples: list[dict[str, float]] = []
 
     def measure(peer: str) -> float:
         profiling = context.profile(daemon, f"converge-{len(samples[peer])}")
         with profiling if peer == "dockform" else contextlib.nullcontext():
             mark = recorder.mark()
+            before = cpu.snapshot(daemon.pid)
             started = time.monotonic()
             if peer == "dockform":
                 daemon.client.apply(text)
@@ -53,6 +56,8 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
             else:
                 context.floor.create_start_all(floor_names)
             done = recorder.wait_started(mark, count, peer=peer)
+            if peer == "dockform":
+                cpu_samples.append(cpu.spent(before, daemon.pid))
         context.confirm_running(peer, count, "converge")
         return done - started
 
@@ -78,6 +83,7 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
         "compose_s": _median(samples, compose_peer.PEER),
         "floor_s": rounded(median(samples["floor"])),
         "repeats": context.sizes.converge_repeats,
+        "cpu_s_per_container": cpu.per_container(cpu_samples, count),
         "samples_s": {
             peer: [rounded(value) for value in values] for peer, values in samples.items()
         },
@@ -90,7 +96,7 @@ def run(context: Context, daemon: BenchDaemon) -> dict[str, Any]:
             "median over repeats; each from the command until the bench receives the start "
             "event of the n-th container; peers rotate order; every run starts from zero "
             "containers; both Compose versions run with COMPOSE_PARALLEL_LIMIT "
-            "compose_parallel_limit"
+            "compose_parallel_limit; " + cpu.METHOD
         ),
     }
 

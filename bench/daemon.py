@@ -35,7 +35,9 @@ class DaemonRefused(Exception):
 
 
 class BenchDaemon:
-    def __init__(self, home: Path, *extra_args: str) -> None:
+    def __init__(self, home: Path, *extra_args: str, instance: str = "") -> None:
+        """`instance` names a daemon of its own instance (`bench-<run>-<instance>`); without
+        it the daemon is the run's instance, which the run's daemons take one after another."""
         self.home = home
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_path = home / "daemon.log"
@@ -43,7 +45,7 @@ class BenchDaemon:
             DOCKFORM,
             "daemon",
             "--instance",
-            f"bench-{RUN_ID}".lower().replace("_", "-")[:63],
+            f"bench-{RUN_ID}{'-' + instance if instance else ''}".lower().replace("_", "-")[:63],
             "--label",
             f"{BENCH_LABEL}=1",
             "--label",

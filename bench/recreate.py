@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from bench import compose as compose_peer
+from bench import cpu
 from bench.context import SETTLE_S, Context, rotations, say
 from bench.daemon import BenchDaemon, manifests
 from bench.engine import IMAGE, IMAGE_V2, RUN_TAG, peer_container_ids
@@ -41,6 +42,7 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
         recorder.wait_started(mark, count, peer=peer)
     time.sleep(SETTLE_S)
 
+    cpu_samples: list[dict[str, float]] = []
     image = {"dockform": IMAGE, "floor": IMAGE, **{peer: IMAGE for peer in projects}}
 
     def measure(peer: str) -> float:
@@ -49,6 +51,7 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
         profiling = context.profile(daemon, f"recreate-{len(samples[peer])}")
         with profiling if peer == "dockform" else contextlib.nullcontext():
             mark = recorder.mark()
+            before = cpu.snapshot(daemon.pid)
             started = time.monotonic()
             if peer == "dockform":
                 daemon.client.apply(manifests(names, target))
@@ -58,6 +61,8 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
                 projects[peer].write(target)
                 projects[peer].up()
             done = recorder.wait_started(mark, count, peer=peer, image=target)
+            if peer == "dockform":
+                cpu_samples.append(cpu.spent(before, daemon.pid))
         image[peer] = target
         context.confirm_running(peer, count, "recreate")
         return done - started
@@ -79,6 +84,7 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
         "compose_s": _median(samples, compose_peer.PEER),
         "compose_parallel_limit": compose_peer.parallel_limit(count),
         "repeats": context.sizes.recreate_repeats,
+        "cpu_s_per_container": cpu.per_container(cpu_samples, count),
         "samples_s": {
             peer: [rounded(value) for value in values] for peer, values in samples.items()
         },
@@ -87,7 +93,7 @@ def run(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, An
             "until the bench receives the start event of the n-th container of the new image; "
             "floor per container: stop (SIGTERM, the container exits at once), remove, create, "
             "start on 8 threads; both Compose versions run with COMPOSE_PARALLEL_LIMIT "
-            "compose_parallel_limit"
+            "compose_parallel_limit; " + cpu.METHOD
         ),
     }
 

@@ -41,7 +41,10 @@ def bring_up(context: Context, daemon: BenchDaemon, count: int) -> list[str]:
     return names
 
 
-def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[str, Any]:
+def run_noop(
+    context: Context, daemon: BenchDaemon, names: list[str], with_peers: bool = True
+) -> dict[str, Any]:
+    """`with_peers=False` (the scale case) times dockform alone: no Compose projects."""
     count = len(names)
     text = manifests(names, IMAGE)
     manifest_file = context.workdir / "noop.yaml"
@@ -51,7 +54,7 @@ def run_noop(context: Context, daemon: BenchDaemon, names: list[str]) -> dict[st
         f"dockform-bench-{RUN_TAG}-noop",
         count,
         IMAGE,
-        compose_peer.peers(),
+        compose_peer.peers() if with_peers else [],
     )
     for peer, project in projects.items():
         mark = context.recorder.mark()
@@ -148,8 +151,10 @@ def _rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def run_idle(context: Context, daemon: BenchDaemon, containers: int) -> dict[str, Any]:
-    window = context.sizes.idle_window_s
+def run_idle(
+    context: Context, daemon: BenchDaemon, containers: int, window_s: float | None = None
+) -> dict[str, Any]:
+    window = context.sizes.idle_window_s if window_s is None else window_s
     time.sleep(SETTLE_S * 3)
     window_start = time.time()
     with context.profile(daemon, "idle"):

@@ -1,9 +1,9 @@
 """The run: set up, the cases in order, clean up (also on failure and Ctrl-C), report.
 
 Order: converge (empty daemon), then with n containers under dockform: noop, idle, drift,
-recreate; then watch, api, cli and stores, each on a daemon of its own. A case that fails
-records its error and the run goes on with the cases that do not depend on it; the exit code
-is then 1.
+recreate; then watch, api, cli, stores and scale (the full run's), each on a daemon of its
+own. A case that fails records its error and the run goes on with the cases that do not
+depend on it; the exit code is then 1.
 Whatever happens, the daemons stop first and then everything labelled with this run goes.
 """
 
@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 from bench import api as api_case
-from bench import cli_speed, converge, drift, recreate, report, steady, stores, watch
+from bench import cli_speed, converge, drift, recreate, report, scale, steady, stores, watch
 from bench import compose as compose_peer
 from bench.config import Sizes
 from bench.context import Context, say
@@ -40,7 +40,7 @@ from bench.engine import (
 )
 from dockform import __version__
 
-CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "cli", "stores")
+CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "cli", "stores", "scale")
 MAIN_DAEMON_CASES = ("converge", "noop", "idle", "drift", "recreate")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +85,9 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         def stores_case_run() -> dict[str, Any]:
             return stores.run(context)
 
+        def scale_case_run() -> dict[str, Any]:
+            return scale.run(context)
+
         try:
             if only & set(MAIN_DAEMON_CASES):
                 _guard(errors, "main", lambda: _main_daemon_cases(context, only, results))
@@ -96,6 +99,10 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
                 _guard(errors, "cli", lambda: _timed(results, "cli", cli_case_run))
             if "stores" in only:
                 _guard(errors, "stores", lambda: _timed(results, "stores", stores_case_run))
+            if "scale" in only and sizes.scale_containers:
+                _guard(errors, "scale", lambda: _timed(results, "scale", scale_case_run))
+            elif "scale" in only:
+                say(f"scale: not in a {sizes.mode} run (the full run has it; or set BENCH_SCALE)")
         finally:
             for daemon in list(context.daemons):
                 context.stop_daemon(daemon)

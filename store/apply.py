@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, Literal
@@ -142,7 +142,8 @@ class Applier:
         with self.store.write_session(commit=not request.dry_run) as session:
             now = utcnow()
             existing = _load_existing(session, desired)
-            _refuse_cycles(session, request, desired)
+            desired = [_hashed(item, existing.get(_key(item))) for item in desired]
+            _refuse_cycles(session, request, desired, existing)
             _refuse_engine_name_clashes(session, desired)
             _refuse_shared_image_refs(session, desired)
             results = [
@@ -289,7 +290,7 @@ def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
             name=loaded.name,
             namespace=loaded.namespace,
             spec=spec,
-            spec_hash=spec_hash(loaded.kind, spec),
+            spec_hash="",  # `_hashed`, once the stored row is known
             labels=dict(manifest.metadata.labels),
             annotations=dict(manifest.metadata.annotations),
             expected_version=manifest.metadata.resource_version,
@@ -300,6 +301,15 @@ def _desired_set(manifests: Sequence[LoadedManifest]) -> list[_Desired]:
         seen[_key(item)] = where
         desired.append(item)
     return desired
+
+
+def _hashed(item: _Desired, row: ResourceRow | None) -> _Desired:
+    """`item` with its spec hash: the stored row's when its spec is the very same (the hash is
+    a function of the spec, and validating and hashing a spec again is most of what an
+    unchanged apply would cost), else computed."""
+    if row is not None and row.spec == item.spec and row.spec_hash:
+        return replace(item, spec_hash=row.spec_hash)
+    return replace(item, spec_hash=spec_hash(item.kind, item.spec))
 
 
 def _key(item: _Desired) -> Key:
@@ -471,15 +481,26 @@ def _sync_default_networks(
     return results
 
 
-def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_Desired]) -> None:
+def _refuse_cycles(
+    session: Session,
+    request: ApplyRequest,
+    desired: Sequence[_Desired],
+    existing: dict[Key, ResourceRow],
+) -> None:
     """Raise DependencyCycle when the Containers and Jobs desired after this apply (the
     applied ones over the stored ones, less those being deleted or pruned now) wait for each
-    other in a circle that runs through an applied one."""
+    other in a circle that runs through an applied one whose dependencies this apply adds.
+
+    Only an added dependency can close a circle (what is stored has none: every write came
+    through here), so an apply that adds none, an unchanged one above all, reads nothing."""
     applied = {_key(item): item for item in desired}
     graph = {
         key: container_dependencies(item.kind, item.spec, item.namespace)
         for key, item in applied.items()
     }
+    adding = [key for key in applied if graph[key] and _adds_dependencies(key, graph, existing)]
+    if not adding:
+        return
     stored = session.execute(
         select(
             ResourceRow.kind,
@@ -498,7 +519,7 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
         if key in applied or (request.prune and source == request.source):
             continue
         graph[key] = container_dependencies(kind, spec, namespace)
-    cycle = find_cycle(graph, [key for key in applied if graph[key]])
+    cycle = find_cycle(graph, adding)
     if cycle is None:
         return
     loaded = {item.key: item for item in request.manifests}
@@ -521,6 +542,17 @@ def _refuse_cycles(session: Session, request: ApplyRequest, desired: Sequence[_D
             )
         )
     raise DependencyCycle(cycle, issues)
+
+
+def _adds_dependencies(
+    key: Key, graph: dict[Key, list[Key]], existing: dict[Key, ResourceRow]
+) -> bool:
+    """The applied object waits for something its live stored row did not wait for."""
+    row = existing.get(key)
+    if row is None or row.deletion_requested_at is not None:
+        return True
+    stored = container_dependencies(row.kind, row.spec, row.namespace)
+    return not set(graph[key]) <= set(stored)
 
 
 def _apply_one(

@@ -612,6 +612,37 @@ def test_a_cycle_already_stored_does_not_block_unrelated_applies(
     assert _actions(results) == [("Container", "c", "created")]
 
 
+def test_a_stored_container_that_gains_a_dependency_closing_a_cycle_is_refused(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([_depends(manifest, "a", "b"), _depends(manifest, "b")]))
+
+    with pytest.raises(DependencyCycle):
+        applier.apply(ApplyRequest([_depends(manifest, "b", "a")]))
+
+    stored = store.get("Container", "b")
+    assert stored is not None and stored.spec["dependsOn"] == []
+
+
+def test_an_unchanged_apply_keeps_the_stored_hash_and_checks_no_cycle(
+    applier: Applier, store: Store, manifest: MakeManifest
+) -> None:
+    """Only an added dependency can close a circle: re-applying what is stored reads none."""
+    items = [_depends(manifest, "a", "b"), _depends(manifest, "b")]
+    applier.apply(ApplyRequest(items))
+    before = store.get("Container", "a")
+
+    results = applier.apply(ApplyRequest(items))
+
+    assert _actions(results) == [
+        ("Container", "a", "unchanged"),
+        ("Container", "b", "unchanged"),
+    ]
+    after = store.get("Container", "a")
+    assert before is not None and after is not None
+    assert after.spec_hash == before.spec_hash == spec_hash("Container", before.spec)
+
+
 def test_a_cycle_across_containers_and_jobs_is_refused(
     applier: Applier, store: Store, manifest: MakeManifest
 ) -> None:
