@@ -37,7 +37,9 @@ from yaml.events import (
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-MAX_DOCUMENTS = 1000
+# A body or file of many objects (a store of thousands applied at once) stays bounded by
+# MAX_FILE_NODES and the 4 MiB a file or request body may hold.
+MAX_DOCUMENTS = 10_000
 MAX_DEPTH = 64
 # Counted with aliases expanded, at roughly 5 µs per node for composing and constructing. A
 # real manifest has tens to hundreds of nodes, the largest the models accept about 15 000.
