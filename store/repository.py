@@ -108,6 +108,13 @@ class Store:
         self._data_version = _Counter()
         # A database server may be written by other daemons too: nothing read can be cached.
         self._shared = engine.dialect.name != "sqlite"
+        # SQLite takes one writer at a time: this daemon's writers (the applier, the
+        # controller's status writes, events) wait their turn here, woken the moment it is
+        # free, instead of in SQLite's busy handler, which sleeps and polls ("database is
+        # locked" retries under load). The busy timeout still covers other processes.
+        self._write_turn: contextlib.AbstractContextManager[object] = (
+            threading.RLock() if not self._shared and not memory else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
@@ -129,6 +136,7 @@ class Store:
         )
         view._data_version = self._data_version
         view._serial = self._serial
+        view._write_turn = self._write_turn
         return view
 
     @property
@@ -164,7 +172,12 @@ class Store:
         and rolls back on an exception. `resources=False` says the transaction writes no
         resource or status row (events, source records), so `data_version` stays.
         """
-        with translated_errors(self._location), self._serial, self._sessions() as session:
+        with (
+            translated_errors(self._location),
+            self._serial,
+            self._write_turn,
+            self._sessions() as session,
+        ):
             session.connection(execution_options={WRITE_OPTION: True})
             try:
                 if self._fence is not None:
