@@ -179,6 +179,9 @@ class ContainerCreate:
     log_options: dict[str, str] = field(default_factory=dict)
     oom_score_adj: int | None = None
     platform: str | None = None
+    # How many copies the engine runs of it: the Swarm driver's service replicas; the Engine
+    # driver makes one container whatever it says (replicated Containers there are N requests).
+    replicas: int = 1
 
     def endpoint(self, network: str) -> NetworkEndpoint:
         """The endpoint settings for `network` (plain membership when it has none)."""
@@ -186,6 +189,19 @@ class ContainerCreate:
             if endpoint.network == network:
                 return endpoint
         return NetworkEndpoint(network)
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """One Swarm task of a service (the Swarm driver's ContainerInfo.tasks): where it runs,
+    its state and the state Swarm wants for it, why it failed, and its container."""
+
+    node: str
+    state: str  # new | pending | ... | running | complete | failed | shutdown | rejected
+    desired_state: str
+    error: str | None = None
+    container_id: str | None = None
+    exit_code: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +220,8 @@ class ContainerInfo:
     ports: tuple[PortBinding, ...] = ()  # bound host ports as the engine reports them
     # Why the engine's last start of it failed ("task ...: already exists"), else None.
     error: str | None = None
+    # On Swarm, the service's tasks, newest first (empty on the Engine driver).
+    tasks: tuple[TaskInfo, ...] = ()
 
     @property
     def managed(self) -> bool:
