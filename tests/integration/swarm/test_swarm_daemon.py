@@ -101,6 +101,8 @@ def test_an_app_converges_on_swarm_and_is_repaired(
     )
     assert db["status"]["observed"]["health"] == "healthy"
     web_id = web["status"]["observed"]["containerId"]
+    task = web["status"]["observed"]["tasks"][0]
+    assert (task["state"], task["desiredState"]) == ("running", "running") and task["node"]
     assert engine_api.inspect_service(f"{prefix}-web")["ID"] == web_id
     assert "GREETING=hello" in service_env(engine_api, f"{prefix}-web")
     network = engine_api.inspect_network(f"{prefix}-net", scope="swarm")
