@@ -142,3 +142,23 @@ def test_an_app_converges_on_swarm_and_is_repaired(
         return bool(observed.get("containerId") == new_id and item["status"]["phase"] == "Running")
 
     swarm_daemon.wait_for("the new service Running", ready_as_new, timeout_s=120)
+
+
+def test_a_job_runs_to_completion_on_swarm(swarm_daemon: Daemon, busybox_image: str) -> None:
+    # A Job is a service whose restart condition is none: its one task runs once.
+    name = f"job{secrets.token_hex(3)}"
+    swarm_daemon.client.apply(
+        "\n".join(
+            [
+                "apiVersion: dockform/v1",
+                "kind: Job",
+                f"metadata: {{name: {name}}}",
+                "spec:",
+                f"  image: {busybox_image}",
+                "  command: [sh, -c, 'echo done; exit 0']",
+                "  stopGracePeriod: 1s",
+            ]
+        )
+    )
+    item = swarm_daemon.wait_phase("Job", name, "Succeeded", timeout_s=120)
+    assert item["status"]["phase"] == "Succeeded"
