@@ -4,6 +4,7 @@ overlay networks, volumes and ports, with everything made removed again."""
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from dockform.runtime.types import (
     Mount,
     NetworkCreate,
     PortBinding,
+    RuntimeEvent,
     VolumeCreate,
 )
 
@@ -264,3 +266,41 @@ def test_ports_ingress_and_host_mode(
             return None
 
     assert "hello" in wait_for(page, 30, "the page on 127.0.0.1")
+
+
+def test_service_and_task_events_come_out_as_container_events(
+    swarm_runtime: SwarmRuntime, objects: Objects, busybox_image: str
+) -> None:
+    stop = threading.Event()
+    seen: list[RuntimeEvent] = []
+
+    def watch() -> None:
+        for event in swarm_runtime.events(stop):
+            seen.append(event)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        time.sleep(0.5)  # the stream is open
+        name = fresh_name("evented")
+        service_id = objects.service(shell(name, busybox_image, "exec sleep 300"))
+        swarm_runtime.remove_container(service_id)
+
+        def mapped() -> bool:
+            actions = {
+                (event.action, event.id)
+                for event in seen
+                if event.type == "container" and event.labels.get("name") == name
+            }
+            task_started = any(
+                event.type == "container"
+                and event.action == "start"
+                and event.labels.get("io.dockform.name") == name
+                for event in seen
+            )
+            return task_started and {("create", service_id), ("destroy", service_id)} <= actions
+
+        wait_for(mapped, 30, "the service's create and remove, and its task's start")
+    finally:
+        stop.set()
+        watcher.join(5)
