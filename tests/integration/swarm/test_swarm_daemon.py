@@ -123,6 +123,17 @@ def test_an_app_converges_on_swarm_and_is_repaired(
     back_id = swarm_daemon.wait_for("the removed service back", recreated, timeout_s=120)
     assert engine_api.inspect_service(f"{prefix}-web")["ID"] == back_id
 
+    # Scaled to none by hand (stopped), it is started again (restartPolicy Always).
+    subprocess.run(
+        ["/usr/bin/docker", "service", "scale", "--detach", f"{prefix}-web=0"], check=True
+    )
+
+    def scaled_back() -> bool:
+        mode = engine_api.inspect_service(f"{prefix}-web")["Spec"]["Mode"]
+        return bool(mode["Replicated"]["Replicas"] == 1)
+
+    swarm_daemon.wait_for("the service scaled back to 1", scaled_back, timeout_s=60)
+
     # A changed env replaces the service.
     swarm_daemon.client.apply(manifest(prefix, busybox_image, "changed"))
 
