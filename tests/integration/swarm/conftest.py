@@ -19,6 +19,7 @@ import docker
 import docker.errors
 import pytest
 
+from bench.engine import owner_is_live
 from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.swarm_driver import SwarmRuntime
 from tests.integration.conftest import SESSION_ID, SESSION_LABEL, TEST_LABELS
@@ -31,10 +32,20 @@ def _client() -> Any:
 
 
 def remove_test_services(client: Any, session: str | None = SESSION_ID) -> None:
-    """Remove the services of this session (all test services with None), then wait for
-    their task containers to go."""
+    """Remove the services of this session (with None: those of pytest runs that are gone),
+    then wait for their task containers to go."""
     label = f"{SESSION_LABEL}={session}" if session else "dockform.test=1"
     services = client.services(filters={"label": [label]})
+    if session is None:
+        owners = {
+            service["ID"]: service["Spec"].get("Labels", {}).get(SESSION_LABEL, "")
+            for service in services
+        }
+        services = [
+            service
+            for service in services
+            if owners[service["ID"]] and not owner_is_live(owners[service["ID"]])
+        ]
     for service in services:
         with contextlib.suppress(docker.errors.NotFound):
             client.remove_service(service["ID"])
@@ -59,6 +70,9 @@ def swarm_engine(docker_runtime: DockerRuntime) -> Iterator[None]:
     state = client.info()["Swarm"].get("LocalNodeState")
     had_gwbridge = bool(client.networks(names=[GWBRIDGE]))
     initialised = False
+    if state != "inactive":
+        # A crashed run may have left its services (and the swarm) behind.
+        remove_test_services(client, None)
     if state == "inactive":
         client.init_swarm(advertise_addr="127.0.0.1")
         initialised = True
