@@ -1,7 +1,7 @@
 """A single-node swarm on the test dockerd, and the Swarm driver on it.
 
 `swarm_engine` runs `docker swarm init --advertise-addr 127.0.0.1` (through the SDK) when the
-engine is in no swarm, and at the end of the session leaves it again (`leave --force`) only
+engine is in no swarm, and when this package's tests end leaves it again (`leave --force`) only
 if it made it, removing the docker_gwbridge network the swarm left behind unless it was
 there before: the shared dockerd ends as it was found, even when tests failed. Services the
 tests made (label dockform.test=1 of this session) are removed first. Tests FAIL, never
@@ -63,9 +63,10 @@ def remove_test_services(client: Any, session: str | None = SESSION_ID) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the swarm lasts while this package's tests run, not the rest of a session.
+@pytest.fixture(scope="package")
 def swarm_engine(docker_runtime: DockerRuntime) -> Iterator[None]:
-    """The test dockerd as a swarm manager for the session; left as found afterwards."""
+    """The test dockerd as a swarm manager for this package's tests; left as found after."""
     client = _client()
     state = client.info()["Swarm"].get("LocalNodeState")
     had_gwbridge = bool(client.networks(names=[GWBRIDGE]))
@@ -103,7 +104,7 @@ def swarm_engine(docker_runtime: DockerRuntime) -> Iterator[None]:
             client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def swarm_runtime(swarm_engine: None) -> Iterator[SwarmRuntime]:
     """The Swarm driver, labelling everything it creates with TEST_LABELS."""
     runtime = SwarmRuntime(extra_labels=dict(TEST_LABELS))
