@@ -24,9 +24,16 @@ _COMING_UP = frozenset(
 _FAILED = frozenset({"failed", "rejected", "orphaned"})
 
 
+def is_job(service: JSON) -> bool:
+    """Whether the service is a `replicated-job` (a Job's: started at creation, not scaled)."""
+    return "ReplicatedJob" in as_dict(as_dict(service.get("Spec")).get("Mode"))
+
+
 def replicas(service: JSON) -> int:
-    """The service's replica count now (0 once stopped)."""
+    """The service's replica count now (0 once stopped; a job's one task counts as 1)."""
     mode = as_dict(as_dict(service.get("Spec")).get("Mode"))
+    if "ReplicatedJob" in mode:
+        return 1
     return int(as_dict(mode.get("Replicated")).get("Replicas") or 0)
 
 
@@ -51,22 +58,28 @@ def _exit_code(task: JSON) -> int | None:
     return int(code) if isinstance(code, int) else None
 
 
+# What Swarm wants of a task it keeps: running (a service's), or complete (a job's).
+_KEPT = frozenset({"running", "complete"})
+
+
 def running_tasks(tasks: list[JSON]) -> list[JSON]:
     return [
         task
         for task in newest_first(tasks)
-        if _state(task) == "running" and task.get("DesiredState") == "running"
+        if _state(task) == "running" and task.get("DesiredState") in _KEPT
     ]
 
 
 def service_state(service: JSON, tasks: list[JSON]) -> str:
     wanted = replicas(service)
     ordered = newest_first(tasks)
+    if is_job(service) and not ordered:
+        return "starting"  # a job runs from its creation on; its task is not made yet
     if wanted == 0:
         return "exited" if ordered else "created"
     if len(running_tasks(tasks)) >= wanted:
         return "running"
-    active = [task for task in ordered if task.get("DesiredState") == "running"]
+    active = [task for task in ordered if task.get("DesiredState") in _KEPT]
     if not active or all(_state(task) in ("complete", *_FAILED) for task in active):
         # Swarm brings none up again: the restart condition said no (a finished one-shot).
         return "exited" if ordered else "created"

@@ -36,6 +36,9 @@ _ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})
 
 _NS = 1_000_000_000
 
+# A Job's service: one task, run once to completion (Swarm's `replicated-job`, API 1.41+).
+JOB_MODE = {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
+
 
 def publish_mode(host_ip: str) -> str:
     """`ingress` for a port on every address; `host` for one naming an address (127.0.0.1,
@@ -191,12 +194,18 @@ def endpoint_mode(request: ContainerCreate) -> str:
 
 
 def service_spec(
-    request: ContainerCreate, labels: dict[str, str], image: str, replicas: int = 0
+    request: ContainerCreate,
+    labels: dict[str, str],
+    image: str,
+    replicas: int = 0,
+    *,
+    job: bool = False,
 ) -> JSON:
     """The ServiceSpec for `request`: `labels` (the request's plus the driver's) on the service
     and its task containers, `image` as the task's image (a registry ref when the driver pushes
-    there), `replicas` tasks (0: created, not started). Raises InvalidRequest for settings a
-    Swarm service has no place for."""
+    there), `replicas` tasks (0: created, not started), or, for a `job`, a `replicated-job`
+    (API 1.41+) that runs one task to completion, from its creation on. Raises InvalidRequest
+    for settings a Swarm service has no place for."""
     refused = _refusals(request)
     if refused:
         raise InvalidRequest(
@@ -230,6 +239,6 @@ def service_spec(
         "Name": request.name,
         "Labels": {**labels, REPLICAS_LABEL: str(request.replicas)},
         "TaskTemplate": task,
-        "Mode": {"Replicated": {"Replicas": replicas}},
+        "Mode": JOB_MODE if job else {"Replicated": {"Replicas": replicas}},
         "EndpointSpec": endpoint_spec(request),
     }

@@ -39,6 +39,7 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.types import (
+    KIND_LABEL,
     BuildRequest,
     BuildResult,
     ContainerCreate,
@@ -54,6 +55,10 @@ _SERVICE_ACTIONS = {"create": "create", "update": "update", "remove": "destroy"}
 START_WAIT_S = 30.0
 REMOVE_WAIT_S = 30.0
 _POLL_S = 0.2
+# The first API with `replicated-job` services; a Job there is one, else a plain service
+# whose restart condition is none.
+JOBS_API = (1, 41)
+JOB_KIND = "Job"
 SWARM_INIT_HINT = (
     "docker swarm init --advertise-addr <this host's address> (or join a swarm as a manager)"
 )
@@ -183,10 +188,20 @@ class SwarmRuntime(DockerRuntime):
         return self._node_names
 
     def create_container(self, request: ContainerCreate) -> str:
-        spec = service_spec(request, self._labels(request.labels), self._image_for(request.image))
+        spec = service_spec(
+            request,
+            self._labels(request.labels),
+            self._image_for(request.image),
+            job=request.labels.get(KIND_LABEL) == JOB_KIND and self._speaks_jobs(),
+        )
         with translate_errors(f"create service {request.name}"):
             created = self._post_json("/services/create", spec, {})
         return str(created["ID"])
+
+    def _speaks_jobs(self) -> bool:
+        """Whether the engine's API has `replicated-job` services (1.41, Docker 20.10)."""
+        major, _, minor = str(self._api.api_version).partition(".")
+        return (int(major or 0), int(minor or 0)) >= JOBS_API
 
     def _update(self, name_or_id: str, action: str, change: Any) -> dict[str, Any]:
         """Apply `change(spec)` to the service's current spec (one retry on a version race)."""
@@ -219,6 +234,10 @@ class SwarmRuntime(DockerRuntime):
         service = self._service(container_id)
         if service is None:
             raise ObjectNotFound(f"start service {container_id}: no such service")
+        if swarm.is_job(service):
+            # A job runs from its creation on; starting it is waiting for its task.
+            self._wait_running(container_id, 1)
+            return
         wanted = swarm.started_replicas(service)
         if swarm.replicas(service) != wanted:
             self._scale(container_id, wanted, f"start service {container_id}")
@@ -240,6 +259,11 @@ class SwarmRuntime(DockerRuntime):
             time.sleep(_POLL_S)
 
     def stop_container(self, container_id: str, timeout_s: int) -> None:
+        job = self._service(container_id)
+        if job is not None and swarm.is_job(job):
+            # A job cannot be scaled; its task stops with the service's removal, which is
+            # what follows a Job's stop (a replacement or a deletion).
+            return
         service = self._scale(container_id, 0, f"stop service {container_id}")
         # Swarm stops the tasks in the background; `docker stop` returns once stopped.
         deadline = time.monotonic() + timeout_s + 10

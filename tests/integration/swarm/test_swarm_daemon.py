@@ -156,7 +156,7 @@ def test_an_app_converges_on_swarm_and_is_repaired(
 
 
 def test_a_job_runs_to_completion_on_swarm(swarm_daemon: Daemon, busybox_image: str) -> None:
-    # A Job is a service whose restart condition is none: its one task runs once.
+    # A Job is a replicated-job service whose one task runs once.
     name = f"job{secrets.token_hex(3)}"
     swarm_daemon.client.apply(
         "\n".join(
@@ -173,3 +173,10 @@ def test_a_job_runs_to_completion_on_swarm(swarm_daemon: Daemon, busybox_image: 
     )
     item = swarm_daemon.wait_phase("Job", name, "Succeeded", timeout_s=120)
     assert item["status"]["phase"] == "Succeeded"
+    # On API 1.41 (Docker 20.10) and later it is a replicated-job.
+    api = docker.APIClient(version="auto", timeout=60)
+    try:
+        mode = api.inspect_service(name)["Spec"]["Mode"]
+    finally:
+        api.close()
+    assert mode == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}

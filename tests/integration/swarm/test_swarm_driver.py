@@ -3,6 +3,7 @@ overlay networks, volumes and ports, with everything made removed again."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -304,3 +305,16 @@ def test_service_and_task_events_come_out_as_container_events(
     finally:
         stop.set()
         watcher.join(5)
+
+
+def test_a_job_runs_while_its_task_runs_and_exits_with_its_code(
+    swarm_runtime: SwarmRuntime, objects: Objects, busybox_image: str
+) -> None:
+    name = fresh_name("job")
+    job = shell(name, busybox_image, "sleep 3; exit 4", restart_policy="no")
+    job = dataclasses.replace(job, labels={**job.labels, "io.dockform.kind": "Job"})
+    objects.service(job)
+    running = wait_for(lambda: in_state(swarm_runtime, name, "running"), 30, "the job running")
+    assert running.tasks[0].state == "running"
+    finished = wait_for(lambda: in_state(swarm_runtime, name, "exited"), 30, "the job finished")
+    assert finished.exit_code == 4

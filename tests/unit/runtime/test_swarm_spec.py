@@ -155,3 +155,12 @@ def test_service_info_lists_tasks_newest_first_with_errors() -> None:
         ("node-a", "failed", "task: non-zero exit (3)"),
         ("node-a", "complete", None),
     ]
+
+
+def test_a_job_is_a_replicated_job_that_starts_at_creation() -> None:
+    spec = service_spec(request(restart_policy="no"), {}, "app:1", job=True)
+    assert spec["Mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
+    job = {**_service(0), "Spec": {**_service(0)["Spec"], "Mode": spec["Mode"]}}  # type: ignore[dict-item]
+    assert service_state(job, []) == "starting"
+    assert service_state(job, [_task("running", "complete", "1")]) == "running"
+    assert service_state(job, [_task("complete", "complete", "1")]) == "exited"
