@@ -103,7 +103,9 @@ def rollback(
 
 def scale(
     target: TargetArgument,
-    replicas: Annotated[int, typer.Argument(min=0, help="How many replicas to run.")],
+    replicas: Annotated[
+        int, typer.Argument(min=0, metavar="REPLICAS", help="How many replicas to run.")
+    ],
     namespace: NamespaceOption = DEFAULT_NAMESPACE,
 ) -> None:
     """Set a Container's replicas: NAME-1 .. NAME-N run; no running replica is replaced.

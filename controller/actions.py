@@ -143,6 +143,29 @@ class RestartContainer(Action):
 
 
 @dataclass(frozen=True)
+class UpdateContainer(Action):
+    """Change a service in place (an engine that runs replicas: Swarm rolls it out)."""
+
+    container: str
+    request: ContainerCreate
+    secret_env: tuple[SecretEnv, ...] = ()
+
+    def target(self) -> str:
+        return f"container:{self.request.name}"
+
+
+@dataclass(frozen=True)
+class ScaleContainer(Action):
+    """Run another number of replicas of a service (an engine that runs replicas)."""
+
+    container: str
+    replicas: int
+
+    def target(self) -> str:
+        return f"container:{self.container}"
+
+
+@dataclass(frozen=True)
 class RenameContainer(Action):
     """Move a container out of its name, so a successor can take it (start-first)."""
 

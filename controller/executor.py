@@ -51,9 +51,12 @@ from dockform.controller.actions import (
     RemoveVolume,
     RenameContainer,
     RestartContainer,
+    ScaleContainer,
+    SecretEnv,
     StartContainer,
     StopContainer,
     SyncGitSource,
+    UpdateContainer,
     WriteContainerFiles,
 )
 from dockform.controller.container_files import ContainerFiles, FilesUnavailable
@@ -74,7 +77,7 @@ from dockform.runtime.errors import (
     RuntimeUnavailable,
 )
 from dockform.runtime.interface import Runtime
-from dockform.runtime.types import BuildResult
+from dockform.runtime.types import BuildResult, ContainerCreate
 
 # The event reason of each act, the same on every kind.
 REASONS: dict[type[Action], Reason] = {
@@ -84,6 +87,8 @@ REASONS: dict[type[Action], Reason] = {
     RestartContainer: Reason.RESTARTED,
     RemoveContainer: Reason.REMOVED,
     RenameContainer: Reason.RENAMED,
+    UpdateContainer: Reason.UPDATED,
+    ScaleContainer: Reason.SCALED,
     ConnectNetwork: Reason.CONNECTED,
     DisconnectNetwork: Reason.DISCONNECTED,
     CreateNetwork: Reason.CREATED,
@@ -237,15 +242,21 @@ class Executor:
                 f"{action.verb} {action.target()} not made: the engine is down or going down"
             )
 
+    def _with_secret_env(
+        self, request: ContainerCreate, secret_env: tuple[SecretEnv, ...]
+    ) -> ContainerCreate:
+        """`request` with its env from Secrets, opened here, in the call's own copy: no plan
+        or log holds the value."""
+        if not secret_env:
+            return request
+        env = {**request.env, **self._files_or_fail().open_env(secret_env)}
+        return dataclasses.replace(request, env=env)
+
     def _call(self, action: Action) -> Any:
         runtime = self._runtime
         match action:
             case CreateContainer(request=request, secret_env=secret_env):
-                if secret_env:
-                    # Opened here, in the call's own copy: no plan or log holds the value.
-                    env = {**request.env, **self._files_or_fail().open_env(secret_env)}
-                    request = dataclasses.replace(request, env=env)
-                return runtime.create_container(request)
+                return runtime.create_container(self._with_secret_env(request, secret_env))
             case WriteContainerFiles(container=container, files=files, namespace=namespace):
                 return self._files_or_fail().write(namespace, container, files)
             case RemoveContainerFiles(container=container, namespace=namespace):
@@ -260,6 +271,12 @@ class Executor:
                 return runtime.remove_container(container)
             case RenameContainer(container=container, new_name=new_name):
                 return runtime.rename_container(container, new_name)
+            case UpdateContainer(container=container, request=request, secret_env=secret_env):
+                return runtime.update_container(
+                    container, self._with_secret_env(request, secret_env)
+                )
+            case ScaleContainer(container=container, replicas=replicas):
+                return runtime.scale_container(container, replicas)
             case ConnectNetwork(network=network, container=container, aliases=aliases):
                 return runtime.connect_network(
                     network,

@@ -53,6 +53,8 @@ class Reason(StrEnum):
     RESTARTED = "Restarted"
     REMOVED = "Removed"  # an engine object was removed
     RENAMED = "Renamed"  # a replica moved aside for its successor (start-first rollout)
+    UPDATED = "Updated"  # a service changed in place (Swarm rolls it out)
+    SCALED = "Scaled"  # a service's replicas changed
     CONNECTED = "Connected"
     DISCONNECTED = "Disconnected"
     BUILT = "Built"

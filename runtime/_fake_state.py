@@ -61,7 +61,7 @@ class FakeContainer:
     def volume_names(self) -> set[str]:
         return {mount.source for mount in self.request.mounts if mount.type == "volume"}
 
-    def info(self) -> ContainerInfo:
+    def info(self, replicated: bool = False) -> ContainerInfo:
         return ContainerInfo(
             id=self.id,
             name=self.name,
@@ -75,6 +75,8 @@ class FakeContainer:
             finished_at=self.finished_at,
             networks=dict(self.networks),
             ports=self.ports,
+            replicas=self.request.replicas if replicated else None,
+            running_replicas=(self.request.replicas if self.running else 0) if replicated else None,
         )
 
 

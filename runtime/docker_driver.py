@@ -41,6 +41,7 @@ from dockform.runtime._docker_transport import (
 )
 from dockform.runtime.errors import (
     ImageBuildFailed,
+    InvalidRequest,
     NotConnected,
     ObjectNotFound,
     RemovalInProgress,
@@ -93,6 +94,8 @@ class DockerRuntime:
     be silent a while.
     The client connects lazily, so a runtime can be made before dockerd answers.
     """
+
+    replicates = False  # one container per request: replicas are the controller's
 
     def __init__(
         self,
@@ -309,6 +312,18 @@ class DockerRuntime:
     def restart_container(self, container_id: str, timeout_s: int) -> None:
         with translate_errors(f"restart container {container_id}", starting=True):
             self._api.restart(container_id, timeout=timeout_s)
+
+    def update_container(self, container_id: str, request: ContainerCreate) -> None:
+        raise InvalidRequest(
+            f"update container {container_id}: the Engine driver replaces containers; "
+            "only an engine that runs replicas (Swarm) updates one in place"
+        )
+
+    def scale_container(self, container_id: str, replicas: int) -> None:
+        raise InvalidRequest(
+            f"scale container {container_id}: the Engine driver runs one container per "
+            "replica; only an engine that runs replicas (Swarm) scales one"
+        )
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         with translate_errors(f"rename container {container_id} to {new_name}"):

@@ -63,7 +63,10 @@ def _has_labels(labels: dict[str, str], wanted: dict[str, str] | None) -> bool:
 
 
 class FakeRuntime:
-    def __init__(self) -> None:
+    def __init__(self, *, replicates: bool = False) -> None:
+        # True: it plays an engine that runs replicas itself (Swarm): a create runs the
+        # request's replicas, update_container changes it in place.
+        self.replicates = replicates
         self._lock = threading.RLock()
         self.calls: list[str] = []
         self.emitted: list[RuntimeEvent] = []
@@ -280,7 +283,7 @@ class FakeRuntime:
         with self._lock:
             self._enter("inspect_container")
             container = self._find_container(name_or_id)
-            return container.info() if container else None
+            return container.info(self.replicates) if container else None
 
     def create_container(self, request: ContainerCreate) -> str:
         with self._lock:
@@ -331,6 +334,24 @@ class FakeRuntime:
                 self._mark_stopped(container, 0)
             self._mark_running(container)
             self._emit_container(container, "restart")
+
+    def update_container(self, container_id: str, request: ContainerCreate) -> None:
+        with self._lock:
+            self._enter("update_container", f"update_container {container_id}")
+            if not self.replicates:
+                raise InvalidRequest(f"update container {container_id}: not a Swarm")
+            container = self._container(container_id)
+            container.request = request
+            self._emit_container(container, "update")
+
+    def scale_container(self, container_id: str, replicas: int) -> None:
+        with self._lock:
+            self._enter("scale_container", f"scale_container {container_id} {replicas}")
+            if not self.replicates:
+                raise InvalidRequest(f"scale container {container_id}: not a Swarm")
+            container = self._container(container_id)
+            container.request = replace(container.request, replicas=replicas)
+            self._emit_container(container, "update")
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         with self._lock:

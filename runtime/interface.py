@@ -29,6 +29,11 @@ from dockform.runtime.types import (
 
 
 class Runtime(Protocol):
+    # Whether the engine runs a request's replicas and rolls updates out itself (Swarm): one
+    # create makes a service of `replicas`, `update_container` changes it in place. False on
+    # one host, where a replicated Container is N containers the controller plans one by one.
+    replicates: bool
+
     # --- engine
     def ping(self) -> bool:
         """Whether the engine answers now: one cheap call, bounded by a few seconds; never
@@ -60,6 +65,15 @@ class Runtime(Protocol):
     def stop_container(self, container_id: str, timeout_s: int) -> None: ...
 
     def restart_container(self, container_id: str, timeout_s: int) -> None: ...
+
+    def update_container(self, container_id: str, request: ContainerCreate) -> None:
+        """Change a service in place to `request` (replicas, rollout and all): the engine
+        rolls it out by `request.rollout`. Only where `replicates`; else InvalidRequest."""
+        ...
+
+    def scale_container(self, container_id: str, replicas: int) -> None:
+        """Run `replicas` copies of a service. Only where `replicates`; else InvalidRequest."""
+        ...
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         """Give the container another name (its successor takes the old one: a start-first

@@ -127,6 +127,26 @@ class DeviceRequest:
 
 
 @dataclass(frozen=True)
+class RolloutConfig:
+    """How an engine that runs replicas itself (Swarm) rolls a changed service out: its
+    UpdateConfig (failure_action pause | rollback; order stop-first | start-first)."""
+
+    parallelism: int = 1
+    order: str = "stop-first"
+    delay_ns: int = 0
+    monitor_ns: int = 5_000_000_000
+    failure_action: str = "pause"
+
+
+@dataclass(frozen=True)
+class PlacementConfig:
+    """Where an engine with several nodes (Swarm) may run the replicas."""
+
+    constraints: tuple[str, ...] = ()
+    spread: tuple[str, ...] = ()  # placement preferences: spread over these node labels
+
+
+@dataclass(frozen=True)
 class ContainerCreate:
     """Everything needed for one `POST /containers/create` (plus network attachments)."""
 
@@ -147,6 +167,10 @@ class ContainerCreate:
     memory_bytes: int | None = None
     nano_cpus: int | None = None
     stop_timeout_s: int | None = None
+    # For an engine that runs replicas itself (`Runtime.replicates`): how a changed spec
+    # rolls out, and where replicas may run. The Engine driver ignores both.
+    rollout: RolloutConfig | None = None
+    placement: PlacementConfig | None = None
     # Host-level powers: refused by the daemon's policy unless explicitly allowed.
     privileged: bool = False
     host_network: bool = False
@@ -217,6 +241,13 @@ class ContainerInfo:
     started_at: str | None
     finished_at: str | None
     networks: dict[str, str]  # network name -> IP address
+    # An engine that runs replicas itself (Swarm): how many it is asked for and how many
+    # run, and its rollout of the last update (updating | paused | completed |
+    # rollback_started | rollback_paused | rollback_completed) with the engine's words.
+    replicas: int | None = None
+    running_replicas: int | None = None
+    rollout_state: str | None = None
+    rollout_message: str | None = None
     ports: tuple[PortBinding, ...] = ()  # bound host ports as the engine reports them
     # Why the engine's last start of it failed ("task ...: already exists"), else None.
     error: str | None = None

@@ -79,3 +79,23 @@ install_bench_packages() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >/dev/null
   fi
 }
+
+install_swarm3_packages() {
+  # scripts/swarm3: Debian's registry (docker-registry), iproute2 for the namespaces, busybox
+  # (the test image), util-linux (unshare, setsid) and the Docker Engine itself.
+  local missing=()
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+  [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing+=(docker.io)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  busybox_static_installed || missing+=(busybox-static)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    # On a systemd machine the package starts a registry on :5000 of the host; swarm3 runs
+    # its own inside a namespace, so that one is stopped and disabled.
+    if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    fi
+  fi
+}

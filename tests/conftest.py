@@ -18,12 +18,27 @@ from tests.postgres import Cluster
 pytest_plugins = ["tests.changes"]
 
 _INTEGRATION_DIR = Path(__file__).parent / "integration"
+# The three-node Swarm (scripts/swarm3: root, three more dockerd, ~1 min) runs only when a
+# path inside it is named: `pytest tests/swarm3`.
+_SWARM3_DIR = Path(__file__).parent / "swarm3"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if collection_path != _SWARM3_DIR:
+        return None
+    for arg in config.args:
+        named = Path(str(arg).split("::", 1)[0]).resolve()
+        if named == _SWARM3_DIR or _SWARM3_DIR in named.parents:
+            return None
+    return True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if _INTEGRATION_DIR in item.path.parents:
             item.add_marker(pytest.mark.integration)
+        if _SWARM3_DIR in item.path.parents:
+            item.add_marker(pytest.mark.swarm3)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,11 @@ from dockform.controller.facade import NoLogs
 from dockform.controller.host_access import require_host_access
 from dockform.controller.outcomes import DeleteOutcome, EventNote, Outcome
 from dockform.controller.reconcilers import provenance
+from dockform.controller.reconcilers.container_engine_rollout import (
+    engine_rollout,
+    held_hash,
+    wants_roll_back,
+)
 from dockform.controller.reconcilers.container_plan import (
     KIND,
     ContainerDesired,
@@ -91,6 +96,8 @@ from dockform.settings import Backoff, KindLimits
 from dockform.store.types import Resource, ResourceStatus
 from dockform.store.vault import seal_context
 
+# How often to look at a rollout the engine makes itself (Swarm sends no event per task).
+_ENGINE_ROLLOUT_POLL_S = 2.0
 # Which Docker event actions can mean a container drifted from its desired state.
 _CONTAINER_ACTIONS = frozenset(
     {
@@ -314,6 +321,7 @@ class ContainerReconciler:
         holder = self._runtime.inspect_container(resource.engine_name)
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
         return ContainerSnapshot(
+            held_hash=held_hash(resource),
             labelled=tuple(labelled),
             name_holder=holder,
             image_id=image_id,
@@ -337,7 +345,7 @@ class ContainerReconciler:
 
     def reconcile(self, resource: Resource) -> Outcome:
         spec = ContainerSpec.model_validate(resource.spec)
-        if spec.replicas is not None:
+        if spec.replicas is not None and not self._runtime.replicates:
             return self._reconcile_replicas(resource, spec)
         observed = self.observe(resource, spec)
         desired = ContainerDesired(
@@ -347,6 +355,7 @@ class ContainerReconciler:
             self._restart_grace_s,
             resource.namespace,
             resource.generation,
+            in_place=self._runtime.replicates,
         )
         container_plan = plan(desired, observed)
         self._check_host_access(resource, spec, container_plan)
@@ -450,10 +459,30 @@ class ContainerReconciler:
         if current is None:
             raise TransientError(f"container {resource.engine_name} vanished while starting")
         status = self._running_status(resource, spec, current, facts, container_plan)
+        rollout = facts.rollout
+        if rollout is not None and rollout.state != Reason.RUNNING:
+            status = make_status(
+                resource,
+                phase=Phase.RUNNING,
+                ready=False,
+                reason=Reason(rollout.state),
+                message=f"{current.running_replicas or 0}/{current.replicas} replicas running; "
+                f"{rollout.message or 'the engine rolls the update out'}",
+                progressing=rollout.state == Reason.ROLLING_OUT,
+                degraded=rollout.state != Reason.ROLLING_OUT,
+                observed=facts,
+            )
         requeue = None
         if current.health == "unhealthy":
             requeue = self._unhealthy_restart_in(spec, current, facts)
-        return Outcome(status=status, events=tuple(events), requeue_after=requeue)
+        if rollout is not None and rollout.state == Reason.ROLLING_OUT:
+            requeue = min(requeue or _ENGINE_ROLLOUT_POLL_S, _ENGINE_ROLLOUT_POLL_S)
+        return Outcome(
+            status=status,
+            events=tuple(events),
+            requeue_after=requeue,
+            roll_back=wants_roll_back(resource, rollout, spec.update.failure_action),
+        )
 
     # --- delete and garbage collection
 
@@ -713,6 +742,9 @@ def _facts(
     if current.health == "healthy":
         restarts, last_restart = 0, None
     return ContainerObserved(
+        replicas=current.replicas,
+        ready_replicas=current.running_replicas,
+        rollout=engine_rollout(resource, current, container_plan),
         container_id=current.id,
         state=current.state,
         health=current.health,

@@ -10,9 +10,11 @@ containers bound to the old one's files before that checkout is gone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dockform.controller.actions import (
     Action,
@@ -24,9 +26,11 @@ from dockform.controller.actions import (
     RemoveContainerFiles,
     RenameContainer,
     RestartContainer,
+    ScaleContainer,
     SecretEnv,
     StartContainer,
     StopContainer,
+    UpdateContainer,
     WriteContainerFiles,
 )
 from dockform.controller.reconcilers.container_settings import engine_fields
@@ -49,7 +53,9 @@ from dockform.runtime.types import (
     ContainerSummary,
     HealthcheckConfig,
     Mount,
+    PlacementConfig,
     PortBinding,
+    RolloutConfig,
     label_key,
     managed_labels,
     owned_by,
@@ -228,6 +234,9 @@ class ContainerDesired:
     hold_replace: bool = False
     # Replace by starting the successor beside the old copy, moved to `NAME-i.old`.
     start_first: bool = False
+    # The engine runs the replicas and rolls changes out itself (Swarm): a changed spec
+    # updates the service in place, new replicas scale it.
+    in_place: bool = False
 
     @property
     def engine_name(self) -> str:
@@ -270,6 +279,9 @@ class ContainerSnapshot:
     stopped_for_s: float | None = None
     # Seconds since the holder started, while it runs; None otherwise.
     running_for_s: float | None = None
+    # An engine that rolls out itself: the hash whose rollout it paused or rolled back (the
+    # last status says so); the plan does not push that hash again.
+    held_hash: str | None = None
     # Its Secrets and Configs: digests (`Secret/db sha256:...`, for the hash), the files it
     # mounts, whether any of them is missing on the host, and env from Secrets (sealed).
     contents: tuple[str, ...] = ()
@@ -325,6 +337,13 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         observed.files,
         desired.replica,
     )
+    if desired.in_place:
+        request = dataclasses.replace(
+            request,
+            replicas=1 if desired.spec.replicas is None else desired.spec.replicas,
+            rollout=rollout_config(desired.spec),
+            placement=placement_config(desired.spec),
+        )
     made = made_for(desired.generation, observed.image_id, observed.contents, observed.bind_targets)
     create = (
         *_write_files(desired, observed, "to mount"),
@@ -340,6 +359,8 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     replace_cause = _replace_cause(current, want_hash)
     if desired.hold_replace and current.state == "running":
         replace_cause = ""  # a later batch of its rollout (or a paused one) replaces it
+    if desired.in_place and current.state == "running":
+        return Plan(actions=(*strays, *_in_place(desired, observed, current, request, made)))
     if replace_cause and desired.start_first and current.state == "running":
         request = with_provenance(request, made, replace_cause, current.labels)
         return Plan(
@@ -396,6 +417,59 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         if start_left > 0:
             return Plan(actions=actions, requeue_after=start_left)
     return Plan(actions=actions)
+
+
+def _in_place(
+    desired: ContainerDesired,
+    observed: ContainerSnapshot,
+    current: ContainerInfo,
+    request: ContainerCreate,
+    made: Mapping[str, Any],
+) -> tuple[Action, ...]:
+    """A running service on an engine that rolls out itself: update it in place to a new
+    hash (unless its rollout of that hash was paused or rolled back), or scale it."""
+    want_hash = request.labels[HASH_LABEL]
+    if current.labels.get(HASH_LABEL) != want_hash:
+        if want_hash == observed.held_hash and current.rollout_state in HELD_ROLLOUTS:
+            return ()
+        cause = "config hash changed"
+        return (
+            *_write_files(desired, observed, "to mount"),
+            UpdateContainer(
+                cause=cause,
+                container=current.id,
+                request=with_provenance(request, made, cause, current.labels),
+                secret_env=observed.secret_env,
+            ),
+        )
+    if current.replicas is not None and current.replicas != request.replicas:
+        cause = f"{current.replicas} replica(s), {request.replicas} wanted"
+        return (ScaleContainer(cause=cause, container=current.id, replicas=request.replicas),)
+    return ()
+
+
+# Swarm's rollout states that hold a service on its previous spec.
+HELD_ROLLOUTS = frozenset({"paused", "rollback_started", "rollback_paused", "rollback_completed"})
+
+
+def rollout_config(spec: ContainerSpec) -> RolloutConfig:
+    update = spec.update
+    return RolloutConfig(
+        parallelism=update.parallelism,
+        order=update.order,
+        delay_ns=int(parse_duration(update.delay) * _NS),
+        monitor_ns=int(parse_duration(update.monitor) * _NS),
+        failure_action=update.failure_action,
+    )
+
+
+def placement_config(spec: ContainerSpec) -> PlacementConfig | None:
+    if spec.placement is None:
+        return None
+    return PlacementConfig(
+        constraints=tuple(spec.placement.constraints),
+        spread=tuple(preference.spread for preference in spec.placement.preferences),
+    )
 
 
 def _write_files(

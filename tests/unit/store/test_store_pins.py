@@ -157,3 +157,38 @@ def test_explain_names_what_made_the_running_container(
     ]
     assert "config hash changed" in found.summary
     assert explain(resource, store.list_revisions("Container", "web")).changes[0].what == "spec"
+
+
+def test_scale_sets_replicas_as_a_new_generation_and_keeps_the_spec_hash(
+    applier: Applier, store: Store, manifest: MakeManifest, changes: Changes
+) -> None:
+    applier.apply(ApplyRequest([_web(manifest, "one")], source="cli"))
+    before = store.get("Container", "web")
+    assert before is not None
+    changes.clear()
+
+    scaled = applier.scale("Container", "web", 3)
+
+    assert (scaled.generation, scaled.spec["replicas"]) == (2, 3)
+    assert scaled.spec_hash == before.spec_hash  # no running replica is replaced
+    assert changes == [key("Container", "web")]
+    revisions = store.list_revisions("Container", "web")
+    assert [(r.generation, r.source) for r in revisions] == [(1, "cli"), (2, "scale")]
+    assert history(scaled, revisions, with_spec=False).items[1].changed == ["spec.replicas"]
+    changes.clear()
+    assert applier.scale("Container", "web", 3).generation == 2  # the same count: no change
+    assert changes == []
+    # Its manifest applied again sets replicas as the manifest says (unset: one container).
+    applier.apply(ApplyRequest([_web(manifest, "one")], source="cli"))
+    again = store.get("Container", "web")
+    assert again is not None and "replicas" not in again.spec
+
+
+def test_scale_refuses_kinds_without_replicas_and_unknown_objects(
+    applier: Applier, manifest: MakeManifest
+) -> None:
+    applier.apply(ApplyRequest([manifest("Volume", "data", {})], source="cli"))
+    with pytest.raises(Conflict, match="only a Container scales"):
+        applier.scale("Volume", "data", 2)
+    with pytest.raises(NotFound):
+        applier.scale("Container", "nothing", 2)
