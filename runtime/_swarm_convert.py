@@ -156,6 +156,7 @@ def service_info(
     }
     networks.update(_addresses(running[0] if running else None))
     failures = sum(1 for task in ordered if _state(task) in _FAILED)
+    update_status = as_dict(service.get("UpdateStatus"))
     exit_code = _exit_code(last) if last is not None and state != "running" else None
     return ContainerInfo(
         id=str(service["ID"]),
@@ -171,6 +172,10 @@ def service_info(
         if last is not None and state == "exited"
         else None,
         networks=networks,
+        replicas=None if is_job(service) else replicas(service),
+        running_replicas=len(running),
+        rollout_state=str(update_status.get("State") or "") or None,
+        rollout_message=str(update_status.get("Message") or "") or None,
         ports=_ports(service),
         tasks=tuple(task_info(task, node_names) for task in ordered),
     )

@@ -232,13 +232,33 @@ def service_spec(
         task["Resources"] = {"Limits": limits}
     if request.log_driver is not None:
         task["LogDriver"] = {"Name": request.log_driver, "Options": dict(request.log_options)}
+    placement: JSON = {}
     if request.platform:
         os_name, _, architecture = request.platform.partition("/")
-        task["Placement"] = {"Platforms": [{"OS": os_name, "Architecture": architecture}]}
-    return {
+        placement["Platforms"] = [{"OS": os_name, "Architecture": architecture}]
+    if request.placement is not None:
+        if request.placement.constraints:
+            placement["Constraints"] = list(request.placement.constraints)
+        if request.placement.spread:
+            placement["Preferences"] = [
+                {"Spread": {"SpreadDescriptor": label}} for label in request.placement.spread
+            ]
+    if placement:
+        task["Placement"] = placement
+    spec: JSON = {
         "Name": request.name,
         "Labels": {**labels, REPLICAS_LABEL: str(request.replicas)},
         "TaskTemplate": task,
         "Mode": JOB_MODE if job else {"Replicated": {"Replicas": replicas}},
         "EndpointSpec": endpoint_spec(request),
     }
+    if request.rollout is not None:
+        rollout = request.rollout
+        spec["UpdateConfig"] = {
+            "Parallelism": rollout.parallelism,
+            "Delay": rollout.delay_ns,
+            "FailureAction": rollout.failure_action,
+            "Monitor": rollout.monitor_ns,
+            "Order": rollout.order,
+        }
+    return spec

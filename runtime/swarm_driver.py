@@ -30,7 +30,7 @@ from dockform.runtime import _swarm_convert as swarm
 from dockform.runtime._docker_errors import translate_errors
 from dockform.runtime._docker_streams import EVENT_TYPES, consume_pull, stream_events
 from dockform.runtime._docker_transport import engine_url, raise_for_status
-from dockform.runtime._swarm_spec import service_spec
+from dockform.runtime._swarm_spec import REPLICAS_LABEL, service_spec
 from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.errors import (
     InvalidRequest,
@@ -81,6 +81,9 @@ def swarm_manager_refusal(info: dict[str, Any]) -> str:
 class SwarmRuntime(DockerRuntime):
     """The Swarm driver. Thread-safe as its base. `registry` is host:port of a registry every
     node can pull from (None: images stay on the node that built them, enough on one node)."""
+
+    # One service runs a request's replicas and rolls a changed spec out itself.
+    replicates = True
 
     def __init__(self, *args: Any, registry: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,6 +283,35 @@ class SwarmRuntime(DockerRuntime):
 
         service = self._update(container_id, f"restart service {container_id}", force)
         self._wait_running(str(service["ID"]), max(swarm.replicas(service), 1))
+
+    def update_container(self, container_id: str, request: ContainerCreate) -> None:
+        """The service's spec replaced by `request`'s in place: Swarm rolls it out by its
+        UpdateConfig (request.rollout). A stopped service stays stopped."""
+
+        def replace(spec: dict[str, Any]) -> None:
+            stopped = not spec.get("Mode", {}).get("Replicated", {}).get("Replicas")
+            job = "ReplicatedJob" in (spec.get("Mode") or {})
+            wanted = service_spec(
+                request,
+                self._labels(request.labels),
+                self._image_for(request.image),
+                0 if stopped else request.replicas,
+                job=job,
+            )
+            if job:
+                wanted["Mode"] = spec["Mode"]
+            spec.clear()
+            spec.update(wanted)
+
+        self._update(container_id, f"update service {container_id}", replace)
+
+    def scale_container(self, container_id: str, replicas: int) -> None:
+        def scale(spec: dict[str, Any]) -> None:
+            spec["Mode"] = {"Replicated": {"Replicas": replicas}}
+            # What a later start (after a stop) scales back to.
+            spec["Labels"] = {**(spec.get("Labels") or {}), REPLICAS_LABEL: str(replicas)}
+
+        self._update(container_id, f"scale service {container_id} to {replicas}", scale)
 
     def rename_container(self, container_id: str, new_name: str) -> None:
         raise InvalidRequest(

@@ -22,7 +22,9 @@ from dockform.runtime.types import (
     HealthcheckConfig,
     Mount,
     NetworkCreate,
+    PlacementConfig,
     PortBinding,
+    RolloutConfig,
     RuntimeEvent,
     VolumeCreate,
 )
@@ -318,3 +320,57 @@ def test_a_job_runs_while_its_task_runs_and_exits_with_its_code(
     assert running.tasks[0].state == "running"
     finished = wait_for(lambda: in_state(swarm_runtime, name, "exited"), 30, "the job finished")
     assert finished.exit_code == 4
+
+
+def test_replicas_scale_and_an_update_in_place(
+    swarm_runtime: SwarmRuntime, objects: Objects, busybox_image: str, engine_api: Any
+) -> None:
+    assert swarm_runtime.replicates is True
+    name = fresh_name("replicated")
+    request = shell(
+        name,
+        busybox_image,
+        "exec sleep 300",
+        replicas=2,
+        stop_timeout_s=1,
+        rollout=RolloutConfig(parallelism=1, order="start-first", monitor_ns=SECOND),
+        placement=PlacementConfig(constraints=("node.role==manager",)),
+    )
+    service_id = objects.service(request)
+    both = wait_for(
+        lambda: (
+            (info := in_state(swarm_runtime, name, "running"))
+            and info.running_replicas == 2
+            and info
+        ),
+        60,
+        "two replicas running",
+    )
+    assert both.replicas == 2
+    spec = engine_api.inspect_service(name)["Spec"]
+    assert spec["UpdateConfig"]["Order"] == "start-first"
+    assert spec["TaskTemplate"]["Placement"]["Constraints"] == ["node.role==manager"]
+
+    swarm_runtime.scale_container(service_id, 1)
+    one = wait_for(
+        lambda: (
+            (info := swarm_runtime.inspect_container(name)) and info.running_replicas == 1 and info
+        ),
+        60,
+        "one replica",
+    )
+    assert one.replicas == 1
+
+    swarm_runtime.update_container(
+        service_id, dataclasses.replace(request, replicas=1, env={"CHANGED": "1"})
+    )
+    assert swarm_runtime.inspect_container(name).id == service_id  # type: ignore[union-attr]
+    env = engine_api.inspect_service(name)["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"]
+    assert env == ["CHANGED=1"]
+    wait_for(
+        lambda: (
+            (info := swarm_runtime.inspect_container(name)) and info.rollout_state == "completed"
+        ),
+        60,
+        "the update rolled out",
+    )
