@@ -1,6 +1,7 @@
 """`dockform daemon --engine swarm` end to end on the single-node swarm: a network, a volume
 and two Containers (one dependsOn the other) become an overlay, a volume and two services
-that reach Ready; a service removed by hand comes back; a changed env replaces the service."""
+that reach Ready; a service removed by hand comes back; a changed env updates the service
+in place (Swarm replaces its task)."""
 
 from __future__ import annotations
 
@@ -134,25 +135,31 @@ def test_an_app_converges_on_swarm_and_is_repaired(
 
     swarm_daemon.wait_for("the service scaled back to 1", scaled_back, timeout_s=60)
 
-    # A changed env replaces the service.
+    # A changed env updates the service in place: Swarm replaces its task (the same service).
+    before = {task["containerId"] for task in _observed(swarm_daemon, f"{prefix}-web")["tasks"]}
     swarm_daemon.client.apply(manifest(prefix, busybox_image, "changed"))
 
     def replaced() -> bool:
-        try:
-            return "GREETING=changed" in service_env(engine_api, f"{prefix}-web")
-        except docker.errors.NotFound:
-            return False
+        return "GREETING=changed" in service_env(engine_api, f"{prefix}-web")
 
-    swarm_daemon.wait_for("the service replaced with the new env", replaced, timeout_s=120)
-    new_id = engine_api.inspect_service(f"{prefix}-web")["ID"]
-    assert new_id not in (web_id, back_id)
+    swarm_daemon.wait_for("the service updated with the new env", replaced, timeout_s=120)
+    assert engine_api.inspect_service(f"{prefix}-web")["ID"] == back_id
 
-    def ready_as_new() -> bool:
-        item = swarm_daemon.resource("Container", f"{prefix}-web") or {}
-        observed = item.get("status", {}).get("observed", {})
-        return bool(observed.get("containerId") == new_id and item["status"]["phase"] == "Running")
+    def new_task_running() -> bool:
+        observed = _observed(swarm_daemon, f"{prefix}-web")
+        newest = (observed.get("tasks") or [{}])[0]
+        return (
+            observed.get("state") == "running"
+            and newest.get("state") == "running"
+            and newest.get("containerId") not in before
+        )
 
-    swarm_daemon.wait_for("the new service Running", ready_as_new, timeout_s=120)
+    swarm_daemon.wait_for("a new task of the updated service running", new_task_running, 120)
+
+
+def _observed(daemon: Daemon, name: str) -> dict[str, Any]:
+    item = daemon.resource("Container", name) or {}
+    return dict(item.get("status", {}).get("observed", {}))
 
 
 def test_a_job_runs_to_completion_on_swarm(swarm_daemon: Daemon, busybox_image: str) -> None:
