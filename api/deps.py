@@ -51,6 +51,8 @@ class AppState:
     applier: Applier
     controller: Controller | None = None
     version: str = __version__
+    # The controller's driver: engine (one Docker Engine) or swarm.
+    engine: str = "engine"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # Manifests asking for privileged mode, host namespaces or host paths outside the allowed
     # directories are refused (403) unless the daemon runs with --allow-host-access.

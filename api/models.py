@@ -136,3 +136,5 @@ class VersionInfo(ApiModel):
     api_version: str
     python: str
     leadership: Leadership
+    # The driver the controller runs on: engine (one Docker Engine) or swarm.
+    engine: str = "engine"

@@ -17,7 +17,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -42,6 +42,7 @@ from dockform.manifests.host_paths import forbidden_reason, resolve_host_path
 from dockform.manifests.loader import LoadedManifest
 from dockform.manifests.policy import host_access_issues
 from dockform.runtime.docker_driver import DockerRuntime
+from dockform.runtime.errors import RuntimeFailure
 from dockform.settings import HostAccessSettings, Settings
 from dockform.sources.directory import DirectorySync
 from dockform.sources.files import ManifestCheck
@@ -81,6 +82,10 @@ class DaemonOptions:
     rescan_s: float = 30.0
     tls_cert: str | None = None  # PEM files: the TCP listener serves HTTPS with both
     tls_key: str | None = None
+    # engine | swarm | auto (swarm when the engine is a Swarm manager), and with Swarm the
+    # registry (host:port) built images are pushed to.
+    engine: str = "engine"
+    registry: str | None = None
 
 
 def build_settings(options: DaemonOptions, source_roots: list[str] | None = None) -> Settings:
@@ -183,15 +188,7 @@ def run_daemon(options: DaemonOptions) -> None:
     store = Store.open(store_url, migrate=False)
     # Both sources refuse host access like the API does, unless the daemon allows it.
     check = source_check(settings.host_access)
-    runtime = DockerRuntime(
-        base_url=options.docker_host,
-        timeout=settings.engine.call_timeout_s,
-        build_timeout=settings.engine.build_timeout_s,
-        pull_timeout=settings.engine.pull_timeout_s,
-        extra_labels={**options.extra_labels, INSTANCE_LABEL: options.instance},
-    )
-    if not runtime.ping():
-        log.warning("Docker Engine does not answer yet; the controller keeps retrying")
+    runtime, engine = make_runtime(options, settings)
     files = ContainerFiles(vault, default_secrets_root(options.instance), home / "configs")
     controller = start_controller(
         store, runtime, settings, options.instance, home, check, vault=vault, files=files
@@ -224,6 +221,7 @@ def run_daemon(options: DaemonOptions) -> None:
             applier=applier,
             controller=controller,
             version=__version__,
+            engine=engine,
             allow_host_access=options.allow_host_access,
             host_path_roots=list(settings.host_access.roots),
             token=token,
@@ -253,6 +251,48 @@ def run_daemon(options: DaemonOptions) -> None:
             watcher.stop()
         controller.stop()
         lock.release()
+
+
+def make_runtime(options: DaemonOptions, settings: Settings) -> tuple[DockerRuntime, str]:
+    """The driver `--engine` asks for, and its name (engine | swarm). ValueError for Swarm on
+    an engine that is no manager (saying what to run), or a --registry without Swarm."""
+    if options.engine not in ("engine", "swarm", "auto"):
+        raise ValueError(f"--engine {options.engine!r}: choose engine, swarm or auto")
+    kwargs: dict[str, Any] = {
+        "base_url": options.docker_host,
+        "timeout": settings.engine.call_timeout_s,
+        "build_timeout": settings.engine.build_timeout_s,
+        "pull_timeout": settings.engine.pull_timeout_s,
+        "extra_labels": {**options.extra_labels, INSTANCE_LABEL: options.instance},
+    }
+    if options.engine == "engine":
+        if options.registry:
+            raise ValueError("--registry is for --engine swarm (or auto on a Swarm manager)")
+        runtime = DockerRuntime(**kwargs)
+        if not runtime.ping():
+            log.warning("Docker Engine does not answer yet; the controller keeps retrying")
+        return runtime, "engine"
+    # Imported here: the Engine daemon has no use for the Swarm driver.
+    from dockform.runtime.swarm_driver import SwarmRuntime
+
+    swarm = SwarmRuntime(registry=options.registry, **kwargs)
+    try:
+        refusal = swarm.swarm_refusal()
+    except RuntimeFailure as error:
+        raise ValueError(
+            f"--engine {options.engine}: cannot ask the Docker Engine whether it is a Swarm "
+            f"manager ({error}); start it, or run with --engine engine"
+        ) from error
+    if not refusal:
+        log.info("engine: Docker Swarm (services on this manager)")
+        return swarm, "swarm"
+    if options.engine == "swarm":
+        raise ValueError(f"--engine swarm: {refusal}")
+    swarm.close()
+    if options.registry:
+        raise ValueError(f"--registry needs a Swarm manager; --engine auto found: {refusal}")
+    log.info("engine: Docker Engine (--engine auto: %s)", refusal)
+    return DockerRuntime(**kwargs), "engine"
 
 
 class RunningController(Controller, Protocol):

@@ -655,6 +655,7 @@ def version() -> None:
         with DockformClient() as client:
             answer = client.version()
             console.print(f"daemon: {answer['version']}")
+            console.print(f"engine: {answer.get('engine', 'engine')}")
             lead = answer.get("leadership") or {}
             if lead.get("role") in ("leader", "follower"):
                 console.print(
@@ -731,6 +732,23 @@ def daemon(
     rescan: Annotated[
         float, typer.Option(min=1.0, help="Seconds between full rescans of --watch DIRs.")
     ] = 30.0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="engine: one Docker Engine's containers; swarm: Swarm services on a manager "
+            "(a Container is a service, a Network an overlay); auto: swarm when the engine "
+            "is a Swarm manager, else engine.",
+            metavar="engine|swarm|auto",
+        ),
+    ] = "engine",
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT",
+            help="With Swarm: push built images there (as HOST:PORT/ref) and run services "
+            "from it, so every node can pull them.",
+        ),
+    ] = None,
 ) -> None:
     """Run the controller, the sources and the API (unix socket, optional TCP) until SIGTERM.
 
@@ -754,6 +772,8 @@ def daemon(
         rescan_s=rescan,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        engine=engine,
+        registry=registry,
     )
     try:
         run_daemon(options)

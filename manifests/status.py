@@ -198,6 +198,20 @@ class ContainerObserved(Observed):
     ready_replicas: int | None = None
     replica_statuses: list[ReplicaObserved] | None = None
     rollout: RolloutObserved | None = None
+    # On Swarm (--engine swarm): the service's newest tasks, where each runs and why it failed.
+    tasks: list[TaskObserved] | None = None
+
+
+class TaskObserved(Observed):
+    """One Swarm task of a Container's service: its node, its state and the one Swarm wants,
+    the error that ended it, its container and exit code."""
+
+    node: str
+    state: str
+    desired_state: str
+    error: str | None = None
+    container_id: str | None = None
+    exit_code: int | None = None
 
 
 class ReplicaObserved(Observed):

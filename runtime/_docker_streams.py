@@ -78,10 +78,12 @@ def consume_load(chunks: Iterable[dict[str, Any]], path: str) -> list[str]:
     return loaded
 
 
-def to_runtime_event(raw: dict[str, Any]) -> RuntimeEvent | None:
+def to_runtime_event(
+    raw: dict[str, Any], types: tuple[str, ...] = EVENT_TYPES
+) -> RuntimeEvent | None:
     """One decoded `GET /events` message as a RuntimeEvent; None for types we ignore."""
     event_type = str(raw.get("Type") or "")
-    if event_type not in EVENT_TYPES:
+    if event_type not in types:
         return None
     actor = as_dict(raw.get("Actor"))
     attributes = as_dict(actor.get("Attributes"))
@@ -101,15 +103,18 @@ def _close_quietly(stream: Any) -> None:
         stream.close()
 
 
-def stream_events(api: Any, stop: threading.Event) -> Iterator[RuntimeEvent]:
-    """Yield engine events until `stop` is set; raise RuntimeUnavailable if the stream breaks.
+def stream_events(
+    api: Any, stop: threading.Event, types: tuple[str, ...] = EVENT_TYPES
+) -> Iterator[RuntimeEvent]:
+    """Yield engine events of `types` until `stop` is set; raise RuntimeUnavailable if the
+    stream breaks.
 
     The read blocks until the Engine sends something, so a watcher thread closes the
     response as soon as `stop` is set: events arrive with no polling delay, and stopping
     takes at most one watcher poll.
     """
     with translate_errors("stream events"):
-        stream = api.events(decode=True, filters={"type": list(EVENT_TYPES)})
+        stream = api.events(decode=True, filters={"type": list(types)})
     finished = threading.Event()
 
     def close_when_stopped() -> None:
@@ -132,7 +137,7 @@ def stream_events(api: Any, stop: threading.Event) -> Iterator[RuntimeEvent]:
                 raise RuntimeUnavailable(f"read events: {exc}") from exc
             if stop.is_set():
                 return
-            event = to_runtime_event(raw) if isinstance(raw, dict) else None
+            event = to_runtime_event(raw, types) if isinstance(raw, dict) else None
             if event is not None:
                 yield event
         if not stop.is_set():

@@ -1,7 +1,8 @@
 """The `Runtime` interface: the only way the controller reaches a container engine.
 
-`runtime.docker_driver.DockerRuntime` implements it on the Docker Engine API; a Swarm driver
-could sit beside it later. `runtime.fake.FakeRuntime` implements it in memory for fast planner
+`runtime.docker_driver.DockerRuntime` implements it on the Docker Engine API and
+`runtime.swarm_driver.SwarmRuntime` beside it on a Swarm manager (a container there is a
+service). `runtime.fake.FakeRuntime` implements it in memory for fast planner
 and queue tests. Methods are verb_noun after the Engine endpoints. Every method raises only
 `runtime.errors` types. Lookups by name return None for "not found" instead of raising.
 """

@@ -216,6 +216,19 @@ class ContainerCreate:
 
 
 @dataclass(frozen=True)
+class TaskInfo:
+    """One Swarm task of a service (the Swarm driver's ContainerInfo.tasks): where it runs,
+    its state and the state Swarm wants for it, why it failed, and its container."""
+
+    node: str
+    state: str  # new | pending | ... | running | complete | failed | shutdown | rejected
+    desired_state: str
+    error: str | None = None
+    container_id: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
 class ContainerInfo:
     id: str
     name: str
@@ -238,6 +251,8 @@ class ContainerInfo:
     ports: tuple[PortBinding, ...] = ()  # bound host ports as the engine reports them
     # Why the engine's last start of it failed ("task ...: already exists"), else None.
     error: str | None = None
+    # On Swarm, the service's tasks, newest first (empty on the Engine driver).
+    tasks: tuple[TaskInfo, ...] = ()
 
     @property
     def managed(self) -> bool:

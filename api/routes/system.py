@@ -49,6 +49,7 @@ def version(state: StateDep) -> VersionInfo:
         api_version="v1",
         python=platform.python_version(),
         leadership=leadership(state),
+        engine=state.engine,
     )
 
 

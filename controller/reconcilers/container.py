@@ -76,6 +76,7 @@ from dockform.manifests.status import (
     ImageObserved,
     Phase,
     Reason,
+    TaskObserved,
     VolumeObserved,
 )
 from dockform.manifests.units import parse_duration
@@ -115,6 +116,10 @@ _CONTAINER_ACTIONS = frozenset(
         "restart",
     }
 )
+
+
+# Swarm tasks shown in a Container's status, newest first (Swarm keeps a few more).
+SHOWN_TASKS = 5
 
 
 @dataclasses.dataclass
@@ -755,6 +760,11 @@ def _facts(
         last_unhealthy_restart=last_restart,
         made_for=provenance.read(current.labels, MADE_FOR_LABEL),
         made_because=provenance.read(current.labels, MADE_BECAUSE_LABEL),
+        tasks=[
+            TaskObserved.model_validate(dataclasses.asdict(task))
+            for task in current.tasks[:SHOWN_TASKS]
+        ]
+        or None,
     )
 
 
