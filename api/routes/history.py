@@ -115,7 +115,7 @@ def unpin(namespace: NamespacePath, kinds: KindsPath, name: NamePath, state: Sta
     "/{kinds:kind}/{name}/scale",
     summary="Set a Container's replicas (a new generation; no running replica is replaced)",
     response_model=Resource,
-    responses=responses(404, 409, 422, *WRITE_ERRORS),
+    responses=responses(400, 404, 409, 422, *WRITE_ERRORS),
 )
 def scale(
     namespace: NamespacePath,
