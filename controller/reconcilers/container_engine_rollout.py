@@ -22,15 +22,13 @@ _REASONS = {
     "rollback_paused": Reason.ROLLOUT_PAUSED,
     "rollback_completed": Reason.ROLLED_BACK,
 }
-_HELD = (Reason.ROLLOUT_PAUSED, Reason.ROLLED_BACK)
 
 
 def held_hash(resource: Resource) -> str | None:
-    """The container hash whose rollout the engine paused or rolled back (last status)."""
+    """The container hash of the engine's last rollout (last status): while the engine
+    pauses it or rolls it back, the plan does not push that hash again."""
     rollout = observed_as(resource, ContainerObserved).rollout
-    if rollout is None or rollout.state not in _HELD:
-        return None
-    return rollout.spec_hash
+    return rollout.spec_hash if rollout is not None else None
 
 
 def engine_rollout(

@@ -187,3 +187,59 @@ def test_a_job_runs_to_completion_on_swarm(swarm_daemon: Daemon, busybox_image: 
     finally:
         api.close()
     assert mode == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
+
+
+def replicated(name: str, image: str, greeting: str, command: str = "sleep 600") -> str:
+    return f"""
+apiVersion: dockform/v1
+kind: Container
+metadata: {{name: {name}}}
+spec:
+  image: {image}
+  command: ["sh", "-c", "{command}"]
+  env: {{GREETING: {greeting}}}
+  replicas: 2
+  update: {{parallelism: 1, monitor: 2s, failureAction: rollback}}
+  healthcheck: {{command: ["true"], interval: 1s, timeout: 2s, retries: 1}}
+  stopGracePeriod: 1s
+"""
+
+
+def test_replicas_scale_and_a_failed_rollout_rolls_back_on_swarm(
+    swarm_daemon: Daemon, busybox_image: str, engine_api: Any
+) -> None:
+    name = f"sw{secrets.token_hex(3)}-rep"
+
+    def ready(count: int) -> dict[str, Any] | None:
+        observed = _observed(swarm_daemon, name)
+        done = observed.get("replicas") == count and observed.get("readyReplicas") == count
+        return observed if done else None
+
+    swarm_daemon.client.apply(replicated(name, busybox_image, "one"))
+    swarm_daemon.wait_for("2 replicas ready", lambda: ready(2), timeout_s=120)
+    service_id = engine_api.inspect_service(name)["ID"]
+    assert len(_observed(swarm_daemon, name)["tasks"]) >= 2
+
+    scaled = swarm_daemon.cli("scale", f"container/{name}", "3")
+    assert scaled.returncode == 0, scaled.stderr
+    swarm_daemon.wait_for("3 replicas ready", lambda: ready(3), timeout_s=120)
+    assert engine_api.inspect_service(name)["ID"] == service_id  # scaled, not replaced
+
+    # A spec whose tasks fail: Swarm rolls the update back, and dockform makes the previous
+    # revision the stored one (pinned), so the failing spec is not pushed again.
+    swarm_daemon.client.apply(replicated(name, busybox_image, "bad", command="exit 3"))
+
+    def rolled_back() -> dict[str, Any] | None:
+        item = swarm_daemon.resource("Container", name)
+        return item if item and item.get("pin") else None
+
+    item = swarm_daemon.wait_for("the rollout rolled back", rolled_back, timeout_s=180)
+    assert item["pin"]["rolledBackTo"] == 2  # generation 2: the scale to 3
+    swarm_daemon.wait_for(
+        "the service on its previous env",
+        lambda: "GREETING=one" in service_env(engine_api, name) or None,
+        timeout_s=120,
+    )
+    swarm_daemon.wait_for("3 replicas ready again", lambda: ready(3), timeout_s=180)
+    assert engine_api.inspect_service(name)["ID"] == service_id
+    swarm_daemon.client.delete("containers", name)
