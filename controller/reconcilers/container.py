@@ -55,7 +55,11 @@ from dockform.controller.reconcilers.container_replicated import (
     replicated_outcome,
     unhealthy_retry_in,
 )
-from dockform.controller.reconcilers.container_timing import running_for, stopped_for
+from dockform.controller.reconcilers.container_timing import (
+    running_for,
+    stopped_for,
+    unhealthy_restarts_after,
+)
 from dockform.controller.reconcilers.image import find_image
 from dockform.controller.registry import ANY_NAMESPACE, KindRegistration, Ref
 from dockform.controller.status import is_ready, make_status, observed_as
@@ -348,15 +352,7 @@ class ContainerReconciler:
         if spec.replicas is not None and not self._runtime.replicates:
             return self._reconcile_replicas(resource, spec)
         observed = self.observe(resource, spec)
-        desired = ContainerDesired(
-            resource.name,
-            spec,
-            resource.spec_hash,
-            self._restart_grace_s,
-            resource.namespace,
-            resource.generation,
-            in_place=self._runtime.replicates,
-        )
+        desired = self._desired(resource, spec)
         container_plan = plan(desired, observed)
         self._check_host_access(resource, spec, container_plan)
         executed = self._executor.execute(container_plan, resource.key)
@@ -370,6 +366,17 @@ class ContainerReconciler:
         if outcome.requeue_after is not None:
             due.append(outcome.requeue_after)
         return dataclasses.replace(outcome, requeue_after=min(due))
+
+    def _desired(self, resource: Resource, spec: ContainerSpec) -> ContainerDesired:
+        return ContainerDesired(
+            resource.name,
+            spec,
+            resource.spec_hash,
+            self._restart_grace_s,
+            resource.namespace,
+            resource.generation,
+            in_place=self._runtime.replicates,
+        )
 
     def _check_host_access(self, resource: Resource, spec: ContainerSpec, todo: Plan) -> None:
         if any(isinstance(action, _MOUNTING) for action in todo.actions):
@@ -392,14 +399,7 @@ class ContainerReconciler:
             shared.labelled,
             lambda holder: self._unhealthy_restart_due(resource, holder),
         )
-        desired = ContainerDesired(
-            resource.name,
-            spec,
-            resource.spec_hash,
-            self._restart_grace_s,
-            resource.namespace,
-            resource.generation,
-        )
+        desired = self._desired(resource, spec)
         snapshot = ReplicasSnapshot(
             shared=shared,
             slots=slots,
@@ -730,11 +730,7 @@ def _facts(
     resource: Resource, current: ContainerInfo | None, container_plan: Plan
 ) -> ContainerObserved:
     previous = observed_as(resource, ContainerObserved)
-    restarts = previous.unhealthy_restarts or 0
-    last_restart = previous.last_unhealthy_restart
-    if any(isinstance(action, RestartContainer) for action in container_plan.actions):
-        restarts += 1
-        last_restart = datetime.now(UTC).isoformat()
+    restarts, last_restart = unhealthy_restarts_after(previous, container_plan)
     if current is None:
         return ContainerObserved(
             unhealthy_restarts=restarts or None, last_unhealthy_restart=last_restart or None

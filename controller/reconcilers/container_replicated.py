@@ -8,9 +8,8 @@ old copies a start-first replace moved aside, and the pause the last status reco
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
-from dockform.controller.actions import Plan, RestartContainer
+from dockform.controller.actions import Plan
 from dockform.controller.outcomes import EventNote, Outcome
 from dockform.controller.reconcilers import provenance
 from dockform.controller.reconcilers.container_plan import container_name, start_period_left
@@ -21,7 +20,11 @@ from dockform.controller.reconcilers.container_replicas import (
     is_ready,
     retired_name,
 )
-from dockform.controller.reconcilers.container_timing import running_for, stopped_for
+from dockform.controller.reconcilers.container_timing import (
+    running_for,
+    stopped_for,
+    unhealthy_restarts_after,
+)
 from dockform.controller.status import make_status, observed_as
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.status import (
@@ -188,11 +191,7 @@ def _facts(
     plan: Plan,
 ) -> ContainerObserved:
     previous = observed_as(resource, ContainerObserved)
-    restarts = previous.unhealthy_restarts or 0
-    last_restart = previous.last_unhealthy_restart
-    if any(isinstance(action, RestartContainer) for action in plan.actions):
-        restarts += 1
-        last_restart = datetime.now(UTC).isoformat()
+    restarts, last_restart = unhealthy_restarts_after(previous, plan)
     present = [info for info in current if info is not None]
     if present and all(info.health == "healthy" for info in present):
         restarts, last_restart = 0, None

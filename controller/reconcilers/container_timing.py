@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dockform.controller.actions import Plan, RestartContainer
+from dockform.controller.reconcilers.job_plan import seconds_between
+from dockform.manifests.status import ContainerObserved
 from dockform.runtime.types import ContainerInfo
 
 
@@ -23,12 +26,14 @@ def running_for(holder: ContainerInfo | None) -> float | None:
 
 def seconds_since(timestamp: str | None) -> float | None:
     """Seconds from the engine's RFC 3339 `timestamp` to now; None when there is none."""
-    if not timestamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max((datetime.now(UTC) - moment).total_seconds(), 0.0)
+    return seconds_between(timestamp, datetime.now(UTC))
+
+
+def unhealthy_restarts_after(previous: ContainerObserved, done: Plan) -> tuple[int, str | None]:
+    """Restarts dockform made for being unhealthy, and when the last was, once `done` ran."""
+    restarts = previous.unhealthy_restarts or 0
+    last_restart = previous.last_unhealthy_restart
+    if any(isinstance(action, RestartContainer) for action in done.actions):
+        restarts += 1
+        last_restart = datetime.now(UTC).isoformat()
+    return restarts, last_restart
