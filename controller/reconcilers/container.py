@@ -45,6 +45,7 @@ from dockform.controller.reconcilers.container_plan import (
     garbage_plan,
     owns,
     plan,
+    scaled_to_zero,
     start_period_left,
 )
 from dockform.controller.reconcilers.container_replicas import ReplicasSnapshot, plan_replicas
@@ -458,6 +459,16 @@ class ContainerReconciler:
             return Outcome(status=status, events=tuple(events))
         if current is None:
             raise TransientError(f"container {resource.engine_name} vanished while starting")
+        if scaled_to_zero(self._desired(resource, spec)):
+            status = make_status(
+                resource,
+                phase=Phase.RUNNING,
+                ready=True,
+                reason=Reason.RUNNING,
+                message="scaled to 0 replicas",
+                observed=facts,
+            )
+            return Outcome(status=status, events=tuple(events))
         status = self._running_status(resource, spec, current, facts, container_plan)
         rollout = facts.rollout
         if rollout is not None and rollout.state != Reason.RUNNING:

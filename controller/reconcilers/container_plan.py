@@ -354,12 +354,15 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         ),
         StartContainer(cause="created", container=name),
     )
+    if scaled_to_zero(desired):
+        # A service of no replica: made, never started; one running is scaled down.
+        create = create[:-1]
     if current is None:
         return Plan(actions=(*strays, *create))
     replace_cause = _replace_cause(current, want_hash)
     if desired.hold_replace and current.state == "running":
         replace_cause = ""  # a later batch of its rollout (or a paused one) replaces it
-    if desired.in_place and current.state == "running":
+    if desired.in_place and (current.state == "running" or scaled_to_zero(desired)):
         return Plan(actions=(*strays, *_in_place(desired, observed, current, request, made)))
     if replace_cause and desired.start_first and current.state == "running":
         request = with_provenance(request, made, replace_cause, current.labels)
@@ -417,6 +420,11 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         if start_left > 0:
             return Plan(actions=actions, requeue_after=start_left)
     return Plan(actions=actions)
+
+
+def scaled_to_zero(desired: ContainerDesired) -> bool:
+    """`replicas: 0` on an engine that runs replicas: the service exists and runs no task."""
+    return desired.in_place and desired.spec.replicas == 0
 
 
 def _in_place(

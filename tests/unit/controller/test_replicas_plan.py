@@ -249,3 +249,14 @@ def test_a_rollout_the_engine_rolled_back_is_not_pushed_again() -> None:
     assert held.empty
     # Another spec (another hash) is pushed as usual.
     assert "UpdateContainer" in str(plan(in_place(3), shared(rolled_back, held_hash="other")))
+
+
+def test_replicas_zero_on_an_engine_that_replicates_makes_a_service_and_runs_no_task() -> None:
+    made = plan(in_place(0), shared(None))
+    assert str(made) == "#1 container:web, CreateContainer, not found"
+    assert made.actions[0].request.replicas == 0  # type: ignore[attr-defined]
+    stopped = dataclasses.replace(service(replicas=0), state="exited", running_replicas=0)
+    assert plan(in_place(0), shared(stopped)).empty  # not started again
+    assert str(plan(in_place(0), shared(service(replicas=2)))) == (
+        "#1 container:id-1, ScaleContainer, 2 replica(s), 0 wanted"
+    )
