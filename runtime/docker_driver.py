@@ -559,6 +559,11 @@ class DockerRuntime:
         return convert.network_info(data)
 
     def create_network(self, request: NetworkCreate) -> str:
+        return self._create_network(request, request.driver)
+
+    def _create_network(self, request: NetworkCreate, driver: str, **scoped: Any) -> str:
+        """`request` as a network of `driver`; `scoped` are more of the Engine's create
+        arguments (the Swarm driver's attachable, swarm-scoped overlay)."""
         ipam = None
         if request.subnet or request.gateway:
             pool = docker.types.IPAMPool(subnet=request.subnet, gateway=request.gateway)
@@ -566,11 +571,12 @@ class DockerRuntime:
         with translate_errors(f"create network {request.name}"):
             created = self._api.create_network(
                 request.name,
-                driver=request.driver,
+                driver=driver,
                 ipam=ipam,
                 check_duplicate=True,
                 internal=request.internal,
                 labels=self._labels(request.labels),
+                **scoped,
             )
         return str(created["Id"])
 

@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import docker.types
 import docker.utils
 
 from dockform.runtime import _swarm_convert as swarm
@@ -356,23 +355,8 @@ class SwarmRuntime(DockerRuntime):
 
     def create_network(self, request: NetworkCreate) -> str:
         """An attachable overlay (services and plain containers may join it), swarm-scoped."""
-        ipam = None
-        if request.subnet or request.gateway:
-            pool = docker.types.IPAMPool(subnet=request.subnet, gateway=request.gateway)
-            ipam = docker.types.IPAMConfig(pool_configs=[pool])
         driver = "overlay" if request.driver in ("bridge", "overlay", "") else request.driver
-        with translate_errors(f"create network {request.name}"):
-            created = self._api.create_network(
-                request.name,
-                driver=driver,
-                ipam=ipam,
-                check_duplicate=True,
-                internal=request.internal,
-                labels=self._labels(request.labels),
-                attachable=True,
-                scope="swarm",
-            )
-        return str(created["Id"])
+        return self._create_network(request, driver, attachable=True, scope="swarm")
 
     def connect_network(
         self,
