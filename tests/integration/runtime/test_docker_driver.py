@@ -8,8 +8,7 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -35,57 +34,19 @@ from dockform.runtime.types import (
     RuntimeEvent,
     VolumeCreate,
 )
+from tests.integration.runtime.objects import (
+    SERVE_PAGE,
+    TEST_LABELS,
+    Objects,
+    fresh_name,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
 T = TypeVar("T")
 
-TEST_LABELS = {"dockform.test": "1"}
-SERVE_PAGE = "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"
 MS = 1_000_000
-
-
-def fresh_name(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def wait_for(check: Callable[[], T | None], timeout_s: float, what: str) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
-
-
-@dataclass
-class Objects:
-    """What a test created, removed in dependency order at teardown."""
-
-    runtime: DockerRuntime
-    containers: list[str] = field(default_factory=list)
-    networks: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
-
-    def container(self, request: ContainerCreate, start: bool = True) -> str:
-        container_id = self.runtime.create_container(request)
-        self.containers.append(container_id)
-        if start:
-            self.runtime.start_container(container_id)
-        return container_id
-
-    def remove_all(self) -> None:
-        for container_id in self.containers:
-            self.runtime.remove_container(container_id)
-        for network in self.networks:
-            self.runtime.remove_network(network)
-        for volume in self.volumes:
-            self.runtime.remove_volume(volume)
-        for image in self.images:
-            self.runtime.remove_image(image)
 
 
 @pytest.fixture

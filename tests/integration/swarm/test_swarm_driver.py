@@ -9,7 +9,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import docker
@@ -28,52 +27,24 @@ from dockform.runtime.types import (
     RuntimeEvent,
     VolumeCreate,
 )
+from tests.integration.runtime.objects import (
+    SERVE_PAGE,
+    TEST_LABELS,
+    Objects,
+    fresh_name,
+)
+from tests.integration.runtime.objects import wait_for as wait_until
 
 pytestmark = pytest.mark.integration
 
 T = TypeVar("T")
 
-TEST_LABELS = {"dockform.test": "1"}
-SERVE_PAGE = "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"
 SECOND = 1_000_000_000
 
 
-def fresh_name(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
 def wait_for(check: Callable[[], T | None], timeout_s: float, what: str) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.2)
-
-
-@dataclass
-class Objects:
-    runtime: SwarmRuntime
-    services: list[str] = field(default_factory=list)
-    networks: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-
-    def service(self, request: ContainerCreate, start: bool = True) -> str:
-        service_id = self.runtime.create_container(request)
-        self.services.append(service_id)
-        if start:
-            self.runtime.start_container(service_id)
-        return service_id
-
-    def remove_all(self) -> None:
-        for service_id in self.services:
-            self.runtime.remove_container(service_id)
-        for network in self.networks:
-            self.runtime.remove_network(network)
-        for volume in self.volumes:
-            self.runtime.remove_volume(volume)
+    """Swarm settles in seconds: poll less often than on one engine."""
+    return wait_until(check, timeout_s, what, poll_s=0.2)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +97,7 @@ def test_service_lifecycle_create_start_stop_restart_remove(
         memory_bytes=64 * 1024 * 1024,
         stop_timeout_s=1,
     )
-    service_id = objects.service(request, start=False)
+    service_id = objects.container(request, start=False)
     created = swarm_runtime.inspect_container(name)
     assert created is not None and created.id == service_id and created.state == "created"
     assert created.labels["dockform.test"] == "1"
@@ -168,7 +139,7 @@ def test_exit_code_and_health_from_tasks(
     swarm_runtime: SwarmRuntime, objects: Objects, busybox_image: str
 ) -> None:
     once = fresh_name("once")
-    objects.service(shell(once, busybox_image, "exit 3", restart_policy="no"))
+    objects.container(shell(once, busybox_image, "exit 3", restart_policy="no"))
     exited = wait_for(lambda: in_state(swarm_runtime, once, "exited"), 30, "exited")
     assert exited.exit_code == 3 and exited.tasks[0].exit_code == 3
 
@@ -180,7 +151,7 @@ def test_exit_code_and_health_from_tasks(
         retries=1,
         start_period_ns=0,
     )
-    objects.service(shell(checked, busybox_image, "exec sleep 300", healthcheck=check))
+    objects.container(shell(checked, busybox_image, "exec sleep 300", healthcheck=check))
     healthy = wait_for(
         lambda: (
             (info := swarm_runtime.inspect_container(checked)) and info.health == "healthy" and info
@@ -205,7 +176,7 @@ def test_overlay_network_aliases_and_volume(
     swarm_runtime.create_volume(VolumeCreate(name=volume, labels=dict(TEST_LABELS)))
 
     server = fresh_name("server")
-    objects.service(
+    objects.container(
         shell(
             server,
             busybox_image,
@@ -219,7 +190,7 @@ def test_overlay_network_aliases_and_volume(
     assert running.networks.get(network)
 
     client = fresh_name("client")
-    objects.service(
+    objects.container(
         shell(
             client,
             busybox_image,
@@ -243,7 +214,7 @@ def test_ports_ingress_and_host_mode(
     # the ingress mesh (not reachable here: the test dockerd runs with --iptables=false).
     port = 18000 + secrets.randbelow(1000)
     served = fresh_name("served")
-    objects.service(
+    objects.container(
         shell(
             served,
             busybox_image,
@@ -286,7 +257,7 @@ def test_service_and_task_events_come_out_as_container_events(
     try:
         time.sleep(0.5)  # the stream is open
         name = fresh_name("evented")
-        service_id = objects.service(shell(name, busybox_image, "exec sleep 300"))
+        service_id = objects.container(shell(name, busybox_image, "exec sleep 300"))
         swarm_runtime.remove_container(service_id)
 
         def mapped() -> bool:
@@ -315,7 +286,7 @@ def test_a_job_runs_while_its_task_runs_and_exits_with_its_code(
     name = fresh_name("job")
     job = shell(name, busybox_image, "sleep 3; exit 4", restart_policy="no")
     job = dataclasses.replace(job, labels={**job.labels, "io.dockform.kind": "Job"})
-    objects.service(job)
+    objects.container(job)
     running = wait_for(lambda: in_state(swarm_runtime, name, "running"), 30, "the job running")
     assert running.tasks[0].state == "running"
     finished = wait_for(lambda: in_state(swarm_runtime, name, "exited"), 30, "the job finished")
@@ -336,7 +307,7 @@ def test_replicas_scale_and_an_update_in_place(
         rollout=RolloutConfig(parallelism=1, order="start-first", monitor_ns=SECOND),
         placement=PlacementConfig(constraints=("node.role==manager",)),
     )
-    service_id = objects.service(request)
+    service_id = objects.container(request)
     both = wait_for(
         lambda: (
             (info := in_state(swarm_runtime, name, "running"))
