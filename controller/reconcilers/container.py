@@ -316,14 +316,18 @@ class ContainerReconciler:
         found = self._runtime.list_containers({KIND_LABEL: KIND, NAME_LABEL: resource.name})
         return [info for info in found if label_namespace(info.labels) == resource.namespace]
 
-    def observe(self, resource: Resource, spec: ContainerSpec) -> ContainerSnapshot:
+    def observe(
+        self, resource: Resource, spec: ContainerSpec, *, by_name: bool = True
+    ) -> ContainerSnapshot:
+        """One snapshot; `by_name=False` leaves out who holds the Container's own name (a
+        replicated Container's replicas have names of their own, observed per replica)."""
         image_id, image_ref, waiting, volume_names, network_names = self._dependency_state(
             resource, spec
         )
         content = self._content_state(resource, spec)
         waiting += content.waiting
         labelled = self._labelled(resource)
-        holder = self._runtime.inspect_container(resource.engine_name)
+        holder = self._runtime.inspect_container(resource.engine_name) if by_name else None
         restarts = observed_as(resource, ContainerObserved).unhealthy_restarts or 0
         return ContainerSnapshot(
             held_hash=held_hash(resource),
@@ -392,7 +396,7 @@ class ContainerReconciler:
     def _reconcile_replicas(self, resource: Resource, spec: ContainerSpec) -> Outcome:
         """`replicas: N`: N containers, each planned on its own, a new spec rolled out batch
         by batch (container_replicas)."""
-        shared = self.observe(resource, spec)
+        shared = self.observe(resource, spec, by_name=False)
         slots, retired = observe_replicas(
             self._runtime,
             resource,
