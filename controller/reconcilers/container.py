@@ -53,6 +53,7 @@ from dockform.controller.reconcilers.container_replicated import (
     inspect_replicas,
     observe_replicas,
     paused_hash,
+    published_ports,
     replicated_outcome,
     unhealthy_retry_in,
 )
@@ -763,10 +764,7 @@ def _facts(
         exit_code=current.exit_code,
         image_id=current.image_id,
         addresses=dict(sorted(current.networks.items())),
-        ports=sorted(
-            f"{port.host_ip}:{port.host_port}->{port.container_port}/{port.protocol}"
-            for port in current.ports
-        ),
+        ports=published_ports([current]),
         unhealthy_restarts=restarts,
         last_unhealthy_restart=last_restart,
         made_for=provenance.read(current.labels, MADE_FOR_LABEL),

@@ -235,11 +235,7 @@ def _facts(
         restart_count=sum(info.restart_count or 0 for info in present) if present else None,
         image_id=first.image_id if first else None,
         addresses=dict(sorted(first.networks.items())) if first else {},
-        ports=sorted(
-            f"{port.host_ip}:{port.host_port}->{port.container_port}/{port.protocol}"
-            for info in present
-            for port in info.ports
-        ),
+        ports=published_ports(present),
         unhealthy_restarts=restarts,
         last_unhealthy_restart=last_restart,
         made_for=provenance.read(first.labels, MADE_FOR_LABEL) if first else None,
@@ -248,6 +244,15 @@ def _facts(
         ready_replicas=sum(1 for info in present if is_ready(info)),
         replica_statuses=replicas,
         rollout=rollout_facts,
+    )
+
+
+def published_ports(infos: Sequence[ContainerInfo]) -> list[str]:
+    """Every port the containers publish, `hostIP:hostPort->containerPort/protocol`, sorted."""
+    return sorted(
+        f"{port.host_ip}:{port.host_port}->{port.container_port}/{port.protocol}"
+        for info in infos
+        for port in info.ports
     )
 
 
