@@ -364,39 +364,12 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         replace_cause = ""  # a later batch of its rollout (or a paused one) replaces it
     if desired.in_place and (current.state == "running" or scaled_to_zero(desired)):
         return Plan(actions=(*strays, *_in_place(desired, observed, current, request, made)))
-    if replace_cause and desired.start_first and current.state == "running":
-        request = with_provenance(request, made, replace_cause, current.labels)
-        return Plan(
-            actions=(
-                *strays,
-                RenameContainer(
-                    cause=f"{replace_cause}; its successor starts first",
-                    container=current.id,
-                    new_name=f"{name}{RETIRED_SUFFIX}",
-                ),
-                *_write_files(desired, observed, "to mount"),
-                CreateContainer(
-                    cause=replace_cause,
-                    request=request,
-                    replacing=True,
-                    secret_env=observed.secret_env,
-                ),
-                StartContainer(cause="created", container=name),
-            )
-        )
     if replace_cause:
         request = with_provenance(request, made, replace_cause, current.labels)
-        grace = request.stop_timeout_s or 10
-        stop = (
-            (StopContainer(cause=replace_cause, container=current.id, timeout_s=grace),)
-            if current.state == "running"
-            else ()
-        )
         return Plan(
             actions=(
                 *strays,
-                *stop,
-                RemoveContainer(cause=replace_cause, container=current.id),
+                *_make_way(desired, current, name, replace_cause, request.stop_timeout_s),
                 *_write_files(desired, observed, "to mount"),
                 CreateContainer(
                     cause=replace_cause,
@@ -420,6 +393,31 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         if start_left > 0:
             return Plan(actions=actions, requeue_after=start_left)
     return Plan(actions=actions)
+
+
+def _make_way(
+    desired: ContainerDesired,
+    current: ContainerInfo,
+    name: str,
+    cause: str,
+    stop_timeout_s: int | None,
+) -> tuple[Action, ...]:
+    """Free `name` for the replacement: start-first moves a running copy aside (renamed
+    `NAME.old`, removed once its successor is ready); otherwise it is stopped and removed."""
+    if desired.start_first and current.state == "running":
+        return (
+            RenameContainer(
+                cause=f"{cause}; its successor starts first",
+                container=current.id,
+                new_name=f"{name}{RETIRED_SUFFIX}",
+            ),
+        )
+    stop = (
+        (StopContainer(cause=cause, container=current.id, timeout_s=stop_timeout_s or 10),)
+        if current.state == "running"
+        else ()
+    )
+    return (*stop, RemoveContainer(cause=cause, container=current.id))
 
 
 def scaled_to_zero(desired: ContainerDesired) -> bool:
