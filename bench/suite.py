@@ -88,6 +88,7 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         def scale_case_run() -> dict[str, Any]:
             return scale.run(context)
 
+        interrupted: KeyboardInterrupt | None = None
         try:
             if only & set(MAIN_DAEMON_CASES):
                 _guard(errors, "main", lambda: _main_daemon_cases(context, only, results))
@@ -103,6 +104,12 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
                 _guard(errors, "scale", lambda: _timed(results, "scale", scale_case_run))
             elif "scale" in only:
                 say(f"scale: not in a {sizes.mode} run (the full run has it; or set BENCH_SCALE)")
+        except KeyboardInterrupt as stop:
+            # The cases that finished keep their figures: they go to a file of their own,
+            # so an interrupted run does not replace the last complete one.
+            interrupted = stop
+            errors["interrupted"] = str(stop) or "interrupted"
+            out = out.with_suffix(".interrupted.json")
         finally:
             for daemon in list(context.daemons):
                 context.stop_daemon(daemon)
@@ -128,6 +135,8 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
     _warn_others(results["machine"]["other_dockform_daemons_at_end"])
     for case, message in errors.items():
         print(f"ERROR in {case}: {message}")
+    if interrupted is not None:
+        raise interrupted
     return 1 if errors else 0
 
 
