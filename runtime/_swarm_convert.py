@@ -4,7 +4,8 @@ Used only by `runtime.swarm_driver`. A service is shown as one container would b
 says whether its desired tasks run (`running`), were never started (`created`: 0 replicas and
 no task yet), were stopped or finished (`exited`, with the last task's exit code), are being
 brought up (`starting`) or again after a failure (`restarting`). Each task is kept too
-(ContainerInfo.tasks), newest first, so status can show where each runs and why one failed.
+(ContainerInfo.tasks), newest first (lost ones first of all: `shown_first`), so status can
+show where each runs and why one failed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ def started_replicas(service: JSON) -> int:
 
 def newest_first(tasks: list[JSON]) -> list[JSON]:
     return sorted(tasks, key=lambda task: str(task.get("CreatedAt") or ""), reverse=True)
+
+
+def shown_first(tasks: list[JSON]) -> list[JSON]:
+    """Newest first, but tasks Swarm shut down that still run as far as it knows come before
+    the rest: their node never said they stopped (it is down, or they are stopping), so a
+    status that shows only the first few still says where the lost ones were."""
+    return sorted(
+        newest_first(tasks),
+        key=lambda task: not (_state(task) == "running" and task.get("DesiredState") == "shutdown"),
+    )
 
 
 def _state(task: JSON) -> str:
@@ -177,7 +188,7 @@ def service_info(
         rollout_state=str(update_status.get("State") or "") or None,
         rollout_message=str(update_status.get("Message") or "") or None,
         ports=_ports(service),
-        tasks=tuple(task_info(task, node_names) for task in ordered),
+        tasks=tuple(task_info(task, node_names) for task in shown_first(tasks)),
     )
 
 

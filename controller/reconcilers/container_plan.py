@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,18 @@ def container_hash(
     text = f"{spec_hash}\n{image_id}{pinned}"
     if contents:
         text += "\n" + "\n".join(sorted(contents))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def placed_hash(want_hash: str, spec: ContainerSpec) -> str:
+    """The hash of a service on an engine that runs replicas itself: `want_hash` and the
+    spec's `placement`, which is the service's own there (a new constraint is an update
+    the engine rolls out). The spec hash leaves placement out, so one host replaces nothing
+    for it; no placement keeps `want_hash` as it is."""
+    if spec.placement is None:
+        return want_hash
+    placement = spec.placement.model_dump(mode="json", by_alias=True)
+    text = f"{want_hash}\nplacement {json.dumps(placement, sort_keys=True)}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -326,6 +339,8 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
     want_hash = container_hash(
         desired.spec_hash, observed.image_id, observed.bind_targets, observed.contents
     )
+    if desired.in_place:
+        want_hash = placed_hash(want_hash, desired.spec)
     spec = in_namespace(desired.spec, desired.namespace, dict(observed.network_names))
     request = create_request(
         desired.name,

@@ -19,7 +19,7 @@ from dockform.controller.reconcilers.container_replicas import (
 )
 from dockform.manifests.models import ContainerSpec
 from dockform.manifests.status import Reason
-from dockform.runtime.types import ContainerInfo, managed_labels
+from dockform.runtime.types import HASH_LABEL, ContainerInfo, managed_labels
 
 SPEC_HASH = "spec-hash-1"
 IMAGE_ID = "sha256:" + "a" * 64
@@ -241,6 +241,23 @@ def test_an_engine_that_replicates_updates_in_place_and_scales() -> None:
     scaled = plan(in_place(5), shared(service()))
     assert str(scaled) == f"#1 container:{'id-1'}, ScaleContainer, 3 replica(s), 5 wanted"
     assert str(plan(in_place(3), shared(service()))) == "(nothing to do)"
+
+
+def test_a_new_placement_updates_the_service_in_place() -> None:
+    # The spec hash leaves placement out (one host ignores it); on an engine that runs
+    # replicas itself it is the service's own, so a new constraint is pushed as an update.
+    on_c = {"constraints": ["node.labels.zone==c"]}
+    made = plan(in_place(2, placement=on_c), shared(None))
+    placed = made.actions[0].request.labels[HASH_LABEL]  # type: ignore[attr-defined]
+    assert placed != NEW
+    assert plan(in_place(2, placement=on_c), shared(service(want_hash=placed, replicas=2))).empty
+    moved = plan(
+        in_place(2, placement={"constraints": ["node.labels.zone==b"]}),
+        shared(service(want_hash=placed, replicas=2)),
+    )
+    assert str(moved) == "#1 container:web, UpdateContainer, config hash changed"
+    # No placement: the hash is the container's as before (services made without one stay).
+    assert str(plan(in_place(2), shared(service(replicas=2)))) == "(nothing to do)"
 
 
 def test_a_rollout_the_engine_rolled_back_is_not_pushed_again() -> None:

@@ -157,6 +157,22 @@ def test_service_info_lists_tasks_newest_first_with_errors() -> None:
     ]
 
 
+def test_a_task_of_a_lost_node_is_listed_first() -> None:
+    # Shut down by Swarm, still running as far as it knows: its node went down.
+    lost = {**_task("running", "shutdown", "2026-01-01T00:00:00"), "NodeID": "n3"}
+    tasks = [
+        lost,
+        *(_task("running", "running", f"2026-01-01T00:00:0{i}") for i in (3, 4, 5)),
+        _task("shutdown", "shutdown", "2026-01-01T00:00:02"),
+    ]
+    info = service_info(_service(3), tasks, {}, {"n1": "node-1", "n3": "node-3"}, None)
+    assert [(task.node, task.state, task.desired_state) for task in info.tasks][:2] == [
+        ("node-3", "running", "shutdown"),
+        ("node-1", "running", "running"),
+    ]
+    assert info.state == "running" and info.running_replicas == 3
+
+
 def test_a_job_is_a_replicated_job_that_starts_at_creation() -> None:
     spec = service_spec(request(restart_policy="no"), {}, "app:1", job=True)
     assert spec["Mode"] == {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
