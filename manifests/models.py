@@ -9,6 +9,7 @@ field instead of being ignored.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -86,23 +87,30 @@ class Model(BaseModel):
         # document) says integer or number, which true is not.
         if not isinstance(data, dict):
             return data
-        for name, field in cls.model_fields.items():
-            key = field.alias or name
-            types = [
-                get_args(kind)[0] if get_origin(kind) is Annotated else kind
-                for kind in get_args(field.annotation) or (field.annotation,)
-            ]
-            if (
-                isinstance(data.get(key), bool)
-                and bool not in types
-                and any(kind in (int, float) for kind in types)
-            ):
+        for key in _numeric_keys(cls):
+            if isinstance(data.get(key), bool):
                 raise ValueError(f"{key} must be a number, not true or false")
         return data
 
     def dump(self) -> dict[str, Any]:
         """The object as YAML/JSON would spell it: camelCase keys, unset optionals left out."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+@functools.cache
+def _numeric_keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """The keys (aliases) of `model`'s fields that take a number and not a bool: read from
+    the annotations once per model, not at every validation (a large apply validates
+    thousands of objects)."""
+    keys = []
+    for name, field in model.model_fields.items():
+        types = [
+            get_args(kind)[0] if get_origin(kind) is Annotated else kind
+            for kind in get_args(field.annotation) or (field.annotation,)
+        ]
+        if bool not in types and any(kind in (int, float) for kind in types):
+            keys.append(field.alias or name)
+    return tuple(keys)
 
 
 class Metadata(Model):

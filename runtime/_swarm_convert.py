@@ -200,3 +200,17 @@ def service_summary(service: JSON, tasks: list[JSON]) -> ContainerSummary:
         labels=str_dict(spec.get("Labels")),
         state=service_state(service, tasks),
     )
+
+
+def content_ids(service: JSON) -> set[str]:
+    """The secrets and configs the service's spec and its previous spec (what a rollback
+    returns to) give their tasks."""
+    found: set[str] = set()
+    for spec_key in ("Spec", "PreviousSpec"):
+        template = as_dict(as_dict(service.get(spec_key)).get("TaskTemplate"))
+        container = as_dict(template.get("ContainerSpec"))
+        for key, id_key in (("Secrets", "SecretID"), ("Configs", "ConfigID")):
+            found.update(
+                str(ref.get(id_key)) for ref in container.get(key) or [] if ref.get(id_key)
+            )
+    return found

@@ -13,6 +13,9 @@ addresses...) are refused with InvalidRequest naming the field, never dropped si
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dockform.runtime.errors import InvalidRequest
@@ -23,6 +26,8 @@ JSON = dict[str, Any]
 # The service label holding how many replicas `start_container` scales it back to: a service
 # is created with none (created, not started, as the Engine's create is).
 REPLICAS_LABEL = "io.dockform.swarm.replicas"
+# On a secret or config the driver made from a Secret's or Config's file: the service it is for.
+CONTENT_SERVICE_LABEL = "io.dockform.swarm.service"
 
 RESTART_CONDITION = {
     "no": "none",
@@ -82,8 +87,63 @@ def _mount(mount: Mount) -> JSON:
     return spec
 
 
+@dataclass(frozen=True)
+class ContentRef:
+    """A Swarm secret or config the driver made from a Secret's or Config's file (a mount
+    with `content`), as the service's tasks get it: a file at `target` with its owner and
+    mode. Swarm hands it to whichever node runs a task; a bind of the file would exist on
+    the manager only."""
+
+    kind: str  # "secret" | "config"
+    object_id: str
+    name: str
+    target: str
+    uid: int
+    gid: int
+    mode: int
+
+
+_SWARM_NAME_MAX = 64
+_NOT_NAME = re.compile(r"[^a-zA-Z0-9_.-]")
+
+
+def content_name(service: str, source: str, digest: str) -> str:
+    """The name of the secret or config holding the file at `source` for `service`: the
+    file's name and its content's digest, so new content is a new object (Swarm's secrets and
+    configs cannot change) and a rollback finds the previous one still there. Within Swarm's
+    64 characters, starting and ending with a letter or digit."""
+    suffix = f".{digest[:12]}"
+    stem = _NOT_NAME.sub("-", f"{service}.{source.rsplit('/', 1)[-1]}")
+    stem = stem[: _SWARM_NAME_MAX - len(suffix)].strip("-_.")
+    return f"{stem or 'content'}{suffix}"
+
+
+def _content_refs(contents: Sequence[ContentRef]) -> JSON:
+    """ContainerSpec.Secrets and .Configs for the refs."""
+    listed: JSON = {}
+    for ref in contents:
+        key, id_key, name_key = (
+            ("Secrets", "SecretID", "SecretName")
+            if ref.kind == "secret"
+            else ("Configs", "ConfigID", "ConfigName")
+        )
+        listed.setdefault(key, []).append(
+            {
+                "File": {
+                    "Name": ref.target,
+                    "UID": str(ref.uid),
+                    "GID": str(ref.gid),
+                    "Mode": ref.mode,
+                },
+                id_key: ref.object_id,
+                name_key: ref.name,
+            }
+        )
+    return listed
+
+
 def _mounts(request: ContainerCreate) -> list[JSON]:
-    mounts = [_mount(mount) for mount in request.mounts]
+    mounts = [_mount(mount) for mount in request.mounts if mount.content is None]
     # `tmpfs: {path: options}`: Swarm's tmpfs mounts take a size and mode, not option text.
     mounts += [{"Type": "tmpfs", "Target": path} for path in sorted(request.tmpfs)]
     return mounts
@@ -111,12 +171,16 @@ def _hosts(extra_hosts: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def container_spec(request: ContainerCreate, labels: dict[str, str]) -> JSON:
+def container_spec(
+    request: ContainerCreate, labels: dict[str, str], contents: Sequence[ContentRef] = ()
+) -> JSON:
+    """The task's ContainerSpec; the request's Secret and Config files are `contents`."""
     spec: JSON = {
         "Image": request.image,
         "Labels": labels,
         "Env": [f"{key}={value}" for key, value in sorted(request.env.items())],
         "Mounts": _mounts(request),
+        **_content_refs(contents),
     }
     # Swarm's Command replaces the image's ENTRYPOINT and Args its CMD, as `docker run
     # --entrypoint E image ARGS` does.
@@ -200,12 +264,14 @@ def service_spec(
     replicas: int = 0,
     *,
     job: bool = False,
+    contents: Sequence[ContentRef] = (),
 ) -> JSON:
     """The ServiceSpec for `request`: `labels` (the request's plus the driver's) on the service
     and its task containers, `image` as the task's image (a registry ref when the driver pushes
     there), `replicas` tasks (0: created, not started), or, for a `job`, a `replicated-job`
-    (API 1.41+) that runs one task to completion, from its creation on. Raises InvalidRequest
-    for settings a Swarm service has no place for."""
+    (API 1.41+) that runs one task to completion, from its creation on. The request's Secret
+    and Config files are the secrets and configs `contents`. Raises InvalidRequest for
+    settings a Swarm service has no place for."""
     refused = _refusals(request)
     if refused:
         raise InvalidRequest(
@@ -213,7 +279,7 @@ def service_spec(
             "remove them from the Container's spec, or run the daemon with --engine engine"
         )
     task: JSON = {
-        "ContainerSpec": container_spec(request, labels) | {"Image": image},
+        "ContainerSpec": container_spec(request, labels, contents) | {"Image": image},
         "RestartPolicy": {
             "Condition": RESTART_CONDITION.get(request.restart_policy, "any"),
             "MaxAttempts": 0,

@@ -29,6 +29,7 @@ from dockform.runtime import _swarm_convert as swarm
 from dockform.runtime._docker_errors import translate_errors
 from dockform.runtime._docker_streams import EVENT_TYPES, consume_pull, stream_events
 from dockform.runtime._docker_transport import engine_url, raise_for_status
+from dockform.runtime._swarm_contents import SwarmContents
 from dockform.runtime._swarm_spec import REPLICAS_LABEL, service_spec
 from dockform.runtime.docker_driver import DockerRuntime
 from dockform.runtime.errors import (
@@ -88,6 +89,7 @@ class SwarmRuntime(DockerRuntime):
         super().__init__(*args, **kwargs)
         self._registry = registry.rstrip("/") if registry else None
         self._node_names: dict[str, str] = {}
+        self._contents = SwarmContents(self._api)
 
     # --- engine
 
@@ -190,11 +192,13 @@ class SwarmRuntime(DockerRuntime):
         return self._node_names
 
     def create_container(self, request: ContainerCreate) -> str:
+        labels = self._labels(request.labels)
         spec = service_spec(
             request,
-            self._labels(request.labels),
+            labels,
             self._image_for(request.image),
             job=request.labels.get(KIND_LABEL) == JOB_KIND and self._speaks_jobs(),
+            contents=self._contents.refs(request, labels),
         )
         with translate_errors(f"create service {request.name}"):
             created = self._post_json("/services/create", spec, {})
@@ -285,24 +289,29 @@ class SwarmRuntime(DockerRuntime):
 
     def update_container(self, container_id: str, request: ContainerCreate) -> None:
         """The service's spec replaced by `request`'s in place: Swarm rolls it out by its
-        UpdateConfig (request.rollout). A stopped service stays stopped."""
+        UpdateConfig (request.rollout). A stopped service stays stopped. Secrets and configs
+        of Secret and Config files the update and the rollback spec no longer use go."""
+        labels = self._labels(request.labels)
+        contents = self._contents.refs(request, labels)
 
         def replace(spec: dict[str, Any]) -> None:
             stopped = not spec.get("Mode", {}).get("Replicated", {}).get("Replicas")
             job = "ReplicatedJob" in (spec.get("Mode") or {})
             wanted = service_spec(
                 request,
-                self._labels(request.labels),
+                labels,
                 self._image_for(request.image),
                 0 if stopped else request.replicas,
                 job=job,
+                contents=contents,
             )
             if job:
                 wanted["Mode"] = spec["Mode"]
             spec.clear()
             spec.update(wanted)
 
-        self._update(container_id, f"update service {container_id}", replace)
+        service = self._update(container_id, f"update service {container_id}", replace)
+        self._contents.sweep(str(service["Spec"]["Name"]), self._service(str(service["ID"])))
 
     def scale_container(self, container_id: str, replicas: int) -> None:
         def scale(spec: dict[str, Any]) -> None:
@@ -337,8 +346,9 @@ class SwarmRuntime(DockerRuntime):
                     all=True, filters={"label": f"com.docker.swarm.service.id={service_id}"}
                 )
             if not left:
-                return
+                break
             time.sleep(_POLL_S)
+        self._contents.sweep(str(service["Spec"]["Name"]), None)
 
     def container_logs(self, container_id: str, tail: int | None, follow: bool) -> Iterator[bytes]:
         with translate_errors(f"read logs of service {container_id}"):

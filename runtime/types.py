@@ -80,6 +80,10 @@ class Mount:
     # tmpfs only (TmpfsOptions); None leaves the engine's default.
     tmpfs_size_bytes: int | None = None
     tmpfs_mode: int | None = None
+    # A Secret's or Config's file ("secret" | "config"), bound from the daemon's own
+    # directory: an engine that keeps such content itself (Swarm, whose tasks may run on other
+    # nodes) makes a secret or config of its own from the file instead of binding it.
+    content: str | None = None
 
 
 @dataclass(frozen=True)

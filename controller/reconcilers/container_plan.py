@@ -189,7 +189,14 @@ def create_request(
     adds it, see CreateContainer.secret_env). A `replica` is named `NAME-<replica>` and
     labelled with its number; all replicas share the alias `name`."""
     mounts = tuple(_mount(mount, volume_names) for mount in spec.volumes) + tuple(
-        Mount(target=file.target, source=file.path, type="bind", read_only=True) for file in files
+        Mount(
+            target=file.target,
+            source=file.path,
+            type="bind",
+            read_only=True,
+            content="config" if file.context is None else "secret",
+        )
+        for file in files
     )
     labels = {**spec.labels, **managed_labels(KIND, name, want_hash, namespace)}
     if replica is not None:
@@ -379,6 +386,16 @@ def plan(desired: ContainerDesired, observed: ContainerSnapshot) -> Plan:
         replace_cause = ""  # a later batch of its rollout (or a paused one) replaces it
     if desired.in_place and (current.state == "running" or scaled_to_zero(desired)):
         return Plan(actions=(*strays, *_in_place(desired, observed, current, request, made)))
+    if desired.in_place and current.rollout_state in ENGINE_ROLLOUTS:
+        # The engine is rolling the service out (or holds it paused or rolled back): tasks
+        # of the new spec that exit count as the rollout's failures, which the engine acts
+        # on by its failureAction. Starting or replacing the service here would restart the
+        # rollout each time, so it could never fail, pause or roll back.
+        moving = current.rollout_state in MOVING_ROLLOUTS
+        return Plan(
+            actions=(*strays, *_in_place(desired, observed, current, request, made)),
+            requeue_after=ROLLOUT_POLL_S if moving else None,
+        )
     if replace_cause:
         request = with_provenance(request, made, replace_cause, current.labels)
         return Plan(
@@ -471,6 +488,11 @@ def _in_place(
 
 # Swarm's rollout states that hold a service on its previous spec.
 HELD_ROLLOUTS = frozenset({"paused", "rollback_started", "rollback_paused", "rollback_completed"})
+# The states of a rollout still under way, and all those the engine owns the service in.
+MOVING_ROLLOUTS = frozenset({"updating", "rollback_started"})
+ENGINE_ROLLOUTS = HELD_ROLLOUTS | MOVING_ROLLOUTS
+# How often a rollout under way is looked at (its progress is the status).
+ROLLOUT_POLL_S = 2.0
 
 
 def rollout_config(spec: ContainerSpec) -> RolloutConfig:

@@ -277,3 +277,25 @@ def test_replicas_zero_on_an_engine_that_replicates_makes_a_service_and_runs_no_
     assert str(plan(in_place(0), shared(service(replicas=2)))) == (
         "#1 container:id-1, ScaleContainer, 2 replica(s), 0 wanted"
     )
+
+
+def test_a_service_whose_new_tasks_exit_mid_rollout_is_left_to_the_engine() -> None:
+    # The update's tasks exit (exit 3): Swarm counts that as the rollout's failure and
+    # pauses or rolls back; starting or replacing the service would restart the rollout.
+    failing = dataclasses.replace(
+        service(rollout_state="updating"), state="exited", running_replicas=0, error="exit 3"
+    )
+    left = plan(in_place(3), shared(failing, held_hash=NEW))
+    assert left.empty and left.requeue_after is not None
+    paused = dataclasses.replace(failing, rollout_state="paused")
+    held = plan(in_place(3), shared(paused, held_hash=NEW))
+    assert held.empty and held.requeue_after is None  # paused: nothing moves until a change
+    # A fixed spec (another hash) goes to the paused service as an update in place.
+    bad = dataclasses.replace(
+        service(want_hash="bad", rollout_state="paused"), state="exited", running_replicas=0
+    )
+    fixed = plan(in_place(3), shared(bad, held_hash="bad"))
+    assert str(fixed) == "#1 container:web, UpdateContainer, config hash changed"
+    # Without a rollout under way an exited service is started as before.
+    after = dataclasses.replace(failing, rollout_state="completed", error=None)
+    assert "StartContainer" in str(plan(in_place(3), shared(after)))

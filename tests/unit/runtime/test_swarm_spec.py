@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockform.runtime._swarm_convert import service_info, service_state
-from dockform.runtime._swarm_spec import REPLICAS_LABEL, service_spec
+from dockform.runtime._swarm_convert import content_ids, service_info, service_state
+from dockform.runtime._swarm_spec import REPLICAS_LABEL, ContentRef, content_name, service_spec
 from dockform.runtime.errors import InvalidRequest
 from dockform.runtime.types import (
     ContainerCreate,
@@ -180,3 +180,45 @@ def test_a_job_is_a_replicated_job_that_starts_at_creation() -> None:
     assert service_state(job, []) == "starting"
     assert service_state(job, [_task("running", "complete", "1")]) == "running"
     assert service_state(job, [_task("complete", "complete", "1")]) == "exited"
+
+
+def test_secret_and_config_files_become_swarm_secrets_and_configs_not_binds() -> None:
+    files = (
+        Mount(target="/run/pw", source="/dev/shm/x/0-pw", type="bind", content="secret"),
+        Mount(target="/etc/app.conf", source="/h/1-conf", type="bind", content="config"),
+        Mount(target="/data", source="vol", type="volume"),
+    )
+    refs = (
+        ContentRef("secret", "s1", "web.0-pw.aaaa", "/run/pw", 0, 0, 0o400),
+        ContentRef("config", "c1", "web.1-conf.bbbb", "/etc/app.conf", 1000, 1000, 0o444),
+    )
+    container = service_spec(request(mounts=files), {}, "app:1", contents=refs)["TaskTemplate"][
+        "ContainerSpec"
+    ]
+    assert [mount["Target"] for mount in container["Mounts"]] == ["/data"]
+    assert container["Secrets"] == [
+        {
+            "File": {"Name": "/run/pw", "UID": "0", "GID": "0", "Mode": 0o400},
+            "SecretID": "s1",
+            "SecretName": "web.0-pw.aaaa",
+        }
+    ]
+    assert container["Configs"][0]["ConfigID"] == "c1"
+    assert container["Configs"][0]["File"]["UID"] == "1000"
+    # The spec and the previous spec (a rollback's) both keep theirs.
+    service = {
+        "Spec": {"TaskTemplate": {"ContainerSpec": container}},
+        "PreviousSpec": {"TaskTemplate": {"ContainerSpec": {"Secrets": [{"SecretID": "s0"}]}}},
+    }
+    assert content_ids(service) == {"s1", "c1", "s0"}
+    assert content_ids({"Spec": {}}) == set()
+
+
+def test_content_names_carry_the_digest_and_fit_swarm() -> None:
+    digest = "0123456789abcdef" * 4
+    assert content_name("shop_web", "/dev/shm/d/0-db-password", digest) == (
+        "shop_web.0-db-password.0123456789ab"
+    )
+    long = content_name("n" * 80, "/x/0-key", digest)
+    assert len(long) == 64 and long.endswith(".0123456789ab") and long[0] == "n"
+    assert content_name("web", "/x/0-a b", digest) == "web.0-a-b.0123456789ab"
