@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 
@@ -26,6 +27,12 @@ class Sizes:
     scale_objects: int = 0
     scale_apply_objects: int = 0
     scale_idle_window_s: float = 60.0
+    # The swarm case (issue 13): services converged, replicas of the rolled service, how many
+    # of them Swarm updates at a time, rounds. 0 services: the case does not run (`--quick`).
+    swarm_services: int = 0
+    swarm_replicas: int = 0
+    swarm_parallelism: int = 1
+    swarm_repeats: int = 3
 
 
 FULL = Sizes(
@@ -45,6 +52,10 @@ FULL = Sizes(
     scale_containers=500,
     scale_objects=10_000,
     scale_apply_objects=5000,
+    swarm_services=30,
+    swarm_replicas=30,
+    swarm_parallelism=6,
+    swarm_repeats=3,
 )
 
 QUICK = Sizes(
@@ -85,4 +96,33 @@ def with_scale_override(sizes: Sizes, value: str | None) -> Sizes:
         scale_objects=objects,
         scale_apply_objects=objects // 2,
         scale_idle_window_s=min(sizes.scale_idle_window_s, sizes.idle_window_s),
+    )
+
+
+# BENCH_SWARM="N[,REPEATS]" sizes the swarm case by hand (and runs it with --quick, whose own
+# sizes leave it out: bringing up its three dockerd alone takes longer than the run may):
+# N services converged, one service of N replicas rolled ceil(N/5) at a time (five batches,
+# as the full run's 30 by 6), REPEATS rounds (3).
+SWARM_ENV = "BENCH_SWARM"
+SWARM_BATCHES = 5
+
+
+def with_swarm_override(sizes: Sizes, value: str | None) -> Sizes:
+    if not value:
+        return sizes
+    try:
+        parts = [int(part) for part in value.split(",")]
+        if not 1 <= len(parts) <= 2 or min(parts) < 1:
+            raise ValueError(value)
+    except ValueError as error:
+        raise SystemExit(
+            f"{SWARM_ENV}={value!r}: expected N or N,REPEATS, say 10 or 30,3"
+        ) from error
+    count = parts[0]
+    return replace(
+        sizes,
+        swarm_services=count,
+        swarm_replicas=count,
+        swarm_parallelism=math.ceil(count / SWARM_BATCHES),
+        swarm_repeats=parts[1] if len(parts) == 2 else sizes.swarm_repeats,
     )

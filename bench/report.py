@@ -183,6 +183,20 @@ def _stores_noop_events(results: Results) -> tuple[str, bool | None]:
     return "0", _get(results, "stores.noop.docker_events") == 0
 
 
+def _swarm_peer(step: str, peer_key: str, peer_name: str) -> Check:
+    """Issue 13's swarm case, by issue 17's rule: dockform within 1.05x of Docker's own tool
+    (or faster) on the same swarm."""
+
+    def check(results: Results) -> tuple[str, bool | None]:
+        peer = _get(results, f"swarm.{step}.{peer_key}")
+        value = _get(results, f"swarm.{step}.dockform_s")
+        if peer is None or value is None:
+            return f"<= 1.05x {peer_name} (not measured)", None
+        return f"<= 1.05x {peer_name} ({1.05 * peer:.2f}s)", value <= 1.05 * peer
+
+    return check
+
+
 # (figure, unit, check or None for a reference figure), in the order printed.
 FIGURES: list[tuple[str, str, Check | None]] = [
     ("converge.n", "", None),
@@ -254,6 +268,17 @@ FIGURES: list[tuple[str, str, Check | None]] = [
     ("scale.store.objects", "", None),
     ("scale.store.list_p99_ms", "ms", _scale_list),
     ("scale.store.get_p99_ms", "ms", _scale_get),
+    ("swarm.converge.n", "", None),
+    ("swarm.converge.dockform_s", "s", _swarm_peer("converge", "stack_s", "docker stack deploy")),
+    ("swarm.converge.stack_s", "s", None),
+    ("swarm.update.replicas", "", None),
+    ("swarm.update.parallelism", "", None),
+    (
+        "swarm.update.dockform_s",
+        "s",
+        _swarm_peer("update", "service_update_s", "docker service update"),
+    ),
+    ("swarm.update.service_update_s", "s", None),
 ]
 
 

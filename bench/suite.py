@@ -1,9 +1,10 @@
 """The run: set up, the cases in order, clean up (also on failure and Ctrl-C), report.
 
 Order: converge (empty daemon), then with n containers under dockform: noop, idle, drift,
-recreate; then watch, api, cli, stores and scale (the full run's), each on a daemon of its
-own. A case that fails records its error and the run goes on with the cases that do not
-depend on it; the exit code is then 1.
+recreate; then watch, api, cli, stores, scale and swarm (the last two the full run's), each on
+a daemon of its own (swarm's on a three-node swarm of its own, bench.swarm). A case that fails
+records its error and the run goes on with the cases that do not depend on it; the exit code
+is then 1.
 Whatever happens, the daemons stop first and then everything labelled with this run goes.
 """
 
@@ -24,7 +25,18 @@ from types import FrameType
 from typing import Any
 
 from bench import api as api_case
-from bench import cli_speed, converge, drift, recreate, report, scale, steady, stores, watch
+from bench import (
+    cli_speed,
+    converge,
+    drift,
+    recreate,
+    report,
+    scale,
+    steady,
+    stores,
+    swarm,
+    watch,
+)
 from bench import compose as compose_peer
 from bench.config import Sizes
 from bench.context import Context, say
@@ -40,7 +52,19 @@ from bench.engine import (
 )
 from dockform import __version__
 
-CASES = ("converge", "noop", "idle", "drift", "recreate", "watch", "api", "cli", "stores", "scale")
+CASES = (
+    "converge",
+    "noop",
+    "idle",
+    "drift",
+    "recreate",
+    "watch",
+    "api",
+    "cli",
+    "stores",
+    "scale",
+    "swarm",
+)
 MAIN_DAEMON_CASES = ("converge", "noop", "idle", "drift", "recreate")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +112,9 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
         def scale_case_run() -> dict[str, Any]:
             return scale.run(context)
 
+        def swarm_case_run() -> dict[str, Any]:
+            return swarm.run(context)
+
         interrupted: KeyboardInterrupt | None = None
         try:
             if only & set(MAIN_DAEMON_CASES):
@@ -104,6 +131,10 @@ def run(sizes: Sizes, only: set[str], out: Path, command: str) -> int:
                 _guard(errors, "scale", lambda: _timed(results, "scale", scale_case_run))
             elif "scale" in only:
                 say(f"scale: not in a {sizes.mode} run (the full run has it; or set BENCH_SCALE)")
+            if "swarm" in only and sizes.swarm_services:
+                _guard(errors, "swarm", lambda: _timed(results, "swarm", swarm_case_run))
+            elif "swarm" in only:
+                say(f"swarm: not in a {sizes.mode} run (the full run has it; or set BENCH_SWARM)")
         except KeyboardInterrupt as stop:
             # The cases that finished keep their figures: they go to a file of their own,
             # so an interrupted run does not replace the last complete one.

@@ -12,11 +12,12 @@ by `runtime._docker_streams`.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import docker
 import docker.auth
@@ -28,6 +29,7 @@ from dockform.runtime import _docker_buildkit as buildkit_cli
 from dockform.runtime import _docker_convert as convert
 from dockform.runtime._docker_errors import translate_errors
 from dockform.runtime._docker_streams import (
+    EVENT_TYPES,
     consume_build,
     consume_load,
     consume_pull,
@@ -39,6 +41,7 @@ from dockform.runtime._docker_transport import (
     raise_for_status,
     tune_unix_socket_client,
 )
+from dockform.runtime._image_cache import ImageCache
 from dockform.runtime.errors import (
     ImageBuildFailed,
     InvalidRequest,
@@ -83,6 +86,28 @@ def _read_text(path: str) -> str | None:
         return None
 
 
+_Driver = TypeVar("_Driver", bound="DockerRuntime")
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def _changes_images(
+    method: Callable[Concatenate[_Driver, _Params], _Result],
+) -> Callable[Concatenate[_Driver, _Params], _Result]:
+    """A driver call that changes the engine's images: the image answers kept
+    (`_image_cache`) are dropped before it and after it."""
+
+    @functools.wraps(method)
+    def changing(driver: _Driver, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        driver._images.forget()
+        try:
+            return method(driver, *args, **kwargs)
+        finally:
+            driver._images.forget()
+
+    return changing
+
+
 class DockerRuntime:
     """The Docker Engine driver. Thread-safe: the controller's workers share one instance.
 
@@ -119,6 +144,7 @@ class DockerRuntime:
         )
         self._cli_probe: buildkit_cli.CliProbe | None = None
         self._probe_lock = threading.Lock()
+        self._images = ImageCache()
 
     # --- connection
 
@@ -363,6 +389,9 @@ class DockerRuntime:
     # --- images
 
     def inspect_image(self, ref: str) -> ImageInfo | None:
+        return self._images.inspect(ref, self._inspect_image)
+
+    def _inspect_image(self, ref: str) -> ImageInfo | None:
         try:
             with translate_errors(f"inspect image {ref}"):
                 data = self._api.inspect_image(ref)
@@ -376,6 +405,7 @@ class DockerRuntime:
         images = [convert.image_info(summary) for summary in summaries]
         return sorted(images, key=lambda image: image.id)
 
+    @_changes_images
     def build_image(self, request: BuildRequest) -> BuildResult:
         if not os.path.isdir(request.context_dir):
             raise ImageBuildFailed(f"build of {request.tag}: no directory {request.context_dir}")
@@ -481,6 +511,7 @@ class DockerRuntime:
             )
         return built.id
 
+    @_changes_images
     def pull_image(self, ref: str) -> str:
         repository, tag = docker.utils.parse_repository_tag(ref)
         api = self._api
@@ -508,6 +539,7 @@ class DockerRuntime:
             raise RuntimeFailure(f"pull {ref}: finished but the image is not there")
         return pulled.id
 
+    @_changes_images
     def load_image(self, tarball_path: str, ref: str) -> str:
         try:
             tarball = open(tarball_path, "rb")  # noqa: SIM115 - closed below, after streaming
@@ -523,6 +555,7 @@ class DockerRuntime:
             raise RuntimeFailure(f"load {tarball_path}: finished but {ref} is not there")
         return image.id
 
+    @_changes_images
     def tag_image(self, image_id: str, ref: str) -> None:
         repository, tag = docker.utils.parse_repository_tag(ref)
         with translate_errors(f"tag image {image_id} as {ref}"):
@@ -530,6 +563,7 @@ class DockerRuntime:
         if not tagged:
             raise RuntimeFailure(f"tag image {image_id} as {ref}: the engine refused")
 
+    @_changes_images
     def remove_image(self, ref: str) -> None:
         try:
             with translate_errors(f"remove image {ref}"):
@@ -648,13 +682,27 @@ class DockerRuntime:
     # --- events
 
     def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
-        for event in stream_events(self._api, stop):
+        for event in self._engine_events(stop, EVENT_TYPES):
             # Scoped like the lists: container events carry the container's labels, so those
             # of objects this runtime could not have made are dropped here. Network and volume
             # events carry no labels and pass.
             if event.type == "container" and not self._in_scope(event.labels):
                 continue
             yield event
+
+    def _engine_events(
+        self, stop: threading.Event, types: tuple[str, ...]
+    ) -> Iterator[RuntimeEvent]:
+        """The Engine's events of `types`; while they are read, image answers are kept
+        (`_image_cache`), dropped at every image event."""
+        self._images.stream_started()
+        try:
+            for event in stream_events(self._api, stop, types):
+                if event.type == "image":
+                    self._images.forget()
+                yield event
+        finally:
+            self._images.stream_ended()
 
     def _in_scope(self, labels: dict[str, str]) -> bool:
         return all(labels.get(key) == value for key, value in self._extra_labels.items())

@@ -27,7 +27,7 @@ import docker.utils
 
 from dockform.runtime import _swarm_convert as swarm
 from dockform.runtime._docker_errors import translate_errors
-from dockform.runtime._docker_streams import EVENT_TYPES, consume_pull, stream_events
+from dockform.runtime._docker_streams import EVENT_TYPES, consume_pull
 from dockform.runtime._docker_transport import engine_url, raise_for_status
 from dockform.runtime._swarm_contents import SwarmContents
 from dockform.runtime._swarm_spec import REPLICAS_LABEL, service_spec
@@ -439,7 +439,7 @@ class SwarmRuntime(DockerRuntime):
     # --- events
 
     def events(self, stop: threading.Event) -> Iterator[RuntimeEvent]:
-        for event in stream_events(self._api, stop, (*EVENT_TYPES, "service")):
+        for event in self._engine_events(stop, (*EVENT_TYPES, "service")):
             if event.type == "service":
                 action = _SERVICE_ACTIONS.get(event.action)
                 if action is None:

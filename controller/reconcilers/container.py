@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -99,6 +100,7 @@ from dockform.runtime.types import (
     label_namespace,
 )
 from dockform.settings import Backoff, KindLimits
+from dockform.store.repository import Store
 from dockform.store.types import Resource, ResourceStatus
 from dockform.store.vault import seal_context
 
@@ -141,6 +143,28 @@ class ContentState:
 _MOUNTING = (CreateContainer, StartContainer, RestartContainer)
 
 
+class StoreImages:
+    """The store's Images, read again only after a write to the store (`data_version`):
+    every Container's pass looks its image up among them, and in a steady state (a resync
+    of hundreds of Containers) nothing is written between two passes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._images: tuple[Resource, ...] = ()
+
+    def all(self) -> tuple[Resource, ...]:
+        version = self._store.data_version  # read before the data, as the API's caches do
+        with self._lock:
+            if version == self._version:
+                return self._images
+        images = tuple(self._store.list(Kind.IMAGE))
+        with self._lock:
+            self._version, self._images = version, images
+        return images
+
+
 class ContainerReconciler:
     def __init__(self, context: ReconcileContext) -> None:
         self._store = context.store
@@ -150,6 +174,7 @@ class ContainerReconciler:
         self._restart_grace_s = context.settings.restart_grace_s
         self._host_access = context.host_access
         self._files = context.files
+        self._images = StoreImages(context.store)
 
     # --- observe
 
@@ -161,7 +186,7 @@ class ContainerReconciler:
         dependsOn resolve in the container's own namespace."""
         namespace = resource.namespace
         waiting: list[str] = []
-        image_resource = find_image(spec.image, self._store.list(Kind.IMAGE), namespace)
+        image_resource = find_image(spec.image, self._images.all(), namespace)
         image_ref = spec.image
         image_id: str | None = None
         if image_resource is not None:
