@@ -49,6 +49,14 @@ def engine_rollout(
     state = _REASONS.get(current.rollout_state or "", Reason.RUNNING)
     if pushed:
         state = Reason.ROLLING_OUT
+    elif (
+        state is Reason.ROLLED_BACK
+        and resource.pin is not None
+        and current.labels.get(HASH_LABEL) != spec_hash
+    ):
+        # The store runs the revision the engine rolled back to (pinned): that rollout is
+        # over. Swarm keeps saying `rollback_completed` until the next update.
+        state = Reason.RUNNING
     running = current.running_replicas or 0
     return RolloutObserved(
         state=str(state),
