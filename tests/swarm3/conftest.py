@@ -32,9 +32,12 @@ def socket_url(node: int) -> str:
 
 
 def swarm3(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run `scripts/swarm3 ARGS`, output captured (stdout and stderr together)."""
+    """Run `scripts/swarm3 ARGS` on the first harness (whatever DFSW_ID the shell has: the
+    tests talk to /run/dfsw), output captured (stdout and stderr together)."""
+    env = {key: value for key, value in os.environ.items() if key != "DFSW_ID"}
     return subprocess.run(
         ["bash", str(SCRIPT), *args],
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
