@@ -212,6 +212,8 @@ class TaskObserved(Observed):
     error: str | None = None
     container_id: str | None = None
     exit_code: int | None = None
+    generation: int | None = None  # of the spec the task was made for (its made-for label)
+    up_to_date: bool = False  # made for the service's current spec
 
 
 class ReplicaObserved(Observed):

@@ -111,6 +111,7 @@ def task_info(task: JSON, node_names: dict[str, str]) -> TaskInfo:
         error=error,
         container_id=str(container.get("ContainerID") or "") or None,
         exit_code=_exit_code(task) if _state(task) not in ("running", *_COMING_UP) else None,
+        labels=str_dict(as_dict(as_dict(task.get("Spec")).get("ContainerSpec")).get("Labels")),
     )
 
 

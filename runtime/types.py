@@ -230,6 +230,9 @@ class TaskInfo:
     error: str | None = None
     container_id: str | None = None
     exit_code: int | None = None
+    # The labels of the spec the task was made from (the service's spec of then): which
+    # revision of the Container it runs.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ from dockform.manifests.units import parse_duration
 from dockform.runtime.errors import ObjectNotFound
 from dockform.runtime.interface import Runtime
 from dockform.runtime.types import (
+    HASH_LABEL,
     KIND_LABEL,
     MADE_BECAUSE_LABEL,
     MADE_FOR_LABEL,
@@ -97,6 +98,7 @@ from dockform.runtime.types import (
     NAME_LABEL,
     ContainerInfo,
     ContainerSummary,
+    TaskInfo,
     label_namespace,
 )
 from dockform.settings import Backoff, KindLimits
@@ -794,11 +796,24 @@ def _facts(
         last_unhealthy_restart=last_restart,
         made_for=provenance.read(current.labels, MADE_FOR_LABEL),
         made_because=provenance.read(current.labels, MADE_BECAUSE_LABEL),
-        tasks=[
-            TaskObserved.model_validate(dataclasses.asdict(task))
-            for task in current.tasks[:SHOWN_TASKS]
-        ]
-        or None,
+        tasks=[_task_observed(task, current) for task in current.tasks[:SHOWN_TASKS]] or None,
+    )
+
+
+def _task_observed(task: TaskInfo, service: ContainerInfo) -> TaskObserved:
+    """A Swarm task as status shows it, with the revision it runs."""
+    made_for = provenance.read(task.labels, MADE_FOR_LABEL) or {}
+    generation = made_for.get("generation")
+    return TaskObserved(
+        node=task.node,
+        state=task.state,
+        desired_state=task.desired_state,
+        error=task.error,
+        container_id=task.container_id,
+        exit_code=task.exit_code,
+        generation=generation if isinstance(generation, int) else None,
+        up_to_date=bool(task.labels)
+        and task.labels.get(HASH_LABEL) == service.labels.get(HASH_LABEL),
     )
 
 

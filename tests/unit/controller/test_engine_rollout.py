@@ -79,3 +79,25 @@ def test_a_rollback_swarm_completed_asks_the_store_once_then_runs() -> None:
         web(pinned=True), dataclasses.replace(rolled_back, labels={HASH_LABEL: "bad"}), Plan()
     )
     assert stuck is not None and stuck.state == Reason.ROLLED_BACK
+
+
+def test_each_task_shows_the_revision_it_runs() -> None:
+    from dockform.controller.reconcilers.container import _task_observed
+    from dockform.runtime._swarm_convert import task_info
+
+    made_for = '{"generation":2,"imageId":"sha256:1"}'
+    task = task_info(
+        {
+            "NodeID": "n1",
+            "DesiredState": "running",
+            "Status": {"State": "running"},
+            "Spec": {
+                "ContainerSpec": {"Labels": {HASH_LABEL: "good", "io.dockform.made-for": made_for}}
+            },
+        },
+        {"n1": "node-a"},
+    )
+    current = _task_observed(task, container("good", None))
+    assert (current.node, current.generation, current.up_to_date) == ("node-a", 2, True)
+    older = _task_observed(task, container("newer", "updating"))
+    assert (older.generation, older.up_to_date) == (2, False)
