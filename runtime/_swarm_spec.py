@@ -14,12 +14,12 @@ addresses...) are refused with InvalidRequest naming the field, never dropped si
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dockform.runtime.errors import InvalidRequest
-from dockform.runtime.types import ContainerCreate, Mount
+from dockform.runtime.types import ContainerCreate, Mount, VolumeInfo
 
 JSON = dict[str, Any]
 
@@ -71,7 +71,10 @@ def _refusals(request: ContainerCreate) -> list[str]:
     return [name for name, wanted in asked.items() if wanted]
 
 
-def _mount(mount: Mount) -> JSON:
+def _mount(mount: Mount, volume: VolumeInfo | None = None) -> JSON:
+    """A mount of the task; `volume` is the named volume as the manager has it (made by its
+    Volume): a node that runs a task without it makes it with the same driver, options and
+    labels."""
     spec: JSON = {
         "Type": mount.type,
         "Target": mount.target,
@@ -79,6 +82,11 @@ def _mount(mount: Mount) -> JSON:
     }
     if mount.type != "tmpfs":
         spec["Source"] = mount.source
+    if mount.type == "volume" and volume is not None:
+        spec["VolumeOptions"] = {
+            "Labels": dict(volume.labels),
+            "DriverConfig": {"Name": volume.driver, "Options": dict(volume.driver_opts)},
+        }
     if mount.type == "bind" and mount.propagation:
         spec["BindOptions"] = {"Propagation": mount.propagation}
     if mount.type == "tmpfs":
@@ -142,8 +150,12 @@ def _content_refs(contents: Sequence[ContentRef]) -> JSON:
     return listed
 
 
-def _mounts(request: ContainerCreate) -> list[JSON]:
-    mounts = [_mount(mount) for mount in request.mounts if mount.content is None]
+def _mounts(request: ContainerCreate, volumes: Mapping[str, VolumeInfo]) -> list[JSON]:
+    mounts = [
+        _mount(mount, volumes.get(mount.source) if mount.type == "volume" else None)
+        for mount in request.mounts
+        if mount.content is None
+    ]
     # `tmpfs: {path: options}`: Swarm's tmpfs mounts take a size and mode, not option text.
     mounts += [{"Type": "tmpfs", "Target": path} for path in sorted(request.tmpfs)]
     return mounts
@@ -172,14 +184,18 @@ def _hosts(extra_hosts: tuple[str, ...]) -> list[str]:
 
 
 def container_spec(
-    request: ContainerCreate, labels: dict[str, str], contents: Sequence[ContentRef] = ()
+    request: ContainerCreate,
+    labels: dict[str, str],
+    contents: Sequence[ContentRef] = (),
+    volumes: Mapping[str, VolumeInfo] | None = None,
 ) -> JSON:
-    """The task's ContainerSpec; the request's Secret and Config files are `contents`."""
+    """The task's ContainerSpec; the request's Secret and Config files are `contents`, its
+    named volumes as the manager has them `volumes` (by name)."""
     spec: JSON = {
         "Image": request.image,
         "Labels": labels,
         "Env": [f"{key}={value}" for key, value in sorted(request.env.items())],
-        "Mounts": _mounts(request),
+        "Mounts": _mounts(request, volumes or {}),
         **_content_refs(contents),
     }
     # Swarm's Command replaces the image's ENTRYPOINT and Args its CMD, as `docker run
@@ -265,6 +281,7 @@ def service_spec(
     *,
     job: bool = False,
     contents: Sequence[ContentRef] = (),
+    volumes: Mapping[str, VolumeInfo] | None = None,
 ) -> JSON:
     """The ServiceSpec for `request`: `labels` (the request's plus the driver's) on the service
     and its task containers, `image` as the task's image (a registry ref when the driver pushes
@@ -279,7 +296,7 @@ def service_spec(
             "remove them from the Container's spec, or run the daemon with --engine engine"
         )
     task: JSON = {
-        "ContainerSpec": container_spec(request, labels, contents) | {"Image": image},
+        "ContainerSpec": container_spec(request, labels, contents, volumes) | {"Image": image},
         "RestartPolicy": {
             "Condition": RESTART_CONDITION.get(request.restart_policy, "any"),
             "MaxAttempts": 0,

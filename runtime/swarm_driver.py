@@ -47,6 +47,7 @@ from dockform.runtime.types import (
     ContainerSummary,
     NetworkCreate,
     RuntimeEvent,
+    VolumeInfo,
 )
 
 # Service events as the container events the reconcilers map.
@@ -199,10 +200,23 @@ class SwarmRuntime(DockerRuntime):
             self._image_for(request.image),
             job=request.labels.get(KIND_LABEL) == JOB_KIND and self._speaks_jobs(),
             contents=self._contents.refs(request, labels),
+            volumes=self._volumes(request),
         )
         with translate_errors(f"create service {request.name}"):
             created = self._post_json("/services/create", spec, {})
         return str(created["ID"])
+
+    def _volumes(self, request: ContainerCreate) -> dict[str, VolumeInfo]:
+        """The request's named volumes as this (the manager's) engine has them: their Volume
+        made them here; other nodes make them from the service's mount with the same driver,
+        options and labels."""
+        found = {}
+        for mount in request.mounts:
+            if mount.type == "volume" and mount.source not in found:
+                volume = self.inspect_volume(mount.source)
+                if volume is not None:
+                    found[mount.source] = volume
+        return found
 
     def _speaks_jobs(self) -> bool:
         """Whether the engine's API has `replicated-job` services (1.41, Docker 20.10)."""
@@ -293,6 +307,7 @@ class SwarmRuntime(DockerRuntime):
         of Secret and Config files the update and the rollback spec no longer use go."""
         labels = self._labels(request.labels)
         contents = self._contents.refs(request, labels)
+        volumes = self._volumes(request)
 
         def replace(spec: dict[str, Any]) -> None:
             stopped = not spec.get("Mode", {}).get("Replicated", {}).get("Replicas")
@@ -304,6 +319,7 @@ class SwarmRuntime(DockerRuntime):
                 0 if stopped else request.replicas,
                 job=job,
                 contents=contents,
+                volumes=volumes,
             )
             if job:
                 wanted["Mode"] = spec["Mode"]

@@ -411,3 +411,43 @@ def test_a_failing_update_is_rolled_back_and_the_previous_revision_pinned(
         f" (status then: {status['phase']}, reason {status.get('reason')})"
     )
     remove(dockform, swarm, name)
+
+
+def test_a_volume_is_made_with_its_driver_options_on_the_node_that_runs_the_task(
+    dockform: Daemon, swarm: Swarm, image: str
+) -> None:
+    # The Volume is made on node 1 (the manager); the task runs on node 2, where Swarm makes
+    # the volume from the service's mount: the same driver, options and labels.
+    name = f"sw3-vol-{secrets.token_hex(3)}"
+    volume = f"{name}-data"
+    dockform.client.apply(
+        f"""
+apiVersion: dockform/v1
+kind: Volume
+metadata: {{name: {volume}}}
+spec:
+  driverOpts: {{type: tmpfs, device: tmpfs, o: "size=1m"}}
+  reclaimPolicy: Delete
+---
+apiVersion: dockform/v1
+kind: Container
+metadata: {{name: {name}}}
+spec:
+  image: {IMAGE_REF}
+  command: [sh, -c, "echo kept > /data/file && exec sleep 3600"]
+  replicas: 1
+  placement: {{constraints: ["node.labels.zone==b"]}}
+  volumes: [{{volume: {volume}, mountPath: /data}}]
+  stopGracePeriod: 1s
+"""
+    )
+    dockform.wait_for("1/1 ready", lambda: ready(dockform, name, 1), ROLLOUT_TIMEOUT_S)
+    assert swarm.running_tasks(service(swarm, name)) == [2]
+    on_node_2 = swarm.clients[2].volumes.get(volume).attrs
+    assert on_node_2["Driver"] == "local"
+    assert on_node_2["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
+    assert on_node_2["Labels"].get("dockform.test") == "1"
+    remove(dockform, swarm, name)
+    dockform.client.delete("volumes", volume)
+    dockform.wait_gone("Volume", volume)
+    swarm.clients[2].volumes.get(volume).remove()

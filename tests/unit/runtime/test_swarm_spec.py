@@ -222,3 +222,26 @@ def test_content_names_carry_the_digest_and_fit_swarm() -> None:
     long = content_name("n" * 80, "/x/0-key", digest)
     assert len(long) == 64 and long.endswith(".0123456789ab") and long[0] == "n"
     assert content_name("web", "/x/0-a b", digest) == "web.0-a-b.0123456789ab"
+
+
+def test_a_named_volume_carries_its_driver_and_options_to_other_nodes() -> None:
+    from dockform.runtime.types import VolumeInfo
+
+    data = VolumeInfo(
+        name="shop_data",
+        labels={"io.dockform.managed": "true"},
+        driver="local",
+        driver_opts={"type": "tmpfs", "device": "tmpfs"},
+        mountpoint=None,
+    )
+    mounts = (
+        Mount(target="/data", source="shop_data", type="volume"),
+        Mount(target="/cache", source="other", type="volume"),
+    )
+    spec = service_spec(request(mounts=mounts), {}, "app:1", volumes={"shop_data": data})
+    made = spec["TaskTemplate"]["ContainerSpec"]["Mounts"]
+    assert made[0]["VolumeOptions"] == {
+        "Labels": {"io.dockform.managed": "true"},
+        "DriverConfig": {"Name": "local", "Options": {"type": "tmpfs", "device": "tmpfs"}},
+    }
+    assert "VolumeOptions" not in made[1]  # not on the manager: Swarm's defaults
