@@ -802,8 +802,6 @@ def _facts(
 
 def _task_observed(task: TaskInfo, service: ContainerInfo) -> TaskObserved:
     """A Swarm task as status shows it, with the revision it runs."""
-    made_for = provenance.read(task.labels, MADE_FOR_LABEL) or {}
-    generation = made_for.get("generation")
     return TaskObserved(
         node=task.node,
         state=task.state,
@@ -811,7 +809,7 @@ def _task_observed(task: TaskInfo, service: ContainerInfo) -> TaskObserved:
         error=task.error,
         container_id=task.container_id,
         exit_code=task.exit_code,
-        generation=generation if isinstance(generation, int) else None,
+        generation=provenance.made_for_generation(task.labels),
         up_to_date=bool(task.labels)
         and task.labels.get(HASH_LABEL) == service.labels.get(HASH_LABEL),
     )

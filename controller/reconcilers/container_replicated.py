@@ -204,7 +204,7 @@ def _facts(
             health=info.health,
             restart_count=info.restart_count,
             exit_code=info.exit_code,
-            generation=_generation(info),
+            generation=provenance.made_for_generation(info.labels),
             up_to_date=want is not None and info.labels.get(HASH_LABEL) == want,
         )
         for info in present
@@ -254,12 +254,6 @@ def published_ports(infos: Sequence[ContainerInfo]) -> list[str]:
         for info in infos
         for port in info.ports
     )
-
-
-def _generation(info: ContainerInfo) -> int | None:
-    made = provenance.read(info.labels, MADE_FOR_LABEL) or {}
-    generation = made.get("generation")
-    return generation if isinstance(generation, int) else None
 
 
 def unhealthy_retry_in(

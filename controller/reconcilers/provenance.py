@@ -60,3 +60,9 @@ def read(labels: Mapping[str, str], label: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def made_for_generation(labels: Mapping[str, str]) -> int | None:
+    """The spec generation a container (or a Swarm task) was made for, from its labels."""
+    generation = (read(labels, MADE_FOR_LABEL) or {}).get("generation")
+    return generation if isinstance(generation, int) else None
