@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from dockform.runtime import _swarm_convert as swarm
@@ -29,10 +30,16 @@ _KINDS = ("secret", "config")
 
 
 class SwarmContents:
-    """Makes and removes a service's secrets and configs through a docker-py APIClient."""
+    """Makes and removes a service's secrets and configs through the driver's docker-py
+    APIClient, asked for at each call (`api`): the driver connects lazily and connects again
+    after it dropped a broken client."""
 
-    def __init__(self, api: Any) -> None:
-        self._api = api
+    def __init__(self, api: Callable[[], Any]) -> None:
+        self._client = api
+
+    @property
+    def _api(self) -> Any:
+        return self._client()
 
     def refs(self, request: ContainerCreate, labels: dict[str, str]) -> tuple[ContentRef, ...]:
         """The secrets and configs for the request's Secret and Config files, made when they

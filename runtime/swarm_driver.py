@@ -90,7 +90,7 @@ class SwarmRuntime(DockerRuntime):
         super().__init__(*args, **kwargs)
         self._registry = registry.rstrip("/") if registry else None
         self._node_names: dict[str, str] = {}
-        self._contents = SwarmContents(self._api)
+        self._contents = SwarmContents(lambda: self._api)
 
     # --- engine
 
