@@ -45,7 +45,7 @@ from dockform.runtime.types import RuntimeEvent
 from dockform.settings import KindLimits
 from dockform.store.apply import Applier
 from dockform.store.errors import StaleResourceVersion, StoreError, StoreUnavailable
-from dockform.store.types import Resource
+from dockform.store.types import Resource, StatusRead
 
 log = logging.getLogger("dockform.controller")
 
@@ -333,6 +333,7 @@ class Manager:
     def process(self, key: Key) -> None:
         kind = key.kind
         reconciler = self.reconcilers.get(kind)
+        data_version = self.store.data_version  # before the read it vouches for
         resource = self.store.get(kind, key.name, key.namespace)
         queue = self.queues.get(kind)
         if reconciler is None or resource is None or queue is None:
@@ -344,7 +345,7 @@ class Manager:
             if resource.deleting:
                 result = self._delete(reconciler, resource)
             else:
-                result = self._reconcile(reconciler, resource)
+                result = self._reconcile(reconciler, resource, data_version)
         except TerminalError as error:
             result = "terminal"
             queue.forget(key)
@@ -360,13 +361,17 @@ class Manager:
             metrics.RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
         metrics.RECONCILES.labels(kind, result).inc()
 
-    def _reconcile(self, reconciler: Reconciler, resource: Resource) -> str:
+    def _reconcile(self, reconciler: Reconciler, resource: Resource, data_version: int) -> str:
         outcome: Outcome = reconciler.reconcile(resource)
         queue = self.queues[resource.kind]
         queue.forget(resource.key)
         self._record_events(resource, outcome.events)
         if self.store.write_status(
-            resource.kind, resource.name, outcome.status, resource.namespace
+            resource.kind,
+            resource.name,
+            outcome.status,
+            resource.namespace,
+            read=StatusRead(resource.status, data_version),
         ):
             self._wake(self._dependencies().dependents(resource))
         if outcome.roll_back:

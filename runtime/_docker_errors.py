@@ -96,8 +96,13 @@ def translate(error: BaseException, action: str, *, starting: bool = False) -> R
 def _translate_api_error(
     error: docker.errors.APIError, action: str, starting: bool
 ) -> RuntimeFailure:
-    status = error.status_code or 0
-    explanation = _explanation(error)
+    return translate_answer(error.status_code or 0, _explanation(error), action, starting=starting)
+
+
+def translate_answer(
+    status: int, explanation: str, action: str, *, starting: bool = False
+) -> RuntimeFailure:
+    """The runtime error for the Engine's error answer: its status code and message."""
     # Matched on the Engine's words only: the action names objects, and a name may be anything.
     lowered = explanation.lower()
     message = f"{action}: {explanation}"

@@ -32,15 +32,16 @@ class SharedPoolUnixAdapter(UnixHTTPAdapter):  # type: ignore[misc]
         return super().get_connection(POOL_KEY, proxies)
 
 
-def tune_unix_socket_client(client: docker.APIClient) -> None:
-    """One shared pool for a unix-socket client (TCP and SSH clients are left as they are).
+def tune_unix_socket_client(client: docker.APIClient) -> str | None:
+    """One shared pool for a unix-socket client (TCP and SSH clients are left as they are);
+    the socket's path, or None for a client of another transport.
 
     Also `trust_env = False`: requests otherwise reads ~/.netrc and the proxy variables on
     every call (7% of the idle daemon's samples), none of which applies to a unix socket.
     """
     current: Any = client.get_adapter(client.base_url)
     if type(current) is not UnixHTTPAdapter:
-        return
+        return None
     client.trust_env = False
     shared = SharedPoolUnixAdapter(
         f"http+unix://{current.socket_path}", timeout=client.timeout, max_pool_size=MAX_POOL_SIZE
@@ -49,6 +50,7 @@ def tune_unix_socket_client(client: docker.APIClient) -> None:
     # adapter in a private attribute, as a fallback for URLs no mount serves: none of ours.
     client.mount("http+docker://", shared)
     current.close()
+    return str(current.socket_path)
 
 
 def engine_url(client: Any, path: str) -> str:

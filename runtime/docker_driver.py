@@ -28,6 +28,7 @@ from docker.utils.json_stream import json_stream
 from dockform.runtime import _docker_buildkit as buildkit_cli
 from dockform.runtime import _docker_convert as convert
 from dockform.runtime._docker_errors import translate_errors
+from dockform.runtime._docker_reader import UnixJsonReader, quoted
 from dockform.runtime._docker_streams import (
     EVENT_TYPES,
     consume_build,
@@ -138,6 +139,7 @@ class DockerRuntime:
         self._build_timeout = build_timeout
         self._pull_timeout = pull_timeout
         self._client: Any = None
+        self._reader: UnixJsonReader | None = None
         self._client_lock = threading.Lock()
         self._use_buildkit = (
             os.environ.get(BUILDKIT_ENV, "1") != "0" if buildkit is None else buildkit
@@ -169,14 +171,28 @@ class DockerRuntime:
         # caller's timeout (ping's is short); every later call gets the ordinary one.
         client = docker.APIClient(version="auto", timeout=handshake_timeout, **kwargs)
         client.timeout = self._timeout
-        tune_unix_socket_client(client)
+        socket_path = tune_unix_socket_client(client)
+        if socket_path is not None:
+            # Sent as docker-py's own calls send them: its User-Agent, the config's headers.
+            headers = {"User-Agent": client.headers["User-Agent"], **configured_headers()}
+            self._reader = UnixJsonReader(socket_path, client.api_version, self._timeout, headers)
         return client
+
+    def _get_json(self, path: str, params: dict[str, str] | None, action: str) -> Any | None:
+        """The Engine's JSON answer to a GET through the light reader (`_docker_reader`), or
+        None when the client is not a unix socket's (the caller asks docker-py)."""
+        self._api  # noqa: B018 - connects, which makes the reader of a unix socket
+        reader = self._reader
+        return None if reader is None else reader.get(path, params, action=action)
 
     def close(self) -> None:
         with self._client_lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def _labels(self, labels: dict[str, str]) -> dict[str, str]:
         return {**labels, **self._extra_labels}
@@ -222,17 +238,22 @@ class DockerRuntime:
     # --- containers
 
     def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerSummary]:
+        filters = convert.label_filters(self._scope(labels))
+        query = {"all": "1", "filters": docker.utils.convert_filters(filters)}
         with translate_errors("list containers"):
-            summaries = self._api.containers(
-                all=True, filters=convert.label_filters(self._scope(labels))
-            )
+            summaries = self._get_json("/containers/json", query, "list containers")
+            if summaries is None:
+                summaries = self._api.containers(all=True, filters=filters)
         found = [convert.container_summary(summary) for summary in summaries]
         return sorted(found, key=lambda summary: (summary.name, summary.id))
 
     def inspect_container(self, name_or_id: str) -> ContainerInfo | None:
+        action = f"inspect container {name_or_id}"
         try:
-            with translate_errors(f"inspect container {name_or_id}"):
-                data = self._api.inspect_container(name_or_id)
+            with translate_errors(action):
+                data = self._get_json(f"/containers/{quoted(name_or_id)}/json", None, action)
+                if data is None:
+                    data = self._api.inspect_container(name_or_id)
         except ObjectNotFound:
             return None
         return convert.container_info(data)

@@ -54,6 +54,7 @@ from dockform.store.orm import (
     StoreVersionRow,
     utcnow,
 )
+from dockform.store.read_cache import ReadCache
 from dockform.store.types import (
     Event,
     NamespaceSummary,
@@ -61,6 +62,7 @@ from dockform.store.types import (
     ResourceStatus,
     Revision,
     SourceRecord,
+    StatusRead,
 )
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class Store:
         self._event_inserts = 0
         self._event_lock = threading.Lock()
         self._data_version = _Counter()
+        self._read_cache = ReadCache()
         # A database server may be written by other daemons too: nothing read can be cached.
         self._shared = engine.dialect.name != "sqlite"
         # SQLite takes one writer at a time: this daemon's writers (the applier, the
@@ -221,6 +224,20 @@ class Store:
     # --- resources -----------------------------------------------------------------------------
 
     def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource | None:
+        """The resource, or None. The answer may be one handed out before (`read_cache`):
+        read it, never change it."""
+        if self._shared:
+            return self._read(kind, name, namespace)
+        key = ObjectKey(kind, namespace, name)
+        version = self.data_version  # before the read it vouches for
+        kept, resource = self._read_cache.get(key, version)
+        if kept:
+            return resource
+        resource = self._read(kind, name, namespace)
+        self._read_cache.keep(key, version, resource)
+        return resource
+
+    def _read(self, kind: str, name: str, namespace: str) -> Resource | None:
         with self.read_session() as session:
             found = session.execute(
                 _with_status().where(
@@ -318,9 +335,27 @@ class Store:
             session.delete(row)
 
     def write_status(
-        self, kind: str, name: str, status: ResourceStatus, namespace: str = DEFAULT_NAMESPACE
+        self,
+        kind: str,
+        name: str,
+        status: ResourceStatus,
+        namespace: str = DEFAULT_NAMESPACE,
+        *,
+        read: StatusRead | None = None,
     ) -> bool:
-        """Store `status` unless it equals the stored one; True when it was written."""
+        """Store `status` unless it equals the stored one; True when it was written.
+
+        `read` is the status the caller read before it worked out this one: while nothing was
+        written to the store since (`data_version` unchanged), that is the stored status, and
+        an equal one is not written without asking the database again (a resync's passes
+        over hundreds of unchanged objects).
+        """
+        if (
+            read is not None
+            and read.data_version == self.data_version
+            and normalise_status(status, read.status, utcnow()).same_as(read.status)
+        ):
+            return False
         key = ObjectKey(kind, namespace, name)
         # Most reconciles change nothing: find that out without taking the write lock.
         with self.read_session() as session:

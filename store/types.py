@@ -6,6 +6,7 @@ The API serialises these directly (camelCase), the controller reads `Resource` a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,6 +58,14 @@ class ResourceStatus(StoreModel):
 
     def condition(self, type_: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == type_), None)
+
+
+@dataclass(frozen=True)
+class StatusRead:
+    """A status as a caller read it, and the store's `data_version` read before it."""
+
+    status: ResourceStatus
+    data_version: int
 
 
 class Pin(StoreModel):

@@ -1,4 +1,5 @@
-"""The driver's hand-made requests (pull, ping) and its event stream, against a scripted Engine.
+"""The driver's hand-made requests (pull, ping, the light reader's inspect and list) and its
+event stream, against a scripted Engine.
 
 A few Engine endpoints served over a unix socket by this test: what dockerd cannot be made to
 do on demand (answer a pull without a registry, hang, close the event stream) is scripted here.
@@ -62,6 +63,18 @@ class ScriptedEngine(BaseHTTPRequestHandler):
             self._json(200, "OK")
         elif path == "/v1.41/images/app:1/json":
             self._json(200, {"Id": IMAGE_ID, "RepoTags": ["app:1"]})
+        elif path == "/v1.41/containers/web/json":
+            self.server.reads.append((self.path, dict(self.headers)))
+            # Long enough that the Engine sends it in chunks, as dockerd does an inspect.
+            pieces = [b'{"Id": "c1", "Name": "/web", ', b'"Config": {"Labels": {}}, ', b'"x": 1}']
+            self._chunked(pieces)
+            # A kept-alive connection the Engine then drops (dockerd restarting): said nowhere.
+            self.close_connection = self.server.drop_after_reads.is_set()
+        elif path == "/v1.41/containers/busy/json":
+            self._json(500, {"message": "the engine is busy"})
+        elif path == "/v1.41/containers/json":
+            self.server.reads.append((self.path, dict(self.headers)))
+            self._json(200, [{"Id": "c1", "Names": ["/web"], "Labels": {"app": "shop"}}])
         elif path == "/v1.41/events":
             self._chunked([json.dumps(EVENT).encode() + b"\n"])  # then the Engine goes down
         else:
@@ -88,6 +101,8 @@ class EngineServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.pulls: list[tuple[dict[str, list[str]], dict[str, str]]] = []
         self.hang_pings = threading.Event()
         self.released = threading.Event()
+        self.reads: list[tuple[str, dict[str, str]]] = []
+        self.drop_after_reads = threading.Event()
 
 
 @pytest.fixture
@@ -142,3 +157,60 @@ def test_engine_closing_the_event_stream_raises_unavailable(
     with pytest.raises(RuntimeUnavailable) as ended:
         next(events)
     assert isinstance(ended.value, RuntimeFailure) and ended.value.transient
+
+
+def test_inspect_reads_a_chunked_answer_and_a_missing_container_is_none(
+    engine: tuple[EngineServer, DockerRuntime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, runtime = engine
+    (tmp_path / "config.json").write_text(json.dumps({"HttpHeaders": {"X-Site": "lab"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    info = runtime.inspect_container("web")
+    assert info is not None and info.id == "c1" and info.name == "web"
+    assert runtime.inspect_container("gone") is None
+    _, headers = server.reads[-1]
+    assert "docker-sdk-python" in headers["User-Agent"] and headers["X-Site"] == "lab"
+
+
+def test_list_sends_the_label_filters_as_docker_py_would(
+    engine: tuple[EngineServer, DockerRuntime],
+) -> None:
+    server, runtime = engine
+    found = runtime.list_containers({"app": "shop", "tier": "front"})
+    assert [summary.name for summary in found] == ["web"]
+    path, _ = server.reads[-1]
+    query = parse_qs(urlsplit(path).query)
+    assert query["all"] == ["1"]
+    assert json.loads(query["filters"][0]) == {"label": ["app=shop", "tier=front"]}
+
+
+def test_an_error_answer_becomes_the_runtime_error_of_its_status(
+    engine: tuple[EngineServer, DockerRuntime],
+) -> None:
+    _, runtime = engine
+    with pytest.raises(RuntimeFailure, match="inspect container busy: the engine is busy"):
+        runtime.inspect_container("busy")
+
+
+def test_a_kept_alive_connection_the_engine_dropped_is_asked_again_on_a_new_one(
+    engine: tuple[EngineServer, DockerRuntime],
+) -> None:
+    server, runtime = engine
+    server.drop_after_reads.set()
+    for _ in range(3):
+        info = runtime.inspect_container("web")
+        assert info is not None and info.id == "c1"
+    assert len(server.reads) == 3
+
+
+def test_an_engine_gone_makes_reads_unavailable(
+    engine: tuple[EngineServer, DockerRuntime],
+) -> None:
+    server, runtime = engine
+    server.drop_after_reads.set()  # no handler holds the kept-alive connection
+    assert runtime.inspect_container("web") is not None
+    server.shutdown()
+    server.server_close()
+    Path(server.server_address).unlink()  # type: ignore[arg-type]
+    with pytest.raises(RuntimeUnavailable, match="cannot reach the Docker Engine"):
+        runtime.list_containers({"app": "shop"})

@@ -14,7 +14,7 @@ from dockform.store.apply import Applier, ApplyRequest
 from dockform.store.db import create_engine_for
 from dockform.store.errors import NotFound, StaleResourceVersion
 from dockform.store.repository import Store
-from dockform.store.types import Condition, Resource, ResourceStatus
+from dockform.store.types import Condition, Resource, ResourceStatus, StatusRead
 from tests.changes import Changes
 from tests.unit.store.conftest import make_manifest
 
@@ -279,3 +279,41 @@ def test_a_write_by_another_daemon_moves_the_data_version(db_url: str, store: St
             assert store.data_version == before and other.data_version > 0
     finally:
         other.close()
+
+
+def test_a_read_is_answered_again_only_until_the_next_write(
+    applier: Applier, populated: Store, manifest: MakeManifest
+) -> None:
+    first = populated.get("Container", "web")
+    assert populated.get("Container", "web") == first
+    assert populated.get("Container", "absent") is None
+
+    populated.write_status("Container", "web", ResourceStatus(phase="Running"))
+    running = populated.get("Container", "web")
+    assert running is not None and running.status.phase == "Running"
+
+    applier.apply(ApplyRequest([manifest("Container", "absent", {"image": "busybox:test"})]))
+    applier.apply(ApplyRequest([manifest("Container", "web", {"image": "busybox:v2"})]))
+    changed = populated.get("Container", "web")
+    assert changed is not None and changed.spec["image"] == "busybox:v2"
+    assert populated.get("Container", "absent") is not None
+    populated.remove("Container", "absent")
+    assert populated.get("Container", "absent") is None
+
+
+def test_a_status_equal_to_the_one_read_is_not_written_while_nothing_else_was(
+    populated: Store,
+) -> None:
+    populated.write_status("Volume", "data", ResourceStatus(phase="Pending"))
+    version = populated.data_version
+    read = populated.get("Volume", "data")
+    assert read is not None
+    unchanged = StatusRead(read.status, version)
+    assert populated.write_status("Volume", "data", read.status, read=unchanged) is False
+
+    # Written meanwhile (a timed-out pass's failure): the status read is no longer the
+    # stored one, so the same status is written over it.
+    populated.write_status("Volume", "data", ResourceStatus(phase="Failed"))
+    assert populated.write_status("Volume", "data", read.status, read=unchanged) is True
+    stored = populated.get("Volume", "data")
+    assert stored is not None and stored.status.phase == "Pending"
