@@ -27,6 +27,7 @@ from dockform.api.client import default_home
 from dockform.api.deps import AppState
 from dockform.api.server import Tls, parse_listen, serve, warn_if_clear_text
 from dockform.api.token import BearerToken
+from dockform.cli.heap import settle_heap
 from dockform.cli.instance_lock import InstanceLock, engine_address
 from dockform.controller.container_files import ContainerFiles, default_secrets_root
 from dockform.controller.context import ReconcileContext
@@ -229,6 +230,7 @@ def run_daemon(options: DaemonOptions) -> None:
         )
     )
     socket_path = home / "dockform.sock"
+    settle_heap()
 
     def ready() -> None:
         scheme = "https" if tls else "http"
