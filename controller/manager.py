@@ -333,7 +333,8 @@ class Manager:
     def process(self, key: Key) -> None:
         kind = key.kind
         reconciler = self.reconcilers.get(kind)
-        data_version = self.store.data_version  # before the read it vouches for
+        # Read before the resource it vouches for; None on a shared store, where it is a query.
+        data_version = self.store.local_data_version
         resource = self.store.get(kind, key.name, key.namespace)
         queue = self.queues.get(kind)
         if reconciler is None or resource is None or queue is None:
@@ -361,7 +362,9 @@ class Manager:
             metrics.RECONCILE_SECONDS.labels(kind).observe(time.perf_counter() - started)
         metrics.RECONCILES.labels(kind, result).inc()
 
-    def _reconcile(self, reconciler: Reconciler, resource: Resource, data_version: int) -> str:
+    def _reconcile(
+        self, reconciler: Reconciler, resource: Resource, data_version: int | None
+    ) -> str:
         outcome: Outcome = reconciler.reconcile(resource)
         queue = self.queues[resource.kind]
         queue.forget(resource.key)
@@ -371,7 +374,7 @@ class Manager:
             resource.name,
             outcome.status,
             resource.namespace,
-            read=StatusRead(resource.status, data_version),
+            read=None if data_version is None else StatusRead(resource.status, data_version),
         ):
             self._wake(self._dependencies().dependents(resource))
         if outcome.roll_back:

@@ -207,6 +207,12 @@ class Store:
         self._data_version.bump()
 
     @property
+    def local_data_version(self) -> int | None:
+        """`data_version` where reading it costs nothing (a store only this process writes),
+        else None: on a shared store it is a query, which a caller saving one should skip."""
+        return None if self._shared else self._data_version.value
+
+    @property
     def data_version(self) -> int:
         """A number that grows after every committed write of resources or their status.
 
@@ -226,10 +232,10 @@ class Store:
     def get(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> Resource | None:
         """The resource, or None. The answer may be one handed out before (`read_cache`):
         read it, never change it."""
-        if self._shared:
+        version = self.local_data_version  # before the read it vouches for
+        if version is None:
             return self._read(kind, name, namespace)
         key = ObjectKey(kind, namespace, name)
-        version = self.data_version  # before the read it vouches for
         kept, resource = self._read_cache.get(key, version)
         if kept:
             return resource
@@ -348,11 +354,12 @@ class Store:
         `read` is the status the caller read before it worked out this one: while nothing was
         written to the store since (`data_version` unchanged), that is the stored status, and
         an equal one is not written without asking the database again (a resync's passes
-        over hundreds of unchanged objects).
+        over hundreds of unchanged objects). Only on a store this process alone writes
+        (`local_data_version`).
         """
         if (
             read is not None
-            and read.data_version == self.data_version
+            and read.data_version == self.local_data_version
             and normalise_status(status, read.status, utcnow()).same_as(read.status)
         ):
             return False
