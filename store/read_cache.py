@@ -4,8 +4,9 @@ A resync reads every resource by key once a minute; with hundreds of unchanged o
 read (a joined SELECT and two ORM rows) was a sixth of an idle daemon's CPU. An answer is kept
 with the `data_version` read before it and handed out again only while that version is still
 the store's: any committed write of a resource or a status raises it, and the first read after
-drops every kept answer. Only for a store no other process writes (SQLite); a shared store's
-version is itself a query, so there every read asks the database.
+drops every kept answer. Only for SQLite, whose file the daemon's one `Store` alone writes (the
+API's caches rely on the same); a shared store's version is itself a query, so there every read
+asks the database. Two `Store` objects on one file do not see each other's writes here.
 """
 
 from __future__ import annotations
